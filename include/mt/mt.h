@@ -1,0 +1,167 @@
+// mini-triton's public C++ API: compile a Triton-language kernel for a specialisation, launch it.
+//
+//   mt::Context ctx;
+//   auto k = ctx.compile(mt::KernelSource::fromFile("add.py", "add_kernel"),
+//                        {mt::ArgSpec::pointer(mt::DType::F32), mt::ArgSpec::pointer(mt::DType::F32),
+//                         mt::ArgSpec::pointer(mt::DType::F32), mt::ArgSpec::scalar(mt::DType::I32),
+//                         mt::ArgSpec::constant(int64_t(1024))});
+//   if (!k) { std::cerr << k.error(); return 1; }
+//   auto st = (*k)->launch({cdiv(n, 1024)}, {mt::LaunchArg::buffer(x, n), ..., mt::LaunchArg::i32(n)});
+#pragma once
+
+#include "ir/Types.h"
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace mt {
+
+using ir::DType;
+
+/// An error: the rendered diagnostics (`file:line:col: error: …`, source line, caret).
+struct Error {
+  std::string message;
+};
+inline std::ostream &operator<<(std::ostream &os, const Error &e) { return os << e.message; }
+
+/// Either a value or an Error.
+template <typename T> class Expected {
+public:
+  Expected(T v) : v_(std::move(v)) {}
+  Expected(Error e) : v_(std::move(e)) {}
+  explicit operator bool() const { return v_.index() == 0; }
+  T &operator*() { return std::get<0>(v_); }
+  T *operator->() { return &std::get<0>(v_); }
+  const Error &error() const { return std::get<1>(v_); }
+
+private:
+  std::variant<T, Error> v_;
+};
+
+/// Success or an Error.
+class Status {
+public:
+  Status() = default;
+  Status(Error e) : err_(std::move(e)) {}
+  static Status ok() { return {}; }
+  explicit operator bool() const { return !err_; }
+  const Error &error() const { return *err_; }
+
+private:
+  std::optional<Error> err_;
+};
+
+/// A compile-time value: None, bool, int, float, or a string (also used for dtypes: "fp32").
+using ConstexprValue = std::variant<std::monostate, bool, int64_t, double, std::string>;
+
+/// What the compiler knows about one kernel parameter at compile time.
+struct ArgSpec {
+  enum class Kind { Pointer, Scalar, Constexpr };
+  Kind kind = Kind::Scalar;
+  DType dtype = DType::I32;     // Pointer: pointee dtype; Scalar: its dtype
+  ConstexprValue value;         // Constexpr: the value
+  bool divisibleBy16 = false;   // Pointer: 16-byte aligned; integer Scalar: value % 16 == 0
+  bool equalsOne = false;       // integer Scalar == 1 (Triton specialises it to a constant)
+
+  static ArgSpec pointer(DType d, bool aligned16 = true) { return {Kind::Pointer, d, {}, aligned16, false}; }
+  static ArgSpec scalar(DType d) { return {Kind::Scalar, d, {}, false, false}; }
+  static ArgSpec constant(ConstexprValue v) { return {Kind::Constexpr, DType::I32, std::move(v), false, false}; }
+  /// Triton's specialisation of an int argument from its value: i32 or i64, divisibility, == 1.
+  static ArgSpec forInt(int64_t v);
+};
+
+/// Kernel source text and where it came from. `lineOffset` shifts reported line numbers (a function
+/// taken from line 40 of a Python file passes 39). `helpers` are extra sources whose @jit functions
+/// the kernel may call; `globals` are module-level constants the kernel may read by name.
+struct KernelSource {
+  std::string text;
+  std::string fileName = "<kernel>";
+  uint32_t lineOffset = 0;
+  std::string functionName;
+  struct Helper {
+    std::string text;
+    std::string fileName;
+    uint32_t lineOffset = 0;
+  };
+  std::vector<Helper> helpers;
+  std::map<std::string, ConstexprValue> globals;
+
+  /// Reads a file; an unreadable file gives an Error.
+  static Expected<KernelSource> fromFile(const std::string &path, std::string functionName);
+};
+
+struct CompileOptions {
+  int numWarps = 4;
+  int numStages = 3;
+  bool optimize = true;         // run the pass pipeline
+  bool printIrAfterAll = false; // print IR after each pass to `irDump`
+  std::ostream *irDump = nullptr;
+  std::vector<std::string> passes; // empty: the default pipeline
+};
+
+/// A run-time argument for a non-constexpr parameter, in parameter order (constexprs are skipped).
+struct LaunchArg {
+  enum class Kind { Buffer, Int, Float, Null };
+  Kind kind = Kind::Int;
+  void *data = nullptr;  // Buffer: host memory
+  size_t bytes = 0;      // Buffer: its size, for bounds checks
+  int64_t i = 0;
+  double f = 0.0;
+
+  static LaunchArg buffer(void *p, size_t bytes) { return {Kind::Buffer, p, bytes, 0, 0.0}; }
+  template <typename T> static LaunchArg buffer(T *p, size_t count) { return buffer((void *)p, count * sizeof(T)); }
+  static LaunchArg integer(int64_t v) { return {Kind::Int, nullptr, 0, v, 0.0}; }
+  static LaunchArg floating(double v) { return {Kind::Float, nullptr, 0, 0, v}; }
+  static LaunchArg null() { return {Kind::Null, nullptr, 0, 0, 0.0}; }
+};
+
+struct Grid {
+  uint32_t x = 1, y = 1, z = 1;
+};
+
+class Kernel {
+public:
+  virtual ~Kernel() = default;
+  virtual const std::string &name() const = 0;
+  /// The optimised tile IR, printed.
+  virtual std::string irText() const = 0;
+  /// Names of the parameters that take a LaunchArg, in order.
+  virtual const std::vector<std::string> &runtimeParams() const = 0;
+  /// Runs every program instance of the grid. Errors (out-of-bounds access, device_assert, bad
+  /// arguments) come back with the kernel's source location; a failed store writes nothing.
+  virtual Status launch(Grid grid, std::span<const LaunchArg> args) const = 0;
+};
+
+struct ContextOptions {
+  unsigned numThreads = 0; // CPU worker threads; 0 = hardware concurrency
+};
+
+/// Owns types, sources, the compiled-kernel cache and worker threads. Thread-safe.
+class Context {
+public:
+  explicit Context(ContextOptions opts = {});
+  ~Context();
+  Context(const Context &) = delete;
+  Context &operator=(const Context &) = delete;
+
+  /// Compiles (or returns the cached) kernel for this source, specialisation and options.
+  Expected<std::shared_ptr<const Kernel>> compile(const KernelSource &src, const std::vector<ArgSpec> &args,
+                                                  const CompileOptions &opts = {});
+  /// Number of compilations that missed the cache so far.
+  size_t numCompilations() const;
+
+  struct Impl;
+
+private:
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace mt

@@ -1,0 +1,18 @@
+# lit configuration: golden tests for the frontend, IR, passes and diagnostics.
+#   RUN: %mtc --emit=ir %s | FileCheck %s
+#   RUN: %mt-opt %s --cse | FileCheck %s
+import os
+import lit.formats
+
+config.name = "mini-triton"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".py", ".mtir"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(os.path.dirname(config.mt_tools_dir), "test")
+
+config.substitutions.append(("%mtc", os.path.join(config.mt_tools_dir, "mtc", "mtc")))
+config.substitutions.append(("%mt-opt", os.path.join(config.mt_tools_dir, "mt-opt", "mt-opt")))
+config.substitutions.append(("FileCheck", config.filecheck))
+config.substitutions.append(("%python", config.python))
+config.substitutions.append(("not ", os.path.join(os.path.dirname(config.filecheck), "not") + " "))
