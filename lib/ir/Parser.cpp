@@ -96,7 +96,9 @@ private:
     return "'" + std::string(text_.substr(pos_, end - pos_)) + "'";
   }
 
-  [[noreturn]] void errorExpected(const std::string &what) { error(pos_, "expected " + what + ", found " + found()); }
+  [[noreturn]] void errorExpected(const std::string &what) {
+    error(pos_, "expected " + what + ", found " + found());
+  }
 
   void skipComment() {
     while (!atEnd() && peek() != '\n')
@@ -523,8 +525,7 @@ private:
     }
     if (resultTypes.size() != resultNames.size())
       error(mnemonicPos, "'" + std::string(name) + "' has " + std::to_string(resultNames.size()) +
-                             " result name(s) but " + std::to_string(resultTypes.size()) +
-                             " result type(s)");
+                             " result name(s) but " + std::to_string(resultTypes.size()) + " result type(s)");
 
     Operation *op = block.push_back(
         Operation::create(kind, locAt(start), std::move(operands), resultTypes, std::move(attrs)));
@@ -537,8 +538,8 @@ private:
         break;
       skipWsSameLine();
       if (numRegions >= op->numRegions())
-        error(regionPos, "'" + std::string(name) + "' takes " + std::to_string(op->numRegions()) +
-                             " region(s)");
+        error(regionPos,
+              "'" + std::string(name) + "' takes " + std::to_string(op->numRegions()) + " region(s)");
       parseRegion(op->region(numRegions).block(), depth + 1);
       ++numRegions;
     }

@@ -18,8 +18,7 @@ namespace mt::ir {
 /// Parses buffer `file` of `sources`. `loc("name":l:c)` suffixes register `name` (once per distinct
 /// name, with empty text) in `sources` so that the ops' SourceLocs name that file; ops without a
 /// `loc(...)` get their position in the IR buffer itself.
-std::unique_ptr<Module> parseIR(SourceManager &sources, uint32_t file, TypeContext &types,
-                                Diagnostics &diag);
+std::unique_ptr<Module> parseIR(SourceManager &sources, uint32_t file, TypeContext &types, Diagnostics &diag);
 
 /// Convenience: registers `text` under `name` in `sources` and parses it.
 std::unique_ptr<Module> parseIR(std::string_view text, std::string name, SourceManager &sources,

@@ -77,19 +77,23 @@ private:
     return false;
   }
 
-  bool expectOperandShaped(const Operation &op, unsigned i, const Type *elem, const std::vector<int64_t> &shape) {
+  bool expectOperandShaped(const Operation &op, unsigned i, const Type *elem,
+                           const std::vector<int64_t> &shape) {
     const Type *t = op.operand(i)->type();
     if (isShaped(t, elem, shape))
       return true;
-    fail(op, "operand " + std::to_string(i) + " has type " + str(t) + ", expected " + shapedStr(elem->str(), shape));
+    fail(op, "operand " + std::to_string(i) + " has type " + str(t) + ", expected " +
+                 shapedStr(elem->str(), shape));
     return false;
   }
 
-  bool expectResultShaped(const Operation &op, unsigned i, const Type *elem, const std::vector<int64_t> &shape) {
+  bool expectResultShaped(const Operation &op, unsigned i, const Type *elem,
+                          const std::vector<int64_t> &shape) {
     const Type *t = op.result(i)->type();
     if (isShaped(t, elem, shape))
       return true;
-    fail(op, "result " + std::to_string(i) + " has type " + str(t) + ", expected " + shapedStr(elem->str(), shape));
+    fail(op, "result " + std::to_string(i) + " has type " + str(t) + ", expected " +
+                 shapedStr(elem->str(), shape));
     return false;
   }
 
@@ -134,16 +138,20 @@ private:
       // An `if` without results may leave a region empty (an implicit empty yield).
       if (parent->kind() == OpKind::If && parent->numResults() == 0)
         return;
-      fail(*parent, "region " + std::to_string(regionIndex) + " must end with '" +
-                        std::string(mnemonic(want)) + "'");
+      fail(*parent,
+           "region " + std::to_string(regionIndex) + " must end with '" + std::string(mnemonic(want)) + "'");
       return;
     }
     const Operation &last = *block.operations().back();
-    if (last.kind() != want)
-      fail(last.hasTrait(Terminator) ? last : *parent,
-           std::string(last.hasTrait(Terminator) ? "" : "region " + std::to_string(regionIndex) + " ") +
-               "must end with '" + std::string(mnemonic(want)) + "', found '" + std::string(last.name()) +
-               "'");
+    if (last.kind() == want)
+      return;
+    std::string region =
+        "region " + std::to_string(regionIndex) + " of '" + std::string(parent->name()) + "'";
+    if (last.hasTrait(Terminator))
+      fail(last, "cannot end " + region + " (expected '" + std::string(mnemonic(want)) + "')");
+    else
+      fail(*parent, "region " + std::to_string(regionIndex) + " must end with '" +
+                        std::string(mnemonic(want)) + "', found '" + std::string(last.name()) + "'");
   }
 
   void verifyOp(const Operation &op) {
@@ -154,7 +162,8 @@ private:
         fail(op, "operand " + std::to_string(i) + " is null");
         operandsOk = false;
       } else if (!scope_.count(v)) {
-        fail(op, "operand " + std::to_string(i) + " is not defined before this use (it does not dominate it)");
+        fail(op,
+             "operand " + std::to_string(i) + " is not defined before this use (it does not dominate it)");
       }
     }
     for (unsigned r = 0; r < op.numRegions(); ++r)
@@ -249,8 +258,8 @@ void Verifier::verifySemantics(const Operation &op) {
     int64_t axis = op.intAttr("axis", -1);
     if (!op.hasAttr("axis") || axis < 0 || axis > 2)
       fail(op, "needs an 'axis' attribute of 0, 1 or 2");
-    if (op.result()->type() != op.result()->type()->scalarType() || op.result()->type()->dtype() != DType::I32 ||
-        op.result()->type()->isPointerLike())
+    if (op.result()->type() != op.result()->type()->scalarType() ||
+        op.result()->type()->dtype() != DType::I32 || op.result()->type()->isPointerLike())
       fail(op, "result has type " + str(op.result()->type()) + ", expected i32");
     return;
   }
@@ -259,7 +268,8 @@ void Verifier::verifySemantics(const Operation &op) {
     if (!op.hasAttr("start") || !op.hasAttr("end"))
       return fail(op, "needs 'start' and 'end' attributes");
     if (end <= start)
-      return fail(op, "needs end > start, got start = " + std::to_string(start) + ", end = " + std::to_string(end));
+      return fail(op, "needs end > start, got start = " + std::to_string(start) +
+                          ", end = " + std::to_string(end));
     const Type *t = op.result()->type();
     if (!t->isBlock() || t->rank() != 1 || t->isPointerLike() || t->dtype() != DType::I32 ||
         t->shape()[0] != end - start)
@@ -335,7 +345,8 @@ void Verifier::verifyElementwise(const Operation &op) {
   }
   case OpKind::Select:
     if (!isI1Of(op.operand(0)->type(), res->shape()))
-      fail(op, "operand 0 has type " + str(op.operand(0)->type()) + ", expected i1 of the shape of " + str(res));
+      fail(op,
+           "operand 0 has type " + str(op.operand(0)->type()) + ", expected i1 of the shape of " + str(res));
     expectOperandType(op, 1, res);
     expectOperandType(op, 2, res);
     return;
@@ -436,7 +447,8 @@ void Verifier::verifyShapeOp(const Operation &op) {
     for (size_t i = 0; perm && i < sorted.size(); ++i)
       perm = sorted[i] == int64_t(i);
     if (!perm)
-      return fail(op, "'order' is not a permutation of the operand's " + std::to_string(shape.size()) + " dims");
+      return fail(op,
+                  "'order' is not a permutation of the operand's " + std::to_string(shape.size()) + " dims");
     std::vector<int64_t> out;
     for (int64_t o : order)
       out.push_back(in->shape()[o]);
@@ -452,7 +464,8 @@ void Verifier::verifyShapeOp(const Operation &op) {
       return fail(op, "needs an operand whose last dim is 2, got " + str(in));
     shape.pop_back();
     if (op.result(1)->type() != op.result(0)->type())
-      fail(op, "results have different types " + str(op.result(0)->type()) + " and " + str(op.result(1)->type()));
+      fail(op,
+           "results have different types " + str(op.result(0)->type()) + " and " + str(op.result(1)->type()));
     break;
   default:
     return;
@@ -551,7 +564,8 @@ void Verifier::verifyReduceScan(const Operation &op) {
   for (unsigned i = 0; i < n; ++i) {
     const Type *t = op.operand(i)->type();
     if (t->shape() != shape)
-      return fail(op, "operand " + std::to_string(i) + " has type " + str(t) + ", expected the shape of operand 0");
+      return fail(op, "operand " + std::to_string(i) + " has type " + str(t) +
+                          ", expected the shape of operand 0");
     elems.push_back(t->scalarType());
   }
   std::vector<int64_t> reduced = shape;

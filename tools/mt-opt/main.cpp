@@ -66,7 +66,8 @@ int main(int argc, char **argv) {
   app.add_flag("--list-passes", listPasses, "List the registered passes and exit");
   std::map<const CLI::Option *, std::string> passFlags;
   for (const transforms::PassInfo &p : transforms::allPasses())
-    passFlags[app.add_flag("--" + std::string(p.name))->description(std::string(p.description))] = std::string(p.name);
+    passFlags[app.add_flag("--" + std::string(p.name))->description(std::string(p.description))] =
+        std::string(p.name);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
