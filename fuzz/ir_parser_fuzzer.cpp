@@ -14,8 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   SourceManager sources;
   Diagnostics diag(&sources);
   ir::TypeContext types;
-  auto module = ir::parseIR(std::string_view(reinterpret_cast<const char *>(data), size), "fuzz.mtir", sources,
-                            types, diag);
+  auto module = ir::parseIR(std::string_view(reinterpret_cast<const char *>(data), size), "fuzz.mtir",
+                            sources, types, diag);
   (void)diag.renderAll();
   if (!module || !ir::verify(*module, diag))
     return 0;
