@@ -5,7 +5,8 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
-#include <unordered_set>
+#include <unordered_map>
+#include <vector>
 
 namespace mt::transforms {
 namespace {
@@ -269,7 +270,7 @@ public:
     bool changed = false;
     for (int iter = 0; iter < kMaxIterations; ++iter) {
       bool c = simplifyBlock(f_.body());
-      c |= eraseDeadConstants();
+      c |= eraseDeadPureOps();
       changed |= c;
       if (!c)
         break;
@@ -502,21 +503,28 @@ private:
     return true;
   }
 
-  /// Constants left without uses by folding (and any others) are erased.
-  bool eraseDeadConstants() {
-    std::unordered_set<const Value *> used;
-    std::vector<Operation *> constants;
+  /// Pure region-free ops left without uses (the constants and shape ops that folding bypassed)
+  /// are erased, users before what they use.
+  bool eraseDeadPureOps() {
+    std::unordered_map<const Value *, int> uses;
+    std::vector<Operation *> pure;
     f_.walk([&](Operation *op) {
       for (Value *v : op->operands())
-        used.insert(v);
-      if (op->kind() == OpKind::Constant)
-        constants.push_back(op);
+        ++uses[v];
+      if (op->hasTrait(Pure) && op->numRegions() == 0)
+        pure.push_back(op);
     });
     bool changed = false;
-    for (Operation *c : constants) {
-      if (used.count(c->result(0)))
+    for (auto it = pure.rbegin(); it != pure.rend(); ++it) {
+      Operation *op = *it;
+      bool used = false;
+      for (const auto &r : op->results())
+        used |= uses[r.get()] > 0;
+      if (used)
         continue;
-      c->parentBlock()->erase(c);
+      for (Value *v : op->operands())
+        --uses[v];
+      op->parentBlock()->erase(op);
       changed = true;
     }
     return changed;

@@ -10,6 +10,7 @@
 // division), floats are computed in their own precision (f16/bf16 rounded to nearest even).
 // Nothing that could trap or is implementation-defined is folded: division or remainder by zero,
 // INT_MIN / -1, shifts by the width or more, out-of-range float -> int casts, casts to i1.
+// Pure ops left unused are erased (folding bypasses them); loads and loops are left to dce.
 // Transcendentals (exp, log, sin, ...) are not folded either: libm and the GPU may differ by an ulp.
 #pragma once
 
