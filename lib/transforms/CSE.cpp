@@ -60,7 +60,8 @@ private:
         return false;
       map_[a.argument(i)] = b.argument(i);
     }
-    for (auto ia = a.operations().begin(), ib = b.operations().begin(); ia != a.operations().end(); ++ia, ++ib)
+    for (auto ia = a.operations().begin(), ib = b.operations().begin(); ia != a.operations().end();
+         ++ia, ++ib)
       if (!ops(**ia, **ib))
         return false;
     return true;

@@ -53,7 +53,7 @@ double roundTo(double x, DType d) {
   int minExp = d == DType::F16 ? -14 : -126;
   int maxExp = d == DType::F16 ? 15 : 127;
   int e = 0;
-  std::frexp(x, &e); // |x| in [2^(e-1), 2^e)
+  std::frexp(x, &e);                                       // |x| in [2^(e-1), 2^e)
   int q = std::max(e - precision, minExp - precision + 1); // exponent of one ulp (subnormals too)
   double r = std::ldexp(std::nearbyint(std::ldexp(x, -q)), q);
   double maxFinite = std::ldexp(2.0 - std::ldexp(1.0, 1 - precision), maxExp);
@@ -198,7 +198,8 @@ std::optional<Const> foldCast(Const c, DType from, DType to) {
       out.f = uns ? double(float(uint64_t(c.i))) : double(float(c.i)); // one rounding
     else if (to == DType::F64)
       out.f = uns ? double(uint64_t(c.i)) : double(c.i);
-    else if (uns ? uint64_t(c.i) < (uint64_t(1) << 53) : (c.i > -(int64_t(1) << 53) && c.i < (int64_t(1) << 53)))
+    else if (uns ? uint64_t(c.i) < (uint64_t(1) << 53)
+                 : (c.i > -(int64_t(1) << 53) && c.i < (int64_t(1) << 53)))
       out.f = roundTo(uns ? double(uint64_t(c.i)) : double(c.i), to); // exact in double, rounded once
     else
       return std::nullopt;
@@ -357,7 +358,7 @@ private:
       return isOne(b) ? a : nullptr; // x / 1 -> x
     case OpKind::And:
       if (isIntConst(b, 0))
-        return b; // x & 0 -> 0
+        return b;                            // x & 0 -> 0
       return isIntConst(a, 0) ? a : nullptr; // 0 & x -> 0
     case OpKind::Or:
     case OpKind::Xor:
@@ -385,7 +386,8 @@ private:
       break;
     }
     // expand_dims/reshape/broadcast(splat x) -> splat x of the new shape
-    if ((op->kind() == OpKind::ExpandDims || op->kind() == OpKind::Reshape || op->kind() == OpKind::Broadcast) &&
+    if ((op->kind() == OpKind::ExpandDims || op->kind() == OpKind::Reshape ||
+         op->kind() == OpKind::Broadcast) &&
         a->definingOp() && a->definingOp()->kind() == OpKind::Splat) {
       Block *blk = op->parentBlock();
       auto splat = Operation::create(OpKind::Splat, op->loc(), {a->definingOp()->operand(0)}, {type});
@@ -418,7 +420,7 @@ private:
       DType od = op->operand(0)->type()->dtype();
       bool r = false;
       std::string pred = op->stringAttr("pred");
-      bool ok = isFloat(od) ? compare(pred, cs[0].f, cs[1].f, r)
+      bool ok = isFloat(od)          ? compare(pred, cs[0].f, cs[1].f, r)
                 : isUnsignedLike(od) ? compare(pred, uint64_t(cs[0].i), uint64_t(cs[1].i), r)
                                      : compare(pred, cs[0].i, cs[1].i, r);
       return ok ? makeIntConst(op, type, r ? 1 : 0) : nullptr; // cmp(c1, c2) -> i1
@@ -475,8 +477,8 @@ private:
     Block &taken = op->body(c->i ? 0 : 1);
     Operation *yield = taken.terminator();
     std::vector<Value *> yielded = yield ? yield->operands() : std::vector<Value *>{};
-    MT_ASSERT(yielded.size() == op->numResults()) << "if yields " << yielded.size() << " values for "
-                                                  << op->numResults() << " results";
+    MT_ASSERT(yielded.size() == op->numResults())
+        << "if yields " << yielded.size() << " values for " << op->numResults() << " results";
     Block *parent = op->parentBlock();
     auto pos = parent->find(op);
     while (!taken.empty() && taken.operations().front().get() != yield)

@@ -25,7 +25,8 @@ bool isNonZeroIntConst(Value *v) {
 bool isHoistable(const Operation &op) {
   if (!op.hasTrait(Pure) || op.numRegions() != 0 || op.hasTrait(Terminator))
     return false;
-  bool intDivision = (op.kind() == OpKind::Div || op.kind() == OpKind::Rem) && op.result(0)->type()->isIntLike();
+  bool intDivision =
+      (op.kind() == OpKind::Div || op.kind() == OpKind::Rem) && op.result(0)->type()->isIntLike();
   return !intDivision || isNonZeroIntConst(op.operand(1));
 }
 

@@ -9,7 +9,8 @@ namespace mt::transforms {
 
 const std::vector<PassInfo> &allPasses() {
   static const std::vector<PassInfo> passes = {
-      {"canonicalize", "fold constants, apply exact algebraic identities, inline constant if/for", runCanonicalize},
+      {"canonicalize", "fold constants, apply exact algebraic identities, inline constant if/for",
+       runCanonicalize},
       {"cse", "merge identical pure ops (scoped by regions)", runCSE},
       {"dce", "remove unused ops without side effects and dead loop-carried values", runDCE},
       {"licm", "hoist loop-invariant pure ops out of for/while", runLICM},

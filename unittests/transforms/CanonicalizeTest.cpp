@@ -27,7 +27,8 @@ std::optional<AttrValue> foldOp(TypeContext &tc, OpKind kind, DType d, AttrValue
   Value *x = bld.create1(OpKind::Constant, {}, tc.scalar(d), {{"value", a}});
   Value *r = x;
   if (kind == OpKind::Cast) {
-    r = bld.create1(OpKind::Cast, {x}, tc.scalar(std::get<int64_t>(b) >= 0 ? DType(std::get<int64_t>(b)) : d));
+    r = bld.create1(OpKind::Cast, {x},
+                    tc.scalar(std::get<int64_t>(b) >= 0 ? DType(std::get<int64_t>(b)) : d));
   } else {
     Value *y = bld.create1(OpKind::Constant, {}, tc.scalar(d), {{"value", b}});
     r = kind == OpKind::Cmp ? bld.cmp(pred, x, y) : bld.binary(kind, x, y);
@@ -140,8 +141,10 @@ TEST(CanonicalizeFold, FloatsInTheirOwnPrecision) {
     EXPECT_EQ(asFloat(foldOp(tc, OpKind::Mul, DType::F16, double(ha), double(hb))), double(hm));
     EXPECT_EQ(asFloat(foldOp(tc, OpKind::Div, DType::F16, double(ha), double(hb))), double(hd));
     float ba = roundBf16(a), bb = roundBf16(b);
-    EXPECT_EQ(asFloat(foldOp(tc, OpKind::Mul, DType::BF16, double(ba), double(bb))), double(roundBf16(ba * bb)));
-    EXPECT_EQ(asFloat(foldOp(tc, OpKind::Sub, DType::BF16, double(ba), double(bb))), double(roundBf16(ba - bb)));
+    EXPECT_EQ(asFloat(foldOp(tc, OpKind::Mul, DType::BF16, double(ba), double(bb))),
+              double(roundBf16(ba * bb)));
+    EXPECT_EQ(asFloat(foldOp(tc, OpKind::Sub, DType::BF16, double(ba), double(bb))),
+              double(roundBf16(ba - bb)));
     EXPECT_EQ(asInt(foldOp(tc, OpKind::Cmp, DType::F32, double(a), double(b), "le")), a <= b ? 1 : 0);
   }
   // f16 overflows to inf at 65520.
@@ -167,18 +170,18 @@ TEST(CanonicalizeFold, Casts) {
 TEST_F(PassTest, CanonicalizeIntIdentities) {
   Value *x = param(ty(DType::I32), "x");
   Value *p = param(ptr(DType::I32), "p");
-  Value *v = b.binary(OpKind::Add, x, b.constI32(0));   // x + 0
-  v = b.binary(OpKind::Mul, b.constI32(1), v);          // 1 * x
-  v = b.binary(OpKind::Sub, v, b.constI32(0));          // x - 0
-  v = b.binary(OpKind::Div, v, b.constI32(1));          // x / 1
-  v = b.binary(OpKind::Or, v, b.constI32(0));           // x | 0
-  v = b.binary(OpKind::Xor, v, b.constI32(0));          // x ^ 0
-  v = b.binary(OpKind::Shl, v, b.constI32(0));          // x << 0
-  v = b.select(b.cmp("lt", x, b.constI32(5)), v, v);    // select(c, x, x)
-  v = b.create1(OpKind::Cast, {v}, ty(DType::I32));     // cast to the same type
+  Value *v = b.binary(OpKind::Add, x, b.constI32(0)); // x + 0
+  v = b.binary(OpKind::Mul, b.constI32(1), v);        // 1 * x
+  v = b.binary(OpKind::Sub, v, b.constI32(0));        // x - 0
+  v = b.binary(OpKind::Div, v, b.constI32(1));        // x / 1
+  v = b.binary(OpKind::Or, v, b.constI32(0));         // x | 0
+  v = b.binary(OpKind::Xor, v, b.constI32(0));        // x ^ 0
+  v = b.binary(OpKind::Shl, v, b.constI32(0));        // x << 0
+  v = b.select(b.cmp("lt", x, b.constI32(5)), v, v);  // select(c, x, x)
+  v = b.create1(OpKind::Cast, {v}, ty(DType::I32));   // cast to the same type
   b.store(p, v);
-  b.store(p, b.binary(OpKind::Mul, x, b.constI32(0)));  // x * 0 -> 0 (int)
-  b.store(p, b.binary(OpKind::And, x, b.constI32(0)));  // x & 0 -> 0
+  b.store(p, b.binary(OpKind::Mul, x, b.constI32(0))); // x * 0 -> 0 (int)
+  b.store(p, b.binary(OpKind::And, x, b.constI32(0))); // x & 0 -> 0
   finish();
   EXPECT_TRUE(runCanonicalize(*f));
   std::string s = ir();
@@ -214,10 +217,10 @@ TEST_F(PassTest, CanonicalizeFloatIdentitiesOnlyWhereExact) {
 TEST_F(PassTest, CanonicalizeSplatsAndShapes) {
   Value *x = param(ty(DType::F32), "x");
   Value *p = param(tc.block(tc.pointer(ty(DType::F32)), {4, 8}), "p");
-  Value *c = b.broadcastTo(b.constFloat(ty(DType::F32), 2.5), {4, 8});          // splat(2.5) -> constant
+  Value *c = b.broadcastTo(b.constFloat(ty(DType::F32), 2.5), {4, 8}); // splat(2.5) -> constant
   Value *s = b.create1(OpKind::Splat, {x}, block(DType::F32, {8}));
   Value *e = b.create1(OpKind::ExpandDims, {s}, block(DType::F32, {1, 8}), {{"axis", int64_t(0)}});
-  Value *bc = b.create1(OpKind::Broadcast, {e}, block(DType::F32, {4, 8}));     // -> splat x : 4x8
+  Value *bc = b.create1(OpKind::Broadcast, {e}, block(DType::F32, {4, 8})); // -> splat x : 4x8
   b.store(p, b.binary(OpKind::Add, bc, c));
   finish();
   EXPECT_TRUE(runCanonicalize(*f));
@@ -258,8 +261,9 @@ TEST_F(PassTest, CanonicalizeIfWithConstantCondition) {
   std::string s = ir();
   EXPECT_EQ(count(OpKind::If), 0) << s;
   EXPECT_EQ(count(OpKind::Add), 0) << s;
-  EXPECT_NE(s.find("  %0 = constant {value = 41} : i32\n  store %p, %0\n  %1 = mul %x, %x : i32\n  store %p, %1\n"),
-            std::string::npos)
+  EXPECT_NE(
+      s.find("  %0 = constant {value = 41} : i32\n  store %p, %0\n  %1 = mul %x, %x : i32\n  store %p, %1\n"),
+      std::string::npos)
       << s;
 }
 

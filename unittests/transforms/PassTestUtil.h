@@ -25,6 +25,12 @@ protected:
     f->argNames().push_back(std::move(name));
     return f->body().addArgument(t);
   }
+  /// for iv in range(0, ub, 1) carrying `inits` (the constants are made in order, lb first).
+  ir::Operation *forLoop(ir::Value *ub, std::vector<ir::Value *> inits = {}) {
+    ir::Value *lb = b.constI32(0);
+    ir::Value *step = b.constI32(1);
+    return b.createFor(lb, ub, step, std::move(inits));
+  }
   void finish() { b.create(ir::OpKind::Return, {}, {}); }
   std::string ir() { return ir::toString(*f); }
 
