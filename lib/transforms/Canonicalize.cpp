@@ -309,9 +309,12 @@ private:
 
   /// A new constant of `type` inserted before `before`.
   Value *makeConst(Operation *before, const Type *type, Const c) {
-    AttrValue v = type->isFloatLike() ? AttrValue(c.f) : AttrValue(c.i);
     Block *b = before->parentBlock();
-    auto op = Operation::create(OpKind::Constant, before->loc(), {}, {type}, {{"value", v}});
+    auto op = Operation::create(OpKind::Constant, before->loc(), {}, {type});
+    if (type->isFloatLike())
+      op->setAttr("value", c.f);
+    else
+      op->setAttr("value", c.i);
     return b->insert(b->find(before), std::move(op))->result(0);
   }
 
