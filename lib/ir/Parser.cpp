@@ -345,9 +345,9 @@ private:
         }
         if (dim == 0)
           error(dimPos, "tensor dimension must be positive");
-        elements *= dim;
-        if (elements > kMaxTileElements)
+        if (dim > kMaxTileElements / elements)
           error(start, "tensor type has too many elements");
+        elements *= dim;
         shape.push_back(dim);
         if (peek() != 'x')
           errorExpected("'x' after a tensor dimension");

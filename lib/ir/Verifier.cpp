@@ -7,6 +7,7 @@
 #include "ir/Verifier.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <unordered_set>
 
@@ -270,10 +271,13 @@ void Verifier::verifySemantics(const Operation &op) {
     if (end <= start)
       return fail(op, "needs end > start, got start = " + std::to_string(start) +
                           ", end = " + std::to_string(end));
+    int64_t length;
+    if (__builtin_sub_overflow(end, start, &length) || length > std::numeric_limits<int32_t>::max())
+      return fail(op, "range [" + std::to_string(start) + ", " + std::to_string(end) + ") is too long");
     const Type *t = op.result()->type();
     if (!t->isBlock() || t->rank() != 1 || t->isPointerLike() || t->dtype() != DType::I32 ||
-        t->shape()[0] != end - start)
-      fail(op, "result has type " + str(t) + ", expected tensor<" + std::to_string(end - start) + "xi32>");
+        t->shape()[0] != length)
+      fail(op, "result has type " + str(t) + ", expected tensor<" + std::to_string(length) + "xi32>");
     return;
   }
   case OpKind::Splat:

@@ -71,7 +71,7 @@ int main(int argc, char **argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 1; // --help exits 0; usage errors exit 1 like every other error
   }
 
   if (listPasses) {
