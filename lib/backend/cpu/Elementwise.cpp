@@ -385,7 +385,6 @@ Tile evalCast(const ir::Operation &op, const Tile &a) {
   if (a.isPtr() || rt->isPointerLike()) {
     if (!(a.isPtr() && rt->isPointerLike()))
       fail("casts between pointers and numbers are not supported");
-    Tile r = a;
     Tile shaped = Tile::ofType(rt);
     std::memcpy(shaped.raw(), a.raw(), a.numel() * sizeof(Ptr));
     return shaped;

@@ -59,21 +59,37 @@ std::optional<OpKind> fastCombine(const OpPlan &p) {
   return k;
 }
 
+/// One step of the fast path. Signed i32/i64 add/mul overflow is an error, as in the region.
 template <class T> struct Combiner {
   using C = typename Num<T>::C;
+  static constexpr bool Checked = std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t>;
   OpKind k;
+  [[noreturn]] static void overflow(const char *what, C x, C y) {
+    fail("integer overflow in " + std::string(sizeof(T) == 4 ? "i32 " : "i64 ") + what + " (" +
+         std::to_string(x) + ", " + std::to_string(y) + ") while combining");
+  }
   T operator()(T a, T b) const {
     C x = Num<T>::get(a), y = Num<T>::get(b);
     switch (k) {
     case OpKind::Add:
       if constexpr (std::is_floating_point_v<C>)
         return Num<T>::make(x + y);
-      else
+      else if constexpr (Checked) {
+        T r;
+        if (__builtin_add_overflow(a, b, &r))
+          overflow("add", x, y);
+        return r;
+      } else
         return Num<T>::make(C(uint64_t(x) + uint64_t(y)));
     case OpKind::Mul:
       if constexpr (std::is_floating_point_v<C>)
         return Num<T>::make(x * y);
-      else
+      else if constexpr (Checked) {
+        T r;
+        if (__builtin_mul_overflow(a, b, &r))
+          overflow("mul", x, y);
+        return r;
+      } else
         return Num<T>::make(C(uint64_t(x) * uint64_t(y)));
     case OpKind::Max:
       if constexpr (std::is_floating_point_v<C>)
