@@ -69,7 +69,13 @@ public:
 const OpPlan &Executor::runBlock(const BlockPlan &b) {
   for (size_t i = 0; i + 1 < b.ops.size(); ++i)
     execOp(b.ops[i]);
-  return b.ops.back();
+  const OpPlan &term = b.ops.back();
+  for (uint32_t o : term.operands)
+    if (slots_[o].numel() == 0)
+      throw KernelError{"'" + std::string(term.op->name()) +
+                            "' uses a value that was not computed on this path",
+                        term.op->loc(), true};
+  return term;
 }
 
 void Executor::runRegion(const BlockPlan &b, std::span<const Tile> args, std::vector<Tile> &results) {
@@ -164,6 +170,9 @@ void Executor::execOp(const OpPlan &p) {
         inVec.push_back(&slots_[o]);
       ins = Operands(inVec.data(), inVec.size());
     }
+    for (const Tile *t : ins)
+      if (t->numel() == 0)
+        fail("'" + std::string(op.name()) + "' uses a value that was not computed on this path");
     auto need = [&](size_t n) {
       if (ins.size() < n || p.results.size() < (op.info().numResults > 0 ? size_t(op.info().numResults) : 0))
         fail("malformed '" + std::string(op.name()) + "'");

@@ -162,6 +162,7 @@ inline unsigned byteWidth(DType d) { return d == DType::I1 ? 1 : ir::bitWidth(d)
 /// are Ptr.
 class Tile {
 public:
+  /// An empty placeholder (no elements): the state of a slot before its value is computed.
   Tile() = default;
   Tile(DType dtype, bool isPtr, std::vector<int64_t> shape)
       : dtype_(dtype), isPtr_(isPtr), shape_(std::move(shape)) {
@@ -212,8 +213,8 @@ private:
   DType dtype_ = DType::I32;
   bool isPtr_ = false;
   std::vector<int64_t> shape_;
-  size_t numel_ = 1;
-  std::vector<uint64_t> words_ = std::vector<uint64_t>(1, 0);
+  size_t numel_ = 0; // a default Tile holds nothing (an unset slot); real tiles have >= 1 element
+  std::vector<uint64_t> words_;
 };
 
 /// Converts one value between element types with the GPU's cast semantics: float→int truncates and
