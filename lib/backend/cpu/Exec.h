@@ -92,7 +92,7 @@ Tile evalFma(const Tile &a, const Tile &b, const Tile &c);
 Tile evalCast(const ir::Operation &op, const Tile &a);
 Tile evalBitcast(const ir::Operation &op, const Tile &a);
 Tile evalAddPtr(const ir::Operation &op, const Tile &p, const Tile &off, Executor &ex);
-/// Combines two values with an elementwise binary op kind into `acc` (used by the reduce fast path).
+/// True for the binary op kinds the reduce/scan fast path implements (add, mul, max, min).
 bool isFastCombine(ir::OpKind k);
 
 // Shape.cpp

@@ -79,8 +79,6 @@ int64_t Tile::getInt(size_t i) const {
     return data<Ptr>()[i].offset;
   int64_t r = 0;
   MT_DISPATCH_DTYPE(dtype_, T, r = convertElem<int64_t>(data<T>()[i]));
-  if (dtype_ == DType::U64)
-    r = int64_t(data<uint64_t>()[i]);
   return r;
 }
 
