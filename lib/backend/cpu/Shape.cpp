@@ -6,8 +6,6 @@ namespace mt::cpu {
 
 namespace {
 
-template <size_t S> struct Bytes { uint8_t b[S]; };
-
 /// Runs `body` with `E` bound to a trivially copyable type of the element size of `t`.
 #define MT_DISPATCH_SIZE(size, E, ...)                                                                       \
   switch (size) {                                                                                            \
