@@ -16,7 +16,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mt::cpu {
@@ -158,6 +160,49 @@ template <class T> constexpr bool IsFloatElem = std::is_floating_point_v<typenam
 inline unsigned byteWidth(DType d) { return d == DType::I1 ? 1 : ir::bitWidth(d) / 8; }
 
 // ---- Tile -------------------------------------------------------------------------------------------
+/// Zero-initialised 8-byte words; up to two (a scalar, or a pointer) live inline without allocating,
+/// which keeps scalar code (loop counters, combine regions) cheap.
+class Words {
+public:
+  Words() = default;
+  explicit Words(size_t n) : n_(n) {
+    if (n > kInline)
+      heap_.reset(new uint64_t[n]());
+  }
+  Words(const Words &o) : n_(o.n_) {
+    if (o.heap_) {
+      heap_.reset(new uint64_t[n_]);
+      std::memcpy(heap_.get(), o.heap_.get(), n_ * 8);
+    } else {
+      std::memcpy(inline_, o.inline_, sizeof inline_);
+    }
+  }
+  Words(Words &&o) noexcept : n_(std::exchange(o.n_, 0)), heap_(std::move(o.heap_)) {
+    std::memcpy(inline_, o.inline_, sizeof inline_);
+  }
+  Words &operator=(const Words &o) {
+    if (this != &o)
+      *this = Words(o);
+    return *this;
+  }
+  Words &operator=(Words &&o) noexcept {
+    if (this == &o)
+      return *this;
+    n_ = std::exchange(o.n_, 0);
+    heap_ = std::move(o.heap_);
+    std::memcpy(inline_, o.inline_, sizeof inline_);
+    return *this;
+  }
+  uint64_t *data() { return heap_ ? heap_.get() : inline_; }
+  const uint64_t *data() const { return heap_ ? heap_.get() : inline_; }
+
+private:
+  static constexpr size_t kInline = 2;
+  size_t n_ = 0;
+  uint64_t inline_[kInline] = {0, 0};
+  std::unique_ptr<uint64_t[]> heap_;
+};
+
 /// A scalar (rank 0) or a tile. For a pointer tile, `dtype` is the pointee's dtype and the elements
 /// are Ptr.
 class Tile {
@@ -170,7 +215,23 @@ public:
     for (int64_t d : shape_)
       n *= size_t(d);
     numel_ = n;
-    words_.resize((n * elemSize() + 7) / 8);
+    words_ = Words((n * elemSize() + 7) / 8);
+  }
+  Tile(const Tile &) = default;
+  Tile &operator=(const Tile &) = default;
+  /// A moved-from tile is empty (numel() == 0), like an unset slot.
+  Tile(Tile &&o) noexcept
+      : dtype_(o.dtype_), isPtr_(o.isPtr_), shape_(std::move(o.shape_)), numel_(std::exchange(o.numel_, 0)),
+        words_(std::move(o.words_)) {}
+  Tile &operator=(Tile &&o) noexcept {
+    if (this == &o)
+      return *this;
+    dtype_ = o.dtype_;
+    isPtr_ = o.isPtr_;
+    shape_ = std::move(o.shape_);
+    numel_ = std::exchange(o.numel_, 0);
+    words_ = std::move(o.words_);
+    return *this;
   }
   /// A tile shaped and typed like an IR type (scalar, pointer or block).
   static Tile ofType(const ir::Type *t) {
@@ -214,7 +275,7 @@ private:
   bool isPtr_ = false;
   std::vector<int64_t> shape_;
   size_t numel_ = 0; // a default Tile holds nothing (an unset slot); real tiles have >= 1 element
-  std::vector<uint64_t> words_;
+  Words words_;
 };
 
 /// Converts one value between element types with the GPU's cast semantics: float→int truncates and
