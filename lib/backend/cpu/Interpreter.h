@@ -7,6 +7,12 @@
 // back rendered through mt::Diagnostics (`file:line:col: error: …`, source line, caret) using
 // `sources` (may be null). On the first error the other workers stop early; a store that fails writes
 // nothing.
+//
+// Semantics follow what Triton's compiled kernel computes on an NVIDIA GPU: f16/bf16 math in float,
+// rounded to the dtype after every op; signed i32/i64 add/sub/mul overflow and integer division by
+// zero are errors (i8/i16 and unsigned wrap); float→int casts truncate and saturate (NaN → 0);
+// atomics are atomic across program instances. `print` writes one line per element to stdout,
+// `pid (x, y, z) idx (i, j) <prefix><value>` (floats shortest round-trip), serialised per launch.
 #pragma once
 
 #include "backend/cpu/ThreadPool.h"
