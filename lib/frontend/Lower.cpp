@@ -477,9 +477,8 @@ Val Lowerer::inlineCall(const Val &callee, CallArgs &args, SourceLoc loc) {
       bound[i] = lowerExpr(*p.defaultValue);
       frames_.pop_back();
     }
-    if (isConstexprAnnotation(p.annotation.get()) && !isCompileTime(*bound[i]))
-      fail(loc,
-           "argument '" + p.name + "' of " + fn.name + "() is tl.constexpr but got " + describe(*bound[i]));
+    // A tl.constexpr parameter of a helper may still receive a tensor (Triton's attention tutorial passes
+    // offsets that way); it is then an ordinary value.
     fr->vars[p.name] = *bound[i];
   }
   frames_.push_back(std::move(fr));

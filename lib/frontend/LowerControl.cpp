@@ -129,7 +129,7 @@ void Lowerer::lowerIf(const Stmt &s) {
     } else if (t.isIR() || e.isIR()) {
       const Val &irv = t.isIR() ? t : e, &num = t.isIR() ? e : t;
       ty = types_.withDType(irv.v->type(), weakDType(num, irv.v->type()->dtype(), s.loc));
-      if (ty != irv.v->type())
+      if (ty != irv.v->type() || ty->isBlock())
         fail(s.loc, "mismatched type for '" + names[i] + "' between the branches of the if (" + describe(t) +
                         " and " + describe(e) + ")");
     } else {
