@@ -283,8 +283,8 @@ private:
     push(TokenKind::Identifier, loc).text = std::string(word);
   }
 
-  // Reads digits of base `base` with single underscores between them into `digits`; the first digit is
-  // required. Returns false if there was none.
+  // Reads digits of base `base` with single underscores between them into `digits`; reports an error if
+  // `required` and there is none.
   void readDigits(int base, std::string &digits, SourceLoc loc, bool required) {
     bool any = false;
     while (true) {

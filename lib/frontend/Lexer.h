@@ -64,7 +64,7 @@ namespace mt {
   X(KwWith, "with")                                                                                          \
   X(KwYield, "yield")
 
-// Longest spellings first within each length class is not needed: the lexer tries 3, 2, then 1 chars.
+// Ordered longest first: the lexer takes the first spelling that matches.
 #define MT_PUNCT_TOKENS(X)                                                                                   \
   X(PowAssign, "**=")                                                                                        \
   X(FloorDivAssign, "//=")                                                                                   \

@@ -51,8 +51,7 @@ ExprPtr Parser::makeExpr(ExprKind kind, SourceLoc loc, std::vector<ExprPtr> oper
   return e;
 }
 
-ExprPtr Parser::makeBinOp(BinOpKind op, ExprPtr lhs, ExprPtr rhs) {
-  SourceLoc loc = lhs->loc;
+ExprPtr Parser::makeBinOp(BinOpKind op, SourceLoc loc, ExprPtr lhs, ExprPtr rhs) {
   std::vector<ExprPtr> ops;
   ops.push_back(std::move(lhs));
   ops.push_back(std::move(rhs));
@@ -90,12 +89,13 @@ bool Parser::atExprStart() const {
 
 // exprlist = expr ("," expr)* ","?        (a comma makes a Tuple)
 ExprPtr Parser::parseExprList() {
+  SourceLoc start = tok().loc;
   if (at(TokenKind::Star))
     fail(tok().loc, "starred expressions are not supported in a kernel");
   ExprPtr first = parseExpr();
   if (!at(TokenKind::Comma))
     return first;
-  SourceLoc loc = first->loc;
+  SourceLoc loc = start;
   std::vector<ExprPtr> elts;
   elts.push_back(std::move(first));
   while (consume(TokenKind::Comma)) {
@@ -110,10 +110,11 @@ ExprPtr Parser::parseExprList() {
 
 // targetlist = bitor ("," bitor)* ","?     (the target of `for`; stops before `in`)
 ExprPtr Parser::parseTargetList() {
+  SourceLoc start = tok().loc;
   ExprPtr first = parseBitOr();
   if (!at(TokenKind::Comma))
     return first;
-  SourceLoc loc = first->loc;
+  SourceLoc loc = start;
   std::vector<ExprPtr> elts;
   elts.push_back(std::move(first));
   while (consume(TokenKind::Comma)) {
@@ -126,7 +127,8 @@ ExprPtr Parser::parseTargetList() {
 
 // expr = ortest ("if" ortest "else" expr)?
 ExprPtr Parser::parseExpr() {
-  DepthGuard guard(*this, tok().loc, "expression");
+  SourceLoc start = tok().loc;
+  DepthGuard guard(*this, start, "expression");
   if (at(TokenKind::KwLambda) || at(TokenKind::KwYield) || at(TokenKind::KwAwait))
     unsupported(tok());
   ExprPtr body = parseOrTest();
@@ -135,7 +137,7 @@ ExprPtr Parser::parseExpr() {
   ExprPtr test = parseOrTest();
   expect(TokenKind::KwElse, "in conditional expression");
   ExprPtr orelse = parseExpr();
-  SourceLoc loc = body->loc;
+  SourceLoc loc = start;
   std::vector<ExprPtr> ops;
   ops.push_back(std::move(body));
   ops.push_back(std::move(test));
@@ -145,11 +147,12 @@ ExprPtr Parser::parseExpr() {
 
 // ortest = andtest ("or" andtest)*
 ExprPtr Parser::parseOrTest() {
+  SourceLoc start = tok().loc;
   ExprPtr first = parseAndTest();
   if (!at(TokenKind::KwOr))
     return first;
   std::vector<ExprPtr> values;
-  SourceLoc loc = first->loc;
+  SourceLoc loc = start;
   values.push_back(std::move(first));
   while (consume(TokenKind::KwOr))
     values.push_back(parseAndTest());
@@ -160,11 +163,12 @@ ExprPtr Parser::parseOrTest() {
 
 // andtest = nottest ("and" nottest)*
 ExprPtr Parser::parseAndTest() {
+  SourceLoc start = tok().loc;
   ExprPtr first = parseNotTest();
   if (!at(TokenKind::KwAnd))
     return first;
   std::vector<ExprPtr> values;
-  SourceLoc loc = first->loc;
+  SourceLoc loc = start;
   values.push_back(std::move(first));
   while (consume(TokenKind::KwAnd))
     values.push_back(parseNotTest());
@@ -189,6 +193,7 @@ ExprPtr Parser::parseNotTest() {
 // comparison = bitor (compop bitor)*
 // compop     = "<" | ">" | "==" | ">=" | "<=" | "!=" | "in" | "not" "in" | "is" | "is" "not"
 ExprPtr Parser::parseComparison() {
+  SourceLoc start = tok().loc;
   ExprPtr first = parseBitOr();
   std::vector<ExprPtr> operands;
   std::vector<CmpOpKind> cmpOps;
@@ -228,7 +233,7 @@ ExprPtr Parser::parseComparison() {
       if (cmpOps.empty())
         return first;
       {
-        SourceLoc loc = first->loc;
+        SourceLoc loc = start;
         operands.insert(operands.begin(), std::move(first));
         ExprPtr e = makeExpr(ExprKind::Compare, loc, std::move(operands));
         e->cmpOps = std::move(cmpOps);
@@ -245,50 +250,56 @@ ExprPtr Parser::parseComparison() {
 
 // bitor = bitxor ("|" bitxor)*
 ExprPtr Parser::parseBitOr() {
+  SourceLoc start = tok().loc;
   ExprPtr e = parseBitXor();
   while (consume(TokenKind::Pipe))
-    e = makeBinOp(BinOpKind::BitOr, std::move(e), parseBitXor());
+    e = makeBinOp(BinOpKind::BitOr, start, std::move(e), parseBitXor());
   return e;
 }
 
 // bitxor = bitand ("^" bitand)*
 ExprPtr Parser::parseBitXor() {
+  SourceLoc start = tok().loc;
   ExprPtr e = parseBitAnd();
   while (consume(TokenKind::Caret))
-    e = makeBinOp(BinOpKind::BitXor, std::move(e), parseBitAnd());
+    e = makeBinOp(BinOpKind::BitXor, start, std::move(e), parseBitAnd());
   return e;
 }
 
 // bitand = shift ("&" shift)*
 ExprPtr Parser::parseBitAnd() {
+  SourceLoc start = tok().loc;
   ExprPtr e = parseShift();
   while (consume(TokenKind::Amp))
-    e = makeBinOp(BinOpKind::BitAnd, std::move(e), parseShift());
+    e = makeBinOp(BinOpKind::BitAnd, start, std::move(e), parseShift());
   return e;
 }
 
 // shift = arith (("<<" | ">>") arith)*
 ExprPtr Parser::parseShift() {
+  SourceLoc start = tok().loc;
   ExprPtr e = parseArith();
   while (at(TokenKind::LShift) || at(TokenKind::RShift)) {
     BinOpKind op = next().is(TokenKind::LShift) ? BinOpKind::LShift : BinOpKind::RShift;
-    e = makeBinOp(op, std::move(e), parseArith());
+    e = makeBinOp(op, start, std::move(e), parseArith());
   }
   return e;
 }
 
 // arith = term (("+" | "-") term)*
 ExprPtr Parser::parseArith() {
+  SourceLoc start = tok().loc;
   ExprPtr e = parseTerm();
   while (at(TokenKind::Plus) || at(TokenKind::Minus)) {
     BinOpKind op = next().is(TokenKind::Plus) ? BinOpKind::Add : BinOpKind::Sub;
-    e = makeBinOp(op, std::move(e), parseTerm());
+    e = makeBinOp(op, start, std::move(e), parseTerm());
   }
   return e;
 }
 
 // term = factor (("*" | "/" | "//" | "%" | "@") factor)*
 ExprPtr Parser::parseTerm() {
+  SourceLoc start = tok().loc;
   ExprPtr e = parseFactor();
   while (true) {
     BinOpKind op;
@@ -312,7 +323,7 @@ ExprPtr Parser::parseTerm() {
       return e;
     }
     next();
-    e = makeBinOp(op, std::move(e), parseFactor());
+    e = makeBinOp(op, start, std::move(e), parseFactor());
   }
 }
 
@@ -345,21 +356,23 @@ ExprPtr Parser::parseFactor() {
 ExprPtr Parser::parsePower() {
   if (at(TokenKind::KwAwait))
     unsupported(tok());
+  SourceLoc start = tok().loc;
   ExprPtr base = parsePrimary();
   if (!at(TokenKind::Pow))
     return base;
   DepthGuard guard(*this, tok().loc, "expression");
   next();
-  return makeBinOp(BinOpKind::Pow, std::move(base), parseFactor());
+  return makeBinOp(BinOpKind::Pow, start, std::move(base), parseFactor());
 }
 
 // primary = atom ("." IDENT | "(" callargs ")" | "[" subscript "]")*
 ExprPtr Parser::parsePrimary() {
+  SourceLoc start = tok().loc;
   ExprPtr e = parseAtom();
   while (true) {
     if (consume(TokenKind::Dot)) {
       const Token &name = expect(TokenKind::Identifier, "after '.'");
-      SourceLoc loc = e->loc;
+      SourceLoc loc = start;
       std::vector<ExprPtr> ops;
       ops.push_back(std::move(e));
       e = makeExpr(ExprKind::Attribute, loc, std::move(ops));
@@ -367,11 +380,11 @@ ExprPtr Parser::parsePrimary() {
       continue;
     }
     if (at(TokenKind::LParen)) {
-      e = parseCallArgs(std::move(e));
+      e = parseCallArgs(std::move(e), start);
       continue;
     }
     if (at(TokenKind::LBracket)) {
-      e = parseSubscript(std::move(e));
+      e = parseSubscript(std::move(e), start);
       continue;
     }
     return e;
@@ -385,9 +398,8 @@ void Parser::rejectComprehension() {
 
 // callargs = (arg ("," arg)* ","?)?
 // arg      = IDENT "=" expr | expr          (positional arguments before keyword arguments)
-ExprPtr Parser::parseCallArgs(ExprPtr callee) {
+ExprPtr Parser::parseCallArgs(ExprPtr callee, SourceLoc loc) {
   expect(TokenKind::LParen, "to start the call's arguments");
-  SourceLoc loc = callee->loc;
   std::vector<ExprPtr> ops;
   ops.push_back(std::move(callee));
   std::vector<Keyword> keywords;
@@ -428,7 +440,7 @@ ExprPtr Parser::parseCallArgs(ExprPtr callee) {
 }
 
 // subscript = sliceitem ("," sliceitem)* ","?     (several items, or a trailing comma, make a Tuple)
-ExprPtr Parser::parseSubscript(ExprPtr value) {
+ExprPtr Parser::parseSubscript(ExprPtr value, SourceLoc loc) {
   expect(TokenKind::LBracket, "to start a subscript");
   if (at(TokenKind::RBracket))
     fail(tok().loc, "expected an index in subscript, found ']'");
@@ -448,7 +460,6 @@ ExprPtr Parser::parseSubscript(ExprPtr value) {
     index = makeExpr(ExprKind::Tuple, tupleLoc, std::move(items));
   } else
     index = std::move(items[0]);
-  SourceLoc loc = value->loc;
   std::vector<ExprPtr> ops;
   ops.push_back(std::move(value));
   ops.push_back(std::move(index));

@@ -103,14 +103,14 @@ private:
   ast::ExprPtr parseFactor();
   ast::ExprPtr parsePower();
   ast::ExprPtr parsePrimary();
-  ast::ExprPtr parseCallArgs(ast::ExprPtr callee);
-  ast::ExprPtr parseSubscript(ast::ExprPtr value);
+  ast::ExprPtr parseCallArgs(ast::ExprPtr callee, SourceLoc loc);
+  ast::ExprPtr parseSubscript(ast::ExprPtr value, SourceLoc loc);
   ast::ExprPtr parseSliceItem();
   ast::ExprPtr parseAtom();
   ast::ExprPtr parseParenthesized();
   ast::ExprPtr parseList();
   ast::ExprPtr parseDict();
-  ast::ExprPtr makeBinOp(ast::BinOpKind op, ast::ExprPtr lhs, ast::ExprPtr rhs);
+  ast::ExprPtr makeBinOp(ast::BinOpKind op, SourceLoc loc, ast::ExprPtr lhs, ast::ExprPtr rhs);
   void rejectComprehension();
 };
 
