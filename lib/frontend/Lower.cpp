@@ -228,10 +228,42 @@ Val Lowerer::resolveImport(const Val &v, SourceLoc loc) {
 // ---- Statements -------------------------------------------------------------------------------------
 
 void Lowerer::lowerBody(const StmtList &body) {
-  for (const StmtPtr &s : body) {
+  std::vector<const Stmt *> stmts;
+  for (const StmtPtr &s : body)
+    stmts.push_back(s.get());
+  lowerStmts(stmts);
+}
+
+static bool endsWithBareReturn(const StmtList &body) {
+  if (body.empty() || body.back()->kind != StmtKind::Return)
+    return false;
+  const Expr *v = body.back()->value.get();
+  return !v || v->kind == ExprKind::NoneLit;
+}
+
+void Lowerer::lowerStmts(const std::vector<const Stmt *> &stmts) {
+  for (size_t i = 0; i < stmts.size(); ++i) {
     if (frame().returned)
       return;
-    lowerStmt(*s);
+    const Stmt &s = *stmts[i];
+    // `if cond: ...; return` at function level: the rest of the function becomes the else branch.
+    if (s.kind == StmtKind::If && frame().runtimeDepth == 0 && endsWithBareReturn(s.body)) {
+      Val c = lowerExpr(*s.test);
+      if (isCompileTime(c)) {
+        lowerBody(truthy(c) ? s.body : s.orelse);
+        continue;
+      }
+      std::vector<const Stmt *> thenS, elseS;
+      for (size_t k = 0; k + 1 < s.body.size(); ++k)
+        thenS.push_back(s.body[k].get());
+      for (const StmtPtr &e : s.orelse)
+        elseS.push_back(e.get());
+      elseS.insert(elseS.end(), stmts.begin() + i + 1, stmts.end());
+      lowerRuntimeIf(s, c, thenS, elseS, true);
+      frame().returned = true;
+      return;
+    }
+    lowerStmt(s);
   }
 }
 

@@ -64,6 +64,16 @@ void Lowerer::lowerIf(const Stmt &s) {
     lowerBody(truthy(c) ? s.body : s.orelse);
     return;
   }
+  std::vector<const Stmt *> thenS, elseS;
+  for (const StmtPtr &x : s.body)
+    thenS.push_back(x.get());
+  for (const StmtPtr &x : s.orelse)
+    elseS.push_back(x.get());
+  lowerRuntimeIf(s, c, thenS, elseS, false);
+}
+
+void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<const Stmt *> &thenS,
+                             const std::vector<const Stmt *> &elseS, bool elseIsRest) {
   b_.setLoc(s.loc);
   ir::Value *cond = toCondition(c, s.test->loc, "if condition");
   Frame &fr = frame();
@@ -76,9 +86,13 @@ void Lowerer::lowerIf(const Stmt &s) {
     ir::InsertionGuard guard(b_);
     b_.setInsertionPointToEnd(scratch->body(br));
     fr.vars = pre;
-    ++fr.runtimeDepth;
-    lowerBody(br == 0 ? s.body : s.orelse);
-    --fr.runtimeDepth;
+    bool nested = !(br == 1 && elseIsRest);
+    fr.runtimeDepth += nested;
+    lowerStmts(br == 0 ? thenS : elseS);
+    fr.runtimeDepth -= nested;
+    if (fr.returned && !fr.retVal.isNone())
+      fail(s.loc, "a function with an early 'return' inside a runtime if cannot return a value");
+    fr.returned = false;
     branchVars[br] = fr.vars;
   }
   fr.vars = pre;
@@ -90,6 +104,8 @@ void Lowerer::lowerIf(const Stmt &s) {
   for (auto &bv : branchVars)
     for (auto &[n, v] : bv)
       all.insert(n);
+  if (elseIsRest)
+    all.clear(); // nothing follows: no results
   for (const std::string &n : all) {
     auto t = branchVars[0].find(n), e = branchVars[1].find(n);
     if (t == branchVars[0].end() || e == branchVars[1].end()) {
@@ -153,8 +169,6 @@ void Lowerer::lowerIf(const Stmt &s) {
   }
   for (size_t i = 0; i < names.size(); ++i)
     fr.vars[names[i]] = Val::ir(ifOp->result(i));
-  if (fr.returned)
-    fail(s.loc, "'return' inside a runtime if is not supported");
 }
 
 Val Lowerer::lowerIfExp(const Expr &e) {
@@ -203,6 +217,20 @@ static bool checkCarried(Lowerer &L, CarryPlan &plan, const std::vector<std::str
                          const std::map<std::string, Val> &after, std::vector<ir::Value *> &yields,
                          SourceLoc loc, const char *what) {
   bool ok = true;
+  for (const std::string &n : plan.names) {
+    if (!plan.dropped.count(n) || sameVal(after.at(n), pre.at(n)))
+      continue;
+    const Val &before = pre.at(n), &v = after.at(n);
+    if ((before.isNumber() || before.isIR()) && (v.isNumber() || v.isIR())) {
+      plan.dropped.erase(n);
+      ok = false;
+      continue;
+    }
+    L.fail(loc, "variable '" + n + "' holds " + (isCompileTime(before) ? repr(before) : describe(before)) +
+                    " before the " + what +
+                    " and is re-assigned in it; only numbers and tensors can change "
+                    "across iterations");
+  }
   for (size_t i = 0; i < carried.size(); ++i) {
     const std::string &n = carried[i];
     const Val &before = pre.at(n);
@@ -289,12 +317,16 @@ void Lowerer::lowerFor(const Stmt &s) {
   std::map<std::string, Val> pre = fr.vars;
   CarryPlan plan;
   for (const std::string &n : assigned)
-    if (n != target.name && pre.count(n) && pre[n].kind != Val::Kind::Undef)
+    if (n != target.name && pre.count(n) && pre[n].kind != Val::Kind::Undef) {
       plan.names.push_back(n);
+      if (!pre[n].isNumber() && !pre[n].isIR())
+        plan.dropped.insert(n);
+    }
 
   Checkpoint cp(b_);
   for (int attempt = 0;; ++attempt) {
-    MT_ASSERT(attempt < 64) << "loop lowering does not converge";
+    if (attempt >= 16)
+      fail(s.loc, "cannot determine the types of the variables this loop carries");
     b_.setLoc(s.loc);
     ir::Value *lb = coerce(iter.elems[0], ivType, {}, s.test->loc, "range start");
     ir::Value *ub = coerce(iter.elems[1], ivType, {}, s.test->loc, "range end");
@@ -361,12 +393,16 @@ void Lowerer::lowerWhile(const Stmt &s) {
   std::map<std::string, Val> pre = fr.vars;
   CarryPlan plan;
   for (const std::string &n : assigned)
-    if (pre.count(n) && pre[n].kind != Val::Kind::Undef)
+    if (pre.count(n) && pre[n].kind != Val::Kind::Undef) {
       plan.names.push_back(n);
+      if (!pre[n].isNumber() && !pre[n].isIR())
+        plan.dropped.insert(n);
+    }
 
   Checkpoint cp(b_);
   for (int attempt = 0;; ++attempt) {
-    MT_ASSERT(attempt < 64) << "loop lowering does not converge";
+    if (attempt >= 16)
+      fail(s.loc, "cannot determine the types of the variables this loop carries");
     b_.setLoc(s.loc);
     std::vector<std::string> carried;
     std::vector<ir::Value *> inits;

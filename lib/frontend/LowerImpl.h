@@ -81,6 +81,7 @@ public:
 
   // ---- Lower.cpp: driver, names, statements, calls ------------------------------------------------
   void lowerBody(const ast::StmtList &body);
+  void lowerStmts(const std::vector<const ast::Stmt *> &stmts);
   void lowerStmt(const ast::Stmt &s);
   void assignTo(const ast::Expr &target, const Val &v);
   Val lookupName(const std::string &name, SourceLoc loc);
@@ -97,6 +98,10 @@ public:
 
   // ---- LowerControl.cpp -----------------------------------------------------------------------------
   void lowerIf(const ast::Stmt &s);
+  /// A runtime `if` with condition `c` over the given branches. With `elseIsRest`, the else branch is
+  /// the rest of the function after an early `return` in the then branch.
+  void lowerRuntimeIf(const ast::Stmt &s, const Val &c, const std::vector<const ast::Stmt *> &thenStmts,
+                      const std::vector<const ast::Stmt *> &elseStmts, bool elseIsRest);
   void lowerFor(const ast::Stmt &s);
   void lowerWhile(const ast::Stmt &s);
   Val lowerIfExp(const ast::Expr &e);

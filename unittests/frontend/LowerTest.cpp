@@ -436,7 +436,10 @@ TEST(LowerErrors, Messages) {
                "k.py:5:5: error: static_assert failed: too big");
   EXPECT_ERROR("    for i in range(n):\n        break\n", "k.py:6:9: error: 'break' is not supported");
   EXPECT_ERROR("    for i in range(n):\n        continue\n", "k.py:6:9: error: 'continue' is not supported");
-  EXPECT_ERROR("    if n > 0:\n        return\n", "k.py:6:9: error: 'return' inside a runtime if/for/while");
+  EXPECT_ERROR("    for i in range(n):\n        return\n",
+               "k.py:6:9: error: 'return' inside a runtime if/for/while");
+  EXPECT_ERROR("    if n > 0:\n        x = 1\n    else:\n        return\n",
+               "k.py:8:9: error: 'return' inside a runtime if/for/while");
   EXPECT_ERROR("    x = 0\n    for i in range(n):\n        x = tl.zeros((4,), tl.float32)\n",
                "k.py:6:5: error: loop-carried variable 'x' has initial type i32 but is re-assigned to "
                "tensor<4xf32> in the loop");
@@ -488,4 +491,81 @@ TEST(LowerErrors, KernelArguments) {
       << r.errors;
   r = lower(src, "nope", {});
   EXPECT_NE(r.errors.find("kernel 'nope' is not defined"), std::string::npos) << r.errors;
+}
+
+TEST(LowerControl, EarlyReturnBecomesElseBranch) {
+  const char *src = R"(
+import triton.language as tl
+@triton.jit
+def k(p, M, BLOCK: tl.constexpr):
+    pid = tl.program_id(0)
+    if pid >= M:
+        return
+    offs = pid * BLOCK + tl.arange(0, BLOCK)
+    tl.store(p + offs, 1.0)
+)";
+  auto r = lower(src, "k", {ptr(DType::F32), scal(DType::I32), cst(32)});
+  ASSERT_TRUE(r.ok) << r.errors;
+  EXPECT_TRUE(inOrder(r.ir, {"cmp", "{pred = \"ge\"}", "  if %", " {", "yield", "} else {", "make_range",
+                             "store", "yield", "}", "return"}));
+}
+
+TEST(Lower, ArgumentSpecialisationAndHelpers) {
+  const char *src = R"(
+import triton
+import triton.language as tl
+from triton.language import constexpr as cexpr
+
+SCALE = 3
+OFFSETS = tl.constexpr(2)
+
+@triton.jit
+def scaled(x, factor: tl.constexpr = SCALE, bias=0):
+    if factor == 1:
+        return x + bias
+    return x * factor + bias
+
+@triton.jit
+def k(p, stride, one, n, BLOCK: cexpr, FLAG: tl.constexpr = None):
+    offs = tl.arange(0, BLOCK) * stride * one
+    x = tl.load(p + offs)
+    y = scaled(x, bias=OFFSETS)
+    z = scaled(y, 1)
+    if FLAG is not None:
+        z = z * 100
+    for i in tl.static_range(0, 4, 2):
+        z += i
+    tl.store(p + offs, z)
+)";
+  ArgSpec stride = ArgSpec::scalar(DType::I32);
+  stride.divisibleBy16 = true;
+  ArgSpec one = ArgSpec::scalar(DType::I32);
+  one.equalsOne = true;
+  auto r = lower(src, "k", {ArgSpec::pointer(DType::F32, true), stride, one, scal(DType::I32), cst(16)});
+  ASSERT_TRUE(r.ok) << r.errors;
+  // divisibleBy16 -> hint on entry; equalsOne -> the parameter stays, its uses become the constant 1.
+  EXPECT_TRUE(
+      inOrder(r.ir, {"func @k(%p: ptr<f32>, %stride: i32, %one: i32, %n: i32)",
+                     "hint %p {multiple_of = [16]} : ptr<f32>", "hint %stride {multiple_of = [16]} : i32",
+                     "make_range", "mul", "constant {value = 1} : tensor<16xi32>", "mul", "load",
+                     "constant {value = 3.0} : tensor<16xf32>", "mul", "constant {value = 2.0}", "add",
+                     "constant {value = 0.0}", "add", "constant {value = 0.0}", "add",
+                     "constant {value = 2.0}", "add", "store"}));
+  EXPECT_EQ(count(r.ir, "100"), 0u);
+  EXPECT_EQ(count(r.ir, "hint %one"), 0u);
+}
+
+TEST(Lower, ModuleGlobalsFromInput) {
+  const char *src = R"(
+import triton.language as tl
+@triton.jit
+def k(p):
+    tl.static_assert(EPS < 1.0 and NAME == "x" and DT == tl.float16)
+    x = tl.zeros((4,), dtype=DT)
+    tl.store(p + tl.arange(0, 4), x)
+)";
+  auto r = lower(src, "k", {ptr(DType::F32)},
+                 {{"EPS", 1e-5}, {"NAME", std::string("x")}, {"DT", std::string("fp16")}});
+  ASSERT_TRUE(r.ok) << r.errors;
+  EXPECT_TRUE(inOrder(r.ir, {"constant {value = 0.0} : tensor<4xf16>", "cast", "store"}));
 }
