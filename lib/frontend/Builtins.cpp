@@ -381,6 +381,8 @@ void registerCoreBuiltins(BuiltinTable &t) {
                    int64_t y = L.constInt(a[1], a.loc(1), "cdiv argument");
                    if (y == 0)
                      L.fail(a.loc(1), "division by zero in cdiv");
+                   if (x == INT64_MIN)
+                     L.fail(a.loc(0), "integer overflow in cdiv");
                    Val q =
                        L.foldBinary(ast::BinOpKind::FloorDiv, Val::integer(-x), Val::integer(y), a.callLoc);
                    return Val::integer(-q.i);

@@ -56,6 +56,28 @@ static void moveOps(ir::Block &from, ir::Block &to) {
     to.push_back(from.remove(from.operations().front().get()));
 }
 
+/// Flattens `v` into leaves keyed `name`, `name[0]`, `name[1][2]`, ... (tuples element-wise).
+static void flattenLeaves(const std::string &key, const Val &v, std::map<std::string, Val> &out,
+                          std::vector<std::string> &order) {
+  if (v.kind == Val::Kind::Tuple) {
+    for (size_t i = 0; i < v.elems.size(); ++i)
+      flattenLeaves(key + "[" + std::to_string(i) + "]", v.elems[i], out, order);
+    return;
+  }
+  out[key] = v;
+  order.push_back(key);
+}
+
+/// `shape` with its leaves replaced by those in `leaves`.
+static Val rebuildLeaves(const std::string &key, const Val &shape, const std::map<std::string, Val> &leaves) {
+  if (shape.kind != Val::Kind::Tuple)
+    return leaves.at(key);
+  Val r = shape;
+  for (size_t i = 0; i < r.elems.size(); ++i)
+    r.elems[i] = rebuildLeaves(key + "[" + std::to_string(i) + "]", shape.elems[i], leaves);
+  return r;
+}
+
 // ---- if -----------------------------------------------------------------------------------------------
 
 void Lowerer::lowerIf(const Stmt &s) {
@@ -105,7 +127,9 @@ void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<cons
     for (auto &[n, v] : bv)
       all.insert(n);
   if (elseIsRest)
-    all.clear(); // nothing follows: no results
+    all.clear();                                      // nothing follows: no results
+  std::map<std::string, Val> merged;                  // leaf key -> value after the if
+  std::vector<std::pair<std::string, Val>> toRebuild; // name, its shape (then value)
   for (const std::string &n : all) {
     auto t = branchVars[0].find(n), e = branchVars[1].find(n);
     if (t == branchVars[0].end() || e == branchVars[1].end()) {
@@ -117,19 +141,36 @@ void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<cons
       fr.vars[n] = t->second;
       continue;
     }
-    if (t->second.kind == Val::Kind::Undef || e->second.kind == Val::Kind::Undef) {
-      fr.vars[n] = t->second.kind == Val::Kind::Undef ? t->second : e->second;
+    std::map<std::string, Val> tl, el;
+    std::vector<std::string> tk, ek;
+    flattenLeaves(n, t->second, tl, tk);
+    flattenLeaves(n, e->second, el, ek);
+    std::string bad;
+    if (tk != ek)
+      bad = "'" + n + "' has different structures in the branches of the if at " + locStr(s.loc);
+    for (size_t k = 0; k < tk.size() && bad.empty(); ++k) {
+      const Val &tv = tl[tk[k]], &ev = el[tk[k]];
+      if (sameVal(tv, ev))
+        continue;
+      if (tv.kind == Val::Kind::Undef || ev.kind == Val::Kind::Undef)
+        bad = tv.kind == Val::Kind::Undef ? tv.s : ev.s;
+      else if (!(tv.isIR() || tv.isNumber()) || !(ev.isIR() || ev.isNumber()))
+        bad = "'" + n + "' has different compile-time values in the branches of the if at " + locStr(s.loc) +
+              " (" + repr(t->second) + " and " + repr(e->second) + ")";
+    }
+    if (!bad.empty()) {
+      fr.vars[n] = Val::undef(bad);
       continue;
     }
-    bool okT = t->second.isIR() || t->second.isNumber(), okE = e->second.isIR() || e->second.isNumber();
-    if (!okT || !okE) {
-      fr.vars[n] = Val::undef("'" + n + "' has different compile-time values in the branches of the if at " +
-                              locStr(s.loc) + " (" + repr(t->second) + " and " + repr(e->second) + ")");
-      continue;
+    for (const std::string &k : tk) {
+      merged[k] = tl[k];
+      if (sameVal(tl[k], el[k]))
+        continue;
+      names.push_back(k);
+      thenVals.push_back(tl[k]);
+      elseVals.push_back(el[k]);
     }
-    names.push_back(n);
-    thenVals.push_back(t->second);
-    elseVals.push_back(e->second);
+    toRebuild.push_back({n, t->second});
   }
 
   // Result types: an IR side fixes the type; a compile-time number on the other side is weakly typed.
@@ -168,7 +209,9 @@ void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<cons
     b_.yield(ys);
   }
   for (size_t i = 0; i < names.size(); ++i)
-    fr.vars[names[i]] = Val::ir(ifOp->result(i));
+    merged[names[i]] = Val::ir(ifOp->result(i));
+  for (const auto &[n, shape] : toRebuild)
+    fr.vars[n] = rebuildLeaves(n, shape, merged);
 }
 
 Val Lowerer::lowerIfExp(const Expr &e) {
@@ -265,6 +308,98 @@ static bool checkCarried(Lowerer &L, CarryPlan &plan, const std::vector<std::str
   return ok;
 }
 
+namespace {
+/// The variables a loop assigns that are live before it, flattened to leaves; which leaves are
+/// carried and with which types is refined over attempts (CarryPlan).
+struct LoopVars {
+  std::map<std::string, Val> pre;
+  std::vector<std::string> names;
+  std::map<std::string, std::vector<std::string>> keysOf;
+  std::map<std::string, Val> preLeaves;
+  CarryPlan plan;
+
+  LoopVars(const std::vector<std::string> &assigned, const std::map<std::string, Val> &vars,
+           const std::string &exclude)
+      : pre(vars) {
+    for (const std::string &n : assigned) {
+      auto it = pre.find(n);
+      if (n == exclude || it == pre.end() || it->second.kind == Val::Kind::Undef)
+        continue;
+      names.push_back(n);
+      flattenLeaves(n, it->second, preLeaves, keysOf[n]);
+      for (const std::string &k : keysOf[n]) {
+        plan.names.push_back(k);
+        const Val &v = preLeaves[k];
+        if (!v.isNumber() && !v.isIR())
+          plan.dropped.insert(k);
+      }
+    }
+  }
+
+  void materialiseInits(Lowerer &L, SourceLoc loc, std::vector<std::string> &carried,
+                        std::vector<ir::Value *> &inits) {
+    for (const std::string &k : plan.names) {
+      if (plan.dropped.count(k))
+        continue;
+      const Val &v = preLeaves[k];
+      auto f = plan.forced.find(k);
+      carried.push_back(k);
+      inits.push_back(f != plan.forced.end() ? L.constant(v, f->second) : L.toIR(v, loc));
+    }
+  }
+
+  /// Variables at the start of the body: `pre` with the carried leaves replaced by `args`.
+  void bind(std::map<std::string, Val> &vars, const std::vector<std::string> &carried,
+            const std::vector<ir::Value *> &args) {
+    vars = pre;
+    std::map<std::string, Val> leaves = preLeaves;
+    for (size_t i = 0; i < carried.size(); ++i)
+      leaves[carried[i]] = Val::ir(args[i]);
+    for (const std::string &n : names)
+      vars[n] = rebuildLeaves(n, pre.at(n), leaves);
+  }
+
+  bool check(Lowerer &L, const std::map<std::string, Val> &vars, const std::vector<std::string> &carried,
+             const std::vector<ir::Value *> &inits, std::vector<ir::Value *> &yields, SourceLoc loc,
+             const char *what) {
+    std::map<std::string, Val> afterLeaves;
+    for (const std::string &n : names) {
+      const Val &v = vars.at(n);
+      if (v.kind == Val::Kind::Undef)
+        L.fail(loc, v.s);
+      std::vector<std::string> keys;
+      flattenLeaves(n, v, afterLeaves, keys);
+      if (keys != keysOf[n] || (v.kind == Val::Kind::Tuple && v.s != pre.at(n).s))
+        L.fail(loc, "variable '" + n + "' changes its structure in the " + what + " (" + describe(pre.at(n)) +
+                        " before, " + describe(v) + " after)");
+    }
+    return checkCarried(L, plan, carried, inits, preLeaves, afterLeaves, yields, loc, what);
+  }
+
+  /// Binds the loop's results after it; names first defined in the body are not available.
+  void finish(std::map<std::string, Val> &vars, const StmtList &body, const std::string &target,
+              const std::vector<std::string> &carried, ir::Operation *op, SourceLoc loc) {
+    std::vector<std::string> all;
+    Lowerer::assignedNames(body, all);
+    for (const std::string &n : all)
+      if (!pre.count(n) && n != target)
+        vars[n] = Val::undef("'" + n + "' is defined inside the loop at " + locStr(loc) +
+                             " and cannot be used after it");
+    std::map<std::string, Val> leaves = preLeaves;
+    for (size_t i = 0; i < carried.size(); ++i)
+      leaves[carried[i]] = Val::ir(op->result(i));
+    for (const std::string &n : names)
+      vars[n] = rebuildLeaves(n, pre.at(n), leaves);
+  }
+};
+
+std::vector<std::string> assigned(const Stmt &s) {
+  std::vector<std::string> out;
+  Lowerer::assignedNames(s.body, out);
+  return out;
+}
+} // namespace
+
 void Lowerer::lowerFor(const Stmt &s) {
   const Expr &target = *s.targets[0];
   Val iter = lowerExpr(*s.test);
@@ -281,9 +416,14 @@ void Lowerer::lowerFor(const Stmt &s) {
         items.push_back(Val::integer(i));
         if (items.size() > 4096)
           fail(s.test->loc, "static_range has more than 4096 iterations");
+        if (__builtin_add_overflow(i, st, &i))
+          break;
+        i -= st;
       }
     }
     for (const Val &it : items) {
+      if (++unrolled_ > (1 << 16))
+        fail(s.test->loc, "more than 65536 unrolled loop iterations in this kernel");
       assignTo(target, it);
       lowerBody(s.body);
       if (fr.returned)
@@ -312,16 +452,7 @@ void Lowerer::lowerFor(const Stmt &s) {
       ivType = DType::I64;
     }
   }
-  std::vector<std::string> assigned;
-  assignedNames(s.body, assigned);
-  std::map<std::string, Val> pre = fr.vars;
-  CarryPlan plan;
-  for (const std::string &n : assigned)
-    if (n != target.name && pre.count(n) && pre[n].kind != Val::Kind::Undef) {
-      plan.names.push_back(n);
-      if (!pre[n].isNumber() && !pre[n].isIR())
-        plan.dropped.insert(n);
-    }
+  LoopVars lv(assigned(s), fr.vars, target.name);
 
   Checkpoint cp(b_);
   for (int attempt = 0;; ++attempt) {
@@ -333,27 +464,14 @@ void Lowerer::lowerFor(const Stmt &s) {
     ir::Value *st = coerce(iter.elems[2], ivType, {}, s.test->loc, "range step");
     std::vector<std::string> carried;
     std::vector<ir::Value *> inits;
-    for (const std::string &n : plan.names) {
-      if (plan.dropped.count(n))
-        continue;
-      const Val &v = pre[n];
-      ir::Value *init;
-      if (auto f = plan.forced.find(n); f != plan.forced.end())
-        init = constant(v, f->second);
-      else if (v.isNumber() || v.isIR())
-        init = toIR(v, s.loc);
-      else
-        fail(s.loc, "variable '" + n + "' is assigned in the loop but holds " + describe(v) +
-                        ", which cannot be carried across iterations");
-      carried.push_back(n);
-      inits.push_back(init);
-    }
+    lv.materialiseInits(*this, s.loc, carried, inits);
     ir::Operation *forOp = b_.createFor(lb, ub, st, inits);
     ir::Block &body = forOp->body();
-    fr.vars = pre;
+    std::vector<ir::Value *> args;
+    for (unsigned i = 1; i < body.numArguments(); ++i)
+      args.push_back(body.argument(i));
+    lv.bind(fr.vars, carried, args);
     fr.vars[target.name] = Val::ir(body.argument(0));
-    for (size_t i = 0; i < carried.size(); ++i)
-      fr.vars[carried[i]] = Val::ir(body.argument(i + 1));
     std::vector<ir::Value *> yields;
     bool ok;
     {
@@ -365,22 +483,16 @@ void Lowerer::lowerFor(const Stmt &s) {
       if (fr.returned)
         fail(s.loc, "'return' inside a runtime for loop is not supported");
       b_.setLoc(s.loc);
-      ok = checkCarried(*this, plan, carried, inits, pre, fr.vars, yields, s.loc, "for loop");
+      ok = lv.check(*this, fr.vars, carried, inits, yields, s.loc, "for loop");
       if (ok)
         b_.yield(yields);
     }
-    std::map<std::string, Val> after = fr.vars;
-    fr.vars = pre;
+    fr.vars = lv.pre;
     if (!ok) {
       cp.rollback();
       continue;
     }
-    for (const std::string &n : assigned)
-      if (!pre.count(n) && n != target.name)
-        fr.vars[n] = Val::undef("'" + n + "' is defined inside the loop at " + locStr(s.loc) +
-                                " and cannot be used after it");
-    for (size_t i = 0; i < carried.size(); ++i)
-      fr.vars[carried[i]] = Val::ir(forOp->result(i));
+    lv.finish(fr.vars, s.body, target.name, carried, forOp, s.loc);
     return;
   }
 }
@@ -388,16 +500,7 @@ void Lowerer::lowerFor(const Stmt &s) {
 void Lowerer::lowerWhile(const Stmt &s) {
   Frame &fr = frame();
   b_.setLoc(s.loc);
-  std::vector<std::string> assigned;
-  assignedNames(s.body, assigned);
-  std::map<std::string, Val> pre = fr.vars;
-  CarryPlan plan;
-  for (const std::string &n : assigned)
-    if (pre.count(n) && pre[n].kind != Val::Kind::Undef) {
-      plan.names.push_back(n);
-      if (!pre[n].isNumber() && !pre[n].isIR())
-        plan.dropped.insert(n);
-    }
+  LoopVars lv(assigned(s), fr.vars, "");
 
   Checkpoint cp(b_);
   for (int attempt = 0;; ++attempt) {
@@ -406,71 +509,49 @@ void Lowerer::lowerWhile(const Stmt &s) {
     b_.setLoc(s.loc);
     std::vector<std::string> carried;
     std::vector<ir::Value *> inits;
+    lv.materialiseInits(*this, s.loc, carried, inits);
     std::vector<const ir::Type *> types;
-    for (const std::string &n : plan.names) {
-      if (plan.dropped.count(n))
-        continue;
-      const Val &v = pre[n];
-      ir::Value *init;
-      if (auto f = plan.forced.find(n); f != plan.forced.end())
-        init = constant(v, f->second);
-      else if (v.isNumber() || v.isIR())
-        init = toIR(v, s.loc);
-      else
-        fail(s.loc, "variable '" + n + "' is assigned in the loop but holds " + describe(v) +
-                        ", which cannot be carried across iterations");
-      carried.push_back(n);
-      inits.push_back(init);
-      types.push_back(init->type());
-    }
+    for (ir::Value *v : inits)
+      types.push_back(v->type());
     ir::Operation *whileOp = b_.create(OpKind::While, inits, types);
     ir::Block &before = whileOp->body(0), &after = whileOp->body(1);
+    std::vector<ir::Value *> beforeArgs, afterArgs;
     for (const ir::Type *t : types) {
-      before.addArgument(t);
-      after.addArgument(t);
+      beforeArgs.push_back(before.addArgument(t));
+      afterArgs.push_back(after.addArgument(t));
     }
     std::vector<ir::Value *> yields;
     bool ok;
     {
       ir::InsertionGuard guard(b_);
       b_.setInsertionPointToEnd(before);
-      fr.vars = pre;
-      for (size_t i = 0; i < carried.size(); ++i)
-        fr.vars[carried[i]] = Val::ir(before.argument(i));
+      lv.bind(fr.vars, carried, beforeArgs);
       Val c = lowerExpr(*s.test);
       b_.setLoc(s.loc);
       ir::Value *cond =
           isCompileTime(c) ? b_.constBool(truthy(c)) : toCondition(c, s.test->loc, "while condition");
       std::vector<ir::Value *> ops{cond};
-      for (unsigned i = 0; i < before.numArguments(); ++i)
-        ops.push_back(before.argument(i));
+      ops.insert(ops.end(), beforeArgs.begin(), beforeArgs.end());
       b_.create(OpKind::Condition, ops, {});
 
       b_.setInsertionPointToEnd(after);
-      fr.vars = pre;
-      for (size_t i = 0; i < carried.size(); ++i)
-        fr.vars[carried[i]] = Val::ir(after.argument(i));
+      lv.bind(fr.vars, carried, afterArgs);
       ++fr.runtimeDepth;
       lowerBody(s.body);
       --fr.runtimeDepth;
       if (fr.returned)
         fail(s.loc, "'return' inside a while loop is not supported");
       b_.setLoc(s.loc);
-      ok = checkCarried(*this, plan, carried, inits, pre, fr.vars, yields, s.loc, "while loop");
+      ok = lv.check(*this, fr.vars, carried, inits, yields, s.loc, "while loop");
       if (ok)
         b_.yield(yields);
     }
-    fr.vars = pre;
+    fr.vars = lv.pre;
     if (!ok) {
       cp.rollback();
       continue;
     }
-    for (const std::string &n : assigned)
-      if (!pre.count(n))
-        fr.vars[n] = Val::undef("'" + n + "' is defined inside the loop at " + locStr(s.loc) +
-                                " and cannot be used after it");
-    for (size_t i = 0; i < carried.size(); ++i)
-      fr.vars[carried[i]] = Val::ir(whileOp->result(i));
+    lv.finish(fr.vars, s.body, "", carried, whileOp, s.loc);
     return;
   }
 }

@@ -475,6 +475,8 @@ Val Lowerer::lowerUnary(const Expr &e) {
       return x.kind == Val::Kind::Bool ? Val::integer(x.b) : x;
     break;
   case UnaryOpKind::Neg:
+    if (x.kind == Val::Kind::Float)
+      return Val::floating(-x.f);
     if (x.isNumber())
       return foldBinary(BinOpKind::Sub, Val::integer(0), x, e.loc);
     if (x.isIR() && !x.v->type()->isPointerLike()) {

@@ -180,6 +180,7 @@ public:
   std::set<const ast::Stmt *> evaluating_;
   BuiltinTable builtins_;
   int inlineDepth_ = 0;
+  int64_t unrolled_ = 0; // static loop iterations so far (bounded)
 
 private:
   const std::map<std::string, Val> &moduleGlobals(const ast::Module *m);

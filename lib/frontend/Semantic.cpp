@@ -71,8 +71,7 @@ void Lowerer::checkBlockShape(const std::vector<int64_t> &shape, SourceLoc loc) 
     int64_t d = shape[i];
     if (d <= 0 || (d & (d - 1)) != 0)
       fail(loc, "shape element " + std::to_string(i) + " must be a power of 2, got " + std::to_string(d));
-    n *= d;
-    if (n > (1 << 20))
+    if (d > (1 << 20) || (n *= d) > (1 << 20))
       fail(loc, "tensor of shape " + shapeStr(shape) + " has more than 1048576 elements");
   }
 }

@@ -569,3 +569,26 @@ def k(p):
   ASSERT_TRUE(r.ok) << r.errors;
   EXPECT_TRUE(inOrder(r.ir, {"constant {value = 0.0} : tensor<4xf16>", "cast", "store"}));
 }
+
+TEST(LowerControl, TuplesAcrossIfAndLoops) {
+  const char *src = R"(
+import triton.language as tl
+@triton.jit
+def k(p, n):
+    st = (tl.load(p), 0, None)
+    if n > 2:
+        st = (st[0] * 2, 1, None)
+    for i in range(n):
+        a, b, c = st
+        st = (a + 1.0, b + i, c)
+    tl.store(p, st[0] + st[1])
+)";
+  auto r = lower(src, "k", {ptr(DType::F32), scal(DType::I32)});
+  ASSERT_TRUE(r.ok) << r.errors;
+  // Only the leaves that change are results / carried; None stays a compile-time value.
+  EXPECT_TRUE(inOrder(r.ir, {"= if %", ": f32, i32 {", "yield", "} else {", "yield", "= for %",
+                             ": f32, i32 {", "^bb(%", ": i32, %", ": f32, %", ": i32):", "add", "add",
+                             "yield", "cast", "add", "store"}));
+  EXPECT_ERROR("    st = (1, 2)\n    for i in range(n):\n        st = (1, 2, 3)\n",
+               "k.py:6:5: error: variable 'st' changes its structure in the for loop");
+}
