@@ -38,18 +38,18 @@ Expected<CompiledModule> compileToIR(const KernelSource &src, const std::vector<
   auto fail = [&]() { return Error{diag.renderAll()}; };
 
   uint32_t file = sources.addBuffer(src.fileName, src.text, src.lineOffset);
-  std::unique_ptr<ast::Module> mainModule = frontend::parseModule(sources, file, diag);
+  std::unique_ptr<ast::Module> mainModule = parseModule(sources, file, diag);
   if (!mainModule || diag.hasErrors())
     return fail();
   std::vector<std::unique_ptr<ast::Module>> helpers;
   for (const auto &h : src.helpers) {
     uint32_t hf = sources.addBuffer(h.fileName, h.text, h.lineOffset);
-    helpers.push_back(frontend::parseModule(sources, hf, diag));
+    helpers.push_back(parseModule(sources, hf, diag));
     if (!helpers.back() || diag.hasErrors())
       return fail();
   }
 
-  frontend::LowerInput input;
+  LowerInput input;
   input.module = mainModule.get();
   input.kernelName = src.functionName;
   input.args = args;
@@ -57,7 +57,7 @@ Expected<CompiledModule> compileToIR(const KernelSource &src, const std::vector<
     input.helperModules.push_back(h.get());
   input.globals = src.globals;
   CompiledModule out;
-  out.module = frontend::lowerKernel(input, types, diag);
+  out.module = lowerKernel(input, types, diag);
   if (!out.module || diag.hasErrors())
     return fail();
   out.function = out.module->functions().front().get();

@@ -40,7 +40,7 @@ private:
 
 struct Context::Impl {
   explicit Impl(ContextOptions opts)
-      : pool(opts.numThreads ? opts.numThreads : std::max(1u, std::thread::hardware_concurrency())) {}
+      : pool(opts.numThreads) {}
   SourceManager sources;
   ir::TypeContext types;
   cpu::ThreadPool pool;
