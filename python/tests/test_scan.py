@@ -78,6 +78,17 @@ def test_numpy_inputs(scan):
     np.testing.assert_allclose(rnn_scan_ref(x.numpy(), a.numpy(), h0.numpy()), h, atol=2e-5, rtol=2e-5)
 
 
+@pytest.mark.parametrize("scan", list(SCANS))
+def test_any_sign_of_a(scan):
+    """The linear-rnn seed's usage draws a from randn: negative and |a| > 1 coefficients."""
+    g = torch.Generator().manual_seed(14)
+    x = torch.randn(2, 37, 19, generator=g)
+    a = torch.randn(2, 37, 19, generator=g)
+    h = SCANS[scan](x, a)
+    ref = ref64(x, a)
+    torch.testing.assert_close(h.double(), ref, atol=1e-5 * ref.abs().max().item(), rtol=1e-4)
+
+
 def test_float64_kernels_are_exact_to_float64():
     x, a, h0 = make_inputs(2, 37, 19, dtype=torch.float64, with_h0=True, seed=6)
     expected = ref64(x, a, h0)
