@@ -23,6 +23,9 @@ from . import language as _lang
 from ._source import closure_vars, function_source, module_path
 from .language.core import constexpr, dtype as _tl_dtype
 
+_ndarray = np.ndarray
+_data_ptr = _ext._C.data_ptr
+
 CompilationError = _ext._C.CompilationError
 LaunchError = _ext._C.LaunchError
 
@@ -64,28 +67,21 @@ def _int_spec(v: int, param: str, fn_name: str) -> str:
     raise TypeError(f"{fn_name}: integer argument '{param}' = {v} does not fit in 64 bits")
 
 
-def _numpy_buffer(a):
-    """(data pointer, bytes from it to the end of the underlying allocation) of a NumPy array."""
-    ptr = a.__array_interface__["data"][0]
-    if a.base is None:
-        return ptr, a.nbytes
+def _numpy_span(a, ptr):
+    """Bytes from `ptr` (the view's data pointer) to the end of the allocation the view `a` lies in, so
+    that strided access is bounds-checked against the real allocation."""
     root = a
-    while hasattr(root, "base") and root.base is not None and hasattr(root.base, "__array_interface__"):
+    while isinstance(root.base, np.ndarray):
         root = root.base
-    rinfo = root.__array_interface__
-    rptr = rinfo["data"][0]
-    high = rptr
-    shape, strides = rinfo["shape"], rinfo["strides"]
-    itemsize = root.itemsize if hasattr(root, "itemsize") else 1
-    if strides is None:
-        n = 1
-        for s in shape:
-            n *= s
-        high = rptr + n * itemsize
-    elif all(shape):
-        high = rptr + itemsize + sum((n - 1) * s for n, s in zip(shape, strides) if s > 0)
-    end = max(high, ptr + a.nbytes if a.flags.c_contiguous else ptr)
-    return ptr, max(0, end - ptr)
+    rptr = _data_ptr(root)
+    if rptr is None:
+        rptr = root.__array_interface__["data"][0]
+    if root.size == 0:
+        high = rptr
+    else:
+        high = rptr + root.itemsize + sum((n - 1) * s for n, s in zip(root.shape, root.strides) if s > 0)
+    own_high = ptr + (a.nbytes if a.flags.c_contiguous else 0)
+    return max(0, max(high, own_high) - ptr)
 
 
 def _torch_buffer(t, param: str, fn_name: str):
@@ -145,6 +141,8 @@ class JITFunction(KernelInterface):
                 raise ValueError(f"do_not_specialize: {fn.__name__} has no parameter {d!r}")
         self._no_spec = [n in self.do_not_specialize for n in self.arg_names]
         self._defaults = [p.default for p in self.params]
+        self._nparams = len(self.arg_names)
+        self._tails = [tuple(self.arg_names[i:]) for i in range(self._nparams + 1)]
         self.cache: dict = {}  # specialisation key → (kernel, runtime-arg selector or None)
         self.num_compilations = 0  # cache misses of this function's Python cache
         self._source = None
@@ -191,26 +189,45 @@ class JITFunction(KernelInterface):
         return bound
 
     def run(self, *args, grid, warmup=False, **kwargs):
-        num_warps = kwargs.pop("num_warps", None) or 4
-        num_stages = kwargs.pop("num_stages", None) or 3
+        num_warps = num_stages = None
         if kwargs:
-            for opt in _LAUNCH_OPTIONS:
-                kwargs.pop(opt, None)
-        bound = args if not kwargs and len(args) == len(self.arg_names) else self._bind(args, kwargs)
+            num_warps = kwargs.pop("num_warps", None)
+            num_stages = kwargs.pop("num_stages", None)
+            nargs = len(args)
+            if nargs + len(kwargs) == self._nparams and tuple(kwargs) == self._tails[nargs]:
+                bound = args + tuple(kwargs.values())  # the usual call: positional, then constexprs by name
+            else:
+                for opt in _LAUNCH_OPTIONS:
+                    kwargs.pop(opt, None)
+                bound = self._bind(args, kwargs)
+        elif len(args) == self._nparams:
+            bound = args
+        else:
+            bound = self._bind(args, kwargs)
+        num_warps = num_warps or 4
+        num_stages = num_stages or 3
 
         key = [num_warps, num_stages]
         launch = []
         name = self.__name__
+        is_constexpr = self._is_constexpr
         for i, a in enumerate(bound):
             t = type(a)
-            if self._is_constexpr[i]:
+            if is_constexpr[i]:
                 key.append(_constexpr_key(a))
+            elif t is _ndarray:
+                ptr = _data_ptr(a)
+                if ptr is None:
+                    ptr = a.__array_interface__["data"][0]
+                dt = _dtype_cache.get(a.dtype) or _ir_dtype(a.dtype, self.arg_names[i], name)
+                key.append(("p", dt, ptr % 16 == 0))
+                launch.append((ptr, a.nbytes if a.base is None else _numpy_span(a, ptr)))
             elif t is int:
-                ty = _int_spec(a, self.arg_names[i], name)
-                if self._no_spec[i]:
-                    key.append(ty)
+                if -2147483648 <= a <= 2147483647:
+                    ty = "i32"
                 else:
-                    key.append((ty, a % 16 == 0, a == 1))
+                    ty = _int_spec(a, self.arg_names[i], name)
+                key.append(ty if self._no_spec[i] else (ty, a % 16 == 0, a == 1))
                 launch.append(a)
             elif t is float:
                 key.append("f32")
@@ -220,14 +237,14 @@ class JITFunction(KernelInterface):
                 launch.append(a)
             elif a is None:
                 key.append(("c", None))
-            elif t is np.ndarray or isinstance(a, np.ndarray):
-                buf = _numpy_buffer(a)
-                key.append(("p", _ir_dtype(a.dtype, self.arg_names[i], name), buf[0] % 16 == 0))
-                launch.append(buf)
             elif hasattr(a, "data_ptr") and hasattr(a, "dtype"):
                 buf = _torch_buffer(a, self.arg_names[i], name)
-                key.append(("p", _ir_dtype(a.dtype, self.arg_names[i], name), buf[0] % 16 == 0))
+                dt = _dtype_cache.get(a.dtype) or _ir_dtype(a.dtype, self.arg_names[i], name)
+                key.append(("p", dt, buf[0] % 16 == 0))
                 launch.append(buf)
+            elif isinstance(a, np.ndarray):  # ndarray subclasses
+                return self.run(*_replace(bound, i, a.view(np.ndarray)), grid=grid, warmup=warmup,
+                                num_warps=num_warps, num_stages=num_stages)
             elif isinstance(a, (constexpr, _tl_dtype)):
                 key.append(_constexpr_key(a))
             elif isinstance(a, (np.generic, int, float)):  # NumPy scalars, IntEnum, float subclasses
@@ -248,9 +265,9 @@ class JITFunction(KernelInterface):
             launch = [launch[j] for j in select]
         if warmup:
             return kernel
-        g = _grid_tuple(grid, dict(zip(self.arg_names, bound))) if callable(grid) or type(grid) is not tuple \
-            or len(grid) != 3 else grid
-        kernel.launch(g, launch)
+        if type(grid) is not tuple or len(grid) != 3:
+            grid = _grid_tuple(grid, dict(zip(self.arg_names, bound)) if callable(grid) else None)
+        kernel.launch(grid, launch)
         return kernel
 
     # ---- compilation ----------------------------------------------------------------------------------

@@ -192,6 +192,21 @@ PyKernel compile(Context &ctx, std::string text, std::string fileName, uint32_t 
   return PyKernel(*k);
 }
 
+/// The data pointer of an object exporting the buffer protocol (a NumPy array, strided or not), or None
+/// when it exports none. Much cheaper than `a.__array_interface__` or `a.ctypes.data` on the launch path.
+nb::object dataPtr(nb::handle h) {
+  if (!PyObject_CheckBuffer(h.ptr()))
+    return nb::none();
+  Py_buffer view;
+  if (PyObject_GetBuffer(h.ptr(), &view, PyBUF_STRIDES) != 0) {
+    PyErr_Clear();
+    return nb::none();
+  }
+  void *p = view.buf;
+  PyBuffer_Release(&view);
+  return nb::steal(PyLong_FromVoidPtr(p));
+}
+
 } // namespace
 } // namespace mt::python
 
@@ -201,6 +216,9 @@ NB_MODULE(_C, m) {
 
   nb::exception<CompilationFailure>(m, "CompilationError", PyExc_Exception);
   nb::exception<LaunchFailure>(m, "LaunchError", PyExc_RuntimeError);
+
+  m.def("data_ptr", &dataPtr, nb::arg("obj"),
+        "Data pointer of a buffer-protocol object (NumPy array), or None if it exports no buffer");
 
   nb::class_<PyKernel>(m, "Kernel")
       .def("launch", &PyKernel::launch, nb::arg("grid"), nb::arg("args"),
