@@ -3,8 +3,9 @@
 A kernel's text is taken from its file with `inspect.getsourcelines` (decorators included), dedented, and
 its decorator lines are blanked (they may hold Python the kernel language does not parse: autotune
 configs, heuristics lambdas). The blank lines are reused for `import triton.language as <alias>` lines
-that tell the frontend which names are the language module, so that line numbers stay those of the
-user's file: the text starts at line `line_offset + 1` of `file_name`.
+that tell the frontend which names are the language module, and for a plain `@jit` right above the def,
+so that line numbers stay those of the user's file: the text starts at line `line_offset + 1` of
+`file_name`.
 """
 
 from __future__ import annotations
@@ -26,21 +27,22 @@ class FunctionSource:
     used_names: list[str] = field(default_factory=list)  # names read in the body, in order, unique
 
     def with_imports(self, import_lines: list[str]) -> tuple[str, int]:
-        """The text with `import_lines` placed before the def (in blank decorator lines where there are
-        enough, else prepended when the line offset leaves room) and its line offset."""
+        """The text with `import_lines` and a `@jit` decorator placed before the def (in the blank decorator
+        lines where there are enough, else prepended when the line offset leaves room) and its line offset."""
         lines = self.text.split("\n")
+        prefix = list(import_lines) + ["@jit"]
         room = self.def_line - 1
         offset = self.line_offset
-        imports = list(import_lines)
-        extra = max(0, len(imports) - room)
-        if extra > offset:  # cannot move the text up that far: keep what fits
-            imports = imports[: room + offset]
-            extra = max(0, len(imports) - room)
+        extra = max(0, len(prefix) - room)
+        if extra > offset:  # cannot move the text up that far: keep the decorator and the imports that fit
+            prefix = prefix[len(prefix) - (room + offset):] if room + offset else []
+            extra = max(0, len(prefix) - room)
         if extra:
             lines = [""] * extra + lines
             offset -= extra
-        for i, imp in enumerate(imports):
-            lines[i] = imp
+        def_index = self.def_line - 1 + extra  # 0-based index of the def line
+        for i, text in enumerate(prefix):
+            lines[def_index - len(prefix) + i] = text
         return "\n".join(lines), offset
 
 
