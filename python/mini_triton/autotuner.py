@@ -121,15 +121,19 @@ class Autotuner(KernelInterface):
         current = dict(kwargs, **config.all_kwargs())
         full_nargs = {**self.nargs, **current}
 
-        def pre_hook():
+        def kernel_call():
+            # Every benchmarked run starts from the caller's state: reset_to_zero buffers zeroed,
+            # restore_value buffers copied now and put back afterwards.
             for name in self.reset_to_zero:
                 _zero(full_nargs[name])
+            saved = {name: _copy(full_nargs[name]) for name in self.restore_value}
             if config.pre_hook is not None:
                 config.pre_hook(full_nargs)
-
-        def kernel_call():
-            pre_hook()
-            self.fn.run(*args, grid=grid, **current)
+            try:
+                self.fn.run(*args, grid=grid, **current)
+            finally:
+                for name, copy in saved.items():
+                    _restore(full_nargs[name], copy)
             if self.post_hook is not None:
                 self.post_hook(full_nargs, exception=None)
 
@@ -150,12 +154,11 @@ class Autotuner(KernelInterface):
             key = tuple(_key_value(self.nargs[k]) for k in self.keys if k in self.nargs)
             if key not in self.cache:
                 used_cached = False
-                saved = {name: _copy(self.nargs[name]) for name in self.restore_value}
                 pruned = self.prune_configs(kwargs)
                 start = time.perf_counter()
                 timings = {c: self._bench(args, kwargs, grid, c) for c in pruned}
-                for name, copy in saved.items():
-                    _restore(self.nargs[name], copy)
+                for name in self.reset_to_zero:  # the real run starts from zeroed buffers too
+                    _zero(self.nargs[name])
                 self.bench_time = time.perf_counter() - start
                 self.cache[key] = builtins.min(timings, key=lambda c: _first(timings[c]))
                 self.configs_timings = timings

@@ -49,6 +49,7 @@ def test_softmax(rng, rows, cols):
 
 @pytest.mark.parametrize("M,N,K", [(16, 16, 16), (33, 17, 45), (70, 50, 9)])
 def test_matmul(rng, M, N, K):
+    """fp32 dot with input_precision="ieee" (a string constexpr with a default) matches float64 closely."""
     a = rng.standard_normal((M, K)).astype(np.float32)
     b = rng.standard_normal((K, N)).astype(np.float32)
     c = np.full((M, N), np.nan, dtype=np.float32)
@@ -56,6 +57,19 @@ def test_matmul(rng, M, N, K):
     matmul_kernel[grid](a, b, c, M, N, K, a.strides[0] // 4, a.strides[1] // 4, b.strides[0] // 4,
                         b.strides[1] // 4, c.strides[0] // 4, c.strides[1] // 4, BLOCK_M=32, BLOCK_N=16, BLOCK_K=16)
     np.testing.assert_allclose(c, a.astype(np.float64) @ b.astype(np.float64), rtol=1e-4, atol=1e-4)
+
+
+def test_matmul_tf32_precision(rng):
+    """Triton's default tl.dot precision for fp32 is tf32 (10-bit mantissa inputs): close, not exact."""
+    M, N, K = 32, 32, 64
+    a = rng.standard_normal((M, K)).astype(np.float32)
+    b = rng.standard_normal((K, N)).astype(np.float32)
+    c = np.zeros((M, N), dtype=np.float32)
+    matmul_kernel[(2, 2)](a, b, c, M, N, K, K, 1, N, 1, N, 1, BLOCK_M=16, BLOCK_N=16, BLOCK_K=16,
+                          INPUT_PRECISION="tf32")
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    err = np.abs(c - ref).max()
+    assert 1e-6 < err < 5e-2, err  # tf32 rounding is visible but small
 
 
 def test_matmul_transposed_input(rng):
