@@ -63,6 +63,14 @@ def main():
             "tiny_load_store": per_launch_us(lambda: tiny_kernel[grid](x, 16, BLOCK=16), args.iters),
         },
     }
+    try:
+        import torch
+
+        xt, yt = torch.zeros(16), torch.zeros(16)
+        results["us_per_launch"]["empty_4args_torch_cpu"] = per_launch_us(
+            lambda: empty_kernel[grid](xt, yt, 16, 1.0, BLOCK=16), args.iters)
+    except ImportError:
+        pass
     kernel = empty_kernel.warmup(x, y, 16, 1.0, BLOCK=16, grid=grid)
     launch_args = [(x.ctypes.data, x.nbytes), (y.ctypes.data, y.nbytes), 16, 1.0]
     results["us_per_launch"]["raw_C_kernel_launch"] = per_launch_us(lambda: kernel.launch(grid, launch_args),

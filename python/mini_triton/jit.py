@@ -14,6 +14,7 @@ compile-time values, as are parameters annotated `tl.constexpr`.
 from __future__ import annotations
 
 import inspect
+import sys
 import types
 
 import numpy as np
@@ -25,6 +26,18 @@ from .language.core import constexpr, dtype as _tl_dtype
 
 _ndarray = np.ndarray
 _data_ptr = _ext._C.data_ptr
+_classify = _ext._C.classify
+# dtype object (NumPy or torch) → (fast key if 16-byte aligned, fast key otherwise); filled as dtypes are seen
+_ptr_keys: dict = {}
+_tensor_type = None  # torch.Tensor once torch has been imported
+
+
+def _find_tensor_type():
+    global _tensor_type
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        _tensor_type = getattr(torch, "Tensor", None)
+    return _tensor_type
 
 CompilationError = _ext._C.CompilationError
 LaunchError = _ext._C.LaunchError
@@ -54,6 +67,7 @@ def _ir_dtype(dt, param: str, fn_name: str) -> str:
     if ir is None:
         raise TypeError(f"{fn_name}: argument '{param}' has an unsupported element dtype {dt}")
     _dtype_cache[dt] = ir
+    _ptr_keys[dt] = ("*" + ir + ":16", "*" + ir)
     return ir
 
 
@@ -140,6 +154,8 @@ class JITFunction(KernelInterface):
             if d not in self.arg_names:
                 raise ValueError(f"do_not_specialize: {fn.__name__} has no parameter {d!r}")
         self._no_spec = [n in self.do_not_specialize for n in self.arg_names]
+        self._kinds = bytes(ord("c") if c else ord("n") if ns else ord("s")
+                            for c, ns in zip(self._is_constexpr, self._no_spec))
         self._defaults = [p.default for p in self.params]
         self._nparams = len(self.arg_names)
         self._tails = [tuple(self.arg_names[i:]) for i in range(self._nparams + 1)]
@@ -207,26 +223,52 @@ class JITFunction(KernelInterface):
         num_warps = num_warps or 4
         num_stages = num_stages or 3
 
+        fast = _classify(bound, self._kinds, _ptr_keys, _ndarray, _tensor_type or _find_tensor_type())
+        if fast is not None:
+            key = (num_warps, num_stages, fast[0])
+            launch = fast[1]
+            entry = self.cache.get(key)
+            if entry is None:  # first launch of this fast key: classify in Python, compile if new
+                pykey, _, bound = self._classify_py(bound, num_warps, num_stages)
+                entry = self.cache.get(pykey) or self._compile(pykey, bound, num_warps, num_stages)
+                self.cache[key] = entry
+        else:
+            key, launch, bound = self._classify_py(bound, num_warps, num_stages)
+            entry = self.cache.get(key)
+            if entry is None:
+                entry = self._compile(key, bound, num_warps, num_stages)
+        kernel, select = entry
+        if select is not None:
+            launch = [launch[j] for j in select]
+        if warmup:
+            return kernel
+        if type(grid) is not tuple or len(grid) != 3:
+            grid = _grid_tuple(grid, dict(zip(self.arg_names, bound)) if callable(grid) else None)
+        kernel.launch(grid, launch)
+        return kernel
+
+    def _classify_py(self, bound, num_warps, num_stages):
+        """(specialisation key, launch arguments, bound arguments with NumPy scalars made Python numbers)."""
         key = [num_warps, num_stages]
         launch = []
         name = self.__name__
         is_constexpr = self._is_constexpr
-        for i, a in enumerate(bound):
+        i = 0
+        while i < len(bound):
+            a = bound[i]
             t = type(a)
             if is_constexpr[i]:
                 key.append(_constexpr_key(a))
-            elif t is _ndarray:
+            elif t is _ndarray or isinstance(a, np.ndarray):
+                a = a.view(np.ndarray) if t is not _ndarray else a
                 ptr = _data_ptr(a)
                 if ptr is None:
                     ptr = a.__array_interface__["data"][0]
-                dt = _dtype_cache.get(a.dtype) or _ir_dtype(a.dtype, self.arg_names[i], name)
+                dt = _ir_dtype(a.dtype, self.arg_names[i], name)
                 key.append(("p", dt, ptr % 16 == 0))
                 launch.append((ptr, a.nbytes if a.base is None else _numpy_span(a, ptr)))
             elif t is int:
-                if -2147483648 <= a <= 2147483647:
-                    ty = "i32"
-                else:
-                    ty = _int_spec(a, self.arg_names[i], name)
+                ty = _int_spec(a, self.arg_names[i], name)
                 key.append(ty if self._no_spec[i] else (ty, a % 16 == 0, a == 1))
                 launch.append(a)
             elif t is float:
@@ -239,36 +281,21 @@ class JITFunction(KernelInterface):
                 key.append(("c", None))
             elif hasattr(a, "data_ptr") and hasattr(a, "dtype"):
                 buf = _torch_buffer(a, self.arg_names[i], name)
-                dt = _dtype_cache.get(a.dtype) or _ir_dtype(a.dtype, self.arg_names[i], name)
-                key.append(("p", dt, buf[0] % 16 == 0))
+                key.append(("p", _ir_dtype(a.dtype, self.arg_names[i], name), buf[0] % 16 == 0))
                 launch.append(buf)
-            elif isinstance(a, np.ndarray):  # ndarray subclasses
-                return self.run(*_replace(bound, i, a.view(np.ndarray)), grid=grid, warmup=warmup,
-                                num_warps=num_warps, num_stages=num_stages)
             elif isinstance(a, (constexpr, _tl_dtype)):
                 key.append(_constexpr_key(a))
             elif isinstance(a, (np.generic, int, float)):  # NumPy scalars, IntEnum, float subclasses
                 v = a.item() if isinstance(a, np.generic) else (int(a) if isinstance(a, int) else float(a))
                 if type(v) not in (int, float, bool):
                     raise TypeError(f"{name}: argument '{self.arg_names[i]}' has unsupported type {t.__name__}")
-                return self.run(*_replace(bound, i, v), grid=grid, warmup=warmup, num_warps=num_warps,
-                                num_stages=num_stages)
+                bound = _replace(bound, i, v)
+                continue  # classify the converted value
             else:
                 raise TypeError(f"{name}: argument '{self.arg_names[i]}' has unsupported type "
                                 f"{t.__module__}.{t.__qualname__} (expected a tensor/array, int, float, bool or None)")
-        key = tuple(key)
-        entry = self.cache.get(key)
-        if entry is None:
-            entry = self._compile(key, bound, num_warps, num_stages)
-        kernel, select = entry
-        if select is not None:
-            launch = [launch[j] for j in select]
-        if warmup:
-            return kernel
-        if type(grid) is not tuple or len(grid) != 3:
-            grid = _grid_tuple(grid, dict(zip(self.arg_names, bound)) if callable(grid) else None)
-        kernel.launch(grid, launch)
-        return kernel
+            i += 1
+        return tuple(key), launch, bound
 
     # ---- compilation ----------------------------------------------------------------------------------
     def _compile(self, key, bound, num_warps, num_stages):

@@ -11,6 +11,7 @@
 //
 // The launch path converts its arguments without allocating Python objects and releases the GIL
 // while the kernel runs.
+#include "Classify.h"
 #include "mt/mt.h"
 
 #include <nanobind/nanobind.h>
@@ -219,6 +220,10 @@ NB_MODULE(_C, m) {
 
   m.def("data_ptr", &dataPtr, nb::arg("obj"),
         "Data pointer of a buffer-protocol object (NumPy array), or None if it exports no buffer");
+
+  m.def("classify", &classify, nb::arg("bound"), nb::arg("kinds"), nb::arg("ptr_keys"), nb::arg("ndarray_type"),
+        nb::arg("tensor_type").none(),
+        "Fast path of argument classification: (key parts, launch args) or None (see Classify.h)");
 
   nb::class_<PyKernel>(m, "Kernel")
       .def("launch", &PyKernel::launch, nb::arg("grid"), nb::arg("args"),

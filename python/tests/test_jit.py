@@ -268,3 +268,19 @@ def test_warmup_compiles_without_running():
     k = fill_kernel.warmup(out, 16, 3.0, BLOCK=16, grid=(1,))
     assert (out == 0).all()
     assert "fill_kernel" in k.name
+
+
+def test_fast_and_python_argument_paths_share_compiled_kernels(rng):
+    """Owning arrays take the C++ fast path, views and NumPy scalars the Python one: same kernel."""
+    n = 64
+    base = rng.standard_normal(2 * n).astype(np.float32)
+    x = base[:n].copy()
+    view = base[n:]  # a view (not owning its data), 16-byte aligned at offset 64 floats
+    out = np.zeros(n, dtype=np.float32)
+    add_kernel[(2,)](x, x, out, n, BLOCK_SIZE=32)
+    compiled = add_kernel.num_compilations
+    add_kernel[(2,)](view, x, out, np.int32(n), BLOCK_SIZE=32)
+    np.testing.assert_allclose(out, view + x, rtol=1e-6)
+    add_kernel[(2,)](x, view, out, n, BLOCK_SIZE=32)
+    np.testing.assert_allclose(out, x + view, rtol=1e-6)
+    assert add_kernel.num_compilations == compiled
