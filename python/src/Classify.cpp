@@ -22,14 +22,14 @@ struct KeyStrings {
 
 const KeyStrings &keys() {
   static const KeyStrings k = {
-      PyUnicode_InternFromString("i32"),          PyUnicode_InternFromString("i32:16"),
-      PyUnicode_InternFromString("i32:1"),        PyUnicode_InternFromString("i64"),
-      PyUnicode_InternFromString("i64:16"),       PyUnicode_InternFromString("u64"),
-      PyUnicode_InternFromString("u64:16"),       PyUnicode_InternFromString("f32"),
-      PyUnicode_InternFromString("i1"),           PyUnicode_InternFromString("None"),
-      PyUnicode_InternFromString("data_ptr"),     PyUnicode_InternFromString("untyped_storage"),
-      PyUnicode_InternFromString("nbytes"),       PyUnicode_InternFromString("is_cuda"),
-      PyUnicode_InternFromString("dtype"),        PyUnicode_InternFromString("base"),
+      PyUnicode_InternFromString("i32"),      PyUnicode_InternFromString("i32:16"),
+      PyUnicode_InternFromString("i32:1"),    PyUnicode_InternFromString("i64"),
+      PyUnicode_InternFromString("i64:16"),   PyUnicode_InternFromString("u64"),
+      PyUnicode_InternFromString("u64:16"),   PyUnicode_InternFromString("f32"),
+      PyUnicode_InternFromString("i1"),       PyUnicode_InternFromString("None"),
+      PyUnicode_InternFromString("data_ptr"), PyUnicode_InternFromString("untyped_storage"),
+      PyUnicode_InternFromString("nbytes"),   PyUnicode_InternFromString("is_cuda"),
+      PyUnicode_InternFromString("dtype"),    PyUnicode_InternFromString("base"),
   };
   return k;
 }

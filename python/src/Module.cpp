@@ -171,7 +171,8 @@ PyKernel compile(Context &ctx, std::string text, std::string fileName, uint32_t 
     nb::tuple t = nb::cast<nb::tuple>(h);
     if (t.size() != 3)
       throw nb::value_error("a helper is a tuple (text, file_name, line_offset)");
-    src.helpers.push_back({nb::cast<std::string>(t[0]), nb::cast<std::string>(t[1]), nb::cast<uint32_t>(t[2])});
+    src.helpers.push_back(
+        {nb::cast<std::string>(t[0]), nb::cast<std::string>(t[1]), nb::cast<uint32_t>(t[2])});
   }
   for (auto [k, v] : globals)
     src.globals[nb::cast<std::string>(k)] = toConstexpr(v);
@@ -221,8 +222,8 @@ NB_MODULE(_C, m) {
   m.def("data_ptr", &dataPtr, nb::arg("obj"),
         "Data pointer of a buffer-protocol object (NumPy array), or None if it exports no buffer");
 
-  m.def("classify", &classify, nb::arg("bound"), nb::arg("kinds"), nb::arg("ptr_keys"), nb::arg("ndarray_type"),
-        nb::arg("tensor_type").none(),
+  m.def("classify", &classify, nb::arg("bound"), nb::arg("kinds"), nb::arg("ptr_keys"),
+        nb::arg("ndarray_type"), nb::arg("tensor_type").none(),
         "Fast path of argument classification: (key parts, launch args) or None (see Classify.h)");
 
   nb::class_<PyKernel>(m, "Kernel")
