@@ -28,10 +28,8 @@ from .jit import CompilationError, JITFunction, KernelInterface, LaunchError, ji
 from .language.core import constexpr  # noqa: E402
 from .autotuner import Autotuner, Config, Heuristics, autotune, heuristics  # noqa: E402
 from . import testing  # noqa: E402
-
-
-class OutOfResources(Exception):
-    """Kept for API compatibility: the CPU backend never raises it."""
+from . import compiler, runtime  # noqa: E402
+from .runtime import OutOfResources  # noqa: E402
 
 
 def cdiv(x, y):
@@ -47,4 +45,4 @@ def next_power_of_2(n: int) -> int:
 
 __all__ = ["jit", "JITFunction", "KernelInterface", "autotune", "Autotuner", "Config", "heuristics", "Heuristics",
            "cdiv", "next_power_of_2", "constexpr", "language", "testing", "CompilationError", "LaunchError",
-           "OutOfResources", "num_compilations", "__version__"]
+           "OutOfResources", "num_compilations", "compiler", "runtime", "__version__"]

@@ -284,3 +284,19 @@ def test_fast_and_python_argument_paths_share_compiled_kernels(rng):
     add_kernel[(2,)](x, view, out, n, BLOCK_SIZE=32)
     np.testing.assert_allclose(out, x + view, rtol=1e-6)
     assert add_kernel.num_compilations == compiled
+
+
+def test_triton_api_names_exist():
+    for name in ("jit", "autotune", "heuristics", "Config", "cdiv", "next_power_of_2", "constexpr", "language",
+                 "testing", "CompilationError", "OutOfResources", "JITFunction", "KernelInterface", "runtime",
+                 "compiler", "__version__"):
+        assert hasattr(triton, name), name
+    for name in ("do_bench", "do_bench_cudagraph", "assert_close", "perf_report", "Benchmark"):
+        assert hasattr(triton.testing, name), name
+    for name in ("program_id", "num_programs", "arange", "load", "store", "dot", "sum", "max", "where", "exp",
+                 "associative_scan", "reduce", "static_range", "zeros", "full", "cdiv", "sigmoid", "atomic_add"):
+        assert callable(getattr(tl, name)), name
+    from mini_triton.compiler.errors import CompilationError
+    from mini_triton.runtime import Autotuner, JITFunction  # noqa: F401
+    assert CompilationError is triton.CompilationError
+    assert issubclass(triton.LaunchError, RuntimeError)
