@@ -53,14 +53,6 @@ def _base_fn(fn):
     return fn
 
 
-def _key_value(v):
-    """Triton keys on the value of each key argument, and on the dtype of tensors."""
-    dt = getattr(v, "dtype", None)
-    if dt is not None and hasattr(v, "shape"):
-        return str(dt)
-    return v
-
-
 class Autotuner(KernelInterface):
     def __init__(self, fn, arg_names, configs, key, reset_to_zero=None, restore_value=None, pre_hook=None,
                  post_hook=None, prune_configs_by=None, warmup=25, rep=100, use_cuda_graph=False, do_bench=None):
@@ -151,7 +143,9 @@ class Autotuner(KernelInterface):
         self.nargs = self._args_dict(args, kwargs)
         used_cached = True
         if len(self.configs) > 1:
-            key = tuple(_key_value(self.nargs[k]) for k in self.keys if k in self.nargs)
+            # Triton's key: the values of the `key` arguments, then the dtypes of all array/tensor arguments.
+            key = tuple(self.nargs[k] for k in self.keys if k in self.nargs) + tuple(
+                str(v.dtype) for v in self.nargs.values() if hasattr(v, "dtype") and hasattr(v, "shape"))
             if key not in self.cache:
                 used_cached = False
                 pruned = self.prune_configs(kwargs)
