@@ -107,3 +107,28 @@ def optional_ptr_kernel(x_ptr, bias_ptr, out_ptr, n, BLOCK: tl.constexpr):
     if bias_ptr is not None:
         x += tl.load(bias_ptr + offs, mask=mask)
     tl.store(out_ptr + offs, x, mask=mask)
+
+
+@triton.jit
+def _linear_combine(a_l, x_l, a_r, x_r):
+    """(a, x) pairs compose as h -> a_r * (a_l * h + x_l) + x_r."""
+    return a_l * a_r, x_l * a_r + x_r
+
+
+@triton.jit
+def rnn_scan_kernel(x_ptr, a_ptr, h_ptr, T, BLOCK_T: tl.constexpr):
+    """h_t = a_t * h_{t-1} + x_t along the last axis (one row per program), h_{-1} = 0."""
+    row = tl.program_id(0)
+    t = tl.arange(0, BLOCK_T)
+    mask = t < T
+    x = tl.load(x_ptr + row * T + t, mask=mask, other=0.0)
+    a = tl.load(a_ptr + row * T + t, mask=mask, other=1.0)
+    _, h = tl.associative_scan((a, x), axis=0, combine_fn=_linear_combine)
+    tl.store(h_ptr + row * T + t, h, mask=mask)
+
+
+@triton.jit
+def cumsum_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs, mask=offs < n, other=0)
+    tl.store(out_ptr + offs, tl.cumsum(x, axis=0), mask=offs < n)

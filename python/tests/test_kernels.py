@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import mini_triton as triton
-from kernels import (add_kernel, helper_kernel, matmul_kernel, optional_ptr_kernel, scaled_copy_kernel,
-                     softmax_kernel)
+from kernels import (add_kernel, cumsum_kernel, helper_kernel, matmul_kernel, optional_ptr_kernel, rnn_scan_kernel,
+                     scaled_copy_kernel, softmax_kernel)
 
 
 @pytest.mark.parametrize("n", [1, 17, 1000, 4099])
@@ -101,3 +101,26 @@ def test_none_for_optional_pointer(rng):
     np.testing.assert_allclose(out, x, rtol=0)
     optional_ptr_kernel[(triton.cdiv(n, 32),)](x, bias, out, n, BLOCK=32)
     np.testing.assert_allclose(out, x.astype(np.float64) + bias, rtol=1e-6)
+
+
+@pytest.mark.parametrize("T", [1, 7, 64, 100])
+def test_associative_scan_linear_recurrence(rng, T):
+    rows = 3
+    x = rng.standard_normal((rows, T)).astype(np.float32)
+    a = rng.uniform(-1.0, 1.0, (rows, T)).astype(np.float32)
+    h = np.zeros((rows, T), dtype=np.float32)
+    rnn_scan_kernel[(rows,)](x, a, h, T, BLOCK_T=triton.next_power_of_2(T))
+    ref = np.zeros((rows, T))
+    prev = np.zeros(rows)
+    for t in range(T):
+        prev = a[:, t].astype(np.float64) * prev + x[:, t]
+        ref[:, t] = prev
+    np.testing.assert_allclose(h, ref, rtol=1e-4, atol=1e-5)
+
+
+def test_cumsum_int32(rng):
+    n = 50
+    x = rng.integers(-1000, 1000, n).astype(np.int32)
+    out = np.zeros(n, dtype=np.int32)
+    cumsum_kernel[(1,)](x, out, n, BLOCK=64)
+    np.testing.assert_array_equal(out, np.cumsum(x.astype(np.int64)))
