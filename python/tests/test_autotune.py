@@ -122,3 +122,25 @@ def test_do_bench_and_assert_close():
     triton.testing.assert_close(np.ones(3), np.ones(3) + 1e-4)
     with pytest.raises(AssertionError):
         triton.testing.assert_close(np.ones(3), np.ones(3) * 2, atol=1e-3, rtol=0)
+
+
+def test_autotune_over_heuristics_with_config_pre_hook(rng):
+    hooked = []
+
+    @triton.autotune(configs=[triton.Config({"SCALE": 2.0}, pre_hook=lambda nargs: hooked.append(nargs["n"])),
+                              triton.Config({"SCALE": 3.0})], key=["n"], warmup=1, rep=2)
+    @triton.heuristics({"BLOCK": lambda args: triton.next_power_of_2(args["n"])})
+    @triton.jit
+    def scale(x_ptr, out_ptr, n, SCALE: tl.constexpr, BLOCK: tl.constexpr):
+        offs = tl.arange(0, BLOCK)
+        mask = offs < n
+        tl.store(out_ptr + offs, tl.load(x_ptr + offs, mask=mask) * SCALE, mask=mask)
+
+    n = 37
+    x = rng.standard_normal(n).astype(np.float32)
+    out = np.zeros(n, dtype=np.float32)
+    scale[(1,)](x, out, n)
+    best = scale.best_config.kwargs["SCALE"]
+    np.testing.assert_allclose(out, x * best, rtol=1e-6)
+    assert hooked and all(v == n for v in hooked)  # the config's pre_hook saw the arguments
+    assert scale.base_fn.num_compilations == 2  # one per config; BLOCK came from the heuristic
