@@ -232,6 +232,14 @@ NB_MODULE(_C, m) {
            "parameter")
       .def_prop_ro("name", &PyKernel::name)
       .def_prop_ro("ir", &PyKernel::irText)
+      .def_prop_ro(
+          "asm",
+          [](const PyKernel &k) {
+            nb::dict d;
+            d["ttir"] = k.irText(); // Triton's name for the tile IR stage
+            return d;
+          },
+          "Triton-style {stage: text}; only 'ttir' (the optimised tile IR) exists")
       .def_prop_ro("runtime_params", &PyKernel::runtimeParams);
 
   nb::class_<mt::Context>(m, "Context")

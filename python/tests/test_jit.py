@@ -300,3 +300,12 @@ def test_triton_api_names_exist():
     from mini_triton.runtime import Autotuner, JITFunction  # noqa: F401
     assert CompilationError is triton.CompilationError
     assert issubclass(triton.LaunchError, RuntimeError)
+
+
+def test_compiled_kernel_exposes_its_ir():
+    out = np.zeros(16, dtype=np.float32)
+    k = fill_kernel[(1,)](out, 16, 2.0, BLOCK=16)
+    assert (out == 2.0).all()
+    assert "fill_kernel" in k.ir and "store" in k.ir
+    assert k.asm["ttir"] == k.ir
+    assert list(k.runtime_params) == ["out_ptr", "n", "value"]
