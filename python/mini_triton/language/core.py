@@ -184,6 +184,8 @@ float32 = dtype("fp32")
 float64 = dtype("fp64")
 pi32_t = pointer_type(int32)
 
+TRITON_MAX_TENSOR_NUMEL = 1048576  # Triton's bound on the elements of one tile
+
 
 class tensor:
     """Stands for a tile in annotations (`x: tl.tensor`); tiles exist only inside compiled kernels."""
