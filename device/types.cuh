@@ -53,7 +53,7 @@ template <> struct BitsOf<8> { using type = unsigned long long; };
 template <typename To, typename From> __device__ __forceinline__ To bits(From x) {
   static_assert(sizeof(To) == sizeof(From), "bitcast needs types of one width");
   To r;
-  __builtin_memcpy(&r, &x, sizeof(To));
+  memcpy(&r, &x, sizeof(To));
   return r;
 }
 
@@ -91,6 +91,10 @@ template <typename To, typename From> __device__ __forceinline__ To cvt(From x) 
     return static_cast<To>(x);
   }
 }
+
+/// IEEE infinity and quiet NaN (constants of the IR; converted to the element type with cvt).
+__device__ __forceinline__ double infinity() { return __longlong_as_double(0x7ff0000000000000LL); }
+__device__ __forceinline__ double quietNan() { return __longlong_as_double(0x7ff8000000000000LL); }
 
 /// Zero of any element type (the value of masked-off loads without `other`).
 template <typename T> __device__ __forceinline__ T zero() {

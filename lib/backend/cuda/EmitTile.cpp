@@ -137,17 +137,18 @@ void KernelEmitter::emitReduce(const Operation &op) {
   }
   open("if (L < " + num(nOut) + ")");
   // Output L = (outer, in); element j along the axis sits at outer * extent * inner + j * inner + in.
-  line("const int base = (L / " + num(inner) + ") * " + num(extent * inner) + " + L % " + num(inner) + ";");
+  line(inner == 1 ? "const int mt_base = L * " + num(extent) + ";"
+                  : "const int mt_base = (L / " + num(inner) + ") * " + num(extent * inner) + " + L % " + num(inner) + ";");
   std::vector<std::string> acc, rhs;
   for (unsigned k = 0; k < srcs.size(); ++k) {
     std::string et = elemType(srcs[k]->type(), &op);
     acc.push_back("v" + std::to_string(counter_++) + "_acc");
     rhs.push_back("v" + std::to_string(counter_++) + "_rhs");
-    line(et + " " + acc[k] + " = " + smem[k] + "[base];");
+    line(et + " " + acc[k] + " = " + smem[k] + "[mt_base];");
   }
   open("for (int j = 1; j < " + num(extent) + "; ++j)");
   for (unsigned k = 0; k < srcs.size(); ++k)
-    line(elemType(srcs[k]->type(), &op) + " " + rhs[k] + " = " + smem[k] + "[base + j * " + num(inner) + "];");
+    line(elemType(srcs[k]->type(), &op) + " " + rhs[k] + " = " + smem[k] + "[mt_base + j" + (inner == 1 ? std::string() : " * " + num(inner)) + "];");
   emitCombine(op, acc, rhs);
   close();
   for (unsigned k = 0; k < srcs.size(); ++k)
@@ -188,21 +189,21 @@ void KernelEmitter::emitScan(const Operation &op) {
   open("for (int i = 0; i < " + num(p) + "; ++i)");
   line("const int L = " + lin(p) + ";");
   open("if (L < " + num(st->numElements()) + ")");
-  line("const int pos = (L / " + num(inner) + ") % " + num(extent) + ";");
-  line("const int base = L - pos * " + num(inner) + ";");
+  line("const int mt_pos = (L / " + num(inner) + ") % " + num(extent) + ";");
+  line("const int mt_base = L - mt_pos * " + num(inner) + ";");
   std::vector<std::string> acc, rhs;
-  std::string first = reverse ? "base + " + num((extent - 1) * inner) : "base";
+  std::string first = reverse ? "mt_base + " + num((extent - 1) * inner) : "mt_base";
   for (unsigned k = 0; k < srcs.size(); ++k) {
     acc.push_back("v" + std::to_string(counter_++) + "_acc");
     rhs.push_back("v" + std::to_string(counter_++) + "_rhs");
     line(elemType(srcs[k]->type(), &op) + " " + acc[k] + " = " + smem[k] + "[" + first + "];");
   }
   if (reverse)
-    open("for (int j = " + num(extent - 2) + "; j >= pos; --j)");
+    open("for (int j = " + num(extent - 2) + "; j >= mt_pos; --j)");
   else
-    open("for (int j = 1; j <= pos; ++j)");
+    open("for (int j = 1; j <= mt_pos; ++j)");
   for (unsigned k = 0; k < srcs.size(); ++k)
-    line(elemType(srcs[k]->type(), &op) + " " + rhs[k] + " = " + smem[k] + "[base + j * " + num(inner) + "];");
+    line(elemType(srcs[k]->type(), &op) + " " + rhs[k] + " = " + smem[k] + "[mt_base + j" + (inner == 1 ? std::string() : " * " + num(inner)) + "];");
   emitCombine(op, acc, rhs);
   close();
   for (unsigned k = 0; k < srcs.size(); ++k)
@@ -298,13 +299,13 @@ void KernelEmitter::emitDot(const Operation &op) {
   open("for (int i = 0; i < " + num(p) + "; ++i)");
   line("const int L = " + lin(p) + ";");
   open("if (L < " + num(m * n) + ")");
-  line("const int m = L / " + num(n) + ", n = L % " + num(n) + ";");
-  line(accT + " s = mt::cvt<" + accT + ">(" + at(acc) + ");");
-  open("for (int k = 0; k < " + num(k) + "; ++k)");
-  line("s = mt::fma(mt::cvt<" + accT + ">(" + smem[0] + "[m * " + num(k) + " + k]), mt::cvt<" + accT + ">(" + smem[1] +
-       "[k * " + num(n) + " + n]), s);");
+  line("const int mt_m = L / " + num(n) + ", mt_n = L % " + num(n) + ";");
+  line(accT + " mt_s = mt::cvt<" + accT + ">(" + at(acc) + ");");
+  open("for (int mt_k = 0; mt_k < " + num(k) + "; ++mt_k)");
+  line("mt_s = mt::fma(mt::cvt<" + accT + ">(" + smem[0] + "[mt_m * " + num(k) + " + mt_k]), mt::cvt<" + accT + ">(" +
+       smem[1] + "[mt_k * " + num(n) + " + mt_n]), mt_s);");
   close();
-  line(r + "[i] = mt::cvt<" + cudaTypeName(rd) + ">(s);");
+  line(r + "[i] = mt::cvt<" + cudaTypeName(rd) + ">(mt_s);");
   close(" else {");
   ++indent_;
   line(r + "[i] = mt::zero<" + cudaTypeName(rd) + ">();");

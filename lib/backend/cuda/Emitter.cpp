@@ -44,6 +44,17 @@ std::string paramName(const std::string &hint, unsigned index) {
   return clash ? n + "_" : n;
 }
 
+/// True if `expr` names the linear index `L` (as a whole identifier, not the L of a `1LL` suffix).
+bool usesLinearIndex(const std::string &expr) {
+  for (size_t p = expr.find('L'); p != std::string::npos; p = expr.find('L', p + 1)) {
+    bool before = p > 0 && isIdentChar(expr[p - 1]);
+    bool after = p + 1 < expr.size() && isIdentChar(expr[p + 1]);
+    if (!before && !after)
+      return true;
+  }
+  return false;
+}
+
 } // namespace
 
 KernelEmitter::KernelEmitter(const Function &f, const EmitOptions &opts, Diagnostics &diag)
@@ -130,7 +141,7 @@ void KernelEmitter::forEach(const Type *t, const std::string &dst, const std::st
   int64_t p = per(t);
   line("#pragma unroll");
   open("for (int i = 0; i < " + std::to_string(p) + "; ++i)");
-  if (expr.find('L') != std::string::npos)
+  if (usesLinearIndex(expr))
     line("const int L = " + lin(p) + ";");
   line(dst + "[i] = " + expr + ";");
   close();
@@ -155,9 +166,9 @@ std::string KernelEmitter::literal(const Operation &op, const Type *t) {
     double x = op.floatAttr("value");
     std::string lit;
     if (std::isnan(x))
-      lit = "__builtin_nan(\"\")";
+      lit = "mt::quietNan()";
     else if (std::isinf(x))
-      lit = x > 0 ? "__builtin_huge_val()" : "(-__builtin_huge_val())";
+      lit = x > 0 ? "mt::infinity()" : "(-mt::infinity())";
     else {
       char buf[64];
       std::snprintf(buf, sizeof buf, "%a", x); // exact: hexadecimal floating literal
