@@ -140,7 +140,7 @@ int main(int argc, char **argv) {
   app.add_option("input", input, "IR file (.mtir)")->required();
   app.add_option("--function", function, "Function to emit (default: the first)");
   app.add_option("--num-warps", numWarps, "Warps per program (threads = 32 * num_warps)");
-  app.add_option("--arch", arch, "NVRTC target for --compile (sm_80, sm_90a, ...)");
+  app.add_option("--arch", arch, "NVRTC target for --compile (sm_80, sm_90a, ...; 'native': GPU 0's)");
   app.add_flag("--compile", compile, "Compile with NVRTC and print 'ok' and the cubin size");
   app.add_flag("--run", run, "Run a vector-add kernel on GPU 0 and check it");
   app.add_option("--n", n, "Elements for --run");
@@ -187,6 +187,16 @@ int main(int argc, char **argv) {
   if (!compile) {
     std::cout << kernel->source;
     return 0;
+  }
+  if (arch == "native") {
+    std::string why;
+    const mt::cuda::Driver *drv = mt::cuda::Driver::get(&why);
+    auto info = drv ? drv->deviceInfo(0) : mt::Expected<mt::cuda::DeviceInfo>(mt::Error{why});
+    if (!info) {
+      std::cerr << "mt-cuda: --arch native: " << info.error() << "\n";
+      return 2;
+    }
+    arch = info->arch();
   }
   auto cubin = mt::cuda::compileCuda(kernel->source, kernel->name + ".cu", arch);
   if (!cubin) {

@@ -1,6 +1,7 @@
 // The CUDA emitter on kernels built with ir::Builder: the source has the expected signature and
 // layout, and NVRTC compiles it for sm_80 and sm_90a (skipped when NVRTC cannot be loaded). No GPU
 // is needed; running the kernels is scripts/device_check.sh's job.
+#include "backend/cuda/Driver.h"
 #include "backend/cuda/Emitter.h"
 #include "backend/cuda/Nvrtc.h"
 #include "ir/Builder.h"
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 using namespace mt;
 using namespace mt::ir;
@@ -22,6 +24,7 @@ protected:
   Builder b{tc};
   SourceManager sources;
   Diagnostics diag{&sources};
+  cuda::CudaKernel kernel; // the last one emitAndCompile made
 
   const Type *f32() { return tc.scalar(DType::F32); }
   const Type *i32() { return tc.scalar(DType::I32); }
@@ -65,6 +68,7 @@ protected:
     EXPECT_TRUE(k.has_value()) << diag.renderAll();
     if (!k)
       return "";
+    kernel = *k;
     EXPECT_EQ(k->numThreads, unsigned(numWarps * 32));
     std::string why;
     if (!cuda::nvrtcAvailable(&why)) {
@@ -87,6 +91,79 @@ protected:
   }
 };
 
+/// Runs `k` on GPU 0 with a 1-D grid when a GPU exists: pointer parameters take the next of `bufs`
+/// (copied in and back), integer parameters the next of `ints`. Returns false (and says why) otherwise.
+bool runOnGpu(const cuda::CudaKernel &k, unsigned grid, std::vector<std::vector<float> *> bufs,
+              std::vector<int32_t> ints, std::string &why) {
+  const cuda::Driver *drv = cuda::Driver::get(&why);
+  if (!drv)
+    return false;
+  auto info = drv->deviceInfo(0);
+  if (!info) {
+    ADD_FAILURE() << info.error();
+    return false;
+  }
+  auto cubin = cuda::compileCuda(k.source, k.name + ".cu", info->arch());
+  if (!cubin) {
+    ADD_FAILURE() << cubin.error();
+    return false;
+  }
+  auto check = [](Status s) {
+    EXPECT_TRUE(bool(s)) << (s ? "" : s.error().message);
+    return bool(s);
+  };
+  if (!check(drv->makeCurrent(0)))
+    return false;
+  auto mod = drv->loadModule(*cubin);
+  if (!mod) {
+    ADD_FAILURE() << mod.error();
+    return false;
+  }
+  auto fn = drv->getFunction(*mod, k.name);
+  if (!fn) {
+    ADD_FAILURE() << fn.error();
+    return false;
+  }
+  std::vector<cuda::CUdeviceptr> dev;
+  for (std::vector<float> *b : bufs) {
+    auto p = drv->alloc(b->size() * sizeof(float));
+    if (!p) {
+      ADD_FAILURE() << p.error();
+      return false;
+    }
+    dev.push_back(*p);
+    check(drv->copyToDevice(*p, b->data(), b->size() * sizeof(float)));
+  }
+  std::vector<void *> params;
+  size_t nb = 0, ni = 0;
+  for (const cuda::KernelParam &p : k.params) {
+    if (p.isPointer) {
+      EXPECT_LT(nb, dev.size());
+      params.push_back(&dev[nb++]);
+    } else {
+      EXPECT_LT(ni, ints.size());
+      params.push_back(&ints[ni++]);
+    }
+  }
+  bool ok = check(drv->launch(*fn, grid, 1, 1, k.numThreads, unsigned(k.sharedBytes), params.data())) &&
+            check(drv->synchronize());
+  for (size_t i = 0; i < bufs.size(); ++i) {
+    ok = ok && check(drv->copyToHost(bufs[i]->data(), dev[i], bufs[i]->size() * sizeof(float)));
+    (void)drv->free(dev[i]);
+  }
+  (void)drv->unloadModule(*mod);
+  return ok;
+}
+
+std::vector<float> randomFloats(size_t n, unsigned seed, float lo = -2.0f, float hi = 2.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = dist(rng);
+  return v;
+}
+
 TEST_F(CudaEmitterTest, VectorAdd) {
   const Type *pf = tc.pointer(f32());
   Function *f = begin("vadd", {{"x", pf}, {"y", pf}, {"out", pf}, {"n", i32()}});
@@ -107,6 +184,14 @@ TEST_F(CudaEmitterTest, VectorAdd) {
   EXPECT_NE(src.find("const int L = (mt_tid * 4 + i);"), std::string::npos) << src;
   EXPECT_NE(src.find("if (L < 512 && "), std::string::npos) << src;
   EXPECT_EQ(src.find("mt_smem"), std::string::npos) << "vector add needs no shared memory";
+
+  // On a GPU: n = 1000 over 2 programs of 512; the 24 elements past n keep their sentinel.
+  std::vector<float> hx = randomFloats(1024, 1), hy = randomFloats(1024, 2), hout(1024, -7.0f);
+  std::string why;
+  if (!runOnGpu(kernel, 2, {&hx, &hy, &hout}, {1000}, why))
+    GTEST_SKIP() << "not run: " << why;
+  for (int i = 0; i < 1024; ++i)
+    ASSERT_EQ(hout[i], i < 1000 ? hx[i] + hy[i] : -7.0f) << "at " << i;
 }
 
 TEST_F(CudaEmitterTest, MaskedRowSoftmaxReduction) {
@@ -131,6 +216,22 @@ TEST_F(CudaEmitterTest, MaskedRowSoftmaxReduction) {
   EXPECT_NE(src.find("mt::max("), std::string::npos) << src;
   EXPECT_NE(src.find("for (int j = 1; j < 256; ++j)"), std::string::npos) << src;
   EXPECT_NE(src.find("unsigned char mt_smem[]; // 1024 bytes"), std::string::npos) << src;
+
+  // On a GPU: 5 rows of 200 columns (the last 56 lanes masked off).
+  const int rows = 5, ncol = 200;
+  std::vector<float> hin = randomFloats(rows * ncol, 3, -5.0f, 5.0f), hout(rows * ncol, 0.0f);
+  std::string why;
+  if (!runOnGpu(kernel, rows, {&hout, &hin}, {ncol}, why))
+    GTEST_SKIP() << "not run: " << why;
+  for (int r = 0; r < rows; ++r) {
+    double mx = -INFINITY, total = 0;
+    for (int c = 0; c < ncol; ++c)
+      mx = std::max(mx, double(hin[r * ncol + c]));
+    for (int c = 0; c < ncol; ++c)
+      total += std::exp(double(hin[r * ncol + c]) - mx);
+    for (int c = 0; c < ncol; ++c)
+      ASSERT_NEAR(hout[r * ncol + c], std::exp(double(hin[r * ncol + c]) - mx) / total, 1e-6) << r << "," << c;
+  }
 }
 
 TEST_F(CudaEmitterTest, ForLoopAccumulation) {
@@ -155,6 +256,14 @@ TEST_F(CudaEmitterTest, ForLoopAccumulation) {
   std::string src = emitAndCompile(*f);
   EXPECT_NE(src.find(" < n_iter : "), std::string::npos) << src;
   EXPECT_NE(src.find("_next"), std::string::npos) << "two carried values go through temporaries\n" << src;
+
+  // On a GPU: out[j] = sum_k in[64k + j] * 0.5^k for 3 iterations.
+  std::vector<float> hin = randomFloats(192, 4), hout(64, 0.0f);
+  std::string why;
+  if (!runOnGpu(kernel, 1, {&hout, &hin}, {3}, why))
+    GTEST_SKIP() << "not run: " << why;
+  for (int j = 0; j < 64; ++j)
+    ASSERT_NEAR(hout[j], hin[j] + hin[64 + j] * 0.5 + hin[128 + j] * 0.25, 1e-5) << j;
 }
 
 TEST_F(CudaEmitterTest, Broadcast2D) {
@@ -178,6 +287,14 @@ TEST_F(CudaEmitterTest, Broadcast2D) {
   // Row broadcast reads a[L / 64]; column broadcast reads b[L % 64].
   EXPECT_NE(src.find("_smem[(L / 64)]"), std::string::npos) << src;
   EXPECT_NE(src.find("_smem[(L % 64)]"), std::string::npos) << src;
+
+  std::vector<float> av = randomFloats(32, 5), bv = randomFloats(64, 6), outv(32 * 64, 0.0f);
+  std::string why;
+  if (!runOnGpu(kernel, 1, {&outv, &av, &bv}, {}, why))
+    GTEST_SKIP() << "not run: " << why;
+  for (int i = 0; i < 32; ++i)
+    for (int j = 0; j < 64; ++j)
+      ASSERT_EQ(outv[i * 64 + j], av[i] + bv[j]) << i << "," << j;
 }
 
 TEST_F(CudaEmitterTest, Dot) {
@@ -194,6 +311,18 @@ TEST_F(CudaEmitterTest, Dot) {
   EXPECT_NE(src.find("for (int mt_k = 0; mt_k < 8; ++mt_k)"), std::string::npos) << src;
   // A (16x8 f32 = 512 bytes) then B (8x32 f32 = 1024 bytes).
   EXPECT_NE(src.find("unsigned char mt_smem[]; // 1536 bytes"), std::string::npos) << src;
+
+  std::vector<float> cv(16 * 32, 0.0f), av = randomFloats(16 * 8, 7), bv = randomFloats(8 * 32, 8);
+  std::string why;
+  if (!runOnGpu(kernel, 1, {&cv, &av, &bv}, {}, why))
+    GTEST_SKIP() << "not run: " << why;
+  for (int m = 0; m < 16; ++m)
+    for (int n = 0; n < 32; ++n) {
+      double ref = 0;
+      for (int k = 0; k < 8; ++k)
+        ref += double(av[m * 8 + k]) * bv[k * 32 + n];
+      ASSERT_NEAR(cv[m * 32 + n], ref, 1e-4) << m << "," << n;
+    }
 }
 
 TEST_F(CudaEmitterTest, UnsupportedInputIsADiagnostic) {
