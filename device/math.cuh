@@ -1,7 +1,7 @@
 // mt/math.cuh — the IR's elementwise ops as small templates over the element types.
 //
 // One template per op, so the emitter writes `mt::add(a, b)` for every dtype. Rules:
-//  - integers wrap (computed in the unsigned type of their width: no signed-overflow UB);
+//  - integers wrap (computed in an unsigned type at least as wide: no signed-overflow UB);
 //  - f16/bf16 compute in f32 and round the result back once;
 //  - max/min on floats follow fmax/fmin: a NaN operand loses;
 //  - div on integers truncates, rem takes the sign of the dividend (C semantics, as Ops.def says).
@@ -11,26 +11,26 @@
 
 namespace mt {
 
-#define MT_VIA_F32_BINARY(name)                                                                        \
-  if constexpr (isHalf<T>)                                                                             \
+#define MT_VIA_F32_BINARY(name)                                                                              \
+  if constexpr (isHalf<T>)                                                                                   \
     return cvt<T>(name(toF32(a), toF32(b)));
-#define MT_VIA_F32_UNARY(name)                                                                         \
-  if constexpr (isHalf<T>)                                                                             \
+#define MT_VIA_F32_UNARY(name)                                                                               \
+  if constexpr (isHalf<T>)                                                                                   \
     return cvt<T>(name(toF32(a)));
 
 template <typename T> __device__ __forceinline__ T add(T a, T b) {
   MT_VIA_F32_BINARY(add)
-  else if constexpr (isInt<T> && !same<T, bool>) return T(Unsigned<T>(a) + Unsigned<T>(b));
+  else if constexpr (isInt<T> && !same<T, bool>) return T(Wrap<T>(a) + Wrap<T>(b));
   else return T(a + b);
 }
 template <typename T> __device__ __forceinline__ T sub(T a, T b) {
   MT_VIA_F32_BINARY(sub)
-  else if constexpr (isInt<T> && !same<T, bool>) return T(Unsigned<T>(a) - Unsigned<T>(b));
+  else if constexpr (isInt<T> && !same<T, bool>) return T(Wrap<T>(a) - Wrap<T>(b));
   else return T(a - b);
 }
 template <typename T> __device__ __forceinline__ T mul(T a, T b) {
   MT_VIA_F32_BINARY(mul)
-  else if constexpr (isInt<T> && !same<T, bool>) return T(Unsigned<T>(a) * Unsigned<T>(b));
+  else if constexpr (isInt<T> && !same<T, bool>) return T(Wrap<T>(a) * Wrap<T>(b));
   else return T(a * b);
 }
 template <typename T> __device__ __forceinline__ T div(T a, T b) {
@@ -58,7 +58,7 @@ template <typename T> __device__ __forceinline__ T min(T a, T b) {
 template <typename T> __device__ __forceinline__ T bitAnd(T a, T b) { return T(a & b); }
 template <typename T> __device__ __forceinline__ T bitOr(T a, T b) { return T(a | b); }
 template <typename T> __device__ __forceinline__ T bitXor(T a, T b) { return T(a ^ b); }
-template <typename T> __device__ __forceinline__ T shl(T a, T b) { return T(Unsigned<T>(a) << b); }
+template <typename T> __device__ __forceinline__ T shl(T a, T b) { return T(Wrap<T>(a) << b); }
 /// Arithmetic for signed types, logical for unsigned ones (C++20 semantics of >>).
 template <typename T> __device__ __forceinline__ T shr(T a, T b) { return T(a >> b); }
 template <typename T> __device__ __forceinline__ T fma(T a, T b, T c) {
@@ -73,12 +73,12 @@ template <typename T> __device__ __forceinline__ T fma(T a, T b, T c) {
 }
 
 // ---- Comparisons (return i1); f16/bf16 compare in f32 ----
-#define MT_CMP(name, op)                                                                               \
-  template <typename T> __device__ __forceinline__ bool name(T a, T b) {                               \
-    if constexpr (isHalf<T>)                                                                           \
-      return toF32(a) op toF32(b);                                                                     \
-    else                                                                                               \
-      return a op b;                                                                                   \
+#define MT_CMP(name, op)                                                                                     \
+  template <typename T> __device__ __forceinline__ bool name(T a, T b) {                                     \
+    if constexpr (isHalf<T>)                                                                                 \
+      return toF32(a) op toF32(b);                                                                           \
+    else                                                                                                     \
+      return a op b;                                                                                         \
   }
 MT_CMP(eq, ==)
 MT_CMP(ne, !=)
@@ -91,7 +91,7 @@ MT_CMP(ge, >=)
 // ---- Unary ----
 template <typename T> __device__ __forceinline__ T neg(T a) {
   MT_VIA_F32_UNARY(neg)
-  else if constexpr (isInt<T> && !same<T, bool>) return T(Unsigned<T>(0) - Unsigned<T>(a));
+  else if constexpr (isInt<T> && !same<T, bool>) return T(Wrap<T>(0) - Wrap<T>(a));
   else return -a;
 }
 template <typename T> __device__ __forceinline__ T bitNot(T a) {
@@ -109,12 +109,12 @@ template <typename T> __device__ __forceinline__ T abs(T a) {
 }
 
 /// Transcendental ops: f32 and f64 natively, f16/bf16 through f32. Integer operands are rejected.
-#define MT_MATH(name, f32fn, f64fn)                                                                    \
-  template <typename T> __device__ __forceinline__ T name(T a) {                                       \
-    static_assert(isFloat<T>, "mt::" #name " needs a floating-point operand");                         \
-    MT_VIA_F32_UNARY(name)                                                                             \
-    else if constexpr (same<T, f32>) return ::f32fn(a);                                                \
-    else return ::f64fn(a);                                                                            \
+#define MT_MATH(name, f32fn, f64fn)                                                                          \
+  template <typename T> __device__ __forceinline__ T name(T a) {                                             \
+    static_assert(isFloat<T>, "mt::" #name " needs a floating-point operand");                               \
+    MT_VIA_F32_UNARY(name)                                                                                   \
+    else if constexpr (same<T, f32>) return ::f32fn(a);                                                      \
+    else return ::f64fn(a);                                                                                  \
   }
 MT_MATH(exp, expf, exp)
 MT_MATH(exp2, exp2f, exp2)

@@ -12,7 +12,8 @@ enum class Rmw { Add, Max, Min, Xchg, And, Or, Xor };
 
 /// Applies `*p = f(*p)` atomically by a CAS loop on the element's bits; returns the old value.
 template <typename T, typename F> __device__ __forceinline__ T atomicUpdate(T *p, F f) {
-  static_assert(sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8, "atomics need 16-, 32- or 64-bit elements");
+  static_assert(sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8,
+                "atomics need 16-, 32- or 64-bit elements");
   using B = typename BitsOf<sizeof(T)>::type;
   B *word = reinterpret_cast<B *>(p);
   B old = *word, assumed;
@@ -25,13 +26,29 @@ template <typename T, typename F> __device__ __forceinline__ T atomicUpdate(T *p
 
 template <typename T> __device__ __forceinline__ T rmwApply(Rmw kind, T cur, T v) {
   switch (kind) {
-  case Rmw::Add: return add(cur, v);
-  case Rmw::Max: return max(cur, v);
-  case Rmw::Min: return min(cur, v);
-  case Rmw::Xchg: return v;
-  case Rmw::And: if constexpr (isInt<T>) return bitAnd(cur, v); else return v;
-  case Rmw::Or: if constexpr (isInt<T>) return bitOr(cur, v); else return v;
-  case Rmw::Xor: if constexpr (isInt<T>) return bitXor(cur, v); else return v;
+  case Rmw::Add:
+    return add(cur, v);
+  case Rmw::Max:
+    return max(cur, v);
+  case Rmw::Min:
+    return min(cur, v);
+  case Rmw::Xchg:
+    return v;
+  case Rmw::And:
+    if constexpr (isInt<T>)
+      return bitAnd(cur, v);
+    else
+      return v;
+  case Rmw::Or:
+    if constexpr (isInt<T>)
+      return bitOr(cur, v);
+    else
+      return v;
+  case Rmw::Xor:
+    if constexpr (isInt<T>)
+      return bitXor(cur, v);
+    else
+      return v;
   }
   return v;
 }
@@ -63,7 +80,8 @@ template <Rmw Kind, typename T> __device__ __forceinline__ T atomicRmw(T *p, T v
 
 /// The IR's atomic_cas: `old = *p; if (old == cmp) *p = v; return old` (bitwise equality).
 template <typename T> __device__ __forceinline__ T atomicCas(T *p, T cmp, T v) {
-  static_assert(sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8, "atomic_cas needs 16-, 32- or 64-bit elements");
+  static_assert(sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8,
+                "atomic_cas needs 16-, 32- or 64-bit elements");
   using B = typename BitsOf<sizeof(T)>::type;
   return bits<T>(atomicCAS(reinterpret_cast<B *>(p), bits<B>(cmp), bits<B>(v)));
 }

@@ -32,8 +32,8 @@ template <typename A, typename B> constexpr bool same = Same<A, B>::value;
 template <typename T> constexpr bool isHalf = same<T, f16> || same<T, bf16>;
 template <typename T> constexpr bool isFloat = isHalf<T> || same<T, f32> || same<T, f64>;
 template <typename T> constexpr bool isInt = !isFloat<T>; // includes i1
-template <typename T> constexpr bool isSignedInt =
-    same<T, i8> || same<T, i16> || same<T, i32> || same<T, i64>;
+template <typename T>
+constexpr bool isSignedInt = same<T, i8> || same<T, i16> || same<T, i32> || same<T, i64>;
 
 /// The unsigned integer of T's width (T itself for unsigned types and i1): wrapping arithmetic.
 template <typename T> struct UnsignedOf { using type = T; };
@@ -42,6 +42,15 @@ template <> struct UnsignedOf<i16> { using type = u16; };
 template <> struct UnsignedOf<i32> { using type = u32; };
 template <> struct UnsignedOf<i64> { using type = u64; };
 template <typename T> using Unsigned = typename UnsignedOf<T>::type;
+
+/// The unsigned type integer arithmetic wraps in: Unsigned<T>, widened to u32 for 8- and 16-bit types
+/// (which C++ would otherwise promote to a signed int that can overflow in a multiplication).
+template <typename T> struct WrapOf { using type = Unsigned<T>; };
+template <> struct WrapOf<i8> { using type = u32; };
+template <> struct WrapOf<u8> { using type = u32; };
+template <> struct WrapOf<i16> { using type = u32; };
+template <> struct WrapOf<u16> { using type = u32; };
+template <typename T> using Wrap = typename WrapOf<T>::type;
 
 /// The unsigned integer of N bytes (the word an atomic CAS loop works on).
 template <int N> struct BitsOf;

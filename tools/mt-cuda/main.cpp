@@ -166,8 +166,9 @@ int main(int argc, char **argv) {
     std::cerr << diag.renderAll();
     return 1;
   }
-  mt::ir::Function *fn = function.empty() ? (module->functions().empty() ? nullptr : module->functions()[0].get())
-                                          : module->lookup(function);
+  mt::ir::Function *fn = function.empty()
+                             ? (module->functions().empty() ? nullptr : module->functions()[0].get())
+                             : module->lookup(function);
   if (!fn) {
     std::cerr << "mt-cuda: no function " << (function.empty() ? "in the file" : "@" + function) << "\n";
     return 1;

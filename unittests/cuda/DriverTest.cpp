@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <set>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 using namespace mt;
@@ -64,7 +64,8 @@ TEST(CudaNvrtc, CompileErrorCarriesLogAndSavedSource) {
   auto [major, minor] = cuda::nvrtcVersion();
   EXPECT_GE(major, 11);
   std::string dir = (std::filesystem::temp_directory_path() / "mt_nvrtc_test").string();
-  std::string src = "#include \"mt/kernel.cuh\"\nextern \"C\" __global__ void k(float *p) { *p = undefined_name; }\n";
+  std::string src =
+      "#include \"mt/kernel.cuh\"\nextern \"C\" __global__ void k(float *p) { *p = undefined_name; }\n";
   cuda::NvrtcOptions opts;
   opts.dumpDir = dir;
   auto r = cuda::compileCuda(src, "broken.cu", "sm_80", opts);
@@ -95,6 +96,8 @@ extern "C" __global__ void k(mt::f16 *h, mt::bf16 *b, mt::i16 *s) {
   mt::atomicRmw<mt::Rmw::Xor>(s, mt::i16(3));
   mt::atomicCas(s + 1, mt::i16(0), mt::i16(1));
   if (mt::lt(x, h[3])) mt::printValue("x=", 0, x);
+  s[2] = mt::add(mt::cvt<mt::i16>(mt::mul(mt::i8(100), mt::i8(3))), mt::cvt<mt::i16>(mt::neg(mt::u16(1))));
+  s[3] = mt::shr(mt::shl(s[2], mt::i16(3)), mt::i16(1));
 }
 )";
   auto r = cuda::compileCuda(src, "helpers.cu", "sm_90a");

@@ -1,8 +1,8 @@
 // The CUDA emitter on kernels built with ir::Builder: the source has the expected signature and
 // layout, and NVRTC compiles it for sm_80 and sm_90a (skipped when NVRTC cannot be loaded). No GPU
 // is needed; running the kernels is scripts/device_check.sh's job.
-#include "backend/cuda/Driver.h"
 #include "backend/cuda/Emitter.h"
+#include "backend/cuda/Driver.h"
 #include "backend/cuda/Nvrtc.h"
 #include "ir/Builder.h"
 #include "ir/Verifier.h"
@@ -169,8 +169,9 @@ TEST_F(CudaEmitterTest, VectorAdd) {
   Function *f = begin("vadd", {{"x", pf}, {"y", pf}, {"out", pf}, {"n", i32()}});
   Value *x = f->body().argument(0), *y = f->body().argument(1), *out = f->body().argument(2);
   Value *n = f->body().argument(3);
-  Value *offs = b.binary(OpKind::Add, b.broadcastTo(b.binary(OpKind::Mul, b.programId(0), b.constI32(512)), {512}),
-                         b.makeRange(0, 512));
+  Value *offs =
+      b.binary(OpKind::Add, b.broadcastTo(b.binary(OpKind::Mul, b.programId(0), b.constI32(512)), {512}),
+               b.makeRange(0, 512));
   Value *mask = b.cmp("lt", offs, b.broadcastTo(n, {512}));
   Value *sum = b.binary(OpKind::Add, b.load(ptrs(x, offs), mask), b.load(ptrs(y, offs), mask));
   b.store(ptrs(out, offs), sum, mask);
@@ -230,7 +231,8 @@ TEST_F(CudaEmitterTest, MaskedRowSoftmaxReduction) {
     for (int c = 0; c < ncol; ++c)
       total += std::exp(double(hin[r * ncol + c]) - mx);
     for (int c = 0; c < ncol; ++c)
-      ASSERT_NEAR(hout[r * ncol + c], std::exp(double(hin[r * ncol + c]) - mx) / total, 1e-6) << r << "," << c;
+      ASSERT_NEAR(hout[r * ncol + c], std::exp(double(hin[r * ncol + c]) - mx) / total, 1e-6)
+          << r << "," << c;
   }
 }
 
@@ -280,7 +282,8 @@ TEST_F(CudaEmitterTest, Broadcast2D) {
   Value *b2 = b.broadcastTo(expand(vb, 0, {1, 64}), {32, 64});
   Value *i2 = b.broadcastTo(expand(ri, 1, {32, 1}), {32, 64});
   Value *j2 = b.broadcastTo(expand(rj, 0, {1, 64}), {32, 64});
-  Value *offs = b.binary(OpKind::Add, b.binary(OpKind::Mul, i2, b.constInt(tc.block(i32(), {32, 64}), 64)), j2);
+  Value *offs =
+      b.binary(OpKind::Add, b.binary(OpKind::Mul, i2, b.constInt(tc.block(i32(), {32, 64}), 64)), j2);
   b.store(ptrs(out, offs), b.binary(OpKind::Add, a2, b2));
   end();
   std::string src = emitAndCompile(*f);
@@ -302,7 +305,8 @@ TEST_F(CudaEmitterTest, Dot) {
   Function *f = begin("mm", {{"c", pf}, {"a", pf}, {"b", pf}});
   Value *pc = f->body().argument(0), *pa = f->body().argument(1), *pb = f->body().argument(2);
   Value *a = b.load(ptrs(pa, b.create1(OpKind::Reshape, {b.makeRange(0, 16 * 8)}, tc.block(i32(), {16, 8}))));
-  Value *bm = b.load(ptrs(pb, b.create1(OpKind::Reshape, {b.makeRange(0, 8 * 32)}, tc.block(i32(), {8, 32}))));
+  Value *bm =
+      b.load(ptrs(pb, b.create1(OpKind::Reshape, {b.makeRange(0, 8 * 32)}, tc.block(i32(), {8, 32}))));
   Value *acc = b.constFloat(tc.block(f32(), {16, 32}), 0.0);
   Value *d = b.create1(OpKind::Dot, {a, bm, acc}, acc->type(), {{"input_precision", std::string("ieee")}});
   b.store(ptrs(pc, b.create1(OpKind::Reshape, {b.makeRange(0, 16 * 32)}, tc.block(i32(), {16, 32}))), d);
@@ -338,7 +342,8 @@ TEST_F(CudaEmitterTest, UnsupportedInputIsADiagnostic) {
   auto k = cuda::emitCuda(*f, {4}, diag);
   EXPECT_FALSE(k.has_value());
   std::string msg = diag.renderAll();
-  EXPECT_NE(msg.find("k.py:1:5: error: CUDA backend: 'dot': only 2-D dot is supported"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("k.py:1:5: error: CUDA backend: 'dot': only 2-D dot is supported"), std::string::npos)
+      << msg;
 }
 
 } // namespace

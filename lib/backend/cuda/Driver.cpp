@@ -65,7 +65,8 @@ const Driver *Driver::get(std::string *reason) {
     void *h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!h) {
       const char *err = dlerror();
-      return {nullptr, std::string("cannot load libcuda.so.1 (no NVIDIA driver): ") + (err ? err : "unknown")};
+      return {nullptr,
+              std::string("cannot load libcuda.so.1 (no NVIDIA driver): ") + (err ? err : "unknown")};
     }
     auto *api = new Api();
     api->handle = h;
@@ -106,7 +107,8 @@ const Driver *Driver::get(std::string *reason) {
     }
     r = api->cuDeviceGetCount(&drv->deviceCount_);
     if (r != kCudaSuccess || drv->deviceCount_ <= 0) {
-      std::string why = r != kCudaSuccess ? "cuDeviceGetCount failed: " + drv->errorString(r) : "no CUDA device";
+      std::string why =
+          r != kCudaSuccess ? "cuDeviceGetCount failed: " + drv->errorString(r) : "no CUDA device";
       delete drv;
       delete api;
       dlclose(h);
@@ -187,8 +189,8 @@ Status Driver::setMaxDynamicShared(CUfunction f, int bytes) const {
   return check(api_->cuFuncSetAttribute(f, kFuncAttrMaxDynamicSharedSizeBytes, bytes), "cuFuncSetAttribute");
 }
 
-Status Driver::launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned threads, unsigned sharedBytes,
-                      void **params) const {
+Status Driver::launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned threads,
+                      unsigned sharedBytes, void **params) const {
   return check(api_->cuLaunchKernel(f, gx, gy, gz, threads, 1, 1, sharedBytes, nullptr, params, nullptr),
                "cuLaunchKernel");
 }

@@ -18,10 +18,18 @@ std::string cString(const std::string &s) {
   std::string r = "\"";
   for (char c : s) {
     switch (c) {
-    case '"': r += "\\\""; break;
-    case '\\': r += "\\\\"; break;
-    case '\n': r += "\\n"; break;
-    case '\t': r += "\\t"; break;
+    case '"':
+      r += "\\\"";
+      break;
+    case '\\':
+      r += "\\\\";
+      break;
+    case '\n':
+      r += "\\n";
+      break;
+    case '\t':
+      r += "\\t";
+      break;
     default:
       if (static_cast<unsigned char>(c) < 0x20) {
         char buf[8];
@@ -66,7 +74,8 @@ void KernelEmitter::emitStore(const Operation &op) {
     unsupported(op, "operand 0 must be a pointer or a tile of pointers");
   const Type *pt = ptr->type();
   if (!pt->isBlock()) {
-    line("if (mt_tid == 0" + (mask ? " && " + at(mask) : std::string()) + ") *" + name(ptr) + " = " + at(val) + ";");
+    line("if (mt_tid == 0" + (mask ? " && " + at(mask) : std::string()) + ") *" + name(ptr) + " = " +
+         at(val) + ";");
     return;
   }
   int64_t p = per(pt);
@@ -95,7 +104,7 @@ void KernelEmitter::emitAtomic(const Operation &op) {
     call = "mt::atomicCas(" + at(ptr) + ", " + at(op.operand(1)) + ", " + at(op.operand(2)) + ")";
   } else {
     std::string kind = op.stringAttr("kind");
-    static const std::map<std::string, std::string> kinds = {{"add", "Add"}, {"max", "Max"}, {"min", "Min"},
+    static const std::map<std::string, std::string> kinds = {{"add", "Add"},   {"max", "Max"}, {"min", "Min"},
                                                              {"xchg", "Xchg"}, {"and", "And"}, {"or", "Or"},
                                                              {"xor", "Xor"}};
     auto it = kinds.find(kind);
@@ -135,7 +144,8 @@ void KernelEmitter::emitPrint(const Operation &op) {
     int64_t p = per(t);
     open("for (int i = 0; i < " + std::to_string(p) + "; ++i)");
     line("const int L = " + lin(p) + ";");
-    line("if (L < " + std::to_string(t->numElements()) + ") mt::printValue(" + prefix + ", L, " + at(v) + ");");
+    line("if (L < " + std::to_string(t->numElements()) + ") mt::printValue(" + prefix + ", L, " + at(v) +
+         ");");
     close();
   }
 }
@@ -152,8 +162,8 @@ void KernelEmitter::emitAssert(const Operation &op) {
   line("#pragma unroll");
   open("for (int i = 0; i < " + std::to_string(p) + "; ++i)");
   line("const int L = " + lin(p) + ";");
-  line("if (L < " + std::to_string(cond->type()->numElements()) + " && !" + at(cond) + ") mt::assertFail(" + args +
-       ", L);");
+  line("if (L < " + std::to_string(cond->type()->numElements()) + " && !" + at(cond) + ") mt::assertFail(" +
+       args + ", L);");
   close();
 }
 

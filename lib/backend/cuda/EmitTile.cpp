@@ -138,7 +138,8 @@ void KernelEmitter::emitReduce(const Operation &op) {
   open("if (L < " + num(nOut) + ")");
   // Output L = (outer, in); element j along the axis sits at outer * extent * inner + j * inner + in.
   line(inner == 1 ? "const int mt_base = L * " + num(extent) + ";"
-                  : "const int mt_base = (L / " + num(inner) + ") * " + num(extent * inner) + " + L % " + num(inner) + ";");
+                  : "const int mt_base = (L / " + num(inner) + ") * " + num(extent * inner) + " + L % " +
+                        num(inner) + ";");
   std::vector<std::string> acc, rhs;
   for (unsigned k = 0; k < srcs.size(); ++k) {
     std::string et = elemType(srcs[k]->type(), &op);
@@ -148,7 +149,8 @@ void KernelEmitter::emitReduce(const Operation &op) {
   }
   open("for (int j = 1; j < " + num(extent) + "; ++j)");
   for (unsigned k = 0; k < srcs.size(); ++k)
-    line(elemType(srcs[k]->type(), &op) + " " + rhs[k] + " = " + smem[k] + "[mt_base + j" + (inner == 1 ? std::string() : " * " + num(inner)) + "];");
+    line(elemType(srcs[k]->type(), &op) + " " + rhs[k] + " = " + smem[k] + "[mt_base + j" +
+         (inner == 1 ? std::string() : " * " + num(inner)) + "];");
   emitCombine(op, acc, rhs);
   close();
   for (unsigned k = 0; k < srcs.size(); ++k)
@@ -203,7 +205,8 @@ void KernelEmitter::emitScan(const Operation &op) {
   else
     open("for (int j = 1; j <= mt_pos; ++j)");
   for (unsigned k = 0; k < srcs.size(); ++k)
-    line(elemType(srcs[k]->type(), &op) + " " + rhs[k] + " = " + smem[k] + "[mt_base + j" + (inner == 1 ? std::string() : " * " + num(inner)) + "];");
+    line(elemType(srcs[k]->type(), &op) + " " + rhs[k] + " = " + smem[k] + "[mt_base + j" +
+         (inner == 1 ? std::string() : " * " + num(inner)) + "];");
   emitCombine(op, acc, rhs);
   close();
   for (unsigned k = 0; k < srcs.size(); ++k)
@@ -245,7 +248,8 @@ void KernelEmitter::emitShapeOp(const Operation &op) {
         continue;
       if (ss[d] != ds[d + lead])
         unsupported(op, "cannot broadcast " + src->str() + " to " + op.result()->type()->str());
-      idx += (idx.empty() ? "" : " + ") + coord(ds, unsigned(d + lead)) + (sst[d] == 1 ? "" : " * " + num(sst[d]));
+      idx += (idx.empty() ? "" : " + ") + coord(ds, unsigned(d + lead)) +
+             (sst[d] == 1 ? "" : " * " + num(sst[d]));
     }
     gather(op.result(), smem[0] + "[" + (idx.empty() ? "0" : idx) + "]");
     return;
@@ -302,8 +306,8 @@ void KernelEmitter::emitDot(const Operation &op) {
   line("const int mt_m = L / " + num(n) + ", mt_n = L % " + num(n) + ";");
   line(accT + " mt_s = mt::cvt<" + accT + ">(" + at(acc) + ");");
   open("for (int mt_k = 0; mt_k < " + num(k) + "; ++mt_k)");
-  line("mt_s = mt::fma(mt::cvt<" + accT + ">(" + smem[0] + "[mt_m * " + num(k) + " + mt_k]), mt::cvt<" + accT + ">(" +
-       smem[1] + "[mt_k * " + num(n) + " + mt_n]), mt_s);");
+  line("mt_s = mt::fma(mt::cvt<" + accT + ">(" + smem[0] + "[mt_m * " + num(k) + " + mt_k]), mt::cvt<" +
+       accT + ">(" + smem[1] + "[mt_k * " + num(n) + " + mt_n]), mt_s);");
   close();
   line(r + "[i] = mt::cvt<" + cudaTypeName(rd) + ">(mt_s);");
   close(" else {");

@@ -32,12 +32,15 @@ std::string sanitize(const std::string &s) {
 /// Parameter names must not collide with C++ keywords or the emitter's own names (v<N>, i, j, L, mt_*).
 std::string paramName(const std::string &hint, unsigned index) {
   static const std::set<std::string> reserved = {
-      "i", "j", "L", "int", "float", "double", "char", "short", "long", "unsigned", "signed", "bool", "void",
-      "auto", "const", "return", "if", "else", "for", "while", "do", "break", "continue", "switch", "case",
-      "default", "struct", "class", "union", "enum", "new", "delete", "this", "true", "false", "static",
-      "extern", "register", "volatile", "template", "typename", "namespace", "using", "operator", "sizeof",
-      "goto", "inline", "private", "public", "protected", "friend", "virtual", "mt", "asm", "export",
-      "restrict", "typedef", "and", "or", "not", "xor", "threadIdx", "blockIdx", "gridDim", "blockDim"};
+      "i",        "j",         "L",      "int",      "float",  "double",    "char",     "short",
+      "long",     "unsigned",  "signed", "bool",     "void",   "auto",      "const",    "return",
+      "if",       "else",      "for",    "while",    "do",     "break",     "continue", "switch",
+      "case",     "default",   "struct", "class",    "union",  "enum",      "new",      "delete",
+      "this",     "true",      "false",  "static",   "extern", "register",  "volatile", "template",
+      "typename", "namespace", "using",  "operator", "sizeof", "goto",      "inline",   "private",
+      "public",   "protected", "friend", "virtual",  "mt",     "asm",       "export",   "restrict",
+      "typedef",  "and",       "or",     "not",      "xor",    "threadIdx", "blockIdx", "gridDim",
+      "blockDim"};
   std::string n = hint.empty() ? "arg" + std::to_string(index) : sanitize(hint);
   bool clash = reserved.count(n) || n.rfind("mt_", 0) == 0 || n.rfind("__", 0) == 0 ||
                (n.size() > 1 && n[0] == 'v' && std::isdigit(static_cast<unsigned char>(n[1])));
@@ -120,7 +123,9 @@ const std::string &KernelEmitter::name(const Value *v) const {
   return it->second;
 }
 
-std::string KernelEmitter::at(const Value *v) const { return v->type()->isBlock() ? name(v) + "[i]" : name(v); }
+std::string KernelEmitter::at(const Value *v) const {
+  return v->type()->isBlock() ? name(v) + "[i]" : name(v);
+}
 
 std::string KernelEmitter::declare(const Value *v, const Operation *where, const std::string &init) {
   std::string n = fresh(v);
@@ -327,34 +332,80 @@ std::string KernelEmitter::elementwiseExpr(const Operation &op) {
       op.kind() != OpKind::Cast && op.kind() != OpKind::Bitcast)
     unsupported(op, "pointer operands are only valid in addptr, cmp, select, cast and bitcast");
   switch (op.kind()) {
-  case OpKind::Add: return call("add");
-  case OpKind::Sub: return call("sub");
-  case OpKind::Mul: return call("mul");
-  case OpKind::Div: return call("div");
-  case OpKind::Rem: return call("rem");
-  case OpKind::Max: return call("max");
-  case OpKind::Min: return call("min");
-  case OpKind::Fma: return call("fma");
-  case OpKind::And: needInt(); return call("bitAnd");
-  case OpKind::Or: needInt(); return call("bitOr");
-  case OpKind::Xor: needInt(); return call("bitXor");
-  case OpKind::Shl: needInt(); return call("shl");
-  case OpKind::Shr: needInt(); return call("shr");
-  case OpKind::Not: needInt(); return call("bitNot");
-  case OpKind::Neg: return call("neg");
-  case OpKind::Abs: return call("abs");
-  case OpKind::Exp: needFloat(); return call("exp");
-  case OpKind::Exp2: needFloat(); return call("exp2");
-  case OpKind::Log: needFloat(); return call("log");
-  case OpKind::Log2: needFloat(); return call("log2");
-  case OpKind::Sqrt: needFloat(); return call("sqrt");
-  case OpKind::Rsqrt: needFloat(); return call("rsqrt");
-  case OpKind::Sin: needFloat(); return call("sin");
-  case OpKind::Cos: needFloat(); return call("cos");
-  case OpKind::Tanh: needFloat(); return call("tanh");
-  case OpKind::Erf: needFloat(); return call("erf");
-  case OpKind::Floor: needFloat(); return call("floor");
-  case OpKind::Ceil: needFloat(); return call("ceil");
+  case OpKind::Add:
+    return call("add");
+  case OpKind::Sub:
+    return call("sub");
+  case OpKind::Mul:
+    return call("mul");
+  case OpKind::Div:
+    return call("div");
+  case OpKind::Rem:
+    return call("rem");
+  case OpKind::Max:
+    return call("max");
+  case OpKind::Min:
+    return call("min");
+  case OpKind::Fma:
+    return call("fma");
+  case OpKind::And:
+    needInt();
+    return call("bitAnd");
+  case OpKind::Or:
+    needInt();
+    return call("bitOr");
+  case OpKind::Xor:
+    needInt();
+    return call("bitXor");
+  case OpKind::Shl:
+    needInt();
+    return call("shl");
+  case OpKind::Shr:
+    needInt();
+    return call("shr");
+  case OpKind::Not:
+    needInt();
+    return call("bitNot");
+  case OpKind::Neg:
+    return call("neg");
+  case OpKind::Abs:
+    return call("abs");
+  case OpKind::Exp:
+    needFloat();
+    return call("exp");
+  case OpKind::Exp2:
+    needFloat();
+    return call("exp2");
+  case OpKind::Log:
+    needFloat();
+    return call("log");
+  case OpKind::Log2:
+    needFloat();
+    return call("log2");
+  case OpKind::Sqrt:
+    needFloat();
+    return call("sqrt");
+  case OpKind::Rsqrt:
+    needFloat();
+    return call("rsqrt");
+  case OpKind::Sin:
+    needFloat();
+    return call("sin");
+  case OpKind::Cos:
+    needFloat();
+    return call("cos");
+  case OpKind::Tanh:
+    needFloat();
+    return call("tanh");
+  case OpKind::Erf:
+    needFloat();
+    return call("erf");
+  case OpKind::Floor:
+    needFloat();
+    return call("floor");
+  case OpKind::Ceil:
+    needFloat();
+    return call("ceil");
   case OpKind::Cmp: {
     std::string pred = op.stringAttr("pred");
     static const std::set<std::string> preds = {"eq", "ne", "lt", "le", "gt", "ge"};
@@ -362,12 +413,19 @@ std::string KernelEmitter::elementwiseExpr(const Operation &op) {
       unsupported(op, "unknown predicate '" + pred + "'");
     if (ptrIn)
       return "(" + a(0) + " " +
-             (pred == "eq" ? "==" : pred == "ne" ? "!=" : pred == "lt" ? "<" : pred == "le" ? "<=" : pred == "gt" ? ">" : ">=") +
+             (pred == "eq"   ? "=="
+              : pred == "ne" ? "!="
+              : pred == "lt" ? "<"
+              : pred == "le" ? "<="
+              : pred == "gt" ? ">"
+                             : ">=") +
              " " + a(1) + ")";
     return call(pred.c_str());
   }
-  case OpKind::Select: return "(" + a(0) + " ? " + a(1) + " : " + a(2) + ")";
-  case OpKind::AddPtr: return "(" + a(0) + " + (mt::i64)" + a(1) + ")";
+  case OpKind::Select:
+    return "(" + a(0) + " ? " + a(1) + " : " + a(2) + ")";
+  case OpKind::AddPtr:
+    return "(" + a(0) + " + (mt::i64)" + a(1) + ")";
   case OpKind::Cast: {
     std::string to = elemType(rt, &op);
     bool ptrOut = rt->isPointerLike();
@@ -452,8 +510,8 @@ void KernelEmitter::emitFor(const Operation &op) {
   std::string iv = fresh(body.argument(0));
   bind(body.argument(0), iv);
   const std::string &s = name(step);
-  open("for (" + ivType + " " + iv + " = " + name(lb) + "; " + s + " > 0 ? " + iv + " < " + name(ub) + " : " + iv +
-       " > " + name(ub) + "; " + iv + " = mt::add(" + iv + ", (" + ivType + ")" + s + "))");
+  open("for (" + ivType + " " + iv + " = " + name(lb) + "; " + s + " > 0 ? " + iv + " < " + name(ub) + " : " +
+       iv + " > " + name(ub) + "; " + iv + " = mt::add(" + iv + ", (" + ivType + ")" + s + "))");
   emitBlock(body, [&](const Operation &term) {
     if (term.kind() != OpKind::Yield)
       unsupported(term, "a for body must end in yield");
@@ -561,8 +619,8 @@ CudaKernel KernelEmitter::run() {
     const Value *arg = body.argument(a);
     const Type *t = arg->type();
     if (t->isBlock())
-      diag_.fatal(fn_.loc(), "CUDA backend: kernel parameter " + std::to_string(a) + " is a tile (" + t->str() +
-                                 "); parameters must be scalars or pointers");
+      diag_.fatal(fn_.loc(), "CUDA backend: kernel parameter " + std::to_string(a) + " is a tile (" +
+                                 t->str() + "); parameters must be scalars or pointers");
     std::string hint = a < fn_.argNames().size() ? fn_.argNames()[a] : arg->nameHint();
     std::string n = paramName(hint, a);
     bind(arg, n);
@@ -582,7 +640,8 @@ CudaKernel KernelEmitter::run() {
   src << "// Generated by mini-triton from tile IR function @" << fn_.name() << "; " << threads_
       << " threads per program, blocked layout.\n";
   src << "#include \"mt/kernel.cuh\"\n\n";
-  src << "extern \"C\" __global__ void __launch_bounds__(" << threads_ << ") " << k.name << "(" << sig << ") {\n";
+  src << "extern \"C\" __global__ void __launch_bounds__(" << threads_ << ") " << k.name << "(" << sig
+      << ") {\n";
   src << "  const int mt_tid = threadIdx.x;\n";
   if (smemBytes_ > 0)
     src << "  extern __shared__ __align__(16) unsigned char mt_smem[]; // " << smemBytes_ << " bytes\n";

@@ -36,8 +36,8 @@ struct KernelParam {
 };
 
 struct CudaKernel {
-  std::string name;     // the `extern "C"` symbol
-  std::string source;   // CUDA C++; includes "mt/kernel.cuh" (Nvrtc.h supplies it)
+  std::string name;   // the `extern "C"` symbol
+  std::string source; // CUDA C++; includes "mt/kernel.cuh" (Nvrtc.h supplies it)
   unsigned numThreads = 128;
   size_t sharedBytes = 0; // dynamic shared memory to pass at launch (raise the limit above 48 KiB)
   std::vector<KernelParam> params;

@@ -68,7 +68,8 @@ private:
   std::vector<std::string> spill(const std::vector<const ir::Value *> &srcs, const ir::Operation &op);
   void emitReduce(const ir::Operation &op);
   void emitScan(const ir::Operation &op);
-  void emitCombine(const ir::Operation &op, const std::vector<std::string> &acc, const std::vector<std::string> &rhs);
+  void emitCombine(const ir::Operation &op, const std::vector<std::string> &acc,
+                   const std::vector<std::string> &rhs);
   void emitShapeOp(const ir::Operation &op);
   void emitDot(const ir::Operation &op);
 

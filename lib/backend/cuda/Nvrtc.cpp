@@ -62,7 +62,8 @@ const NvrtcApi &api() {
               resolve(a.handle, "nvrtcCompileProgram", a.CompileProgram) &&
               resolve(a.handle, "nvrtcGetProgramLogSize", a.GetProgramLogSize) &&
               resolve(a.handle, "nvrtcGetProgramLog", a.GetProgramLog) &&
-              resolve(a.handle, "nvrtcGetCUBINSize", a.GetCUBINSize) && resolve(a.handle, "nvrtcGetCUBIN", a.GetCUBIN);
+              resolve(a.handle, "nvrtcGetCUBINSize", a.GetCUBINSize) &&
+              resolve(a.handle, "nvrtcGetCUBIN", a.GetCUBIN);
     if (!ok) {
       dlclose(a.handle);
       a.handle = nullptr;
@@ -105,8 +106,8 @@ std::string findCudaInclude() {
   Dl_info info;
   if (api().handle && dladdr(reinterpret_cast<void *>(api().CompileProgram), &info) && info.dli_fname) {
     fs::path lib = fs::path(info.dli_fname).parent_path();
-    candidates.push_back(lib.parent_path() / "include");                 // <toolkit>/lib64/libnvrtc.so
-    candidates.push_back(lib.parent_path().parent_path() / "include");   // <toolkit>/targets/<arch>/lib
+    candidates.push_back(lib.parent_path() / "include");               // <toolkit>/lib64/libnvrtc.so
+    candidates.push_back(lib.parent_path().parent_path() / "include"); // <toolkit>/targets/<arch>/lib
   }
   candidates.push_back("/usr/local/cuda/include");
   for (const fs::path &dir : candidates) {
