@@ -7,6 +7,7 @@
 //                                                              and check out == x + y
 #include "backend/cuda/Driver.h"
 #include "backend/cuda/Emitter.h"
+#include "backend/cuda/Launch.h"
 #include "backend/cuda/Nvrtc.h"
 #include "ir/Parser.h"
 #include "ir/Verifier.h"
@@ -58,60 +59,27 @@ int runVectorAdd(const cuda::CudaKernel &k, int64_t n, int64_t block) {
     std::cerr << cubin.error() << "\n";
     return 1;
   }
-  auto fail = [](const Error &e) {
-    std::cerr << "mt-cuda: " << e.message << "\n";
+  auto loaded = cuda::LoadedKernel::load(*drv, k, *cubin, 0);
+  if (!loaded) {
+    std::cerr << "mt-cuda: " << loaded.error() << "\n";
     return 1;
-  };
-  if (Status s = drv->makeCurrent(0); !s)
-    return fail(s.error());
-  auto mod = drv->loadModule(*cubin);
-  if (!mod)
-    return fail(mod.error());
-  auto fn = drv->getFunction(*mod, k.name);
-  if (!fn)
-    return fail(fn.error());
-  if (k.sharedBytes > 48 * 1024)
-    if (Status s = drv->setMaxDynamicShared(*fn, int(k.sharedBytes)); !s)
-      return fail(s.error());
-
+  }
   std::mt19937 rng(1234);
   std::uniform_real_distribution<float> dist(-10.0f, 10.0f);
-  std::vector<float> x(n), y(n), out(n, 0.0f);
+  std::vector<float> x(n), y(n);
   for (int64_t i = 0; i < n; ++i) {
     x[i] = dist(rng);
     y[i] = dist(rng);
   }
-  size_t bytes = size_t(n) * sizeof(float);
-  cuda::CUdeviceptr dx = 0, dy = 0, dout = 0;
-  for (cuda::CUdeviceptr *p : {&dx, &dy, &dout}) {
-    auto m = drv->alloc(bytes);
-    if (!m)
-      return fail(m.error());
-    *p = *m;
-  }
-  if (Status s = drv->copyToDevice(dx, x.data(), bytes); !s)
-    return fail(s.error());
-  if (Status s = drv->copyToDevice(dy, y.data(), bytes); !s)
-    return fail(s.error());
-  // Poison the output so that a kernel that writes nothing fails the check.
-  std::vector<float> poison(n, std::nanf(""));
-  if (Status s = drv->copyToDevice(dout, poison.data(), bytes); !s)
-    return fail(s.error());
-
-  int32_t n32 = int32_t(n);
-  int64_t n64 = n;
-  bool wide = k.params[3].dtype == DType::I64;
-  void *params[] = {&dx, &dy, &dout, wide ? static_cast<void *>(&n64) : static_cast<void *>(&n32)};
+  // NaN-poisoned output: a kernel that writes nothing fails the check.
+  std::vector<float> out(n, std::nanf(""));
   unsigned grid = unsigned((n + block - 1) / block);
-  if (Status s = drv->launch(*fn, grid, 1, 1, k.numThreads, unsigned(k.sharedBytes), params); !s)
-    return fail(s.error());
-  if (Status s = drv->synchronize(); !s)
-    return fail(s.error());
-  if (Status s = drv->copyToHost(out.data(), dout, bytes); !s)
-    return fail(s.error());
-  for (cuda::CUdeviceptr p : {dx, dy, dout})
-    (void)drv->free(p);
-  (void)drv->unloadModule(*mod);
+  LaunchArg args[] = {LaunchArg::buffer(x.data(), size_t(n)), LaunchArg::buffer(y.data(), size_t(n)),
+                      LaunchArg::buffer(out.data(), size_t(n)), LaunchArg::integer(n)};
+  if (Status s = (*loaded)->launchOnHostBuffers({grid, 1, 1}, args); !s) {
+    std::cerr << "mt-cuda: " << s.error() << "\n";
+    return 1;
+  }
 
   int64_t bad = 0;
   for (int64_t i = 0; i < n; ++i)

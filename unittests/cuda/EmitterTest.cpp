@@ -3,6 +3,7 @@
 // is needed; running the kernels is scripts/device_check.sh's job.
 #include "backend/cuda/Emitter.h"
 #include "backend/cuda/Driver.h"
+#include "backend/cuda/Launch.h"
 #include "backend/cuda/Nvrtc.h"
 #include "ir/Builder.h"
 #include "ir/Verifier.h"
@@ -78,8 +79,9 @@ protected:
     for (const char *arch : {"sm_80", "sm_90a"}) {
       auto cubin = cuda::compileCuda(k->source, k->name + ".cu", arch);
       EXPECT_TRUE(bool(cubin)) << arch << ":\n" << (cubin ? "" : cubin.error().message) << "\n" << k->source;
-      if (cubin) // a cubin is an ELF file
+      if (cubin) { // a cubin is an ELF file
         EXPECT_EQ(std::string(cubin->data() + 1, 3), "ELF");
+      }
     }
     return k->source;
   }
@@ -108,51 +110,26 @@ bool runOnGpu(const cuda::CudaKernel &k, unsigned grid, std::vector<std::vector<
     ADD_FAILURE() << cubin.error();
     return false;
   }
-  auto check = [](Status s) {
-    EXPECT_TRUE(bool(s)) << (s ? "" : s.error().message);
-    return bool(s);
-  };
-  if (!check(drv->makeCurrent(0)))
-    return false;
-  auto mod = drv->loadModule(*cubin);
-  if (!mod) {
-    ADD_FAILURE() << mod.error();
+  auto loaded = cuda::LoadedKernel::load(*drv, k, *cubin, 0);
+  if (!loaded) {
+    ADD_FAILURE() << loaded.error();
     return false;
   }
-  auto fn = drv->getFunction(*mod, k.name);
-  if (!fn) {
-    ADD_FAILURE() << fn.error();
-    return false;
-  }
-  std::vector<cuda::CUdeviceptr> dev;
-  for (std::vector<float> *b : bufs) {
-    auto p = drv->alloc(b->size() * sizeof(float));
-    if (!p) {
-      ADD_FAILURE() << p.error();
-      return false;
-    }
-    dev.push_back(*p);
-    check(drv->copyToDevice(*p, b->data(), b->size() * sizeof(float)));
-  }
-  std::vector<void *> params;
+  std::vector<LaunchArg> args;
   size_t nb = 0, ni = 0;
   for (const cuda::KernelParam &p : k.params) {
     if (p.isPointer) {
-      EXPECT_LT(nb, dev.size());
-      params.push_back(&dev[nb++]);
+      EXPECT_LT(nb, bufs.size());
+      args.push_back(LaunchArg::buffer(bufs[nb]->data(), bufs[nb]->size()));
+      ++nb;
     } else {
       EXPECT_LT(ni, ints.size());
-      params.push_back(&ints[ni++]);
+      args.push_back(LaunchArg::integer(ints[ni++]));
     }
   }
-  bool ok = check(drv->launch(*fn, grid, 1, 1, k.numThreads, unsigned(k.sharedBytes), params.data())) &&
-            check(drv->synchronize());
-  for (size_t i = 0; i < bufs.size(); ++i) {
-    ok = ok && check(drv->copyToHost(bufs[i]->data(), dev[i], bufs[i]->size() * sizeof(float)));
-    (void)drv->free(dev[i]);
-  }
-  (void)drv->unloadModule(*mod);
-  return ok;
+  Status s = (*loaded)->launchOnHostBuffers({grid, 1, 1}, args);
+  EXPECT_TRUE(bool(s)) << (s ? "" : s.error().message);
+  return bool(s);
 }
 
 std::vector<float> randomFloats(size_t n, unsigned seed, float lo = -2.0f, float hi = 2.0f) {
