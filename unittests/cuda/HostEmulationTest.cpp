@@ -7,6 +7,8 @@
 #include "ir/Parser.h"
 #include "ir/Verifier.h"
 
+#include "host/host_shim.h" // the f16/bf16 conversions, for building inputs
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -277,6 +279,43 @@ TEST_F(CudaHostEmulation, AtomicsAndPrint) {
   std::string log = runLog();
   EXPECT_NE(log.find("pid (0, 0, 0) idx (0) old=1"), std::string::npos) << log;
   EXPECT_NE(log.find("pid (0, 0, 0) idx (63) uold=" + std::to_string(u[63])), std::string::npos) << log;
+}
+
+/// Round-to-nearest-even f32 -> bf16 -> f32, the reference for a bf16 store.
+float roundToBf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  u &= 0xffff0000u;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+TEST_F(CudaHostEmulation, DotF16InBf16Out) {
+  // dot.mtir: a 32x16 f16 @ b 16x32 f16, accumulated in f32 over k_tiles iterations, stored as bf16.
+  auto k = emit(codegenFile("dot.mtir"), "matmul");
+  ASSERT_TRUE(k);
+  // Inputs exactly representable in f16: multiples of 1/8 in [-4, 4].
+  std::mt19937 rng(9);
+  std::uniform_int_distribution<int> dist(-32, 32);
+  std::vector<float> a(32 * 16), b(16 * 32);
+  std::vector<uint16_t> ha(a.size()), hb(b.size());
+  auto toHalf = [](float f) { return __float2half(f).x; };
+  for (size_t i = 0; i < a.size(); ++i)
+    ha[i] = toHalf(a[i] = dist(rng) / 8.0f);
+  for (size_t i = 0; i < b.size(); ++i)
+    hb[i] = toHalf(b[i] = dist(rng) / 8.0f);
+  std::vector<uint16_t> c(32 * 32, 0);
+  auto ba = bytesOf(ha), bb = bytesOf(hb), bc = bytesOf(c);
+  ASSERT_TRUE(run(*k, 1, {&ba, &bb, &bc}, {2}));
+  std::vector<uint16_t> got = valuesOf<uint16_t>(bc);
+  for (int m = 0; m < 32; ++m)
+    for (int n = 0; n < 32; ++n) {
+      float ref = 0; // exact: small multiples of 1/64 summed in f32
+      for (int kk = 0; kk < 16; ++kk)
+        ref += a[m * 16 + kk] * b[kk * 32 + n];
+      ASSERT_EQ(__bfloat162float({got[m * 32 + n]}), roundToBf16(2 * ref)) << m << "," << n;
+    }
 }
 
 TEST_F(CudaHostEmulation, DotF32) {

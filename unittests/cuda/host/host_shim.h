@@ -1,6 +1,6 @@
 // Lets generated CUDA kernels compile and run as host C++ (tests only; see HostEmulationTest.cpp):
 // one std::thread per CUDA thread, __syncthreads as a std::barrier, shared memory as a global array,
-// atomics under a mutex. f16/bf16 are stand-ins good enough to compile; tests run f32/i32 kernels.
+// atomics under a mutex, f16/bf16 as IEEE binary16 / bfloat16 with round-to-nearest-even conversions.
 #pragma once
 
 #include <barrier>
@@ -39,7 +39,7 @@ inline double __longlong_as_double(long long v) {
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 inline double rsqrt(double x) { return 1.0 / std::sqrt(x); }
 
-// Stand-ins for the 16-bit float types (round toward zero; enough for compiling, not for numerics).
+// Host versions of the 16-bit float types: IEEE binary16 and bfloat16, round to nearest even.
 struct __half {
   unsigned short x;
 };
@@ -55,11 +55,40 @@ inline float __bfloat162float(__nv_bfloat16 h) {
 inline __nv_bfloat16 __float2bfloat16(float f) {
   unsigned u;
   std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) // NaN stays a quiet NaN
+    return {static_cast<unsigned short>((u >> 16) | 0x40)};
+  u += 0x7fffu + ((u >> 16) & 1u);
   return {static_cast<unsigned short>(u >> 16)};
 }
 inline __nv_bfloat16 __double2bfloat16(double d) { return __float2bfloat16(float(d)); }
-inline float __half2float(__half h) { return __bfloat162float({h.x}); } // stand-in encoding
-inline __half __float2half(float f) { return {__float2bfloat16(f).x}; }
+inline float __half2float(__half h) {
+  unsigned sign = (h.x >> 15) & 1u, exp = (h.x >> 10) & 0x1fu, man = h.x & 0x3ffu;
+  float v = exp == 0    ? std::ldexp(float(man), -24)
+            : exp == 31 ? (man ? NAN : INFINITY)
+                        : std::ldexp(float(man | 0x400u), int(exp) - 25);
+  return sign ? -v : v;
+}
+inline __half __float2half(float f) {
+  unsigned short sign = std::signbit(f) ? 0x8000 : 0;
+  float a = std::fabs(f);
+  if (std::isnan(f))
+    return {static_cast<unsigned short>(sign | 0x7e00)};
+  if (a >= 65520.0f) // rounds to infinity
+    return {static_cast<unsigned short>(sign | 0x7c00)};
+  if (a < std::ldexp(1.0f, -14)) { // subnormal: multiples of 2^-24
+    float q = std::nearbyint(std::ldexp(a, 24));
+    return {static_cast<unsigned short>(sign | unsigned(q))};
+  }
+  int e;
+  float m = std::frexp(a, &e);                 // a = m * 2^e, m in [0.5, 1)
+  float q = std::nearbyint(std::ldexp(m, 11)); // 11 significant bits
+  if (q >= 2048.0f) {
+    q /= 2;
+    ++e;
+  }
+  unsigned bits = (unsigned(e + 14) << 10) | (unsigned(q) & 0x3ffu);
+  return {static_cast<unsigned short>(sign | bits)};
+}
 inline __half __double2half(double d) { return __float2half(float(d)); }
 
 template <typename T, typename F> T mtHostAtomic(T *p, F f) {
