@@ -1,0 +1,22 @@
+"""Buggy kernels, for the out-of-bounds diagnostics of the interpreter. Do not copy these."""
+import triton
+import triton.language as tl
+
+
+@triton.jit
+def copy_forgot_mask(src_ptr, dst_ptr, n, BLOCK: tl.constexpr):
+    pid = tl.program_id(0)
+    offs = pid * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(src_ptr + offs, mask=offs < n, other=0.0)
+    tl.store(dst_ptr + offs, x)  # BUG: no mask, the last program writes past n
+
+
+@triton.jit
+def scatter_rows_i32_overflow(src_ptr, dst_ptr, stride, n_cols, BLOCK: tl.constexpr):
+    # Copies one row of src into row `pid` of dst, tagged with pid. BUG: pid * stride is computed in
+    # int32 and wraps once it passes 2**31 (e.g. pid = 4 with stride = 2**30 lands on row 0).
+    pid = tl.program_id(0)
+    cols = tl.arange(0, BLOCK)
+    mask = cols < n_cols
+    x = tl.load(src_ptr + cols, mask=mask)
+    tl.store(dst_ptr + pid * stride + cols, x + pid, mask=mask)
