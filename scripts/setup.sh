@@ -16,7 +16,7 @@ fi
 
 PY=${PYTHON:-python3}
 need_pip=()
-for mod in lit pytest numpy nanobind scikit_build_core; do
+for mod in lit pytest numpy nanobind scikit_build_core torch; do
   "$PY" -c "import $mod" >/dev/null 2>&1 || need_pip+=("${mod//_/-}")
 done
 if ((${#need_pip[@]})); then

@@ -40,6 +40,7 @@ enum class ExprKind {
   IfExp,     // a if cond else b
   Tuple,     // (a, b) or a, b
   List,      // [a, b]
+  Dict,      // {k: v, ...}: operands = k0, v0, k1, v1, ... (for `triton.Config({...})` in decorators)
 };
 
 enum class BinOpKind { Add, Sub, Mul, Div, FloorDiv, Mod, Pow, MatMul, LShift, RShift, BitAnd, BitOr, BitXor };
