@@ -19,6 +19,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mt::e2e {
@@ -66,6 +67,22 @@ inline Expected<KernelPtr> compileFile(Context &ctx, const std::string &file, co
   if (!src)
     return src.error();
   return ctx.compile(*src, specs, opts);
+}
+
+/// Loads examples/kernels/`file` with each `from` → `to` text substitution applied (each `from` must
+/// occur; a missing one leaves the source unchanged, and the caller's checks will say so).
+inline Expected<KernelSource> loadKernelWith(const std::string &file, const std::string &function,
+                                             const std::vector<std::pair<std::string, std::string>> &edits) {
+  auto src = KernelSource::fromFile(kernelPath(file), function);
+  if (!src)
+    return src.error();
+  for (const auto &[from, to] : edits) {
+    size_t pos = src->text.find(from);
+    if (pos == std::string::npos)
+      return Error{"test bug: '" + from + "' not found in " + file};
+    src->text.replace(pos, from.size(), to);
+  }
+  return *src;
 }
 
 /// Compiles or fails the current test (use as `KernelPtr k; ASSERT_COMPILES(k, compileFile(...));`).
@@ -361,6 +378,30 @@ inline ::testing::AssertionResult allClose(const std::vector<double> &got, const
   return ::testing::AssertionFailure()
          << bad << " of " << ref.size() << " elements differ (rtol " << tol.rtol << ", atol " << tol.atol
          << ", max abs error " << maxErr << "):" << first.str();
+}
+
+/// |got[i] - ref[i]| <= bound[i] elementwise (for error bounds that depend on the element, like a
+/// dot product's sum of |a_ik * b_kj|).
+inline ::testing::AssertionResult withinBounds(const std::vector<double> &got, const std::vector<double> &ref,
+                                               const std::vector<double> &bound) {
+  size_t bad = 0;
+  double maxErr = 0.0;
+  std::ostringstream first;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    double err = std::abs(got[i] - ref[i]);
+    if (!std::isnan(err))
+      maxErr = std::max(maxErr, err);
+    if (!std::isnan(got[i]) && err <= bound[i])
+      continue;
+    if (bad < 8)
+      first << "\n  [" << i << "] got " << got[i] << ", want " << ref[i] << " +- " << bound[i];
+    ++bad;
+  }
+  if (bad == 0)
+    return ::testing::AssertionSuccess() << "max abs error " << maxErr;
+  return ::testing::AssertionFailure()
+         << bad << " of " << ref.size() << " elements out of bounds (max abs error " << maxErr
+         << "):" << first.str();
 }
 
 inline ::testing::AssertionResult allClose(const Buffer &got, const std::vector<double> &ref) {

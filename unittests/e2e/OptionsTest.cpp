@@ -91,8 +91,10 @@ TEST(E2EOptions, MatmulUnoptimisedMatchesOptimised) {
     for (int64_t j = 0; j < N; ++j)
       for (int64_t kk = 0; kk < K; ++kk)
         ref[i * N + j] += a.get(i * K + kk) * b.get(kk * N + j);
-  EXPECT_TRUE(allClose(results[0], ref, {1e-5, 1e-5})) << "unoptimised";
-  EXPECT_TRUE(allClose(results[1], ref, {1e-5, 1e-5})) << "optimised";
+  // (f32 tl.dot rounds its inputs to tf32 by default, as Triton does on the GPU.)
+  EXPECT_TRUE(allClose(results[0], ref, {2e-3, 2e-3})) << "unoptimised";
+  EXPECT_TRUE(allClose(results[1], ref, {2e-3, 2e-3})) << "optimised";
+  EXPECT_TRUE(allClose(results[1], results[0], {1e-6, 1e-6})) << "optimised vs unoptimised";
 }
 
 TEST(E2EOptions, OneThreadAndManyThreadsAgree) {
