@@ -13,8 +13,9 @@ def copy_forgot_mask(src_ptr, dst_ptr, n, BLOCK: tl.constexpr):
 
 @triton.jit
 def scatter_rows_i32_overflow(src_ptr, dst_ptr, stride, n_cols, BLOCK: tl.constexpr):
-    # Copies one row of src into row `pid` of dst, tagged with pid. BUG: pid * stride is computed in
-    # int32 and wraps once it passes 2**31 (e.g. pid = 4 with stride = 2**30 lands on row 0).
+    # Copies one row of src into row `pid` of dst, tagged with pid. BUG: with an int32 stride,
+    # pid * stride is computed in int32 and wraps once it passes 2**31 (pid = 4 with stride = 2**30
+    # lands on row 0). Triton users write `pid.to(tl.int64) * stride` for such tensors.
     pid = tl.program_id(0)
     cols = tl.arange(0, BLOCK)
     mask = cols < n_cols
