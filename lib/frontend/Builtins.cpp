@@ -1,0 +1,530 @@
+// tl.* builtins that create tiles, access memory, change shapes, and help debugging; Python builtins
+// (range, min, len, float, ...). Each entry: the signature (names as in Triton's documentation) and a
+// handler. Math, elementwise and casts are in BuiltinsMath.cpp; dot, reductions and scans in
+// BuiltinsReduce.cpp.
+#include "frontend/LowerImpl.h"
+
+#include <cmath>
+#include <iostream>
+
+namespace mt::lower {
+
+using ir::DType;
+using ir::OpKind;
+
+namespace {
+
+std::string loc2(SourceLoc l) { return std::to_string(l.line) + ":" + std::to_string(l.col); }
+
+/// The pointer operand of a memory builtin.
+ir::Value *pointerArg(Lowerer &L, Bound &a, size_t i) {
+  const Val &p = a[i];
+  if (!p.isIR() || !p.v->type()->isPointerLike())
+    L.fail(a.loc(i), a.fname + "() expects a pointer or a tensor of pointers, got " + describe(p));
+  return p.v;
+}
+
+/// The mask operand as i1 (or null when absent).
+ir::Value *maskArg(Lowerer &L, Bound &a, size_t i) {
+  if (!a.has(i))
+    return nullptr;
+  ir::Value *m = L.toIR(a[i], a.loc(i), "mask");
+  if (m->type()->isPointerLike() || !m->type()->isIntLike())
+    L.fail(a.loc(i), "mask must be a boolean tensor, got " + m->type()->str());
+  return L.toI1(m);
+}
+
+/// A shape given as `*shape` (several ints, or one tuple/list).
+std::vector<int64_t> varShape(Lowerer &L, Bound &a, const std::string &what) {
+  if (a.rest.size() == 1 && a.rest[0].kind == Val::Kind::Tuple)
+    return L.asShape(a.rest[0], a.restLoc(0), what);
+  std::vector<int64_t> s;
+  for (size_t i = 0; i < a.rest.size(); ++i)
+    s.push_back(L.constInt(a.rest[i], a.restLoc(i), what));
+  return s;
+}
+
+ir::Value *tileArg(Lowerer &L, Bound &a, size_t i) {
+  return L.toIR(a[i], a.loc(i), "argument of " + a.fname);
+}
+
+Val atomicRmw(Lowerer &L, Bound &a, const char *kind) {
+  ir::Value *ptr = pointerArg(L, a, 0);
+  ir::Value *mask = maskArg(L, a, 2);
+  std::vector<int64_t> shape = ptr->type()->shape();
+  shape = L.broadcastShapes(shape, Lowerer::shapeOf(a[1]), a.loc(1));
+  if (mask)
+    shape = L.broadcastShapes(shape, mask->type()->shape(), a.loc(2));
+  DType elem = ptr->type()->dtype();
+  ptr = L.broadcastTo(ptr, shape, a.callLoc);
+  ir::Value *val = L.coerce(a[1], elem, shape, a.loc(1), "val");
+  std::vector<ir::Value *> ops{ptr, val};
+  if (mask)
+    ops.push_back(L.broadcastTo(mask, shape, a.loc(2)));
+  const ir::Type *rt = L.types().shaped(L.scalarType(elem), shape);
+  return Val::ir(L.builder().create1(OpKind::AtomicRmw, ops, rt, {{"kind", std::string(kind)}}));
+}
+
+Val hint(Lowerer &L, Bound &a, const char *name) {
+  ir::Value *x = tileArg(L, a, 0);
+  std::vector<int64_t> vals = L.asShape(a[1], a.loc(1), std::string(name) + " values");
+  return Val::ir(L.builder().create1(OpKind::Hint, {x}, x->type(), {{name, vals}}));
+}
+
+Val makeRange(Lowerer &L, Bound &a, bool isStatic) {
+  Val start = a[0], end, step = Val::integer(1);
+  if (a.has(1)) {
+    end = a[1];
+  } else {
+    end = start;
+    start = Val::integer(0);
+  }
+  if (a.has(2))
+    step = a[2];
+  Val r;
+  r.kind = Val::Kind::Range;
+  r.b = isStatic;
+  r.elems = {start, end, step};
+  for (size_t i = 0; i < 3; ++i) {
+    const Val &v = r.elems[i];
+    if (isStatic && !v.isIntLike())
+      L.fail(a.callLoc, "tl.static_range bounds must be compile-time integers, got " + describe(v));
+    if (v.isNumber() && !v.isIntLike())
+      L.fail(a.callLoc, "range bounds must be integers, got " + describe(v));
+    if (v.isIntLike())
+      r.elems[i] = Val::integer(v.asInt());
+  }
+  if (r.elems[2].kind == Val::Kind::Int && r.elems[2].i == 0)
+    L.fail(a.callLoc, "range step must not be zero");
+  if (!isStatic && r.elems[2].kind == Val::Kind::Int && r.elems[2].i < 0)
+    L.fail(a.callLoc, "range with a negative step is not supported; use tl.static_range or count upwards");
+  return r;
+}
+
+double parseFloatText(Lowerer &L, const std::string &s, SourceLoc loc) {
+  std::string t;
+  for (char c : s)
+    if (c != ' ')
+      t += char(std::tolower(c));
+  if (t == "inf" || t == "+inf" || t == "infinity")
+    return INFINITY;
+  if (t == "-inf" || t == "-infinity")
+    return -INFINITY;
+  if (t == "nan" || t == "+nan" || t == "-nan")
+    return NAN;
+  char *end = nullptr;
+  double d = std::strtod(t.c_str(), &end);
+  if (t.empty() || *end)
+    L.fail(loc, "could not convert string to float: '" + s + "'");
+  return d;
+}
+
+} // namespace
+
+SourceLoc Bound::restLoc(size_t i) const {
+  return i < restLocs.size() && restLocs[i].isValid() ? restLocs[i] : callLoc;
+}
+
+void registerCoreBuiltins(BuiltinTable &t) {
+  // ---- Program and index space ----
+  t["program_id"] = {{"axis"}, [](Lowerer &L, Bound &a) {
+                       int64_t ax = L.constInt(a[0], a.loc(0), "program_id axis");
+                       if (ax < 0 || ax > 2)
+                         L.fail(a.loc(0), "program_id axis must be 0, 1 or 2, got " + std::to_string(ax));
+                       return Val::ir(L.builder().programId(int(ax)));
+                     }};
+  t["num_programs"] = {{"axis"}, [](Lowerer &L, Bound &a) {
+                         int64_t ax = L.constInt(a[0], a.loc(0), "num_programs axis");
+                         if (ax < 0 || ax > 2)
+                           L.fail(a.loc(0), "num_programs axis must be 0, 1 or 2, got " + std::to_string(ax));
+                         return Val::ir(L.builder().create1(OpKind::NumPrograms, {}, L.scalarType(DType::I32),
+                                                            {{"axis", ax}}));
+                       }};
+  t["arange"] = {{"start", "end"}, [](Lowerer &L, Bound &a) {
+                   int64_t s = L.constInt(a[0], a.loc(0), "arange start");
+                   int64_t e = L.constInt(a[1], a.loc(1), "arange end");
+                   if (s < INT32_MIN || s > INT32_MAX || e < INT32_MIN || e > INT32_MAX)
+                     L.fail(a.callLoc, "arange's arguments must be within the int32 range");
+                   if (e <= s)
+                     L.fail(a.callLoc, "arange's end argument must be greater than the start argument");
+                   int64_t n = e - s;
+                   if ((n & (n - 1)) != 0)
+                     L.fail(a.callLoc, "arange's range must be a power of 2, got " + std::to_string(n));
+                   if (n > (1 << 20))
+                     L.fail(a.callLoc, "arange's range must be at most 1048576, got " + std::to_string(n));
+                   return Val::ir(L.builder().makeRange(s, e));
+                 }};
+
+  // ---- Creation ----
+  t["zeros"] = {{"shape", "dtype"}, [](Lowerer &L, Bound &a) {
+                  std::vector<int64_t> shape = L.asShape(a[0], a.loc(0), "shape");
+                  L.checkBlockShape(shape, a.loc(0));
+                  DType d = L.asDType(a[1], a.loc(1), "dtype");
+                  return Val::ir(L.constant(Val::integer(0), L.types().shaped(L.scalarType(d), shape)));
+                }};
+  t["zeros_like"] = {
+      {"input", "dtype?"}, [](Lowerer &L, Bound &a) {
+        ir::Value *x = tileArg(L, a, 0);
+        DType d = a.has(1) ? L.asDType(a[1], a.loc(1), "dtype") : x->type()->dtype();
+        return Val::ir(L.constant(Val::integer(0), L.types().shaped(L.scalarType(d), x->type()->shape())));
+      }};
+  t["full"] = {{"shape", "value", "dtype"}, [](Lowerer &L, Bound &a) {
+                 std::vector<int64_t> shape = L.asShape(a[0], a.loc(0), "shape");
+                 L.checkBlockShape(shape, a.loc(0));
+                 DType d = L.asDType(a[2], a.loc(2), "dtype");
+                 const Val &v = a[1];
+                 if (v.isNumber())
+                   return Val::ir(L.constant(v, L.types().shaped(L.scalarType(d), shape)));
+                 if (!v.isIR() || v.v->type()->rank() != 0)
+                   L.fail(a.loc(1), "tl.full value must be a scalar, got " + describe(v));
+                 return Val::ir(L.coerce(v, d, shape, a.loc(1), "value"));
+               }};
+
+  // ---- Memory ----
+  t["load"] = {{"pointer", "mask?", "other?", "boundary_check?", "padding_option?", "cache_modifier?",
+                "eviction_policy?", "volatile?"},
+               [](Lowerer &L, Bound &a) {
+                 ir::Value *ptr = pointerArg(L, a, 0);
+                 ir::Value *mask = maskArg(L, a, 1);
+                 if (a.has(2) && !mask)
+                   L.fail(a.loc(2), "`other` cannot be provided without `mask`");
+                 std::vector<int64_t> shape = ptr->type()->shape();
+                 if (mask)
+                   shape = L.broadcastShapes(shape, mask->type()->shape(), a.loc(1));
+                 ptr = L.broadcastTo(ptr, shape, a.loc(0));
+                 if (mask)
+                   mask = L.broadcastTo(mask, shape, a.loc(1));
+                 ir::Value *other = nullptr;
+                 if (a.has(2))
+                   other = L.coerce(a[2], ptr->type()->dtype(), shape, a.loc(2), "other");
+                 return Val::ir(L.builder().load(ptr, mask, other));
+               }};
+  t["store"] = {{"pointer", "value", "mask?", "boundary_check?", "cache_modifier?", "eviction_policy?"},
+                [](Lowerer &L, Bound &a) {
+                  ir::Value *ptr = pointerArg(L, a, 0);
+                  ir::Value *mask = maskArg(L, a, 2);
+                  std::vector<int64_t> shape =
+                      L.broadcastShapes(ptr->type()->shape(), Lowerer::shapeOf(a[1]), a.loc(1));
+                  if (mask)
+                    shape = L.broadcastShapes(shape, mask->type()->shape(), a.loc(2));
+                  ptr = L.broadcastTo(ptr, shape, a.loc(0));
+                  ir::Value *val = L.coerce(a[1], ptr->type()->dtype(), shape, a.loc(1), "value");
+                  if (mask)
+                    mask = L.broadcastTo(mask, shape, a.loc(2));
+                  L.builder().store(ptr, val, mask);
+                  return Val::none();
+                }};
+  for (const char *k : {"add", "max", "min", "xchg", "and", "or", "xor"}) {
+    std::string kind = k;
+    t["atomic_" + kind] = {{"pointer", "val", "mask?", "sem?", "scope?"},
+                           [kind](Lowerer &L, Bound &a) { return atomicRmw(L, a, kind.c_str()); }};
+  }
+  t["atomic_cas"] = {{"pointer", "cmp", "val", "sem?", "scope?"}, [](Lowerer &L, Bound &a) {
+                       ir::Value *ptr = pointerArg(L, a, 0);
+                       std::vector<int64_t> shape = ptr->type()->shape();
+                       shape = L.broadcastShapes(shape, Lowerer::shapeOf(a[1]), a.loc(1));
+                       shape = L.broadcastShapes(shape, Lowerer::shapeOf(a[2]), a.loc(2));
+                       DType elem = ptr->type()->dtype();
+                       ptr = L.broadcastTo(ptr, shape, a.loc(0));
+                       ir::Value *cmp = L.coerce(a[1], elem, shape, a.loc(1), "cmp");
+                       ir::Value *val = L.coerce(a[2], elem, shape, a.loc(2), "val");
+                       const ir::Type *rt = L.types().shaped(L.scalarType(elem), shape);
+                       return Val::ir(L.builder().create1(OpKind::AtomicCas, {ptr, cmp, val}, rt));
+                     }};
+
+  // ---- Shapes ----
+  auto reshapeFn = [](Lowerer &L, Bound &a) {
+    ir::Value *x = tileArg(L, a, 0);
+    std::vector<int64_t> shape = varShape(L, a, "shape");
+    L.checkBlockShape(shape, a.callLoc);
+    return Val::ir(L.reshape(x, shape, a.callLoc));
+  };
+  t["reshape"] = {{"input", "*shape", "can_reorder?"}, reshapeFn};
+  t["view"] = {{"input", "*shape"}, reshapeFn};
+  t["ravel"] = {{"x", "can_reorder?"}, [](Lowerer &L, Bound &a) {
+                  ir::Value *x = tileArg(L, a, 0);
+                  return Val::ir(L.reshape(x, {x->type()->numElements()}, a.callLoc));
+                }};
+  auto transFn = [](Lowerer &L, Bound &a) {
+    ir::Value *x = tileArg(L, a, 0);
+    int64_t rank = x->type()->rank();
+    std::vector<int64_t> order = varShape(L, a, "dims");
+    if (order.empty()) {
+      if (rank != 2)
+        L.fail(a.callLoc, a.fname + "() of a tensor of rank " + std::to_string(rank) + " needs the dims");
+      order = {1, 0};
+    }
+    if (int64_t(order.size()) != rank)
+      L.fail(a.callLoc,
+             a.fname + "(): dims " + Lowerer::shapeStr(order) + " do not match rank " + std::to_string(rank));
+    std::vector<bool> seen(rank, false);
+    std::vector<int64_t> shape;
+    for (int64_t &d : order) {
+      if (d < 0)
+        d += rank;
+      if (d < 0 || d >= rank || seen[d])
+        L.fail(a.callLoc, a.fname + "(): dims must be a permutation of 0.." + std::to_string(rank - 1));
+      seen[d] = true;
+      shape.push_back(x->type()->shape()[d]);
+    }
+    const ir::Type *rt = L.types().block(x->type()->scalarType(), shape);
+    return Val::ir(L.builder().create1(OpKind::Trans, {x}, rt, {{"order", order}}));
+  };
+  t["trans"] = {{"input", "*dims"}, transFn};
+  t["permute"] = {{"input", "*dims"}, transFn};
+  t["expand_dims"] = {{"input", "axis"}, [](Lowerer &L, Bound &a) {
+                        ir::Value *x = tileArg(L, a, 0);
+                        std::vector<int64_t> axes = L.asShape(a[1], a.loc(1), "axis");
+                        int64_t newRank = x->type()->rank() + int64_t(axes.size());
+                        for (int64_t &ax : axes)
+                          if (ax < 0)
+                            ax += newRank;
+                        std::sort(axes.begin(), axes.end());
+                        for (int64_t ax : axes)
+                          x = L.expandDims(x, ax, a.loc(1));
+                        return Val::ir(x);
+                      }};
+  t["broadcast_to"] = {{"input", "*shape"}, [](Lowerer &L, Bound &a) {
+                         ir::Value *x = tileArg(L, a, 0);
+                         std::vector<int64_t> shape = varShape(L, a, "shape");
+                         L.checkBlockShape(shape, a.callLoc);
+                         return Val::ir(L.broadcastTo(x, shape, a.callLoc));
+                       }};
+  t["broadcast"] = {{"input", "other"}, [](Lowerer &L, Bound &a) {
+                      ir::Value *x = tileArg(L, a, 0), *y = tileArg(L, a, 1);
+                      auto shape = L.broadcastShapes(x->type()->shape(), y->type()->shape(), a.callLoc);
+                      return Val::tuple({Val::ir(L.broadcastTo(x, shape, a.callLoc)),
+                                         Val::ir(L.broadcastTo(y, shape, a.callLoc))});
+                    }};
+  t["join"] = {{"a", "b"}, [](Lowerer &L, Bound &a) {
+                 auto [x, y] = L.unify(a[0], a[1], a.callLoc, "join");
+                 std::vector<int64_t> shape = x->type()->shape();
+                 shape.push_back(2);
+                 const ir::Type *rt = L.types().block(x->type()->scalarType(), shape);
+                 return Val::ir(L.builder().create1(OpKind::Join, {x, y}, rt));
+               }};
+  t["split"] = {{"a"}, [](Lowerer &L, Bound &a) {
+                  ir::Value *x = tileArg(L, a, 0);
+                  std::vector<int64_t> shape = x->type()->shape();
+                  if (shape.empty() || shape.back() != 2)
+                    L.fail(a.callLoc,
+                           "tl.split needs a tensor whose last dimension is 2, got " + x->type()->str());
+                  shape.pop_back();
+                  const ir::Type *rt = L.types().shaped(x->type()->scalarType(), shape);
+                  ir::Operation *op = L.builder().create(OpKind::Split, {x}, {rt, rt});
+                  return Val::tuple({Val::ir(op->result(0)), Val::ir(op->result(1))});
+                }};
+
+  // ---- Compile-time helpers and debugging ----
+  t["constexpr"] = {{"value"}, [](Lowerer &L, Bound &a) {
+                      if (!isCompileTime(a[0]))
+                        L.fail(a.loc(0), "tl.constexpr() needs a compile-time value, got " + describe(a[0]));
+                      return a[0];
+                    }};
+  t["static_assert"] = {{"cond", "msg?"}, [](Lowerer &L, Bound &a) {
+                          if (!isCompileTime(a[0]))
+                            L.fail(a.loc(0),
+                                   "tl.static_assert needs a compile-time condition, got " + describe(a[0]));
+                          if (!truthy(a[0])) {
+                            std::string msg = a.has(1) ? repr(a[1]) : "";
+                            L.fail(a.callLoc, "static_assert failed" + (msg.empty() ? "" : ": " + msg));
+                          }
+                          return Val::none();
+                        }};
+  t["static_print"] = {{"*values", "**"}, [](Lowerer &L, Bound &a) {
+                         std::string line;
+                         for (size_t i = 0; i < a.rest.size(); ++i)
+                           line += (i ? " " : "") + repr(a.rest[i]);
+                         std::cerr << line << "\n";
+                         return Val::none();
+                       }};
+  auto devicePrint = [](Lowerer &L, Bound &a) {
+    std::string prefix = a.has(0) ? (a[0].kind == Val::Kind::Str ? a[0].s : repr(a[0])) : "";
+    std::vector<ir::Value *> vals;
+    for (size_t i = 0; i < a.rest.size(); ++i)
+      vals.push_back(L.toIR(a.rest[i], a.restLoc(i), "device_print argument"));
+    L.builder().create(OpKind::Print, vals, {}, {{"prefix", prefix}});
+    return Val::none();
+  };
+  t["device_print"] = {{"prefix", "*args", "hex?"}, devicePrint};
+  t["device_assert"] = {{"cond", "msg?", "mask?"}, [](Lowerer &L, Bound &a) {
+                          if (isCompileTime(a[0]) && truthy(a[0]))
+                            return Val::none();
+                          ir::Value *c = L.toI1(L.toIR(a[0], a.loc(0), "device_assert condition"));
+                          std::string msg =
+                              a.has(1) ? (a[1].kind == Val::Kind::Str ? a[1].s : repr(a[1])) : "";
+                          L.builder().create(OpKind::Assert, {c}, {}, {{"message", msg}});
+                          return Val::none();
+                        }};
+  t["debug_barrier"] = {{}, [](Lowerer &L, Bound &) {
+                          L.builder().create(OpKind::Barrier, {}, {});
+                          return Val::none();
+                        }};
+  t["multiple_of"] = {{"input", "values"}, [](Lowerer &L, Bound &a) { return hint(L, a, "multiple_of"); }};
+  t["max_contiguous"] = {{"input", "values"},
+                         [](Lowerer &L, Bound &a) { return hint(L, a, "max_contiguous"); }};
+  t["max_constancy"] = {{"input", "values"},
+                        [](Lowerer &L, Bound &a) { return hint(L, a, "max_constancy"); }};
+  t["assume"] = {{"cond"}, [](Lowerer &, Bound &) { return Val::none(); }};
+
+  // ---- Loops ----
+  t["static_range"] = {{"arg1", "arg2?", "step?"},
+                       [](Lowerer &L, Bound &a) { return makeRange(L, a, true); }};
+  t["range"] = {{"arg1", "arg2?", "step?", "**"},
+                [](Lowerer &L, Bound &a) { return makeRange(L, a, false); }};
+  t["py.range"] = {{"start", "stop?", "step?"}, [](Lowerer &L, Bound &a) { return makeRange(L, a, false); }};
+
+  // ---- triton.* ----
+  t["cdiv"] = {{"x", "div"}, [](Lowerer &L, Bound &a) {
+                 if (isCompileTime(a[0]) && isCompileTime(a[1])) {
+                   int64_t x = L.constInt(a[0], a.loc(0), "cdiv argument");
+                   int64_t y = L.constInt(a[1], a.loc(1), "cdiv argument");
+                   if (y == 0)
+                     L.fail(a.loc(1), "division by zero in cdiv");
+                   if (x == INT64_MIN)
+                     L.fail(a.loc(0), "integer overflow in cdiv");
+                   Val q =
+                       L.foldBinary(ast::BinOpKind::FloorDiv, Val::integer(-x), Val::integer(y), a.callLoc);
+                   return Val::integer(-q.i);
+                 }
+                 Val s = L.binary(ast::BinOpKind::Add, a[0], a[1], a.callLoc);
+                 s = L.binary(ast::BinOpKind::Sub, s, Val::integer(1), a.callLoc);
+                 return L.binary(ast::BinOpKind::FloorDiv, s, a[1], a.callLoc);
+               }};
+  t["next_power_of_2"] = {{"n"}, [](Lowerer &L, Bound &a) {
+                            int64_t n = L.constInt(a[0], a.loc(0), "next_power_of_2 argument");
+                            int64_t p = 1;
+                            while (p < n && p < (int64_t(1) << 62))
+                              p <<= 1;
+                            return Val::integer(p);
+                          }};
+
+  // ---- Python builtins ----
+  t["py.float"] = {{"x?"}, [](Lowerer &L, Bound &a) {
+                     if (!a.has(0))
+                       return Val::floating(0.0);
+                     const Val &x = a[0];
+                     if (x.kind == Val::Kind::Str)
+                       return Val::floating(parseFloatText(L, x.s, a.loc(0)));
+                     if (x.isNumber())
+                       return Val::floating(x.asDouble());
+                     L.fail(a.loc(0), "float() of " + describe(x) + " is not supported; use .to(tl.float32)");
+                   }};
+  t["py.int"] = {{"x?"}, [](Lowerer &L, Bound &a) {
+                   if (!a.has(0))
+                     return Val::integer(0);
+                   const Val &x = a[0];
+                   if (x.kind == Val::Kind::Str) {
+                     char *end = nullptr;
+                     long long v = std::strtoll(x.s.c_str(), &end, 10);
+                     if (x.s.empty() || *end)
+                       L.fail(a.loc(0), "invalid literal for int(): '" + x.s + "'");
+                     return Val::integer(v);
+                   }
+                   if (x.kind == Val::Kind::Float) {
+                     if (!std::isfinite(x.f) || std::fabs(x.f) > 9.2e18)
+                       L.fail(a.loc(0), "cannot convert float " + repr(x) + " to an integer");
+                     return Val::integer(int64_t(x.f));
+                   }
+                   if (x.isIntLike())
+                     return Val::integer(x.asInt());
+                   L.fail(a.loc(0), "int() of " + describe(x) + " is not supported; use .to(tl.int32)");
+                 }};
+  t["py.bool"] = {{"x?"}, [](Lowerer &L, Bound &a) {
+                    if (!a.has(0))
+                      return Val::boolean(false);
+                    return Val::boolean(L.constBool(a[0], a.loc(0), "bool() argument"));
+                  }};
+  t["py.len"] = {{"x"}, [](Lowerer &L, Bound &a) {
+                   const Val &x = a[0];
+                   if (x.kind == Val::Kind::Tuple)
+                     return Val::integer(int64_t(x.elems.size()));
+                   if (x.kind == Val::Kind::Str)
+                     return Val::integer(int64_t(x.s.size()));
+                   if (x.isIR() && x.v->type()->rank() > 0)
+                     return Val::integer(x.v->type()->shape()[0]);
+                   L.fail(a.loc(0), "len() of " + describe(x) + " is not supported");
+                 }};
+  t["py.tuple"] = {{"x?"}, [](Lowerer &L, Bound &a) {
+                     if (!a.has(0))
+                       return Val::tuple({});
+                     if (a[0].kind != Val::Kind::Tuple)
+                       L.fail(a.loc(0), "tuple() of " + describe(a[0]) + " is not supported");
+                     return Val::tuple(a[0].elems);
+                   }};
+  t["py.list"] = {{"x?"}, [](Lowerer &L, Bound &a) {
+                    if (!a.has(0))
+                      return Val::tuple({}, true);
+                    if (a[0].kind != Val::Kind::Tuple)
+                      L.fail(a.loc(0), "list() of " + describe(a[0]) + " is not supported");
+                    return Val::tuple(a[0].elems, true);
+                  }};
+  t["py.print"] = {{"*args", "**"}, [devicePrint](Lowerer &L, Bound &a) {
+                     bool allConst = true;
+                     for (const Val &v : a.rest)
+                       allConst &= isCompileTime(v);
+                     if (allConst) {
+                       std::string line;
+                       for (size_t i = 0; i < a.rest.size(); ++i)
+                         line += (i ? " " : "") + repr(a.rest[i]);
+                       std::cerr << line << "\n";
+                       return Val::none();
+                     }
+                     Bound b = a;
+                     b.vals.assign(1, std::nullopt);
+                     b.locs.assign(1, a.callLoc);
+                     if (!b.rest.empty() && b.rest[0].kind == Val::Kind::Str) {
+                       b.vals[0] = b.rest[0];
+                       b.rest.erase(b.rest.begin());
+                       b.restLocs.erase(b.restLocs.begin());
+                     }
+                     return devicePrint(L, b);
+                   }};
+
+  // ---- dtype methods ----
+  auto dtypePred = [&t](const char *name, std::function<bool(const ir::Type *)> pred) {
+    t[std::string("dtype.") + name] = {{"self"},
+                                       [pred](Lowerer &, Bound &a) { return Val::boolean(pred(a[0].type)); }};
+  };
+  auto sc = [](const ir::Type *ty) { return ty->isScalar(); };
+  dtypePred("is_floating", [sc](const ir::Type *ty) { return sc(ty) && ir::isFloat(ty->dtype()); });
+  dtypePred("is_int", [sc](const ir::Type *ty) { return sc(ty) && ir::isInteger(ty->dtype()); });
+  dtypePred("is_int_signed", [sc](const ir::Type *ty) { return sc(ty) && ir::isSigned(ty->dtype()); });
+  dtypePred("is_int_unsigned", [sc](const ir::Type *ty) { return sc(ty) && ir::isUnsigned(ty->dtype()); });
+  dtypePred("is_bool", [sc](const ir::Type *ty) { return sc(ty) && ty->dtype() == DType::I1; });
+  dtypePred("is_int1", [sc](const ir::Type *ty) { return sc(ty) && ty->dtype() == DType::I1; });
+  dtypePred("is_fp16", [sc](const ir::Type *ty) { return sc(ty) && ty->dtype() == DType::F16; });
+  dtypePred("is_bf16", [sc](const ir::Type *ty) { return sc(ty) && ty->dtype() == DType::BF16; });
+  dtypePred("is_fp32", [sc](const ir::Type *ty) { return sc(ty) && ty->dtype() == DType::F32; });
+  dtypePred("is_fp64", [sc](const ir::Type *ty) { return sc(ty) && ty->dtype() == DType::F64; });
+  dtypePred("is_ptr", [](const ir::Type *ty) { return ty->isPointer(); });
+  dtypePred("is_block", [](const ir::Type *ty) { return ty->isBlock(); });
+
+  // ---- Python's math module (compile-time) ----
+  auto pyMath = [&t](const char *name, double (*fn)(double)) {
+    t[std::string("py.math.") + name] = {{"x"}, [fn, name](Lowerer &L, Bound &a) {
+                                           if (!a[0].isNumber())
+                                             L.fail(a.loc(0), std::string("math.") + name +
+                                                                  "() needs a compile-time number, got " +
+                                                                  describe(a[0]));
+                                           return Val::floating(fn(a[0].asDouble()));
+                                         }};
+  };
+  pyMath("log2", [](double x) { return std::log2(x); });
+  pyMath("log", [](double x) { return std::log(x); });
+  pyMath("exp", [](double x) { return std::exp(x); });
+  pyMath("sqrt", [](double x) { return std::sqrt(x); });
+  t["py.math.ceil"] = {{"x"}, [](Lowerer &L, Bound &a) {
+                         if (!a[0].isNumber())
+                           L.fail(a.loc(0), "math.ceil() needs a compile-time number");
+                         return Val::integer(int64_t(std::ceil(a[0].asDouble())));
+                       }};
+  t["py.math.floor"] = {{"x"}, [](Lowerer &L, Bound &a) {
+                          if (!a[0].isNumber())
+                            L.fail(a.loc(0), "math.floor() needs a compile-time number");
+                          return Val::integer(int64_t(std::floor(a[0].asDouble())));
+                        }};
+  (void)loc2;
+}
+
+} // namespace mt::lower

@@ -1,0 +1,559 @@
+// Control flow. Compile-time conditions and static loops are evaluated here and only the taken code is
+// lowered; runtime `if`, `for` and `while` become structured ops whose results / loop-carried values
+// are the variables the statement assigns that live on after it.
+#include "frontend/LowerImpl.h"
+
+#include <algorithm>
+
+namespace mt::lower {
+
+using namespace ast;
+using ir::DType;
+using ir::OpKind;
+
+static std::string locStr(SourceLoc l) { return std::to_string(l.line) + ":" + std::to_string(l.col); }
+
+Checkpoint::Checkpoint(ir::Builder &b) : b_(b), block_(b.insertionBlock()), last_(nullptr) {
+  auto pos = b.insertionPoint();
+  if (pos != block_->operations().begin())
+    last_ = std::prev(pos)->get();
+}
+
+void Checkpoint::rollback() {
+  auto &ops = block_->operations();
+  auto first = last_ ? std::next(block_->find(last_)) : ops.begin();
+  auto end = b_.insertionPoint();
+  std::vector<ir::Operation *> doomed;
+  for (auto it = first; it != end; ++it)
+    doomed.push_back(it->get());
+  for (auto it = doomed.rbegin(); it != doomed.rend(); ++it)
+    block_->erase(*it);
+}
+
+static void collectTargets(const Expr &t, std::vector<std::string> &out) {
+  if (t.kind == ExprKind::Name) {
+    if (std::find(out.begin(), out.end(), t.name) == out.end())
+      out.push_back(t.name);
+    return;
+  }
+  if (t.kind == ExprKind::Tuple || t.kind == ExprKind::List)
+    for (const ExprPtr &o : t.operands)
+      collectTargets(*o, out);
+}
+
+void Lowerer::assignedNames(const StmtList &body, std::vector<std::string> &out) {
+  for (const StmtPtr &s : body) {
+    for (const ExprPtr &t : s->targets)
+      collectTargets(*t, out);
+    assignedNames(s->body, out);
+    assignedNames(s->orelse, out);
+  }
+}
+
+/// Moves every op of `from` to the end of `to`.
+static void moveOps(ir::Block &from, ir::Block &to) {
+  while (!from.empty())
+    to.push_back(from.remove(from.operations().front().get()));
+}
+
+/// Flattens `v` into leaves keyed `name`, `name[0]`, `name[1][2]`, ... (tuples element-wise).
+static void flattenLeaves(const std::string &key, const Val &v, std::map<std::string, Val> &out,
+                          std::vector<std::string> &order) {
+  if (v.kind == Val::Kind::Tuple) {
+    for (size_t i = 0; i < v.elems.size(); ++i)
+      flattenLeaves(key + "[" + std::to_string(i) + "]", v.elems[i], out, order);
+    return;
+  }
+  out[key] = v;
+  order.push_back(key);
+}
+
+/// `shape` with its leaves replaced by those in `leaves`.
+static Val rebuildLeaves(const std::string &key, const Val &shape, const std::map<std::string, Val> &leaves) {
+  if (shape.kind != Val::Kind::Tuple)
+    return leaves.at(key);
+  Val r = shape;
+  for (size_t i = 0; i < r.elems.size(); ++i)
+    r.elems[i] = rebuildLeaves(key + "[" + std::to_string(i) + "]", shape.elems[i], leaves);
+  return r;
+}
+
+// ---- if -----------------------------------------------------------------------------------------------
+
+void Lowerer::lowerIf(const Stmt &s) {
+  Val c = lowerExpr(*s.test);
+  if (isCompileTime(c)) {
+    lowerBody(truthy(c) ? s.body : s.orelse);
+    return;
+  }
+  std::vector<const Stmt *> thenS, elseS;
+  for (const StmtPtr &x : s.body)
+    thenS.push_back(x.get());
+  for (const StmtPtr &x : s.orelse)
+    elseS.push_back(x.get());
+  lowerRuntimeIf(s, c, thenS, elseS, false);
+}
+
+void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<const Stmt *> &thenS,
+                             const std::vector<const Stmt *> &elseS, bool elseIsRest) {
+  b_.setLoc(s.loc);
+  ir::Value *cond = toCondition(c, s.test->loc, "if condition");
+  Frame &fr = frame();
+  std::map<std::string, Val> pre = fr.vars;
+
+  // Lower both branches into a scratch op, then build the real `if` once the result types are known.
+  auto scratch = ir::Operation::create(OpKind::If, s.loc, {}, {});
+  std::map<std::string, Val> branchVars[2];
+  for (int br = 0; br < 2; ++br) {
+    ir::InsertionGuard guard(b_);
+    b_.setInsertionPointToEnd(scratch->body(br));
+    fr.vars = pre;
+    bool nested = !(br == 1 && elseIsRest);
+    fr.runtimeDepth += nested;
+    lowerStmts(br == 0 ? thenS : elseS);
+    fr.runtimeDepth -= nested;
+    if (fr.returned && !fr.retVal.isNone())
+      fail(s.loc, "a function with an early 'return' inside a runtime if cannot return a value");
+    fr.returned = false;
+    branchVars[br] = fr.vars;
+  }
+  fr.vars = pre;
+
+  // Merge the variables.
+  std::vector<std::string> names;
+  std::vector<Val> thenVals, elseVals;
+  std::set<std::string> all;
+  for (auto &bv : branchVars)
+    for (auto &[n, v] : bv)
+      all.insert(n);
+  if (elseIsRest)
+    all.clear();                                      // nothing follows: no results
+  std::map<std::string, Val> merged;                  // leaf key -> value after the if
+  std::vector<std::pair<std::string, Val>> toRebuild; // name, its shape (then value)
+  for (const std::string &n : all) {
+    auto t = branchVars[0].find(n), e = branchVars[1].find(n);
+    if (t == branchVars[0].end() || e == branchVars[1].end()) {
+      fr.vars[n] = Val::undef("'" + n + "' is defined in only one branch of the if at " + locStr(s.loc) +
+                              " and cannot be used after it");
+      continue;
+    }
+    if (sameVal(t->second, e->second)) {
+      fr.vars[n] = t->second;
+      continue;
+    }
+    std::map<std::string, Val> tl, el;
+    std::vector<std::string> tk, ek;
+    flattenLeaves(n, t->second, tl, tk);
+    flattenLeaves(n, e->second, el, ek);
+    std::string bad;
+    if (tk != ek)
+      bad = "'" + n + "' has different structures in the branches of the if at " + locStr(s.loc);
+    for (size_t k = 0; k < tk.size() && bad.empty(); ++k) {
+      const Val &tv = tl[tk[k]], &ev = el[tk[k]];
+      if (sameVal(tv, ev))
+        continue;
+      if (tv.kind == Val::Kind::Undef || ev.kind == Val::Kind::Undef)
+        bad = tv.kind == Val::Kind::Undef ? tv.s : ev.s;
+      else if (!(tv.isIR() || tv.isNumber()) || !(ev.isIR() || ev.isNumber()))
+        bad = "'" + n + "' has different compile-time values in the branches of the if at " + locStr(s.loc) +
+              " (" + repr(t->second) + " and " + repr(e->second) + ")";
+    }
+    if (!bad.empty()) {
+      fr.vars[n] = Val::undef(bad);
+      continue;
+    }
+    for (const std::string &k : tk) {
+      merged[k] = tl[k];
+      if (sameVal(tl[k], el[k]))
+        continue;
+      names.push_back(k);
+      thenVals.push_back(tl[k]);
+      elseVals.push_back(el[k]);
+    }
+    toRebuild.push_back({n, t->second});
+  }
+
+  // Result types: an IR side fixes the type; a compile-time number on the other side is weakly typed.
+  std::vector<const ir::Type *> types;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const Val &t = thenVals[i], &e = elseVals[i];
+    const ir::Type *ty;
+    if (t.isIR() && e.isIR()) {
+      if (t.v->type() != e.v->type())
+        fail(s.loc, "mismatched type for '" + names[i] + "' between then block (" + t.v->type()->str() +
+                        ") and else block (" + e.v->type()->str() + ")");
+      ty = t.v->type();
+    } else if (t.isIR() || e.isIR()) {
+      const Val &irv = t.isIR() ? t : e, &num = t.isIR() ? e : t;
+      ty = types_.withDType(irv.v->type(), weakDType(num, irv.v->type()->dtype(), s.loc));
+      if (ty != irv.v->type() || ty->isBlock())
+        fail(s.loc, "mismatched type for '" + names[i] + "' between the branches of the if (" + describe(t) +
+                        " and " + describe(e) + ")");
+    } else {
+      ty = scalarType(promote(defaultDType(t), defaultDType(e)));
+    }
+    types.push_back(ty);
+  }
+
+  ir::Operation *ifOp = b_.createIf(cond, types);
+  for (int br = 0; br < 2; ++br) {
+    ir::InsertionGuard guard(b_);
+    ir::Block &blk = ifOp->body(br);
+    moveOps(scratch->body(br), blk);
+    b_.setInsertionPointToEnd(blk);
+    std::vector<ir::Value *> ys;
+    for (size_t i = 0; i < names.size(); ++i) {
+      const Val &v = br == 0 ? thenVals[i] : elseVals[i];
+      ys.push_back(v.isIR() ? v.v : constant(v, types[i]));
+    }
+    b_.yield(ys);
+  }
+  for (size_t i = 0; i < names.size(); ++i)
+    merged[names[i]] = Val::ir(ifOp->result(i));
+  for (const auto &[n, shape] : toRebuild)
+    fr.vars[n] = rebuildLeaves(n, shape, merged);
+}
+
+Val Lowerer::lowerIfExp(const Expr &e) {
+  Val c = lowerExpr(*e.operands[1]);
+  if (isCompileTime(c))
+    return lowerExpr(*(truthy(c) ? e.operands[0] : e.operands[2]));
+  b_.setLoc(e.loc);
+  ir::Value *cond = toCondition(c, e.operands[1]->loc, "condition of a conditional expression");
+  auto scratch = ir::Operation::create(OpKind::If, e.loc, {}, {});
+  Val vals[2];
+  for (int br = 0; br < 2; ++br) {
+    ir::InsertionGuard guard(b_);
+    b_.setInsertionPointToEnd(scratch->body(br));
+    vals[br] = lowerExpr(*e.operands[br == 0 ? 0 : 2]);
+  }
+  DType d = commonDType(vals[0], vals[1], e.loc);
+  auto shape0 = shapeOf(vals[0]), shape1 = shapeOf(vals[1]);
+  std::vector<int64_t> shape = broadcastShapes(shape0, shape1, e.loc);
+  const ir::Type *ty = types_.shaped(scalarType(d), shape);
+  ir::Operation *ifOp = b_.createIf(cond, {ty});
+  for (int br = 0; br < 2; ++br) {
+    ir::InsertionGuard guard(b_);
+    ir::Block &blk = ifOp->body(br);
+    moveOps(scratch->body(br), blk);
+    b_.setInsertionPointToEnd(blk);
+    b_.yield({coerce(vals[br], d, shape, e.loc, "branch of a conditional expression")});
+  }
+  return Val::ir(ifOp->result(0));
+}
+
+// ---- Loops ----------------------------------------------------------------------------------------------
+
+namespace {
+/// The plan of one attempt at lowering a loop: which variables are carried and with which types.
+struct CarryPlan {
+  std::vector<std::string> names;
+  std::map<std::string, const ir::Type *> forced; // compile-time inits re-typed after a first attempt
+  std::set<std::string> dropped;                  // unchanged compile-time values: not carried
+};
+} // namespace
+
+/// Checks the values a loop body produced for its carried variables. Returns false (and updates the
+/// plan) when the loop must be lowered again; fails on a type change that cannot be fixed.
+static bool checkCarried(Lowerer &L, CarryPlan &plan, const std::vector<std::string> &carried,
+                         const std::vector<ir::Value *> &inits, const std::map<std::string, Val> &pre,
+                         const std::map<std::string, Val> &after, std::vector<ir::Value *> &yields,
+                         SourceLoc loc, const char *what) {
+  bool ok = true;
+  for (const std::string &n : plan.names) {
+    if (!plan.dropped.count(n) || sameVal(after.at(n), pre.at(n)))
+      continue;
+    const Val &before = pre.at(n), &v = after.at(n);
+    if ((before.isNumber() || before.isIR()) && (v.isNumber() || v.isIR())) {
+      plan.dropped.erase(n);
+      ok = false;
+      continue;
+    }
+    L.fail(loc, "variable '" + n + "' holds " + (isCompileTime(before) ? repr(before) : describe(before)) +
+                    " before the " + what +
+                    " and is re-assigned in it; only numbers and tensors can change "
+                    "across iterations");
+  }
+  for (size_t i = 0; i < carried.size(); ++i) {
+    const std::string &n = carried[i];
+    const Val &before = pre.at(n);
+    const Val &v = after.at(n);
+    if (v.kind == Val::Kind::Undef)
+      L.fail(loc, v.s);
+    if (isCompileTime(v) && isCompileTime(before) && sameVal(v, before)) {
+      plan.dropped.insert(n);
+      ok = false;
+      continue;
+    }
+    const ir::Type *t = inits[i]->type();
+    if (v.isNumber()) {
+      yields.push_back(L.constant(v, t));
+      continue;
+    }
+    if (!v.isIR())
+      L.fail(loc, std::string("loop-carried variable '") + n + "' of the " + what +
+                      " must be a number or a tensor, got " + describe(v));
+    if (v.v->type() == t) {
+      yields.push_back(v.v);
+      continue;
+    }
+    if (before.isNumber() && !plan.forced.count(n) && v.v->type()->rank() == 0) {
+      plan.forced[n] = v.v->type();
+      ok = false;
+      continue;
+    }
+    L.fail(loc, "loop-carried variable '" + n + "' has initial type " + t->str() + " but is re-assigned to " +
+                    v.v->type()->str() + " in the loop; make sure that the type stays consistent");
+  }
+  return ok;
+}
+
+namespace {
+/// The variables a loop assigns that are live before it, flattened to leaves; which leaves are
+/// carried and with which types is refined over attempts (CarryPlan).
+struct LoopVars {
+  std::map<std::string, Val> pre;
+  std::vector<std::string> names;
+  std::map<std::string, std::vector<std::string>> keysOf;
+  std::map<std::string, Val> preLeaves;
+  CarryPlan plan;
+
+  LoopVars(const std::vector<std::string> &assigned, const std::map<std::string, Val> &vars,
+           const std::string &exclude)
+      : pre(vars) {
+    for (const std::string &n : assigned) {
+      auto it = pre.find(n);
+      if (n == exclude || it == pre.end() || it->second.kind == Val::Kind::Undef)
+        continue;
+      names.push_back(n);
+      flattenLeaves(n, it->second, preLeaves, keysOf[n]);
+      for (const std::string &k : keysOf[n]) {
+        plan.names.push_back(k);
+        const Val &v = preLeaves[k];
+        if (!v.isNumber() && !v.isIR())
+          plan.dropped.insert(k);
+      }
+    }
+  }
+
+  void materialiseInits(Lowerer &L, SourceLoc loc, std::vector<std::string> &carried,
+                        std::vector<ir::Value *> &inits) {
+    for (const std::string &k : plan.names) {
+      if (plan.dropped.count(k))
+        continue;
+      const Val &v = preLeaves[k];
+      auto f = plan.forced.find(k);
+      carried.push_back(k);
+      inits.push_back(f != plan.forced.end() ? L.constant(v, f->second) : L.toIR(v, loc));
+    }
+  }
+
+  /// Variables at the start of the body: `pre` with the carried leaves replaced by `args`.
+  void bind(std::map<std::string, Val> &vars, const std::vector<std::string> &carried,
+            const std::vector<ir::Value *> &args) {
+    vars = pre;
+    std::map<std::string, Val> leaves = preLeaves;
+    for (size_t i = 0; i < carried.size(); ++i)
+      leaves[carried[i]] = Val::ir(args[i]);
+    for (const std::string &n : names)
+      vars[n] = rebuildLeaves(n, pre.at(n), leaves);
+  }
+
+  bool check(Lowerer &L, const std::map<std::string, Val> &vars, const std::vector<std::string> &carried,
+             const std::vector<ir::Value *> &inits, std::vector<ir::Value *> &yields, SourceLoc loc,
+             const char *what) {
+    std::map<std::string, Val> afterLeaves;
+    for (const std::string &n : names) {
+      const Val &v = vars.at(n);
+      if (v.kind == Val::Kind::Undef)
+        L.fail(loc, v.s);
+      std::vector<std::string> keys;
+      flattenLeaves(n, v, afterLeaves, keys);
+      if (keys != keysOf[n] || (v.kind == Val::Kind::Tuple && v.s != pre.at(n).s))
+        L.fail(loc, "variable '" + n + "' changes its structure in the " + what + " (" + describe(pre.at(n)) +
+                        " before, " + describe(v) + " after)");
+    }
+    return checkCarried(L, plan, carried, inits, preLeaves, afterLeaves, yields, loc, what);
+  }
+
+  /// Binds the loop's results after it; names first defined in the body are not available.
+  void finish(std::map<std::string, Val> &vars, const StmtList &body, const std::string &target,
+              const std::vector<std::string> &carried, ir::Operation *op, SourceLoc loc) {
+    std::vector<std::string> all;
+    Lowerer::assignedNames(body, all);
+    for (const std::string &n : all)
+      if (!pre.count(n) && n != target)
+        vars[n] = Val::undef("'" + n + "' is defined inside the loop at " + locStr(loc) +
+                             " and cannot be used after it");
+    std::map<std::string, Val> leaves = preLeaves;
+    for (size_t i = 0; i < carried.size(); ++i)
+      leaves[carried[i]] = Val::ir(op->result(i));
+    for (const std::string &n : names)
+      vars[n] = rebuildLeaves(n, pre.at(n), leaves);
+  }
+};
+
+std::vector<std::string> assigned(const Stmt &s) {
+  std::vector<std::string> out;
+  Lowerer::assignedNames(s.body, out);
+  return out;
+}
+} // namespace
+
+void Lowerer::lowerFor(const Stmt &s) {
+  const Expr &target = *s.targets[0];
+  Val iter = lowerExpr(*s.test);
+  b_.setLoc(s.loc);
+  Frame &fr = frame();
+  // Compile-time iteration: static_range, or a tuple/list.
+  if (iter.kind == Val::Kind::Tuple || (iter.kind == Val::Kind::Range && iter.b)) {
+    std::vector<Val> items;
+    if (iter.kind == Val::Kind::Tuple) {
+      items = iter.elems;
+    } else {
+      int64_t lo = iter.elems[0].i, hi = iter.elems[1].i, st = iter.elems[2].i;
+      for (int64_t i = lo; st > 0 ? i < hi : i > hi; i += st) {
+        items.push_back(Val::integer(i));
+        if (items.size() > 4096)
+          fail(s.test->loc, "static_range has more than 4096 iterations");
+        if (__builtin_add_overflow(i, st, &i))
+          break;
+        i -= st;
+      }
+    }
+    for (const Val &it : items) {
+      if (++unrolled_ > (1 << 16))
+        fail(s.test->loc, "more than 65536 unrolled loop iterations in this kernel");
+      assignTo(target, it);
+      lowerBody(s.body);
+      if (fr.returned)
+        return;
+    }
+    return;
+  }
+  if (iter.kind != Val::Kind::Range)
+    fail(s.test->loc,
+         "a for loop must iterate over range(...), tl.range(...), tl.static_range(...) or a tuple, not " +
+             describe(iter));
+  if (target.kind != ExprKind::Name)
+    fail(target.loc, "the target of a for loop over a range must be a single name");
+
+  // The induction variable's type: i32 unless a bound needs i64.
+  DType ivType = DType::I32;
+  for (const Val &bnd : iter.elems) {
+    if (bnd.isIR()) {
+      if (!bnd.v->type()->isIntLike() || bnd.v->type()->isBlock())
+        fail(s.test->loc, "range bounds must be integer scalars, got " + bnd.v->type()->str());
+      if (ir::bitWidth(bnd.v->type()->dtype()) == 64)
+        ivType = DType::I64;
+    } else if (!bnd.isIntLike()) {
+      fail(s.test->loc, "range bounds must be integers, got " + describe(bnd));
+    } else if (bnd.asInt() < INT32_MIN || bnd.asInt() > INT32_MAX) {
+      ivType = DType::I64;
+    }
+  }
+  LoopVars lv(assigned(s), fr.vars, target.name);
+
+  Checkpoint cp(b_);
+  for (int attempt = 0;; ++attempt) {
+    if (attempt >= 16)
+      fail(s.loc, "cannot determine the types of the variables this loop carries");
+    b_.setLoc(s.loc);
+    ir::Value *lb = coerce(iter.elems[0], ivType, {}, s.test->loc, "range start");
+    ir::Value *ub = coerce(iter.elems[1], ivType, {}, s.test->loc, "range end");
+    ir::Value *st = coerce(iter.elems[2], ivType, {}, s.test->loc, "range step");
+    std::vector<std::string> carried;
+    std::vector<ir::Value *> inits;
+    lv.materialiseInits(*this, s.loc, carried, inits);
+    ir::Operation *forOp = b_.createFor(lb, ub, st, inits);
+    ir::Block &body = forOp->body();
+    std::vector<ir::Value *> args;
+    for (unsigned i = 1; i < body.numArguments(); ++i)
+      args.push_back(body.argument(i));
+    lv.bind(fr.vars, carried, args);
+    fr.vars[target.name] = Val::ir(body.argument(0));
+    std::vector<ir::Value *> yields;
+    bool ok;
+    {
+      ir::InsertionGuard guard(b_);
+      b_.setInsertionPointToEnd(body);
+      ++fr.runtimeDepth;
+      lowerBody(s.body);
+      --fr.runtimeDepth;
+      if (fr.returned)
+        fail(s.loc, "'return' inside a runtime for loop is not supported");
+      b_.setLoc(s.loc);
+      ok = lv.check(*this, fr.vars, carried, inits, yields, s.loc, "for loop");
+      if (ok)
+        b_.yield(yields);
+    }
+    fr.vars = lv.pre;
+    if (!ok) {
+      cp.rollback();
+      continue;
+    }
+    lv.finish(fr.vars, s.body, target.name, carried, forOp, s.loc);
+    return;
+  }
+}
+
+void Lowerer::lowerWhile(const Stmt &s) {
+  Frame &fr = frame();
+  b_.setLoc(s.loc);
+  LoopVars lv(assigned(s), fr.vars, "");
+
+  Checkpoint cp(b_);
+  for (int attempt = 0;; ++attempt) {
+    if (attempt >= 16)
+      fail(s.loc, "cannot determine the types of the variables this loop carries");
+    b_.setLoc(s.loc);
+    std::vector<std::string> carried;
+    std::vector<ir::Value *> inits;
+    lv.materialiseInits(*this, s.loc, carried, inits);
+    std::vector<const ir::Type *> types;
+    for (ir::Value *v : inits)
+      types.push_back(v->type());
+    ir::Operation *whileOp = b_.create(OpKind::While, inits, types);
+    ir::Block &before = whileOp->body(0), &after = whileOp->body(1);
+    std::vector<ir::Value *> beforeArgs, afterArgs;
+    for (const ir::Type *t : types) {
+      beforeArgs.push_back(before.addArgument(t));
+      afterArgs.push_back(after.addArgument(t));
+    }
+    std::vector<ir::Value *> yields;
+    bool ok;
+    {
+      ir::InsertionGuard guard(b_);
+      b_.setInsertionPointToEnd(before);
+      lv.bind(fr.vars, carried, beforeArgs);
+      Val c = lowerExpr(*s.test);
+      b_.setLoc(s.loc);
+      ir::Value *cond =
+          isCompileTime(c) ? b_.constBool(truthy(c)) : toCondition(c, s.test->loc, "while condition");
+      std::vector<ir::Value *> ops{cond};
+      ops.insert(ops.end(), beforeArgs.begin(), beforeArgs.end());
+      b_.create(OpKind::Condition, ops, {});
+
+      b_.setInsertionPointToEnd(after);
+      lv.bind(fr.vars, carried, afterArgs);
+      ++fr.runtimeDepth;
+      lowerBody(s.body);
+      --fr.runtimeDepth;
+      if (fr.returned)
+        fail(s.loc, "'return' inside a while loop is not supported");
+      b_.setLoc(s.loc);
+      ok = lv.check(*this, fr.vars, carried, inits, yields, s.loc, "while loop");
+      if (ok)
+        b_.yield(yields);
+    }
+    fr.vars = lv.pre;
+    if (!ok) {
+      cp.rollback();
+      continue;
+    }
+    lv.finish(fr.vars, s.body, "", carried, whileOp, s.loc);
+    return;
+  }
+}
+
+} // namespace mt::lower
