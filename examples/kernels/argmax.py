@@ -1,4 +1,5 @@
 """Row-wise argmax: out[r] = the index of the largest element of row r (the first one on ties)."""
+# mtc-run: argmax_kernel x_ptr=*fp32:3700 out_ptr=*i32:37 stride=i32:100 n_cols=i32:100 BLOCK=128 grid=37
 import triton
 import triton.language as tl
 

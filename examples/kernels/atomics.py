@@ -1,4 +1,6 @@
 """Atomic read-modify-write: a histogram (tl.atomic_add) and a global maximum (tl.atomic_max)."""
+# mtc-run: histogram_kernel x_ptr=*i32:1000 hist_ptr=*i32:16 n=i32:1000 NUM_BINS=16 BLOCK=128 grid=8
+# mtc-run: global_max_kernel x_ptr=*fp32:1000 out_ptr=*fp32:1 n=i32:1000 BLOCK=128 grid=8
 import triton
 import triton.language as tl
 

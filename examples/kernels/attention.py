@@ -4,6 +4,7 @@ Q, K, V and O share one layout [Z, H, N_CTX, HEAD_DIM] described by the four str
 computed online over BLOCK_N-wide key blocks in base 2: scores are scaled by qk_scale * log2(e) and
 exponentiated with exp2. With CAUSAL, query i attends to keys j <= i only.
 """
+# mtc-run: attn_fwd_kernel Q=*fp32:4288 K=*fp32:4288 V=*fp32:4288 Out=*fp32:4288 qk_scale=fp32:0.17677669 stride_z=i32:4288 stride_h=i32:2144 stride_s=i32:32 stride_d=i32:1 H=i32:2 N_CTX=i32:67 HEAD_DIM=32 BLOCK_M=16 BLOCK_N=16 CAUSAL=True grid=5,2
 import triton
 import triton.language as tl
 

@@ -2,6 +2,7 @@
 
 y = (x - mean) * rstd * w + b with rstd = 1 / sqrt(var + eps); also stores mean and rstd per row.
 """
+# mtc-run: layer_norm_fwd X=*fp32:8481 Y=*fp32:8481 W=*fp32:257 B=*fp32:257 Mean=*fp32:33 Rstd=*fp32:33 stride=i32:257 N=i32:257 eps=fp32:1e-5 BLOCK_SIZE=128 grid=33
 import triton
 import triton.language as tl
 

@@ -4,6 +4,7 @@ x, a and h have layout [B, D, T] with T contiguous; one program scans BLOCK_D ch
 over the whole sequence (BLOCK_T >= T). The pairs (a, x) compose associatively:
 (a_l, x_l) then (a_r, x_r) = (a_r * a_l, a_r * x_l + x_r).
 """
+# mtc-run: linear_scan_kernel x_ptr=*fp32:3400 a_ptr=*fp32:3400 h_ptr=*fp32:3400 D=i32:17 T=i32:100 stride_b=i32:1700 stride_d=i32:100 BLOCK_D=8 BLOCK_T=128 grid=2,3
 import triton
 import triton.language as tl
 

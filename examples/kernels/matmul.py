@@ -3,6 +3,7 @@
 A is M x K, B is K x N, C is M x N, each with arbitrary strides. Accumulates in float32; with
 OUTPUT_FP16 the result is cast to float16 before the store.
 """
+# mtc-run: matmul_kernel a_ptr=*fp16:5000 b_ptr=*fp16:3600 c_ptr=*fp16:7200 M=i32:100 N=i32:72 K=i32:50 stride_am=i32:50 stride_ak=i32:1 stride_bk=i32:72 stride_bn=i32:1 stride_cm=i32:72 stride_cn=i32:1 BLOCK_SIZE_M=32 BLOCK_SIZE_N=32 BLOCK_SIZE_K=16 GROUP_SIZE_M=4 OUTPUT_FP16=True grid=12
 import triton
 import triton.language as tl
 

@@ -1,4 +1,7 @@
 """Buggy kernels, for the out-of-bounds diagnostics of the interpreter. Do not copy these."""
+# The bugs stay hidden at sizes where they do not trigger (n a multiple of BLOCK, small strides):
+# mtc-run: copy_forgot_mask src_ptr=*fp32:1024 dst_ptr=*fp32:1024 n=i32:1024 BLOCK=256 grid=4
+# mtc-run: scatter_rows_i32_overflow src_ptr=*fp32:10 dst_ptr=*fp32:64 stride=i32:16 n_cols=i32:10 BLOCK=16 grid=4
 import triton
 import triton.language as tl
 

@@ -3,6 +3,7 @@
 x, a and h have layout [B, T, D] with D contiguous; one program carries the state of BLOCK_D channels
 of one batch through all T steps.
 """
+# mtc-run: seq_scan_kernel x_ptr=*fp32:3400 a_ptr=*fp32:3400 h_ptr=*fp32:3400 T=i32:100 D=i32:17 stride_b=i32:1700 stride_t=i32:17 BLOCK_D=8 grid=2,3
 import triton
 import triton.language as tl
 

@@ -1,4 +1,5 @@
 """Fused row-wise softmax: one program instance per row (Triton tutorial 02 style)."""
+# mtc-run: softmax_kernel output_ptr=*fp32:3700 input_ptr=*fp32:3700 input_row_stride=i32:100 output_row_stride=i32:100 n_cols=i32:100 BLOCK_SIZE=128 grid=37
 import triton
 import triton.language as tl
 

@@ -1,4 +1,5 @@
 """Element-wise addition of two vectors: out[i] = x[i] + y[i] (Triton tutorial 01)."""
+# mtc-run: add_kernel x_ptr=*fp32:1000 y_ptr=*fp32:1000 out_ptr=*fp32:1000 n_elements=i32:1000 BLOCK_SIZE=256 grid=4
 import triton
 import triton.language as tl
 
