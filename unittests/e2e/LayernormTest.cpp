@@ -56,6 +56,7 @@ void runLayernorm(DType d, int64_t rows, int64_t cols, int64_t stride, int64_t b
 TEST(E2ELayernorm, F32Rows33Cols257) { runLayernorm(DType::F32, 33, 257, 257, 128, 41); }
 TEST(E2ELayernorm, F32OneBlockWiderThanRow) { runLayernorm(DType::F32, 33, 257, 260, 512, 42); }
 TEST(E2ELayernorm, F16) { runLayernorm(DType::F16, 33, 257, 257, 128, 43); }
+TEST(E2ELayernorm, BF16) { runLayernorm(DType::BF16, 33, 257, 257, 128, 44); }
 
 } // namespace
 } // namespace mt::e2e

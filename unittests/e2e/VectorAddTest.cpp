@@ -36,6 +36,31 @@ TEST(E2EVectorAdd, F16) { runVectorAdd(DType::F16, 1000, 256, 2); }
 TEST(E2EVectorAdd, BF16) { runVectorAdd(DType::BF16, 777, 128, 3); }
 TEST(E2EVectorAdd, F64) { runVectorAdd(DType::F64, 1000, 64, 4); }
 TEST(E2EVectorAdd, I32) { runVectorAdd(DType::I32, 1000, 256, 5); }
+TEST(E2EVectorAdd, I64) { runVectorAdd(DType::I64, 1000, 256, 8); }
+
+/// Mixed dtypes: x + y follows Triton's promotion (f16 + f32 -> f32); the store casts to out's dtype.
+void runMixedAdd(DType dx, DType dy, DType dout, uint64_t seed) {
+  const int64_t n = 1000, block = 256;
+  Context ctx;
+  KernelPtr k;
+  ASSERT_COMPILES(k, compileFile(ctx, "vector_add.py", "add_kernel",
+                                 {ArgSpec::pointer(dx), ArgSpec::pointer(dy), ArgSpec::pointer(dout),
+                                  ArgSpec::forInt(n), ArgSpec::constant(block)}));
+  Rng rng(seed);
+  Buffer x(dx, n), y(dy, n), out(dout, n, block);
+  rng.fill(x, -10.0, 10.0);
+  rng.fill(y, -10.0, 10.0);
+  out.poison();
+  ASSERT_LAUNCHES(k, Grid{cdiv(n, block)}, {x.arg(), y.arg(), out.arg(), LaunchArg::integer(n)});
+  std::vector<double> ref(n);
+  for (int64_t i = 0; i < n; ++i)
+    ref[i] = x.get(i) + y.get(i);
+  EXPECT_TRUE(allClose(out, ref));
+  EXPECT_TRUE(out.slackUntouched());
+}
+
+TEST(E2EVectorAdd, F16PlusF32IntoF32) { runMixedAdd(DType::F16, DType::F32, DType::F32, 9); }
+TEST(E2EVectorAdd, F32PlusF32IntoF16) { runMixedAdd(DType::F32, DType::F32, DType::F16, 10); }
 TEST(E2EVectorAdd, ExactMultipleOfBlock) { runVectorAdd(DType::F32, 1024, 256, 6); }
 TEST(E2EVectorAdd, SmallerThanOneBlock) { runVectorAdd(DType::F32, 3, 256, 7); }
 
