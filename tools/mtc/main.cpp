@@ -29,7 +29,7 @@ namespace {
 
 struct Options {
   std::string input;
-  std::string emit = "ast";
+  std::string emit; // default: ast without a kernel, ir-opt with one
   std::string kernel;
   std::vector<std::string> args;
   std::string grid;
@@ -117,7 +117,7 @@ int dispatch(const Options &opts) {
     std::cerr << "mtc: error: cannot read '" << opts.input << "'\n";
     return 1;
   }
-  if (opts.emit == "ast" && !opts.run) {
+  if (opts.emit == "ast" || (opts.emit.empty() && opts.kernel.empty() && !opts.run && !opts.printIrAfterAll)) {
     mt::SourceManager sources;
     return emitAst(sources, sources.addBuffer(opts.input, text));
   }
@@ -156,8 +156,7 @@ int main(int argc, char **argv) {
   app.add_option("file", opts.input, "Kernel source file (Python subset)")->required();
   app.add_option("args", opts.args, "Kernel arguments name=spec (same as --arg)");
   app.add_option("--emit", opts.emit, "What to print: ast, ir (as lowered), ir-opt (after the pipeline)")
-      ->check(CLI::IsMember({"ast", "ir", "ir-opt"}))
-      ->capture_default_str();
+      ->check(CLI::IsMember({"ast", "ir", "ir-opt"}));
   app.add_option("-k,--kernel", opts.kernel, "Kernel (function) name");
   app.add_option("--arg", opts.args, "name=spec: *fp32:N pointer to N elements, i32:V scalar, V constexpr");
   app.add_option("--grid", opts.grid, "Launch grid X[,Y[,Z]] for --run");

@@ -1,0 +1,3 @@
+"""`triton.compiler` names that user code imports (`from triton.compiler import CompilationError`)."""
+
+from .errors import CompilationError  # noqa: F401
