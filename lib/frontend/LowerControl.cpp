@@ -60,8 +60,16 @@ static void moveOps(ir::Block &from, ir::Block &to) {
 static void flattenLeaves(const std::string &key, const Val &v, std::map<std::string, Val> &out,
                           std::vector<std::string> &order) {
   if (v.kind == Val::Kind::Tuple) {
-    for (size_t i = 0; i < v.elems.size(); ++i)
-      flattenLeaves(key + "[" + std::to_string(i) + "]", v.elems[i], out, order);
+    // A block pointer's fields other than its offsets (field 3) never change: they stay whole.
+    for (size_t i = 0; i < v.elems.size(); ++i) {
+      std::string k = key + "[" + std::to_string(i) + "]";
+      if (v.s == "block_ptr" && i != 3) {
+        out[k] = v.elems[i];
+        order.push_back(k);
+        continue;
+      }
+      flattenLeaves(k, v.elems[i], out, order);
+    }
     return;
   }
   out[key] = v;
@@ -73,8 +81,10 @@ static Val rebuildLeaves(const std::string &key, const Val &shape, const std::ma
   if (shape.kind != Val::Kind::Tuple)
     return leaves.at(key);
   Val r = shape;
-  for (size_t i = 0; i < r.elems.size(); ++i)
-    r.elems[i] = rebuildLeaves(key + "[" + std::to_string(i) + "]", shape.elems[i], leaves);
+  for (size_t i = 0; i < r.elems.size(); ++i) {
+    std::string k = key + "[" + std::to_string(i) + "]";
+    r.elems[i] = shape.s == "block_ptr" && i != 3 ? leaves.at(k) : rebuildLeaves(k, shape.elems[i], leaves);
+  }
   return r;
 }
 
@@ -329,8 +339,8 @@ struct LoopVars {
       flattenLeaves(n, it->second, preLeaves, keysOf[n]);
       for (const std::string &k : keysOf[n]) {
         plan.names.push_back(k);
-        const Val &v = preLeaves[k];
-        if (!v.isNumber() && !v.isIR())
+        // Optimistic: compile-time values stay compile-time unless the body changes them.
+        if (!preLeaves[k].isIR())
           plan.dropped.insert(k);
       }
     }

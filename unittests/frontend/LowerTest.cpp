@@ -592,3 +592,19 @@ def k(p, n):
   EXPECT_ERROR("    st = (1, 2)\n    for i in range(n):\n        st = (1, 2, 3)\n",
                "k.py:6:5: error: variable 'st' changes its structure in the for loop");
 }
+
+TEST(Lower, BlockPointers) {
+  auto r = lower(readInput("block_ptr.py"), "k",
+                 {ptr(DType::F16), ptr(DType::F32), scal(DType::I32), scal(DType::I32), scal(DType::I32),
+                  cst(32), cst(16)});
+  ASSERT_TRUE(r.ok) << r.errors;
+  // In the loop only the block pointer's offsets change: they are carried (with the base pointer).
+  EXPECT_TRUE(inOrder(r.ir, {"= for %", ": tensor<32x16xf32>, ptr<f16>, i32, i32 {", "make_range", "cmp",
+                             "{pred = \"lt\"}", "cmp", "{pred = \"ge\"}", "and", "load",
+                             ": tensor<32x16xf16>", "add", "add", "yield"}));
+  // The store checks only dim 0.
+  size_t store = r.ir.find("store");
+  ASSERT_NE(store, std::string::npos);
+  std::string tail = r.ir.substr(r.ir.find("yield"));
+  EXPECT_EQ(count(tail, "{pred = \"lt\"}"), 1u) << tail;
+}
