@@ -608,3 +608,64 @@ TEST(Lower, BlockPointers) {
   std::string tail = r.ir.substr(r.ir.find("yield"));
   EXPECT_EQ(count(tail, "{pred = \"lt\"}"), 1u) << tail;
 }
+
+TEST(LowerErrors, Builtins) {
+  EXPECT_ERROR("    x = tl.program_id(3)\n", "k.py:5:23: error: program_id axis must be 0, 1 or 2, got 3");
+  EXPECT_ERROR("    x = tl.arange(8, 4)\n",
+               "k.py:5:9: error: arange's end argument must be greater than the start");
+  EXPECT_ERROR("    x = tl.arange(0, n)\n",
+               "k.py:5:22: error: arange end must be a compile-time integer, got i32");
+  EXPECT_ERROR("    x = tl.load(n)\n",
+               "k.py:5:17: error: tl.load() expects a pointer or a tensor of pointers, got i32");
+  EXPECT_ERROR("    tl.store(p, 1.0, mask=1.5)\n",
+               "k.py:5:22: error: mask must be a boolean tensor, got f32");
+  EXPECT_ERROR("    x = tl.reshape(tl.zeros((4, 4), tl.float32), (8, 4))\n",
+               "k.py:5:9: error: cannot reshape tensor<4x4xf32> to shape [8, 4] (element counts differ)");
+  EXPECT_ERROR("    x = tl.permute(tl.zeros((4, 4), tl.float32), (0, 0))\n",
+               "k.py:5:9: error: tl.permute(): dims must be a permutation of 0..1");
+  EXPECT_ERROR("    x = tl.split(tl.zeros((4, 4), tl.float32))\n",
+               "k.py:5:9: error: tl.split needs a tensor whose last dimension is 2, got tensor<4x4xf32>");
+  EXPECT_ERROR("    a = tl.zeros((16, 16), tl.float16)\n    x = tl.dot(a, a.to(tl.float32))\n",
+               "k.py:6:9: error: tl.dot operands must have the same dtype, got fp16 and fp32");
+  EXPECT_ERROR("    a = tl.zeros((2, 16, 16), tl.float16)\n    x = tl.dot(a, a)\n",
+               "k.py:6:9: error: batched (3D) tl.dot is not supported yet");
+  EXPECT_ERROR("    x = tl.exp(tl.arange(0, 4))\n",
+               "k.py:5:16: error: tl.exp() expects a floating-point tensor, got tensor<4xi32>");
+  EXPECT_ERROR("    x = tl.zeros((4,), dtype=5)\n", "k.py:5:24: error: dtype must be a dtype, got int");
+  EXPECT_ERROR("    x = tl.full((4,), tl.arange(0, 4), tl.int32)\n",
+               "k.py:5:23: error: tl.full value must be a scalar, got tensor<4xi32>");
+  EXPECT_ERROR("    for i in tl.static_range(n):\n        pass\n",
+               "k.py:5:14: error: tl.static_range bounds must be compile-time integers, got i32");
+  EXPECT_ERROR("    for i in range(0, n, 0):\n        pass\n",
+               "k.py:5:14: error: range step must not be zero");
+  EXPECT_ERROR("    for i in 5:\n        pass\n",
+               "k.py:5:14: error: a for loop must iterate over range(...)");
+  EXPECT_ERROR("    x = tl.reduce(tl.zeros((4,), tl.float32), 0, 3)\n",
+               "k.py:5:50: error: combine_fn must be a @triton.jit function, got int");
+  EXPECT_ERROR(
+      "    x = tl.reduce(tl.zeros((4,), tl.float32), 0, f)\n@triton.jit\ndef f(a, b):\n    return a, b\n",
+      "k.py:5:9: error: the combine_fn of tl.reduce() returned 2 values, expected 1");
+  EXPECT_ERROR("    x = f(1, 2)\n@triton.jit\ndef f(a):\n    return a\n",
+               "k.py:5:9: error: f() takes 1 arguments but 2 were given");
+  EXPECT_ERROR("    x = f(b=2)\n@triton.jit\ndef f(a):\n    return a\n",
+               "k.py:5:11: error: f() got an unexpected keyword argument 'b'");
+  EXPECT_ERROR("    x = f()\n@triton.jit\ndef f(a):\n    return a\n",
+               "k.py:5:9: error: f() missing required argument 'a'");
+  EXPECT_ERROR("    x = f(1)\n@triton.jit\ndef f(a):\n    return f(a)\n",
+               "error: calls nested more than 64 deep");
+  EXPECT_ERROR("    x = tl.atomic_add(n, 1)\n", "k.py:5:23: error: tl.atomic_add() expects a pointer");
+  EXPECT_ERROR("    x = n in (1, 2)\n",
+               "k.py:5:9: error: 'in' / 'not in' are only supported on compile-time values");
+  EXPECT_ERROR("    x = 1\n    x.foo\n", "k.py:6:5: error: int has no attribute 'foo'");
+  EXPECT_ERROR("    x = tl.load(p).foo\n", "k.py:5:9: error: tensor has no attribute 'foo'");
+  EXPECT_ERROR("    x = tl.extra.cuda.libdevice.pow(1.0, 2.0)\n",
+               "is not supported (libdevice functions are out of scope)");
+  EXPECT_ERROR("    x = float(tl.load(p))\n", "k.py:5:15: error: float() of f32 is not supported");
+  EXPECT_ERROR(
+      "    x = tl.load(p)\n    if x:\n        pass\n    y = tl.arange(0, 4)\n    if y:\n        pass\n",
+      "k.py:9:8: error: if condition must be a scalar, got tensor<4xi32>");
+  EXPECT_ERROR("    def g():\n        pass\n",
+               "k.py:5:5: error: nested function definitions are not supported");
+  EXPECT_ERROR("    x = tl.make_block_ptr(p, (n,), (1,), (0, 0), (16,), (0,))\n",
+               "k.py:5:42: error: tl.make_block_ptr: offsets must be a tuple of 1 values");
+}
