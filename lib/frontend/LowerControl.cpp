@@ -268,7 +268,7 @@ struct CarryPlan {
 static bool checkCarried(Lowerer &L, CarryPlan &plan, const std::vector<std::string> &carried,
                          const std::vector<ir::Value *> &inits, const std::map<std::string, Val> &pre,
                          const std::map<std::string, Val> &after, std::vector<ir::Value *> &yields,
-                         SourceLoc loc, const char *what) {
+                         SourceLoc loc, const char *what, ir::Block *body, unsigned argOffset) {
   bool ok = true;
   for (const std::string &n : plan.names) {
     if (!plan.dropped.count(n) || sameVal(after.at(n), pre.at(n)))
@@ -303,6 +303,11 @@ static bool checkCarried(Lowerer &L, CarryPlan &plan, const std::vector<std::str
     if (!v.isIR())
       L.fail(loc, std::string("loop-carried variable '") + n + "' of the " + what +
                       " must be a number or a tensor, got " + describe(v));
+    if (v.v->isBlockArg() && v.v->ownerBlock() == body && v.v->index() == i + argOffset) {
+      plan.dropped.insert(n); // unchanged in the loop: no need to carry it
+      ok = false;
+      continue;
+    }
     if (v.v->type() == t) {
       yields.push_back(v.v);
       continue;
@@ -371,7 +376,7 @@ struct LoopVars {
 
   bool check(Lowerer &L, const std::map<std::string, Val> &vars, const std::vector<std::string> &carried,
              const std::vector<ir::Value *> &inits, std::vector<ir::Value *> &yields, SourceLoc loc,
-             const char *what) {
+             const char *what, ir::Block *body, unsigned argOffset) {
     std::map<std::string, Val> afterLeaves;
     for (const std::string &n : names) {
       const Val &v = vars.at(n);
@@ -383,7 +388,7 @@ struct LoopVars {
         L.fail(loc, "variable '" + n + "' changes its structure in the " + what + " (" + describe(pre.at(n)) +
                         " before, " + describe(v) + " after)");
     }
-    return checkCarried(L, plan, carried, inits, preLeaves, afterLeaves, yields, loc, what);
+    return checkCarried(L, plan, carried, inits, preLeaves, afterLeaves, yields, loc, what, body, argOffset);
   }
 
   /// Binds the loop's results after it; names first defined in the body are not available.
@@ -493,7 +498,7 @@ void Lowerer::lowerFor(const Stmt &s) {
       if (fr.returned)
         fail(s.loc, "'return' inside a runtime for loop is not supported");
       b_.setLoc(s.loc);
-      ok = lv.check(*this, fr.vars, carried, inits, yields, s.loc, "for loop");
+      ok = lv.check(*this, fr.vars, carried, inits, yields, s.loc, "for loop", &body, 1);
       if (ok)
         b_.yield(yields);
     }
@@ -552,7 +557,7 @@ void Lowerer::lowerWhile(const Stmt &s) {
       if (fr.returned)
         fail(s.loc, "'return' inside a while loop is not supported");
       b_.setLoc(s.loc);
-      ok = lv.check(*this, fr.vars, carried, inits, yields, s.loc, "while loop");
+      ok = lv.check(*this, fr.vars, carried, inits, yields, s.loc, "while loop", &after, 0);
       if (ok)
         b_.yield(yields);
     }
