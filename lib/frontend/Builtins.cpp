@@ -423,6 +423,19 @@ void registerCoreBuiltins(BuiltinTable &t) {
                  const ir::Type *rt = L.types().block(x->type()->scalarType(), shape);
                  return Val::ir(L.builder().create1(OpKind::Join, {x, y}, rt));
                }};
+  t["interleave"] = {{"a", "b"}, [](Lowerer &L, Bound &a) {
+                       // join along a new last dim, then merge it into the previous one.
+                       auto [x, y] = L.unify(a[0], a[1], a.callLoc, "interleave");
+                       std::vector<int64_t> shape = x->type()->shape();
+                       if (shape.empty())
+                         L.fail(a.callLoc, "tl.interleave needs tensors, got scalars");
+                       shape.push_back(2);
+                       const ir::Type *jt = L.types().block(x->type()->scalarType(), shape);
+                       ir::Value *j = L.builder().create1(OpKind::Join, {x, y}, jt);
+                       shape.pop_back();
+                       shape.back() *= 2;
+                       return Val::ir(L.reshape(j, shape, a.callLoc));
+                     }};
   t["split"] = {{"a"}, [](Lowerer &L, Bound &a) {
                   ir::Value *x = tileArg(L, a, 0);
                   std::vector<int64_t> shape = x->type()->shape();

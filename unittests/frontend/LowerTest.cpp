@@ -669,3 +669,56 @@ TEST(LowerErrors, Builtins) {
   EXPECT_ERROR("    x = tl.make_block_ptr(p, (n,), (1,), (0, 0), (16,), (0,))\n",
                "k.py:5:42: error: tl.make_block_ptr: offsets must be a tuple of 1 values");
 }
+
+TEST(Lower, ReductionsShapesAndMethods) {
+  const char *src = R"(
+import triton.language as tl
+@triton.jit
+def k(p, q):
+    a = tl.arange(0, 4)
+    b = tl.interleave(a, a + 10)
+    tl.static_assert(b.shape == (8,))
+    c = tl.xor_sum(b, 0)
+    d = b.reshape(2, 4).sum(axis=1, keep_dims=True)
+    tl.static_assert(d.shape == (2, 1) and d.dtype == tl.int32)
+    h = tl.load(q + tl.arange(0, 8)[:, None] * 8 + tl.arange(0, 8)[None, :])
+    s = tl.sum(h)
+    tl.static_assert(s.dtype == tl.float32 and len(s.shape) == 0)
+    cs = tl.cumsum(h, axis=1, reverse=True)
+    tl.static_assert(cs.dtype == tl.float32 and cs.shape == (8, 8))
+    m = tl.max(h, axis=0, keep_dims=True)
+    tl.static_assert(m.dtype == tl.float16 and m.shape == (1, 8))
+    t = h.T.to(tl.float32)
+    tl.static_assert(t.shape == (8, 8))
+    tl.store(p, c + tl.sum(d))
+)";
+  auto r = lower(src, "k", {ptr(DType::I32), ptr(DType::F16)});
+  ASSERT_TRUE(r.ok) << r.errors;
+  EXPECT_TRUE(inOrder(r.ir, {"join",
+                             ": tensor<4x2xi32>",
+                             "reshape",
+                             ": tensor<8xi32>",
+                             "reduce",
+                             "xor",
+                             "reshape",
+                             ": tensor<2x4xi32>",
+                             "reduce",
+                             "{axis = 1} : tensor<2xi32>",
+                             "expand_dims",
+                             "load",
+                             "reshape",
+                             ": tensor<64xf16>",
+                             "cast",
+                             ": tensor<64xf32>",
+                             "reduce",
+                             "cast",
+                             ": tensor<8x8xf32>",
+                             "scan",
+                             "{axis = 1, reverse = 1}",
+                             "reduce",
+                             "{axis = 0} : tensor<8xf16>",
+                             "max",
+                             "expand_dims",
+                             "trans",
+                             "{order = [1, 0]}"}));
+}
