@@ -14,8 +14,6 @@ using ir::OpKind;
 
 namespace {
 
-std::string loc2(SourceLoc l) { return std::to_string(l.line) + ":" + std::to_string(l.col); }
-
 /// The pointer operand of a memory builtin.
 ir::Value *pointerArg(Lowerer &L, Bound &a, size_t i) {
   const Val &p = a[i];
@@ -657,7 +655,6 @@ void registerCoreBuiltins(BuiltinTable &t) {
                             L.fail(a.loc(0), "math.floor() needs a compile-time number");
                           return Val::integer(int64_t(std::floor(a[0].asDouble())));
                         }};
-  (void)loc2;
 }
 
 } // namespace mt::lower
