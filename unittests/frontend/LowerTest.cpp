@@ -467,6 +467,7 @@ TEST(LowerErrors, Messages) {
       "error: cannot bitcast fp32 to fp16: the bit widths differ");
   EXPECT_ERROR("    x = tl.zeros((4,), dtype=tl.float32)\n    x[0] = 1\n",
                "k.py:6:5: error: assignment to a subscript");
+  EXPECT_ERROR("    x = {1: 2}\n", "k.py:5:9: error: dict literals are not supported in a kernel");
   EXPECT_ERROR("    x = 1 // 0\n", "k.py:5:9: error: division by zero in compile-time expression");
   EXPECT_ERROR("    x = tl.sum(tl.zeros((4, 4), tl.float32), axis=2)\n",
                "error: tl.sum(): axis 2 is out of range for a tensor of rank 2");
