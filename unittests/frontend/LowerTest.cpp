@@ -723,3 +723,25 @@ def k(p, q):
                              "trans",
                              "{order = [1, 0]}"}));
 }
+
+TEST(Lower, HelperModules) {
+  SourceManager sm;
+  uint32_t kf = sm.addBuffer("k.py", "import triton.language as tl\n@triton.jit\ndef k(p):\n"
+                                     "    tl.store(p, twice(tl.load(p)))\n");
+  uint32_t hf =
+      sm.addBuffer("h.py", "import triton\nSCALE = 2\n@triton.jit\ndef twice(x):\n    return x * SCALE\n");
+  Diagnostics diag(&sm);
+  auto km = parseModule(sm, kf, diag);
+  auto hm = parseModule(sm, hf, diag);
+  ASSERT_TRUE(km && hm) << diag.renderAll();
+  ir::TypeContext types;
+  LowerInput in;
+  in.module = km.get();
+  in.kernelName = "k";
+  in.args = {ptr(DType::F32)};
+  in.helperModules = {hm.get()};
+  auto m = lowerKernel(in, types, diag);
+  ASSERT_TRUE(m) << diag.renderAll();
+  // SCALE resolves in the helper's own module.
+  EXPECT_TRUE(inOrder(ir::toString(*m), {"load", "constant {value = 2.0} : f32", "mul", "store"}));
+}
