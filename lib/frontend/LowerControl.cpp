@@ -88,6 +88,9 @@ static Val rebuildLeaves(const std::string &key, const Val &shape, const std::ma
   return r;
 }
 
+/// The pseudo-variable that carries a function's return value through an early-return `if`.
+static const char *const kReturnValue = "return value";
+
 // ---- if -----------------------------------------------------------------------------------------------
 
 void Lowerer::lowerIf(const Stmt &s) {
@@ -118,14 +121,16 @@ void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<cons
     ir::InsertionGuard guard(b_);
     b_.setInsertionPointToEnd(scratch->body(br));
     fr.vars = pre;
-    bool nested = !(br == 1 && elseIsRest);
+    // With elseIsRest both branches run to the end of the function: they are at function level.
+    bool nested = !elseIsRest;
     fr.runtimeDepth += nested;
     lowerStmts(br == 0 ? thenS : elseS);
     fr.runtimeDepth -= nested;
-    if (fr.returned && !fr.retVal.isNone())
-      fail(s.loc, "a function with an early 'return' inside a runtime if cannot return a value");
-    fr.returned = false;
     branchVars[br] = fr.vars;
+    if (elseIsRest)
+      branchVars[br][kReturnValue] = fr.returned ? fr.retVal : Val::none();
+    fr.returned = false;
+    fr.retVal = Val::none();
   }
   fr.vars = pre;
 
@@ -137,7 +142,7 @@ void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<cons
     for (auto &[n, v] : bv)
       all.insert(n);
   if (elseIsRest)
-    all.clear();                                      // nothing follows: no results
+    all = {kReturnValue};                             // nothing follows but the returned value
   std::map<std::string, Val> merged;                  // leaf key -> value after the if
   std::vector<std::pair<std::string, Val>> toRebuild; // name, its shape (then value)
   for (const std::string &n : all) {
@@ -222,6 +227,14 @@ void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<cons
     merged[names[i]] = Val::ir(ifOp->result(i));
   for (const auto &[n, shape] : toRebuild)
     fr.vars[n] = rebuildLeaves(n, shape, merged);
+  if (elseIsRest) {
+    Val r = fr.vars[kReturnValue];
+    fr.vars.erase(kReturnValue);
+    if (r.kind == Val::Kind::Undef)
+      fail(s.loc, r.s);
+    fr.retVal = r;
+    fr.returned = true;
+  }
 }
 
 Val Lowerer::lowerIfExp(const Expr &e) {

@@ -745,3 +745,45 @@ TEST(Lower, HelperModules) {
   // SCALE resolves in the helper's own module.
   EXPECT_TRUE(inOrder(ir::toString(*m), {"load", "constant {value = 2.0} : f32", "mul", "store"}));
 }
+
+TEST(LowerControl, EarlyReturnWithValueInHelper) {
+  const char *src = R"(
+import triton
+import triton.language as tl
+@triton.jit
+def sgn(x):
+    if x > 0:
+        return 1.0
+    if x < 0:
+        return -1.0
+    return 0.0
+
+@triton.jit
+def k(p):
+    v = tl.load(p)
+    tl.store(p, sgn(v))
+)";
+  auto r = lower(src, "k", {ptr(DType::F32)});
+  ASSERT_TRUE(r.ok) << r.errors;
+  EXPECT_TRUE(inOrder(r.ir, {"load", "= if %", ": f32 {", "constant {value = 1.0}", "yield", "} else {",
+                             "= if %", ": f32 {", "constant {value = -1.0}", "yield", "} else {",
+                             "constant {value = 0.0}", "yield", "}", "yield", "}", "store"}));
+  const char *bad = R"(
+import triton
+@triton.jit
+def f(x):
+    if x > 0:
+        return 1.0
+    y = x
+
+@triton.jit
+def k(p):
+    f(p)
+)";
+  auto r2 = lower(bad, "k", {scal(DType::F32)});
+  EXPECT_FALSE(r2.ok);
+  EXPECT_NE(
+      r2.errors.find("k.py:5:5: error: 'return value' has different compile-time values in the branches"),
+      std::string::npos)
+      << r2.errors;
+}
