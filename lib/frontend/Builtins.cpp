@@ -590,6 +590,31 @@ void registerCoreBuiltins(BuiltinTable &t) {
                       L.fail(a.loc(0), "list() of " + describe(a[0]) + " is not supported");
                     return Val::tuple(a[0].elems, true);
                   }};
+  t["py.enumerate"] = {{"x", "start?"}, [](Lowerer &L, Bound &a) {
+                         if (a[0].kind != Val::Kind::Tuple)
+                           L.fail(a.loc(0), "enumerate() needs a tuple or list, got " + describe(a[0]));
+                         int64_t start = a.has(1) ? L.constInt(a[1], a.loc(1), "enumerate start") : 0;
+                         std::vector<Val> out;
+                         for (size_t i = 0; i < a[0].elems.size(); ++i)
+                           out.push_back(Val::tuple({Val::integer(start + int64_t(i)), a[0].elems[i]}));
+                         return Val::tuple(std::move(out));
+                       }};
+  t["py.zip"] = {{"*xs"}, [](Lowerer &L, Bound &a) {
+                   size_t n = SIZE_MAX;
+                   for (size_t i = 0; i < a.rest.size(); ++i) {
+                     if (a.rest[i].kind != Val::Kind::Tuple)
+                       L.fail(a.restLoc(i), "zip() needs tuples or lists, got " + describe(a.rest[i]));
+                     n = std::min(n, a.rest[i].elems.size());
+                   }
+                   std::vector<Val> out;
+                   for (size_t k = 0; k < n && !a.rest.empty(); ++k) {
+                     std::vector<Val> row;
+                     for (const Val &x : a.rest)
+                       row.push_back(x.elems[k]);
+                     out.push_back(Val::tuple(std::move(row)));
+                   }
+                   return Val::tuple(std::move(out));
+                 }};
   t["py.print"] = {{"*args", "**"}, [devicePrint](Lowerer &L, Bound &a) {
                      bool allConst = true;
                      for (const Val &v : a.rest)

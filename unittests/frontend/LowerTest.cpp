@@ -787,3 +787,22 @@ def k(p):
       std::string::npos)
       << r2.errors;
 }
+
+TEST(LowerControl, UnrolledTupleLoops) {
+  const char *src = R"(
+import triton.language as tl
+@triton.jit
+def k(p, q):
+    acc = tl.zeros((4,), tl.float32)
+    for i, (ptr, w) in enumerate(zip((p, q), (2.0, 3.0))):
+        acc += tl.load(ptr + tl.arange(0, 4)) * w + i
+    tl.store(p + tl.arange(0, 4), acc)
+)";
+  auto r = lower(src, "k", {ptr(DType::F32), ptr(DType::F32)});
+  ASSERT_TRUE(r.ok) << r.errors;
+  EXPECT_EQ(count(r.ir, "= load"), 2u);
+  EXPECT_EQ(count(r.ir, " for "), 0u);
+  EXPECT_TRUE(
+      inOrder(r.ir, {"load", "constant {value = 2.0}", "mul", "constant {value = 0.0}", "add", "add", "load",
+                     "constant {value = 3.0}", "mul", "constant {value = 1.0}", "add", "add", "store"}));
+}
