@@ -4,7 +4,7 @@
 set -euo pipefail
 
 need_apt=()
-for pkg in cmake ninja-build g++ libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev llvm-14-tools; do
+for pkg in cmake ninja-build g++ clang-14 libclang-rt-14-dev libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev llvm-14-tools; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then
@@ -16,7 +16,7 @@ fi
 
 PY=${PYTHON:-python3}
 need_pip=()
-for mod in lit pytest numpy nanobind scikit_build_core; do
+for mod in lit pytest numpy nanobind scikit_build_core torch; do
   "$PY" -c "import $mod" >/dev/null 2>&1 || need_pip+=("${mod//_/-}")
 done
 if ((${#need_pip[@]})); then

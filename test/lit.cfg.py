@@ -13,6 +13,7 @@ config.test_exec_root = os.path.join(os.path.dirname(config.mt_tools_dir), "test
 
 config.substitutions.append(("%mtc", os.path.join(config.mt_tools_dir, "mtc", "mtc")))
 config.substitutions.append(("%mt-opt", os.path.join(config.mt_tools_dir, "mt-opt", "mt-opt")))
+config.substitutions.append(("%mt-cuda", os.path.join(config.mt_tools_dir, "mt-cuda", "mt-cuda")))
 config.substitutions.append(("FileCheck", config.filecheck))
 config.substitutions.append(("%python", config.python))
 config.substitutions.append(("not ", os.path.join(os.path.dirname(config.filecheck), "not") + " "))

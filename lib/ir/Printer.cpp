@@ -102,7 +102,7 @@ public:
     }
     if (opts_.locations && op.loc().isValid()) {
       std::string file = opts_.sources ? std::string(opts_.sources->name(op.loc().file)) : "";
-      os_ << " loc(\"" << file << "\":" << op.loc().line << ":" << op.loc().col << ")";
+      os_ << " loc(" << formatAttr(file) << ":" << op.loc().line << ":" << op.loc().col << ")";
     }
     os_ << "\n";
   }

@@ -1,26 +1,43 @@
 // mtc: the mini-triton compiler driver.
 //
-//   mtc FILE --emit=ast     parse FILE and print its AST (see lib/frontend/AstDump.h)
+//   mtc FILE --emit=ast                       parse FILE and print its AST (see lib/frontend/AstDump.h)
+//   mtc FILE -k NAME --emit=ir  ARGS...       lower kernel NAME for ARGS and print the tile IR
+//   mtc FILE -k NAME --emit=ir-opt ARGS...    ... after the optimisation pipeline (--print-ir-after-all)
+//   mtc FILE -k NAME --run ARGS... --grid X,Y,Z   run it on the CPU with random inputs
+//   mtc FILE --run                            run every `# mtc-run:` line of FILE (see KernelArgs.h)
 //
-// Errors are printed as `file:line:col: error: msg`, the source line and a caret, and the exit code is 1.
-// Each `--emit` value is one `emitX` function below; `dispatch` picks it.
+// ARGS are `--arg name=spec` (or positional after the file): `x=*fp32:1000` a pointer to a buffer of 1000
+// fp32, `n=i32:1000` a scalar, `BLOCK=128` a constexpr. Errors are printed as `file:line:col: error: msg`,
+// the source line and a caret, and the exit code is 1.
+#include "KernelArgs.h"
+
 #include "frontend/AstDump.h"
 #include "frontend/Parser.h"
+#include "ir/Printer.h"
+#include "mt/mt.h"
+#include "runtime/Compiler.h"
 #include "support/Diagnostics.h"
-#include "support/SourceLoc.h"
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <string>
 
 namespace {
 
 struct Options {
   std::string input;
   std::string emit = "ast";
+  std::string kernel;
+  std::vector<std::string> args;
+  std::string grid;
+  std::string passes;
+  bool run = false;
+  bool printIrAfterAll = false;
+  bool locations = false;
+  int repeat = 1;
 };
 
 bool readFile(const std::string &path, std::string &text) {
@@ -33,19 +50,64 @@ bool readFile(const std::string &path, std::string &text) {
   return true;
 }
 
-int reportErrors(const mt::Diagnostics &diag) {
-  std::cerr << diag.renderAll();
-  return 1;
-}
-
-int emitAst(const Options &opts, mt::SourceManager &sources, uint32_t file) {
+int emitAst(mt::SourceManager &sources, uint32_t file) {
   mt::Diagnostics diag(&sources);
   std::unique_ptr<mt::ast::Module> module = mt::parseModule(sources, file, diag);
-  if (!module)
-    return reportErrors(diag);
-  std::cout << mt::dumpAst(*module);
-  if (diag.hasErrors() || !diag.all().empty())
+  if (!module) {
     std::cerr << diag.renderAll();
+    return 1;
+  }
+  std::cout << mt::dumpAst(*module);
+  return 0;
+}
+
+mt::CompileOptions compileOptions(const Options &opts) {
+  mt::CompileOptions co;
+  co.printIrAfterAll = opts.printIrAfterAll;
+  co.irDump = &std::cout;
+  co.optimize = opts.emit != "ir";
+  std::stringstream ss(opts.passes);
+  for (std::string p; std::getline(ss, p, ',');)
+    if (!p.empty())
+      co.passes.push_back(p);
+  return co;
+}
+
+int emitIr(const Options &opts, const mt::KernelSource &src, const mtc::KernelArgs &ka) {
+  mt::SourceManager sources;
+  mt::ir::TypeContext types;
+  auto compiled = mt::runtime::compileToIR(src, ka.specs, compileOptions(opts), sources, types);
+  if (!compiled) {
+    std::cerr << compiled.error().message;
+    return 1;
+  }
+  if (opts.printIrAfterAll)
+    return 0;
+  mt::ir::PrintOptions po;
+  po.locations = opts.locations;
+  po.sources = &sources;
+  mt::ir::printModule(*compiled->module, std::cout, po);
+  return 0;
+}
+
+int runKernel(const Options &opts, mt::Context &ctx, const mt::KernelSource &src, mtc::KernelArgs &ka) {
+  auto kernel = ctx.compile(src, ka.specs, compileOptions(opts));
+  if (!kernel) {
+    std::cerr << kernel.error().message;
+    return 1;
+  }
+  mt::Status st;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < opts.repeat && st; ++i)
+    st = (*kernel)->launch(ka.grid, ka.launchArgs);
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (!st) {
+    std::cerr << st.error().message;
+    return 1;
+  }
+  std::cout << src.functionName << ": grid (" << ka.grid.x << ", " << ka.grid.y << ", " << ka.grid.z << "), "
+            << ms / opts.repeat << " ms per launch on the CPU interpreter\n";
+  std::cout << ka.summary();
   return 0;
 }
 
@@ -55,12 +117,35 @@ int dispatch(const Options &opts) {
     std::cerr << "mtc: error: cannot read '" << opts.input << "'\n";
     return 1;
   }
-  mt::SourceManager sources;
-  uint32_t file = sources.addBuffer(opts.input, std::move(text));
-  if (opts.emit == "ast")
-    return emitAst(opts, sources, file);
-  std::cerr << "mtc: error: unknown --emit value '" << opts.emit << "'\n";
-  return 1;
+  if (opts.emit == "ast" && !opts.run) {
+    mt::SourceManager sources;
+    return emitAst(sources, sources.addBuffer(opts.input, text));
+  }
+  // Each invocation: a kernel name + its args, from the command line or from the file's `# mtc-run:` lines.
+  std::vector<mtc::Invocation> invocations;
+  std::string err;
+  if (!opts.kernel.empty()) {
+    invocations.push_back({opts.kernel, opts.args, opts.grid});
+  } else if (!mtc::invocationsFromFile(text, invocations) || invocations.empty()) {
+    std::cerr << "mtc: error: no kernel given (-k NAME) and no `# mtc-run:` line in '" << opts.input << "'\n";
+    return 1;
+  }
+  mt::Context ctx;
+  for (const mtc::Invocation &inv : invocations) {
+    mt::KernelSource src;
+    src.text = text;
+    src.fileName = opts.input;
+    src.functionName = inv.kernel;
+    mtc::KernelArgs ka;
+    if (!mtc::buildKernelArgs(text, opts.input, inv, ka, err)) {
+      std::cerr << "mtc: error: " << err << "\n";
+      return 1;
+    }
+    int rc = opts.run ? runKernel(opts, ctx, src, ka) : emitIr(opts, src, ka);
+    if (rc)
+      return rc;
+  }
+  return 0;
 }
 
 } // namespace
@@ -69,9 +154,18 @@ int main(int argc, char **argv) {
   CLI::App app{"mtc: the mini-triton kernel compiler"};
   Options opts;
   app.add_option("file", opts.input, "Kernel source file (Python subset)")->required();
-  app.add_option("--emit", opts.emit, "What to print: ast")
-      ->check(CLI::IsMember({"ast"}))
+  app.add_option("args", opts.args, "Kernel arguments name=spec (same as --arg)");
+  app.add_option("--emit", opts.emit, "What to print: ast, ir (as lowered), ir-opt (after the pipeline)")
+      ->check(CLI::IsMember({"ast", "ir", "ir-opt"}))
       ->capture_default_str();
+  app.add_option("-k,--kernel", opts.kernel, "Kernel (function) name");
+  app.add_option("--arg", opts.args, "name=spec: *fp32:N pointer to N elements, i32:V scalar, V constexpr");
+  app.add_option("--grid", opts.grid, "Launch grid X[,Y[,Z]] for --run");
+  app.add_option("--passes", opts.passes, "Comma-separated pass list instead of the default pipeline");
+  app.add_option("--repeat", opts.repeat, "Launches to time with --run")->check(CLI::PositiveNumber);
+  app.add_flag("--run", opts.run, "Run the kernel on the CPU with random inputs");
+  app.add_flag("--print-ir-after-all", opts.printIrAfterAll, "Print the IR after lowering and each pass");
+  app.add_flag("--print-locations", opts.locations, "Print loc(...) after each op");
   CLI11_PARSE(app, argc, argv);
   try {
     return dispatch(opts);

@@ -1,0 +1,89 @@
+// mt/memory.cuh — atomics for the IR's `atomic_rmw {kind}` and `atomic_cas`, for every 16-, 32- and
+// 64-bit element type. Native atomics where the hardware has them (add on i32/u32/u64/f32/f64/f16/bf16,
+// max/min on 32/64-bit integers, and/or/xor/xchg on 32/64-bit words); a compare-and-swap loop on the
+// element's bits for everything else (float max/min, 16-bit integers, ...). Each returns the old value.
+#pragma once
+
+#include "mt/math.cuh"
+
+namespace mt {
+
+enum class Rmw { Add, Max, Min, Xchg, And, Or, Xor };
+
+/// Applies `*p = f(*p)` atomically by a CAS loop on the element's bits; returns the old value.
+template <typename T, typename F> __device__ __forceinline__ T atomicUpdate(T *p, F f) {
+  static_assert(sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8,
+                "atomics need 16-, 32- or 64-bit elements");
+  using B = typename BitsOf<sizeof(T)>::type;
+  B *word = reinterpret_cast<B *>(p);
+  B old = *word, assumed;
+  do {
+    assumed = old;
+    old = atomicCAS(word, assumed, bits<B>(f(bits<T>(assumed))));
+  } while (old != assumed);
+  return bits<T>(old);
+}
+
+template <typename T> __device__ __forceinline__ T rmwApply(Rmw kind, T cur, T v) {
+  switch (kind) {
+  case Rmw::Add:
+    return add(cur, v);
+  case Rmw::Max:
+    return max(cur, v);
+  case Rmw::Min:
+    return min(cur, v);
+  case Rmw::Xchg:
+    return v;
+  case Rmw::And:
+    if constexpr (isInt<T>)
+      return bitAnd(cur, v);
+    else
+      return v;
+  case Rmw::Or:
+    if constexpr (isInt<T>)
+      return bitOr(cur, v);
+    else
+      return v;
+  case Rmw::Xor:
+    if constexpr (isInt<T>)
+      return bitXor(cur, v);
+    else
+      return v;
+  }
+  return v;
+}
+
+/// The IR's atomic_rmw: `old = *p; *p = old <kind> v; return old`, atomically.
+template <Rmw Kind, typename T> __device__ __forceinline__ T atomicRmw(T *p, T v) {
+  constexpr bool word32 = same<T, i32> || same<T, u32>;
+  constexpr bool word64 = same<T, i64> || same<T, u64>;
+  if constexpr (Kind == Rmw::Add && (same<T, i32> || same<T, u32> || same<T, u64> || same<T, f32> ||
+                                     same<T, f64> || same<T, f16> || same<T, bf16>))
+    return atomicAdd(p, v);
+  else if constexpr (Kind == Rmw::Add && same<T, i64>)
+    return i64(atomicAdd(reinterpret_cast<u64 *>(p), u64(v)));
+  else if constexpr (Kind == Rmw::Max && (word32 || word64))
+    return atomicMax(p, v);
+  else if constexpr (Kind == Rmw::Min && (word32 || word64))
+    return atomicMin(p, v);
+  else if constexpr (Kind == Rmw::Xchg && (word32 || same<T, f32> || same<T, u64>))
+    return atomicExch(p, v);
+  else if constexpr (Kind == Rmw::And && (word32 || same<T, u64>))
+    return atomicAnd(p, v);
+  else if constexpr (Kind == Rmw::Or && (word32 || same<T, u64>))
+    return atomicOr(p, v);
+  else if constexpr (Kind == Rmw::Xor && (word32 || same<T, u64>))
+    return atomicXor(p, v);
+  else
+    return atomicUpdate(p, [v](T cur) { return rmwApply(Kind, cur, v); });
+}
+
+/// The IR's atomic_cas: `old = *p; if (old == cmp) *p = v; return old` (bitwise equality).
+template <typename T> __device__ __forceinline__ T atomicCas(T *p, T cmp, T v) {
+  static_assert(sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8,
+                "atomic_cas needs 16-, 32- or 64-bit elements");
+  using B = typename BitsOf<sizeof(T)>::type;
+  return bits<T>(atomicCAS(reinterpret_cast<B *>(p), bits<B>(cmp), bits<B>(v)));
+}
+
+} // namespace mt

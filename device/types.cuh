@@ -1,0 +1,116 @@
+// mt/types.cuh — the element types of generated kernels and value conversion between them.
+//
+// Every IR dtype has an alias here (mt::i32, mt::f16, ...). `mt::cvt<To>(x)` converts with the IR's
+// `cast` semantics: float -> int truncates toward zero, anything -> i1 is `x != 0`, and f16/bf16 go
+// through f32 (f64 -> f16/bf16 rounds once). `mt::bits<T>` reinterprets (the IR's `bitcast`).
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+namespace mt {
+
+using i1 = bool;
+using i8 = signed char;
+using i16 = short;
+using i32 = int;
+using i64 = long long;
+using u8 = unsigned char;
+using u16 = unsigned short;
+using u32 = unsigned int;
+using u64 = unsigned long long;
+using f16 = __half;
+using bf16 = __nv_bfloat16;
+using f32 = float;
+using f64 = double;
+
+template <typename A, typename B> struct Same { static constexpr bool value = false; };
+template <typename A> struct Same<A, A> { static constexpr bool value = true; };
+template <typename A, typename B> constexpr bool same = Same<A, B>::value;
+
+/// f16 and bf16: stored as 16 bits, computed in f32.
+template <typename T> constexpr bool isHalf = same<T, f16> || same<T, bf16>;
+template <typename T> constexpr bool isFloat = isHalf<T> || same<T, f32> || same<T, f64>;
+template <typename T> constexpr bool isInt = !isFloat<T>; // includes i1
+template <typename T>
+constexpr bool isSignedInt = same<T, i8> || same<T, i16> || same<T, i32> || same<T, i64>;
+
+/// The unsigned integer of T's width (T itself for unsigned types and i1): wrapping arithmetic.
+template <typename T> struct UnsignedOf { using type = T; };
+template <> struct UnsignedOf<i8> { using type = u8; };
+template <> struct UnsignedOf<i16> { using type = u16; };
+template <> struct UnsignedOf<i32> { using type = u32; };
+template <> struct UnsignedOf<i64> { using type = u64; };
+template <typename T> using Unsigned = typename UnsignedOf<T>::type;
+
+/// The unsigned type integer arithmetic wraps in: Unsigned<T>, widened to u32 for 8- and 16-bit types
+/// (which C++ would otherwise promote to a signed int that can overflow in a multiplication).
+template <typename T> struct WrapOf { using type = Unsigned<T>; };
+template <> struct WrapOf<i8> { using type = u32; };
+template <> struct WrapOf<u8> { using type = u32; };
+template <> struct WrapOf<i16> { using type = u32; };
+template <> struct WrapOf<u16> { using type = u32; };
+template <typename T> using Wrap = typename WrapOf<T>::type;
+
+/// The unsigned integer of N bytes (the word an atomic CAS loop works on).
+template <int N> struct BitsOf;
+template <> struct BitsOf<2> { using type = unsigned short; };
+template <> struct BitsOf<4> { using type = unsigned int; };
+template <> struct BitsOf<8> { using type = unsigned long long; };
+
+/// Reinterprets the bits of `x` as `To` (same size).
+template <typename To, typename From> __device__ __forceinline__ To bits(From x) {
+  static_assert(sizeof(To) == sizeof(From), "bitcast needs types of one width");
+  To r;
+  memcpy(&r, &x, sizeof(To));
+  return r;
+}
+
+template <typename T> __device__ __forceinline__ float toF32(T x) {
+  if constexpr (same<T, f16>)
+    return __half2float(x);
+  else if constexpr (same<T, bf16>)
+    return __bfloat162float(x);
+  else
+    return static_cast<float>(x);
+}
+
+/// Value conversion with the IR's `cast` semantics.
+template <typename To, typename From> __device__ __forceinline__ To cvt(From x) {
+  if constexpr (same<To, From>) {
+    return x;
+  } else if constexpr (same<To, bool>) {
+    if constexpr (isHalf<From>)
+      return toF32(x) != 0.0f;
+    else
+      return x != From(0);
+  } else if constexpr (isHalf<From>) {
+    return cvt<To>(toF32(x));
+  } else if constexpr (same<To, f16>) {
+    if constexpr (same<From, f64>)
+      return __double2half(x);
+    else
+      return __float2half(static_cast<float>(x));
+  } else if constexpr (same<To, bf16>) {
+    if constexpr (same<From, f64>)
+      return __double2bfloat16(x);
+    else
+      return __float2bfloat16(static_cast<float>(x));
+  } else {
+    return static_cast<To>(x);
+  }
+}
+
+/// IEEE infinity and quiet NaN (constants of the IR; converted to the element type with cvt).
+__device__ __forceinline__ double infinity() { return __longlong_as_double(0x7ff0000000000000LL); }
+__device__ __forceinline__ double quietNan() { return __longlong_as_double(0x7ff8000000000000LL); }
+
+/// Zero of any element type (the value of masked-off loads without `other`).
+template <typename T> __device__ __forceinline__ T zero() {
+  if constexpr (isHalf<T>)
+    return cvt<T>(0.0f);
+  else
+    return T(0);
+}
+
+} // namespace mt

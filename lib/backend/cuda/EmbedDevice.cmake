@@ -1,0 +1,13 @@
+# Writes OUT (IN: the .cuh paths separated by '|'): a C++ array kDeviceHeaders of {"mt/<file>.cuh", R"(<text>)"} for each file in IN.
+set(body "// Generated from device/*.cuh by EmbedDevice.cmake; do not edit.\n")
+string(APPEND body "struct DeviceHeaderText {\n  const char *name;\n  const char *text;\n};\n")
+string(APPEND body "const DeviceHeaderText kDeviceHeaders[] = {\n")
+string(REPLACE "|" ";" files "${IN}")
+foreach(f ${files})
+  get_filename_component(fname ${f} NAME)
+  file(READ ${f} text)
+  string(APPEND body "  {\"mt/${fname}\", R\"mtcuh(${text})mtcuh\"},\n")
+endforeach()
+string(APPEND body "};\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(RENAME ${OUT}.tmp ${OUT})

@@ -1,0 +1,664 @@
+// Tile IR -> CUDA C++: the kernel skeleton, values and their layout, elementwise ops, control flow.
+// Memory ops are in EmitMemory.cpp, shared-memory ops (reduce, scan, shape ops, dot) in EmitTile.cpp.
+#include "backend/cuda/EmitterImpl.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+namespace mt::cuda {
+
+using namespace ir;
+
+std::string cudaTypeName(DType d) { return "mt::" + std::string(dtypeName(d)); }
+
+namespace detail {
+
+namespace {
+
+bool isIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+/// A C identifier made of `s`'s letters, digits and underscores.
+std::string sanitize(const std::string &s) {
+  std::string r;
+  for (char c : s)
+    r += isIdentChar(c) ? c : '_';
+  if (r.empty() || std::isdigit(static_cast<unsigned char>(r[0])))
+    r = "_" + r;
+  return r;
+}
+
+/// Parameter names must not collide with C++ keywords or the emitter's own names (v<N>, i, j, L, mt_*).
+std::string paramName(const std::string &hint, unsigned index) {
+  static const std::set<std::string> reserved = {
+      "i",        "j",         "L",      "int",      "float",  "double",    "char",     "short",
+      "long",     "unsigned",  "signed", "bool",     "void",   "auto",      "const",    "return",
+      "if",       "else",      "for",    "while",    "do",     "break",     "continue", "switch",
+      "case",     "default",   "struct", "class",    "union",  "enum",      "new",      "delete",
+      "this",     "true",      "false",  "static",   "extern", "register",  "volatile", "template",
+      "typename", "namespace", "using",  "operator", "sizeof", "goto",      "inline",   "private",
+      "public",   "protected", "friend", "virtual",  "mt",     "asm",       "export",   "restrict",
+      "typedef",  "and",       "or",     "not",      "xor",    "threadIdx", "blockIdx", "gridDim",
+      "blockDim"};
+  std::string n = hint.empty() ? "arg" + std::to_string(index) : sanitize(hint);
+  bool clash = reserved.count(n) || n.rfind("mt_", 0) == 0 || n.rfind("__", 0) == 0 ||
+               (n.size() > 1 && n[0] == 'v' && std::isdigit(static_cast<unsigned char>(n[1])));
+  return clash ? n + "_" : n;
+}
+
+/// True if `expr` names the linear index `L` (as a whole identifier, not the L of a `1LL` suffix).
+bool usesLinearIndex(const std::string &expr) {
+  for (size_t p = expr.find('L'); p != std::string::npos; p = expr.find('L', p + 1)) {
+    bool before = p > 0 && isIdentChar(expr[p - 1]);
+    bool after = p + 1 < expr.size() && isIdentChar(expr[p + 1]);
+    if (!before && !after)
+      return true;
+  }
+  return false;
+}
+
+} // namespace
+
+KernelEmitter::KernelEmitter(const Function &f, const EmitOptions &opts, Diagnostics &diag)
+    : fn_(f), opts_(opts), diag_(diag), threads_(int64_t(opts.numWarps) * 32) {}
+
+void KernelEmitter::unsupported(const Operation &op, const std::string &msg) {
+  diag_.fatal(op.loc(), "CUDA backend: '" + std::string(op.name()) + "': " + msg);
+}
+
+std::string KernelEmitter::line(const std::string &text) {
+  out_ << std::string(size_t(indent_) * 2, ' ') << text << "\n";
+  return text;
+}
+
+void KernelEmitter::open(const std::string &head) {
+  line(head + (head.empty() ? "{" : " {"));
+  ++indent_;
+}
+
+void KernelEmitter::close(const std::string &tail) {
+  --indent_;
+  line("}" + tail);
+}
+
+std::string KernelEmitter::fresh(const Value *hint) {
+  std::string n = "v" + std::to_string(counter_++);
+  if (hint && !hint->nameHint().empty())
+    n += "_" + sanitize(hint->nameHint());
+  return n;
+}
+
+std::string KernelEmitter::elemType(const Type *t, const Operation *where) {
+  const Type *s = t->scalarType();
+  if (s->isPointer()) {
+    if (s->element()->isPointer()) {
+      if (where)
+        unsupported(*where, "pointers to pointers are not supported");
+      diag_.fatal(fn_.loc(), "CUDA backend: pointers to pointers are not supported");
+    }
+    return cudaTypeName(s->dtype()) + " *";
+  }
+  if (s->isVoid()) {
+    if (where)
+      unsupported(*where, "a void value");
+    diag_.fatal(fn_.loc(), "CUDA backend: a void value");
+  }
+  return cudaTypeName(s->dtype());
+}
+
+int64_t KernelEmitter::per(const Type *t) const {
+  if (!t->isBlock())
+    return 1;
+  return std::max<int64_t>(1, (t->numElements() + threads_ - 1) / threads_);
+}
+
+std::string KernelEmitter::lin(int64_t p) const {
+  return p == 1 ? "mt_tid" : "(mt_tid * " + std::to_string(p) + " + i)";
+}
+
+const std::string &KernelEmitter::name(const Value *v) const {
+  auto it = names_.find(v);
+  MT_ASSERT(it != names_.end()) << "CUDA emitter: value used before its definition";
+  return it->second;
+}
+
+std::string KernelEmitter::at(const Value *v) const {
+  return v->type()->isBlock() ? name(v) + "[i]" : name(v);
+}
+
+std::string KernelEmitter::declare(const Value *v, const Operation *where, const std::string &init) {
+  std::string n = fresh(v);
+  std::string t = elemType(v->type(), where);
+  if (v->type()->isBlock())
+    line(t + " " + n + "[" + std::to_string(per(v->type())) + "];");
+  else
+    line(t + " " + n + (init.empty() ? "" : " = " + init) + ";");
+  bind(v, n);
+  return n;
+}
+
+void KernelEmitter::forEach(const Type *t, const std::string &dst, const std::string &expr) {
+  if (!t->isBlock()) {
+    line(dst + " = " + expr + ";");
+    return;
+  }
+  int64_t p = per(t);
+  line("#pragma unroll");
+  open("for (int i = 0; i < " + std::to_string(p) + "; ++i)");
+  if (usesLinearIndex(expr))
+    line("const int L = " + lin(p) + ";");
+  line(dst + "[i] = " + expr + ";");
+  close();
+}
+
+void KernelEmitter::assign(const Type *t, const std::string &dst, const std::string &src) {
+  forEach(t, dst, t->isBlock() ? src + "[i]" : src);
+}
+
+std::string KernelEmitter::literal(const Operation &op, const Type *t) {
+  const Type *s = t->scalarType();
+  const AttrValue *v = op.attr("value");
+  if (!v)
+    unsupported(op, "constant without a value");
+  if (s->isPointer()) {
+    if (op.floatAttr("value") != 0.0)
+      unsupported(op, "a pointer constant other than null");
+    return "(" + elemType(s, &op) + ")nullptr";
+  }
+  DType d = s->dtype();
+  if (isFloat(d)) {
+    double x = op.floatAttr("value");
+    std::string lit;
+    if (std::isnan(x))
+      lit = "mt::quietNan()";
+    else if (std::isinf(x))
+      lit = x > 0 ? "mt::infinity()" : "(-mt::infinity())";
+    else {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%a", x); // exact: hexadecimal floating literal
+      lit = buf;
+    }
+    return d == DType::F64 ? lit : "mt::cvt<" + cudaTypeName(d) + ">(" + lit + ")";
+  }
+  int64_t x = std::holds_alternative<double>(*v) ? int64_t(std::get<double>(*v)) : op.intAttr("value");
+  if (d == DType::I1)
+    return x ? "true" : "false";
+  std::string lit = x == INT64_MIN ? "(-9223372036854775807LL - 1)" : std::to_string(x) + "LL";
+  if (isUnsigned(d))
+    lit = std::to_string(uint64_t(x)) + "ULL";
+  return "(" + cudaTypeName(d) + ")" + lit;
+}
+
+// ---- Blocks and ops ----------------------------------------------------------------------------------
+
+void KernelEmitter::emitBlock(const Block &b, const std::function<void(const Operation &)> &onTerminator) {
+  for (const auto &opPtr : b.operations()) {
+    const Operation &op = *opPtr;
+    if (op.hasTrait(Terminator)) {
+      onTerminator(op);
+      continue;
+    }
+    emitOp(op);
+  }
+}
+
+void KernelEmitter::emitOp(const Operation &op) {
+  switch (op.kind()) {
+  case OpKind::Constant: {
+    std::string lit = literal(op, op.result()->type());
+    if (!op.result()->type()->isBlock()) {
+      declare(op.result(), &op, lit);
+      return;
+    }
+    forEach(op.result()->type(), declare(op.result(), &op), lit);
+    return;
+  }
+  case OpKind::ProgramId:
+  case OpKind::NumPrograms: {
+    int64_t axis = op.intAttr("axis");
+    if (axis < 0 || axis > 2)
+      unsupported(op, "axis must be 0, 1 or 2");
+    std::string base = op.kind() == OpKind::ProgramId ? "blockIdx." : "gridDim.";
+    declare(op.result(), &op, "(mt::i32)" + base + "xyz"[axis]);
+    return;
+  }
+  case OpKind::MakeRange: {
+    const Type *t = op.result()->type();
+    if (!t->isBlock())
+      unsupported(op, "make_range must produce a tile");
+    forEach(t, declare(op.result(), &op), "(mt::i32)(" + std::to_string(op.intAttr("start")) + " + L)");
+    return;
+  }
+  case OpKind::Splat:
+    forEach(op.result()->type(), declare(op.result(), &op), name(op.operand(0)));
+    return;
+  case OpKind::ExpandDims:
+  case OpKind::Reshape:
+  case OpKind::Broadcast: {
+    const Value *src = op.operand(0);
+    const Type *rt = op.result()->type();
+    if (!src->type()->isBlock()) { // a scalar operand: a splat
+      forEach(rt, declare(op.result(), &op), name(src));
+      return;
+    }
+    // Same number of elements: the row-major linear index, hence the blocked layout, is unchanged.
+    if (src->type()->numElements() == rt->numElements()) {
+      bind(op.result(), name(src));
+      return;
+    }
+    emitShapeOp(op);
+    return;
+  }
+  case OpKind::Trans:
+  case OpKind::Join:
+  case OpKind::Split:
+    emitShapeOp(op);
+    return;
+  case OpKind::Hint:
+    bind(op.result(), name(op.operand(0)));
+    return;
+  case OpKind::Load:
+    emitLoad(op);
+    return;
+  case OpKind::Store:
+    emitStore(op);
+    return;
+  case OpKind::AtomicRmw:
+  case OpKind::AtomicCas:
+    emitAtomic(op);
+    return;
+  case OpKind::Dot:
+    emitDot(op);
+    return;
+  case OpKind::Reduce:
+    emitReduce(op);
+    return;
+  case OpKind::Scan:
+    emitScan(op);
+    return;
+  case OpKind::For:
+    emitFor(op);
+    return;
+  case OpKind::If:
+    emitIf(op);
+    return;
+  case OpKind::While:
+    emitWhile(op);
+    return;
+  case OpKind::Print:
+    emitPrint(op);
+    return;
+  case OpKind::Assert:
+    emitAssert(op);
+    return;
+  case OpKind::Barrier:
+    line("__syncthreads();");
+    return;
+  case OpKind::Yield:
+  case OpKind::Condition:
+  case OpKind::Return:
+    unsupported(op, "terminator in the middle of a block");
+  default:
+    break;
+  }
+  if (op.hasTrait(Elementwise)) {
+    emitElementwise(op);
+    return;
+  }
+  unsupported(op, "op not supported yet");
+}
+
+std::string KernelEmitter::elementwiseExpr(const Operation &op) {
+  auto a = [&](unsigned k) { return at(op.operand(k)); };
+  auto call = [&](const char *fnName) {
+    std::string s = std::string("mt::") + fnName + "(";
+    for (unsigned k = 0; k < op.numOperands(); ++k)
+      s += (k ? ", " : "") + a(k);
+    return s + ")";
+  };
+  const Type *rt = op.result()->type();
+  const Type *in = op.operand(0)->type();
+  bool ptrIn = in->isPointerLike();
+  auto needInt = [&] {
+    if (!in->isIntLike())
+      unsupported(op, "needs integer operands, got " + in->str());
+  };
+  auto needFloat = [&] {
+    if (!in->isFloatLike())
+      unsupported(op, "needs floating-point operands, got " + in->str());
+  };
+  if (ptrIn && op.kind() != OpKind::AddPtr && op.kind() != OpKind::Cmp && op.kind() != OpKind::Select &&
+      op.kind() != OpKind::Cast && op.kind() != OpKind::Bitcast)
+    unsupported(op, "pointer operands are only valid in addptr, cmp, select, cast and bitcast");
+  switch (op.kind()) {
+  case OpKind::Add:
+    return call("add");
+  case OpKind::Sub:
+    return call("sub");
+  case OpKind::Mul:
+    return call("mul");
+  case OpKind::Div:
+    return call("div");
+  case OpKind::Rem:
+    return call("rem");
+  case OpKind::Max:
+    return call("max");
+  case OpKind::Min:
+    return call("min");
+  case OpKind::Fma:
+    return call("fma");
+  case OpKind::And:
+    needInt();
+    return call("bitAnd");
+  case OpKind::Or:
+    needInt();
+    return call("bitOr");
+  case OpKind::Xor:
+    needInt();
+    return call("bitXor");
+  case OpKind::Shl:
+    needInt();
+    return call("shl");
+  case OpKind::Shr:
+    needInt();
+    return call("shr");
+  case OpKind::Not:
+    needInt();
+    return call("bitNot");
+  case OpKind::Neg:
+    return call("neg");
+  case OpKind::Abs:
+    return call("abs");
+  case OpKind::Exp:
+    needFloat();
+    return call("exp");
+  case OpKind::Exp2:
+    needFloat();
+    return call("exp2");
+  case OpKind::Log:
+    needFloat();
+    return call("log");
+  case OpKind::Log2:
+    needFloat();
+    return call("log2");
+  case OpKind::Sqrt:
+    needFloat();
+    return call("sqrt");
+  case OpKind::Rsqrt:
+    needFloat();
+    return call("rsqrt");
+  case OpKind::Sin:
+    needFloat();
+    return call("sin");
+  case OpKind::Cos:
+    needFloat();
+    return call("cos");
+  case OpKind::Tanh:
+    needFloat();
+    return call("tanh");
+  case OpKind::Erf:
+    needFloat();
+    return call("erf");
+  case OpKind::Floor:
+    needFloat();
+    return call("floor");
+  case OpKind::Ceil:
+    needFloat();
+    return call("ceil");
+  case OpKind::Cmp: {
+    std::string pred = op.stringAttr("pred");
+    static const std::set<std::string> preds = {"eq", "ne", "lt", "le", "gt", "ge"};
+    if (!preds.count(pred))
+      unsupported(op, "unknown predicate '" + pred + "'");
+    if (ptrIn)
+      return "(" + a(0) + " " +
+             (pred == "eq"   ? "=="
+              : pred == "ne" ? "!="
+              : pred == "lt" ? "<"
+              : pred == "le" ? "<="
+              : pred == "gt" ? ">"
+                             : ">=") +
+             " " + a(1) + ")";
+    return call(pred.c_str());
+  }
+  case OpKind::Select:
+    return "(" + a(0) + " ? " + a(1) + " : " + a(2) + ")";
+  case OpKind::AddPtr:
+    return "(" + a(0) + " + (mt::i64)" + a(1) + ")";
+  case OpKind::Cast: {
+    std::string to = elemType(rt, &op);
+    bool ptrOut = rt->isPointerLike();
+    if (ptrIn && ptrOut)
+      return "reinterpret_cast<" + to + ">(" + a(0) + ")";
+    if (ptrOut)
+      return "reinterpret_cast<" + to + ">((mt::u64)" + a(0) + ")";
+    if (ptrIn)
+      return "(" + to + ")reinterpret_cast<mt::u64>(" + a(0) + ")";
+    return "mt::cvt<" + to + ">(" + a(0) + ")";
+  }
+  case OpKind::Bitcast: {
+    std::string to = elemType(rt, &op);
+    if (ptrIn || rt->isPointerLike())
+      return "mt::bits<" + to + ">(" + a(0) + ")";
+    if (bitWidth(in->dtype()) != bitWidth(rt->dtype()))
+      unsupported(op, "bitcast between types of different widths");
+    return "mt::bits<" + to + ">(" + a(0) + ")";
+  }
+  default:
+    break;
+  }
+  unsupported(op, "elementwise op not supported yet");
+}
+
+void KernelEmitter::emitElementwise(const Operation &op) {
+  std::string expr = elementwiseExpr(op);
+  const Type *t = op.result()->type();
+  if (!t->isBlock()) {
+    declare(op.result(), &op, expr);
+    return;
+  }
+  forEach(t, declare(op.result(), &op), expr);
+}
+
+// ---- Control flow ----------------------------------------------------------------------------------
+
+void KernelEmitter::assignYield(const Operation &term, unsigned from, const std::vector<std::string> &targets,
+                                const std::vector<const Type *> &types) {
+  unsigned n = term.numOperands() - from;
+  if (n != targets.size())
+    unsupported(term, "yields " + std::to_string(n) + " values, expected " + std::to_string(targets.size()));
+  if (n == 1) {
+    assign(types[0], targets[0], name(term.operand(from)));
+    return;
+  }
+  // Several values: read all before writing any (`yield %b, %a` swaps loop-carried values).
+  std::vector<std::string> tmps;
+  for (unsigned k = 0; k < n; ++k) {
+    std::string tmp = "v" + std::to_string(counter_++) + "_next";
+    const Type *t = types[k];
+    line(elemType(t, &term) + " " + tmp + (t->isBlock() ? "[" + std::to_string(per(t)) + "]" : "") + ";");
+    assign(t, tmp, name(term.operand(from + k)));
+    tmps.push_back(tmp);
+  }
+  for (unsigned k = 0; k < n; ++k)
+    assign(types[k], targets[k], tmps[k]);
+}
+
+void KernelEmitter::emitFor(const Operation &op) {
+  if (op.numOperands() < 3)
+    unsupported(op, "needs lb, ub and step");
+  Block &body = const_cast<Operation &>(op).body(0);
+  unsigned nIter = op.numOperands() - 3;
+  if (body.numArguments() != nIter + 1 || op.numResults() != nIter)
+    unsupported(op, "loop-carried values do not match the body's arguments");
+  std::vector<std::string> carried;
+  std::vector<const Type *> types;
+  for (unsigned k = 0; k < nIter; ++k) {
+    const Value *init = op.operand(3 + k);
+    std::string c = declare(op.result(k), &op, init->type()->isBlock() ? "" : name(init));
+    if (init->type()->isBlock())
+      assign(init->type(), c, name(init));
+    carried.push_back(c);
+    types.push_back(op.result(k)->type());
+    bind(body.argument(k + 1), c);
+  }
+  const Value *lb = op.operand(0), *ub = op.operand(1), *step = op.operand(2);
+  if (lb->type()->isBlock())
+    unsupported(op, "loop bounds must be scalars");
+  std::string ivType = elemType(lb->type(), &op);
+  std::string iv = fresh(body.argument(0));
+  bind(body.argument(0), iv);
+  const std::string &s = name(step);
+  open("for (" + ivType + " " + iv + " = " + name(lb) + "; " + s + " > 0 ? " + iv + " < " + name(ub) + " : " +
+       iv + " > " + name(ub) + "; " + iv + " = mt::add(" + iv + ", (" + ivType + ")" + s + "))");
+  emitBlock(body, [&](const Operation &term) {
+    if (term.kind() != OpKind::Yield)
+      unsupported(term, "a for body must end in yield");
+    assignYield(term, 0, carried, types);
+  });
+  close();
+}
+
+void KernelEmitter::emitIf(const Operation &op) {
+  const Value *cond = op.operand(0);
+  if (cond->type()->isBlock())
+    unsupported(op, "the condition must be a scalar (a uniform branch)");
+  std::vector<std::string> results;
+  std::vector<const Type *> types;
+  for (unsigned k = 0; k < op.numResults(); ++k) {
+    const Value *r = op.result(k);
+    std::string n = fresh(r);
+    line(elemType(r->type(), &op) + " " + n +
+         (r->type()->isBlock() ? "[" + std::to_string(per(r->type())) + "]" : "") + ";");
+    results.push_back(n);
+    types.push_back(r->type());
+  }
+  auto onYield = [&](const Operation &term) {
+    if (term.kind() != OpKind::Yield)
+      unsupported(term, "an if region must end in yield");
+    if (!results.empty())
+      assignYield(term, 0, results, types);
+  };
+  open("if (" + name(cond) + ")");
+  emitBlock(const_cast<Operation &>(op).body(0), onYield);
+  if (op.numRegions() > 1 && !const_cast<Operation &>(op).body(1).empty()) {
+    close(" else {");
+    ++indent_;
+    emitBlock(const_cast<Operation &>(op).body(1), onYield);
+  } else if (!results.empty()) {
+    unsupported(op, "an if with results needs an else region");
+  }
+  close();
+  for (unsigned k = 0; k < op.numResults(); ++k)
+    bind(op.result(k), results[k]);
+}
+
+void KernelEmitter::emitWhile(const Operation &op) {
+  Block &before = const_cast<Operation &>(op).body(0);
+  Block &after = const_cast<Operation &>(op).body(1);
+  if (before.numArguments() != op.numOperands())
+    unsupported(op, "the before-region's arguments do not match the inits");
+  std::vector<std::string> carried, results;
+  std::vector<const Type *> carriedTypes, resultTypes;
+  for (unsigned k = 0; k < op.numOperands(); ++k) {
+    const Value *init = op.operand(k);
+    const Value *arg = before.argument(k);
+    std::string c = declare(arg, &op, init->type()->isBlock() ? "" : name(init));
+    if (init->type()->isBlock())
+      assign(init->type(), c, name(init));
+    carried.push_back(c);
+    carriedTypes.push_back(arg->type());
+  }
+  for (unsigned k = 0; k < op.numResults(); ++k) {
+    const Value *r = op.result(k);
+    std::string n = fresh(r);
+    line(elemType(r->type(), &op) + " " + n +
+         (r->type()->isBlock() ? "[" + std::to_string(per(r->type())) + "]" : "") + ";");
+    results.push_back(n);
+    resultTypes.push_back(r->type());
+  }
+  open("while (true)");
+  emitBlock(before, [&](const Operation &term) {
+    if (term.kind() != OpKind::Condition || term.numOperands() < 1)
+      unsupported(term, "a while's before-region must end in condition");
+    if (term.operand(0)->type()->isBlock())
+      unsupported(term, "the condition must be a scalar (a uniform loop)");
+    open("if (!" + name(term.operand(0)) + ")");
+    if (!results.empty())
+      assignYield(term, 1, results, resultTypes);
+    line("break;");
+    close();
+    if (after.numArguments() != term.numOperands() - 1)
+      unsupported(op, "the after-region's arguments do not match the forwarded values");
+    for (unsigned k = 0; k < after.numArguments(); ++k)
+      bind(after.argument(k), name(term.operand(k + 1)));
+  });
+  emitBlock(after, [&](const Operation &term) {
+    if (term.kind() != OpKind::Yield)
+      unsupported(term, "a while's after-region must end in yield");
+    assignYield(term, 0, carried, carriedTypes);
+  });
+  close();
+  for (unsigned k = 0; k < op.numResults(); ++k)
+    bind(op.result(k), results[k]);
+}
+
+// ---- The kernel ------------------------------------------------------------------------------------
+
+CudaKernel KernelEmitter::run() {
+  CudaKernel k;
+  k.name = sanitize(fn_.name());
+  k.numThreads = unsigned(threads_);
+  if (opts_.numWarps < 1 || opts_.numWarps > 32)
+    diag_.fatal(fn_.loc(), "CUDA backend: num_warps must be in 1..32, got " + std::to_string(opts_.numWarps));
+
+  std::string sig;
+  const Block &body = fn_.body();
+  for (unsigned a = 0; a < body.numArguments(); ++a) {
+    const Value *arg = body.argument(a);
+    const Type *t = arg->type();
+    if (t->isBlock())
+      diag_.fatal(fn_.loc(), "CUDA backend: kernel parameter " + std::to_string(a) + " is a tile (" +
+                                 t->str() + "); parameters must be scalars or pointers");
+    std::string hint = a < fn_.argNames().size() ? fn_.argNames()[a] : arg->nameHint();
+    std::string n = paramName(hint, a);
+    bind(arg, n);
+    k.params.push_back({n, t->isPointer(), t->dtype()});
+    sig += (a ? ", " : "") + elemType(t, nullptr) + " " + n;
+  }
+
+  emitBlock(body, [&](const Operation &term) {
+    if (term.kind() != OpKind::Return)
+      unsupported(term, "a function must end in return");
+    if (term.numOperands() != 0)
+      unsupported(term, "kernels return nothing");
+  });
+  k.sharedBytes = smemBytes_;
+
+  std::ostringstream src;
+  src << "// Generated by mini-triton from tile IR function @" << fn_.name() << "; " << threads_
+      << " threads per program, blocked layout.\n";
+  src << "#include \"mt/kernel.cuh\"\n\n";
+  src << "extern \"C\" __global__ void __launch_bounds__(" << threads_ << ") " << k.name << "(" << sig
+      << ") {\n";
+  src << "  const int mt_tid = threadIdx.x;\n";
+  if (smemBytes_ > 0)
+    src << "  extern __shared__ __align__(16) unsigned char mt_smem[]; // " << smemBytes_ << " bytes\n";
+  src << out_.str() << "}\n";
+  k.source = src.str();
+  return k;
+}
+
+} // namespace detail
+
+std::optional<CudaKernel> emitCuda(const ir::Function &f, const EmitOptions &opts, Diagnostics &diag) {
+  try {
+    detail::KernelEmitter e(f, opts, diag);
+    return e.run();
+  } catch (const CompileAbort &) {
+    return std::nullopt;
+  }
+}
+
+} // namespace mt::cuda

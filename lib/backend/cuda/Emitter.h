@@ -1,0 +1,53 @@
+// Tile IR function -> CUDA C++ kernel source (compiled by Nvrtc.h, launched through Driver.h).
+//
+// Layout (simple and correct first; faster layouts are a later issue): one program instance is one CUDA
+// block of numWarps * 32 threads, program_id(axis) = blockIdx.{x,y,z}. A tile of N elements is
+// distributed "blocked" over the threads: thread t holds elements [t*PER, t*PER + PER) of the tile's
+// row-major linear index, PER = ceil(N / threads), in a register array `T v[PER]` indexed only by
+// unrolled constants. When N < threads, threads t >= N hold padding that memory ops mask off. Scalars
+// are uniform C variables computed redundantly by every thread; a scalar store or atomic is done by
+// thread 0. Elementwise ops, splat, make_range, reshape and expand_dims stay in registers; reduce,
+// scan, broadcast, trans, join, split and dot exchange data through dynamic shared memory (write the
+// source tile by linear index, __syncthreads, read in the destination layout).
+//
+//   Diagnostics diag(&sources);
+//   std::optional<CudaKernel> k = emitCuda(fn, {.numWarps = 4}, diag);   // null: see diag
+//   auto cubin = compileCuda(k->source, k->name + ".cu", "sm_90a");
+#pragma once
+
+#include "ir/Operation.h"
+#include "support/Diagnostics.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mt::cuda {
+
+struct EmitOptions {
+  int numWarps = 4;
+};
+
+/// One kernel parameter (the IR function's arguments, in order).
+struct KernelParam {
+  std::string name;
+  bool isPointer = false;
+  ir::DType dtype = ir::DType::I32; // pointee dtype for pointers
+};
+
+struct CudaKernel {
+  std::string name;   // the `extern "C"` symbol
+  std::string source; // CUDA C++; includes "mt/kernel.cuh" (Nvrtc.h supplies it)
+  unsigned numThreads = 128;
+  size_t sharedBytes = 0; // dynamic shared memory to pass at launch (raise the limit above 48 KiB)
+  std::vector<KernelParam> params;
+};
+
+/// Emits `f` as a CUDA kernel. Unsupported ops or types are reported to `diag` at the op's location
+/// and give nullopt.
+std::optional<CudaKernel> emitCuda(const ir::Function &f, const EmitOptions &opts, Diagnostics &diag);
+
+/// The C++ spelling of a dtype in generated code: "mt::f32", "mt::i64", ...
+std::string cudaTypeName(ir::DType d);
+
+} // namespace mt::cuda

@@ -1,0 +1,150 @@
+// LoadedKernel: module loading and launches with host-buffer arguments.
+#include "backend/cuda/Launch.h"
+
+#include <cstring>
+
+namespace mt::cuda {
+
+namespace {
+
+/// One scalar kernel argument, stored in the parameter's own C type (the driver copies sizeof bytes).
+struct ScalarSlot {
+  alignas(8) unsigned char bytes[8] = {};
+};
+
+template <typename T> void put(ScalarSlot &s, T v) { std::memcpy(s.bytes, &v, sizeof(T)); }
+
+bool packScalar(const KernelParam &p, const LaunchArg &a, ScalarSlot &slot, std::string &err) {
+  using ir::DType;
+  if (a.kind != LaunchArg::Kind::Int && a.kind != LaunchArg::Kind::Float) {
+    err = "parameter '" + p.name + "' is a scalar: pass an integer or a float";
+    return false;
+  }
+  bool isInt = a.kind == LaunchArg::Kind::Int;
+  double f = isInt ? double(a.i) : a.f;
+  int64_t i = isInt ? a.i : int64_t(a.f);
+  switch (p.dtype) {
+  case DType::I1:
+    put<bool>(slot, i != 0);
+    return true;
+  case DType::I8:
+    put<int8_t>(slot, int8_t(i));
+    return true;
+  case DType::I16:
+    put<int16_t>(slot, int16_t(i));
+    return true;
+  case DType::I32:
+    put<int32_t>(slot, int32_t(i));
+    return true;
+  case DType::I64:
+    put<int64_t>(slot, i);
+    return true;
+  case DType::U8:
+    put<uint8_t>(slot, uint8_t(i));
+    return true;
+  case DType::U16:
+    put<uint16_t>(slot, uint16_t(i));
+    return true;
+  case DType::U32:
+    put<uint32_t>(slot, uint32_t(i));
+    return true;
+  case DType::U64:
+    put<uint64_t>(slot, uint64_t(i));
+    return true;
+  case DType::F32:
+    put<float>(slot, float(f));
+    return true;
+  case DType::F64:
+    put<double>(slot, f);
+    return true;
+  case DType::F16:
+  case DType::BF16:
+    err = "parameter '" + p.name + "': f16/bf16 scalar arguments are not supported yet";
+    return false;
+  }
+  err = "parameter '" + p.name + "': unknown dtype";
+  return false;
+}
+
+} // namespace
+
+Expected<std::unique_ptr<LoadedKernel>> LoadedKernel::load(const Driver &drv, const CudaKernel &kernel,
+                                                           const std::vector<char> &cubin, int ordinal) {
+  if (Status s = drv.makeCurrent(ordinal); !s)
+    return s.error();
+  auto m = drv.loadModule(cubin);
+  if (!m)
+    return m.error();
+  auto f = drv.getFunction(*m, kernel.name);
+  if (!f) {
+    (void)drv.unloadModule(*m);
+    return f.error();
+  }
+  if (kernel.sharedBytes > 48 * 1024) {
+    if (Status s = drv.setMaxDynamicShared(*f, int(kernel.sharedBytes)); !s) {
+      (void)drv.unloadModule(*m);
+      return Error{s.error().message + " (the kernel needs " + std::to_string(kernel.sharedBytes) +
+                   " bytes of shared memory)"};
+    }
+  }
+  return std::unique_ptr<LoadedKernel>(new LoadedKernel(drv, kernel, *m, *f, ordinal));
+}
+
+LoadedKernel::~LoadedKernel() { (void)drv_.unloadModule(module_); }
+
+Status LoadedKernel::launchOnHostBuffers(Grid grid, std::span<const LaunchArg> args) const {
+  const std::vector<KernelParam> &params = kernel_.params;
+  if (args.size() != params.size())
+    return Error{"kernel " + kernel_.name + " takes " + std::to_string(params.size()) + " arguments, got " +
+                 std::to_string(args.size())};
+  if (Status s = drv_.makeCurrent(ordinal_); !s)
+    return s;
+  std::vector<CUdeviceptr> device(params.size(), 0);
+  std::vector<ScalarSlot> scalars(params.size());
+  std::vector<void *> slots(params.size());
+  auto release = [&] {
+    for (CUdeviceptr p : device)
+      if (p)
+        (void)drv_.free(p);
+  };
+  for (size_t i = 0; i < params.size(); ++i) {
+    const KernelParam &p = params[i];
+    const LaunchArg &a = args[i];
+    if (p.isPointer) {
+      if (a.kind == LaunchArg::Kind::Buffer && a.bytes > 0) {
+        auto d = drv_.alloc(a.bytes);
+        if (!d) {
+          release();
+          return d.error();
+        }
+        device[i] = *d;
+        if (Status s = drv_.copyToDevice(*d, a.data, a.bytes); !s) {
+          release();
+          return s;
+        }
+      } else if (a.kind != LaunchArg::Kind::Null && a.kind != LaunchArg::Kind::Buffer) {
+        release();
+        return Error{"parameter '" + p.name + "' is a pointer: pass a buffer or null"};
+      }
+      slots[i] = &device[i];
+      continue;
+    }
+    std::string err;
+    if (!packScalar(p, a, scalars[i], err)) {
+      release();
+      return Error{err};
+    }
+    slots[i] = scalars[i].bytes;
+  }
+  Status st = drv_.launch(fn_, grid.x, grid.y, grid.z, kernel_.numThreads, unsigned(kernel_.sharedBytes),
+                          slots.data());
+  if (st)
+    st = drv_.synchronize();
+  for (size_t i = 0; st && i < params.size(); ++i)
+    if (device[i])
+      st = drv_.copyToHost(args[i].data, device[i], args[i].bytes);
+  release();
+  return st;
+}
+
+} // namespace mt::cuda

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The GPU check, run on the device machine in one call (see /work/.library/device/README.md):
+#   here:   bash scripts/pack_device_deps.sh         (gtest + CLI11 into .devdeps/, git-ignored)
+#   device: run(command="bash scripts/device_check.sh", carry=[".devdeps"], timeout_s=600)
+# Builds the project (cmake + ninja, -j16), runs the unit tests (the CUDA ones launch kernels when a GPU
+# is present), runs the vector-add smoke test through mt-cuda --run, and lit if it is installed. Logs go
+# to $OUT (at most 8 files): summary.txt, nvidia-smi.txt, cmake.log, build.log, unittests.log,
+# smoke.log, lit.log. Exit status: 0 when every step passed.
+set -u -o pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-$ROOT/device-out}
+BUILD=${MT_DEVICE_BUILD:-/tmp/mt-device-build}
+JOBS=${JOBS:-16}
+mkdir -p "$OUT"
+SUMMARY=$OUT/summary.txt
+: >"$SUMMARY"
+FAILED=0
+step() { # step NAME RC
+  if [ "$2" -eq 0 ]; then echo "PASS $1" | tee -a "$SUMMARY"; else echo "FAIL $1 (rc $2)" | tee -a "$SUMMARY"; FAILED=1; fi
+}
+cd "$ROOT"
+{
+  date -u
+  uname -a
+  nvidia-smi || echo "nvidia-smi failed"
+  nvcc --version || echo "no nvcc on PATH"
+  g++ --version | head -1
+  cmake --version | head -1
+} >"$OUT/nvidia-smi.txt" 2>&1
+
+GEN=(-G Ninja)
+command -v ninja >/dev/null || GEN=(-G "Unix Makefiles")
+CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+CXXFLAGS_EXTRA=""
+if [ ! -e /usr/include/CLI/CLI.hpp ] && [ -d .devdeps/include/CLI ]; then
+  CXXFLAGS_EXTRA="-I$ROOT/.devdeps/include"
+fi
+HAVE_GTEST=0
+if [ -e /usr/include/gtest/gtest.h ]; then
+  HAVE_GTEST=1
+elif [ -d .devdeps/googletest ]; then
+  {
+    cmake -S .devdeps/googletest -B /tmp/gtest-build "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DBUILD_GMOCK=OFF \
+      -DCMAKE_INSTALL_PREFIX=/tmp/gtest-install &&
+      cmake --build /tmp/gtest-build -j"$JOBS" && cmake --install /tmp/gtest-build
+  } >"$OUT/cmake.log" 2>&1 && HAVE_GTEST=1 && CMAKE_ARGS+=(-DCMAKE_PREFIX_PATH=/tmp/gtest-install)
+fi
+[ "$HAVE_GTEST" -eq 1 ] || CMAKE_ARGS+=(-DMT_BUILD_TESTS=OFF)
+echo "gtest: $HAVE_GTEST; extra flags: ${CXXFLAGS_EXTRA:-none}" | tee -a "$SUMMARY"
+
+cmake -S . -B "$BUILD" "${GEN[@]}" "${CMAKE_ARGS[@]}" -DCMAKE_CXX_FLAGS="$CXXFLAGS_EXTRA" >>"$OUT/cmake.log" 2>&1
+step configure $?
+cmake --build "$BUILD" -j"$JOBS" >"$OUT/build.log" 2>&1
+RC=$?
+step build $RC
+if [ $RC -ne 0 ]; then
+  tail -40 "$OUT/build.log"
+  exit 1
+fi
+
+if [ -x "$BUILD/unittests/mt-unittests" ]; then
+  "$BUILD/unittests/mt-unittests" >"$OUT/unittests.log" 2>&1
+  step unittests $?
+  grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$OUT/unittests.log" | head -20 | tee -a "$SUMMARY"
+  grep -E "^\[  FAILED  \]|^\[  SKIPPED \]" "$OUT/unittests.log" | sort -u | head -30
+fi
+
+MTC="$BUILD/tools/mt-cuda/mt-cuda"
+: >"$OUT/smoke.log"
+for args in "--n 1000003" "--n 1" "--n 1024" "--n 4097 --num-warps 8" "--n 300 --num-warps 1"; do
+  echo "== mt-cuda test/codegen/vector_add.mtir --run $args" >>"$OUT/smoke.log"
+  # shellcheck disable=SC2086
+  "$MTC" test/codegen/vector_add.mtir --run $args >>"$OUT/smoke.log" 2>&1
+  step "smoke vector_add $args" $?
+done
+# Every codegen kernel compiles for the device's own arch and loads nowhere else than NVRTC here.
+for spec in vector_add.mtir softmax.mtir control_flow.mtir dot.mtir "ops.mtir --function scans" \
+  "ops.mtir --function shapes" "ops.mtir --function atomics" "ops.mtir --function arith"; do
+  # shellcheck disable=SC2086
+  "$MTC" test/codegen/$spec --compile --arch native >>"$OUT/smoke.log" 2>&1
+  step "compile native $spec" $?
+done
+
+if python3 -c "import lit" 2>/dev/null && [ -e "$BUILD/test/lit.site.cfg.py" ]; then
+  python3 -c "import lit.main; lit.main.main()" -sv "$BUILD/test" >"$OUT/lit.log" 2>&1
+  step lit $?
+else
+  echo "SKIP lit (lit or FileCheck not installed)" | tee -a "$SUMMARY"
+fi
+
+cat "$SUMMARY"
+exit $FAILED

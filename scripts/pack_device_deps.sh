@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Run HERE (the CPU machine), once, before a device run: copies what the GPU machine's image lacks into
+# .devdeps/ (ignored by git), to be named in the device run's `carry`:
+#   googletest sources (built there by device_check.sh) and the CLI11 headers (header-only).
+# Then: run(command="bash scripts/device_check.sh", carry=[".devdeps"], timeout_s=600).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DEPS=$ROOT/.devdeps
+rm -rf "$DEPS"
+mkdir -p "$DEPS/include"
+cp -r /usr/src/googletest "$DEPS/googletest"
+cp -r /usr/include/CLI "$DEPS/include/CLI"
+EXCLUDE=$(git -C "$ROOT" rev-parse --git-path info/exclude)
+mkdir -p "$(dirname "$EXCLUDE")"
+grep -qx '/.devdeps/' "$EXCLUDE" 2>/dev/null || echo '/.devdeps/' >>"$EXCLUDE"
+du -sh "$DEPS"

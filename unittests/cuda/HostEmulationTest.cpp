@@ -1,0 +1,358 @@
+// Runs generated CUDA kernels on the CPU: the emitted source is compiled as host C++ (host/host_shim.h
+// maps threads, barriers, shared memory and atomics onto std::thread) and its results are checked
+// against references computed here. This checks the emitter's layout and index math (reductions,
+// scans, transposes, joins, broadcasts, dot, loops, atomics) without a GPU. Needs a host C++20
+// compiler (`c++`) at test time; skipped otherwise.
+#include "backend/cuda/Emitter.h"
+#include "ir/Parser.h"
+#include "ir/Verifier.h"
+
+#include "host/host_shim.h" // the f16/bf16 conversions, for building inputs
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <unistd.h>
+
+using namespace mt;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string readFile(const fs::path &p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// Bytes of a typed host vector, for kernel buffers.
+template <typename T> std::vector<char> bytesOf(const std::vector<T> &v) {
+  std::vector<char> b(v.size() * sizeof(T));
+  std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+template <typename T> std::vector<T> valuesOf(const std::vector<char> &b) {
+  std::vector<T> v(b.size() / sizeof(T));
+  std::memcpy(v.data(), b.data(), b.size());
+  return v;
+}
+
+std::vector<float> randomFloats(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-3.0f, 3.0f);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = dist(rng);
+  return v;
+}
+
+class CudaHostEmulation : public ::testing::Test {
+protected:
+  fs::path dir;
+
+  void SetUp() override {
+    if (std::system("c++ --version > /dev/null 2>&1") != 0)
+      GTEST_SKIP() << "no host C++ compiler (c++) to emulate kernels with";
+    dir = fs::temp_directory_path() / ("mt_cuda_emul_" + std::to_string(::getpid()) + "_" +
+                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir);
+    fs::create_directory_symlink(fs::path(MT_SOURCE_DIR) / "device", dir / "mt");
+  }
+  void TearDown() override {
+    if (!dir.empty())
+      fs::remove_all(dir);
+  }
+
+  /// Parses `file` (under test/codegen) or IR text and emits function `fn`.
+  std::optional<cuda::CudaKernel> emit(const std::string &irText, const std::string &fn, int numWarps = 4) {
+    SourceManager sources;
+    ir::TypeContext types;
+    Diagnostics diag(&sources);
+    auto m = ir::parseIR(irText, "kernel.mtir", sources, types, diag);
+    if (!m || !ir::verify(*m, diag)) {
+      ADD_FAILURE() << diag.renderAll();
+      return std::nullopt;
+    }
+    ir::Function *f = m->lookup(fn);
+    if (!f) {
+      ADD_FAILURE() << "no function @" << fn;
+      return std::nullopt;
+    }
+    auto k = cuda::emitCuda(*f, {numWarps}, diag);
+    if (!k)
+      ADD_FAILURE() << diag.renderAll();
+    return k;
+  }
+  std::string codegenFile(const std::string &name) {
+    return readFile(fs::path(MT_SOURCE_DIR) / "test" / "codegen" / name);
+  }
+
+  /// Compiles `k` as host C++ and runs it on a 1-D grid: pointer parameters take `bufs` in order
+  /// (updated in place), scalar parameters take `scalars` in order.
+  bool run(const cuda::CudaKernel &k, unsigned grid, std::vector<std::vector<char> *> bufs,
+           std::vector<int64_t> scalars) {
+    std::ostringstream src;
+    src << k.source << "\n#include <fstream>\n#include <iterator>\nint main(int argc, char **argv) {\n";
+    std::ostringstream call;
+    size_t nb = 0, ns = 0;
+    for (const cuda::KernelParam &p : k.params) {
+      call << (nb + ns ? ", " : "");
+      if (p.isPointer) {
+        src << "  std::ifstream in" << nb << "(argv[" << nb + 1 << "], std::ios::binary);\n"
+            << "  std::vector<char> b" << nb << "((std::istreambuf_iterator<char>(in" << nb << ")), {});\n";
+        call << "(" << cuda::cudaTypeName(p.dtype) << " *)b" << nb << ".data()";
+        ++nb;
+      } else {
+        if (ns >= scalars.size()) {
+          ADD_FAILURE() << "too few scalar arguments";
+          return false;
+        }
+        call << "(" << cuda::cudaTypeName(p.dtype) << ")" << scalars[ns++];
+      }
+    }
+    if (nb != bufs.size()) {
+      ADD_FAILURE() << "kernel has " << nb << " pointer parameters, got " << bufs.size() << " buffers";
+      return false;
+    }
+    src << "  mtHostLaunch({" << grid << ", 1, 1}, " << k.numThreads << ", [&] { " << k.name << "("
+        << call.str() << "); });\n";
+    for (size_t i = 0; i < nb; ++i)
+      src << "  std::ofstream out" << i << "(argv[" << i + 1 << "], std::ios::binary); out" << i << ".write(b"
+          << i << ".data(), b" << i << ".size());\n";
+    src << "  return 0;\n}\n";
+    std::ofstream(dir / "kernel.cpp") << src.str();
+    fs::path host = fs::path(MT_SOURCE_DIR) / "unittests" / "cuda" / "host";
+    std::string cmd = "c++ -std=c++20 -O1 -w -pthread -I" + dir.string() + " -I" + host.string() +
+                      " -include host_shim.h " + (dir / "kernel.cpp").string() + " -o " +
+                      (dir / "kernel").string() + " > " + (dir / "cc.log").string() + " 2>&1";
+    if (std::system(cmd.c_str()) != 0) {
+      ADD_FAILURE() << "host compile failed:\n" << readFile(dir / "cc.log") << "\n" << src.str();
+      return false;
+    }
+    std::string runCmd = (dir / "kernel").string();
+    for (size_t i = 0; i < nb; ++i) {
+      fs::path f = dir / ("buf" + std::to_string(i));
+      std::ofstream(f, std::ios::binary).write(bufs[i]->data(), std::streamsize(bufs[i]->size()));
+      runCmd += " " + f.string();
+    }
+    runCmd += " > " + (dir / "run.log").string() + " 2>&1";
+    if (std::system(runCmd.c_str()) != 0) {
+      ADD_FAILURE() << "emulated kernel failed:\n" << readFile(dir / "run.log");
+      return false;
+    }
+    for (size_t i = 0; i < nb; ++i) {
+      std::string b = readFile(dir / ("buf" + std::to_string(i)));
+      EXPECT_EQ(b.size(), bufs[i]->size());
+      bufs[i]->assign(b.begin(), b.end());
+    }
+    return true;
+  }
+  std::string runLog() { return readFile(dir / "run.log"); }
+};
+
+TEST_F(CudaHostEmulation, VectorAdd) {
+  auto k = emit(codegenFile("vector_add.mtir"), "add_kernel");
+  ASSERT_TRUE(k);
+  const int n = 2500; // 3 programs of 1024, the last one partly masked
+  std::vector<float> x = randomFloats(3072, 1), y = randomFloats(3072, 2), out(3072, -9.0f);
+  auto bx = bytesOf(x), by = bytesOf(y), bo = bytesOf(out);
+  ASSERT_TRUE(run(*k, 3, {&bx, &by, &bo}, {n}));
+  std::vector<float> got = valuesOf<float>(bo);
+  for (int i = 0; i < 3072; ++i)
+    ASSERT_EQ(got[i], i < n ? x[i] + y[i] : -9.0f) << i;
+}
+
+TEST_F(CudaHostEmulation, MaskedSoftmax) {
+  auto k = emit(codegenFile("softmax.mtir"), "softmax");
+  ASSERT_TRUE(k);
+  const int rows = 8, cols = 100; // 4 rows per program, 28 of 128 columns masked off
+  std::vector<float> in = randomFloats(rows * cols, 3), out(rows * cols, 0.0f);
+  auto bi = bytesOf(in), bo = bytesOf(out);
+  ASSERT_TRUE(run(*k, 2, {&bo, &bi}, {cols}));
+  std::vector<float> got = valuesOf<float>(bo);
+  for (int r = 0; r < rows; ++r) {
+    double mx = -INFINITY, total = 0;
+    for (int c = 0; c < cols; ++c)
+      mx = std::max(mx, double(in[r * cols + c]));
+    for (int c = 0; c < cols; ++c)
+      total += std::exp(in[r * cols + c] - mx);
+    for (int c = 0; c < cols; ++c)
+      ASSERT_NEAR(got[r * cols + c], std::exp(in[r * cols + c] - mx) / total, 1e-6) << r << "," << c;
+  }
+}
+
+TEST_F(CudaHostEmulation, ForIfWhile) {
+  auto k = emit(codegenFile("control_flow.mtir"), "loops");
+  ASSERT_TRUE(k);
+  // n_iter = 3: acc[j] = sum_k in[256k + j]; scale = 3/3 = 1; the while halves 3 -> 1.
+  std::vector<float> in = randomFloats(768, 4), out(256, 0.0f);
+  auto bi = bytesOf(in), bo = bytesOf(out);
+  ASSERT_TRUE(run(*k, 1, {&bo, &bi}, {3}));
+  std::vector<float> got = valuesOf<float>(bo);
+  for (int j = 0; j < 256; ++j)
+    ASSERT_EQ(got[j], (in[j] + in[256 + j]) + in[512 + j]) << j;
+}
+
+TEST_F(CudaHostEmulation, ScansAndReductions) {
+  auto k = emit(codegenFile("ops.mtir"), "scans");
+  ASSERT_TRUE(k);
+  std::vector<float> x = randomFloats(512, 5);
+  auto bp = bytesOf(x);
+  ASSERT_TRUE(run(*k, 1, {&bp}, {}));
+  std::vector<float> got = valuesOf<float>(bp);
+  // Reference, in the kernel's order of f32 operations.
+  float cum[8][64], rev[8][64];
+  for (int r = 0; r < 8; ++r) {
+    float acc = x[r * 64];
+    for (int j = 0; j < 64; ++j) {
+      if (j)
+        acc = acc + x[r * 64 + j];
+      cum[r][j] = acc;
+    }
+    float m = cum[r][63];
+    for (int j = 63; j >= 0; --j) {
+      if (j != 63)
+        m = std::fmax(m, cum[r][j]);
+      rev[r][j] = m;
+    }
+  }
+  float col[64], arg[64], tot = 0;
+  for (int j = 0; j < 64; ++j) {
+    float v = rev[0][j], i = x[j];
+    for (int r = 1; r < 8; ++r) {
+      bool keep = v >= rev[r][j];
+      i = keep ? i : x[r * 64 + j];
+      v = keep ? v : rev[r][j];
+    }
+    col[j] = v;
+    arg[j] = i;
+    tot = j ? tot + v : v;
+  }
+  for (int j = 0; j < 64; ++j)
+    ASSERT_EQ(got[j], (col[j] + arg[j]) + tot) << j;
+  for (int j = 64; j < 512; ++j)
+    ASSERT_EQ(got[j], x[j]) << "untouched " << j;
+}
+
+TEST_F(CudaHostEmulation, TransJoinSplit) {
+  auto k = emit(codegenFile("ops.mtir"), "shapes");
+  ASSERT_TRUE(k);
+  std::vector<int32_t> p(512, 7);
+  std::vector<int64_t> q(512, 7);
+  auto bp = bytesOf(p), bq = bytesOf(q);
+  ASSERT_TRUE(run(*k, 1, {&bp, &bq}, {}));
+  std::vector<int32_t> gp = valuesOf<int32_t>(bp);
+  std::vector<int64_t> gq = valuesOf<int64_t>(bq);
+  for (int l = 0; l < 512; ++l) {
+    // trans(reshape(range, 16x32)) flattened: element l = (l / 16, l % 16) of 32x16 = m[l % 16][l / 16].
+    int expected = l - ((l % 16) * 32 + l / 16);
+    ASSERT_EQ(gp[l], expected) << l;
+    ASSERT_EQ(gq[l], expected) << l;
+  }
+}
+
+TEST_F(CudaHostEmulation, AtomicsAndPrint) {
+  auto k = emit(codegenFile("ops.mtir"), "atomics");
+  ASSERT_TRUE(k);
+  std::vector<float> p = randomFloats(64, 6);
+  std::vector<uint16_t> h(64, 0);
+  std::vector<int32_t> cnt = {0};
+  std::vector<uint32_t> u(64);
+  for (int i = 0; i < 64; ++i)
+    u[i] = uint32_t(1000 + 3 * i);
+  auto bp = bytesOf(p), bh = bytesOf(h), bc = bytesOf(cnt), bu = bytesOf(u);
+  ASSERT_TRUE(run(*k, 1, {&bp, &bh, &bc, &bu}, {}));
+  std::vector<float> gp = valuesOf<float>(bp);
+  std::vector<uint32_t> gu = valuesOf<uint32_t>(bu);
+  for (int i = 0; i < 64; ++i) {
+    ASSERT_EQ(gp[i], p[i] + 1.5f) << i; // add 1.5, then max with the old value
+    ASSERT_EQ(gu[i], u[i] ^ uint32_t(i)) << i;
+  }
+  EXPECT_EQ(valuesOf<int32_t>(bc)[0], 2); // cas 0 -> 1, then +1
+  std::string log = runLog();
+  EXPECT_NE(log.find("pid (0, 0, 0) idx (0) old=1"), std::string::npos) << log;
+  EXPECT_NE(log.find("pid (0, 0, 0) idx (63) uold=" + std::to_string(u[63])), std::string::npos) << log;
+}
+
+/// Round-to-nearest-even f32 -> bf16 -> f32, the reference for a bf16 store.
+float roundToBf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  u &= 0xffff0000u;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+TEST_F(CudaHostEmulation, DotF16InBf16Out) {
+  // dot.mtir: a 32x16 f16 @ b 16x32 f16, accumulated in f32 over k_tiles iterations, stored as bf16.
+  auto k = emit(codegenFile("dot.mtir"), "matmul");
+  ASSERT_TRUE(k);
+  // Inputs exactly representable in f16: multiples of 1/8 in [-4, 4].
+  std::mt19937 rng(9);
+  std::uniform_int_distribution<int> dist(-32, 32);
+  std::vector<float> a(32 * 16), b(16 * 32);
+  std::vector<uint16_t> ha(a.size()), hb(b.size());
+  auto toHalf = [](float f) { return __float2half(f).x; };
+  for (size_t i = 0; i < a.size(); ++i)
+    ha[i] = toHalf(a[i] = dist(rng) / 8.0f);
+  for (size_t i = 0; i < b.size(); ++i)
+    hb[i] = toHalf(b[i] = dist(rng) / 8.0f);
+  std::vector<uint16_t> c(32 * 32, 0);
+  auto ba = bytesOf(ha), bb = bytesOf(hb), bc = bytesOf(c);
+  ASSERT_TRUE(run(*k, 1, {&ba, &bb, &bc}, {2}));
+  std::vector<uint16_t> got = valuesOf<uint16_t>(bc);
+  for (int m = 0; m < 32; ++m)
+    for (int n = 0; n < 32; ++n) {
+      float ref = 0; // exact: small multiples of 1/64 summed in f32
+      for (int kk = 0; kk < 16; ++kk)
+        ref += a[m * 16 + kk] * b[kk * 32 + n];
+      ASSERT_EQ(__bfloat162float({got[m * 32 + n]}), roundToBf16(2 * ref)) << m << "," << n;
+    }
+}
+
+TEST_F(CudaHostEmulation, DotF32) {
+  const char *ir = R"(
+func @mm(%c: ptr<f32>, %a: ptr<f32>, %b: ptr<f32>) {
+  %ra = make_range {end = 512, start = 0} : tensor<512xi32>
+  %ia = reshape %ra : tensor<16x32xi32>
+  %ap = splat %a : tensor<16x32xptr<f32>>
+  %aps = addptr %ap, %ia : tensor<16x32xptr<f32>>
+  %av = load %aps : tensor<16x32xf32>
+  %ib = reshape %ra : tensor<32x16xi32>
+  %bp = splat %b : tensor<32x16xptr<f32>>
+  %bps = addptr %bp, %ib : tensor<32x16xptr<f32>>
+  %bv = load %bps : tensor<32x16xf32>
+  %acc = constant {value = 0.5} : tensor<16x16xf32>
+  %d = dot %av, %bv, %acc : tensor<16x16xf32>
+  %rc = make_range {end = 256, start = 0} : tensor<256xi32>
+  %ic = reshape %rc : tensor<16x16xi32>
+  %cp = splat %c : tensor<16x16xptr<f32>>
+  %cps = addptr %cp, %ic : tensor<16x16xptr<f32>>
+  store %cps, %d
+  return
+}
+)";
+  auto k = emit(ir, "mm", 2);
+  ASSERT_TRUE(k);
+  std::vector<float> a = randomFloats(512, 7), b = randomFloats(512, 8), c(256, 0.0f);
+  auto ba = bytesOf(a), bb = bytesOf(b), bc = bytesOf(c);
+  ASSERT_TRUE(run(*k, 1, {&bc, &ba, &bb}, {}));
+  std::vector<float> got = valuesOf<float>(bc);
+  for (int m = 0; m < 16; ++m)
+    for (int n = 0; n < 16; ++n) {
+      double ref = 0.5;
+      for (int kk = 0; kk < 32; ++kk)
+        ref += double(a[m * 32 + kk]) * b[kk * 16 + n];
+      ASSERT_NEAR(got[m * 16 + n], ref, 1e-4) << m << "," << n;
+    }
+}
+
+} // namespace

@@ -1,0 +1,2 @@
+// Empty: host_shim.h defines the stand-in __half.
+#pragma once

@@ -1,0 +1,151 @@
+// Lets generated CUDA kernels compile and run as host C++ (tests only; see HostEmulationTest.cpp):
+// one std::thread per CUDA thread, __syncthreads as a std::barrier, shared memory as a global array,
+// atomics under a mutex, f16/bf16 as IEEE binary16 / bfloat16 with round-to-nearest-even conversions.
+#pragma once
+
+#include <barrier>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __launch_bounds__(n)
+#define __align__(n)
+#define __shared__
+#define mt_smem mt_host_smem
+
+struct MtHostDim {
+  unsigned x = 0, y = 0, z = 0;
+};
+inline thread_local MtHostDim threadIdx, blockIdx;
+inline MtHostDim gridDim, blockDim;
+inline std::barrier<> *mtHostBarrier = nullptr;
+inline std::mutex mtHostAtomicMutex;
+alignas(16) unsigned char mt_host_smem[1 << 18];
+
+inline void __syncthreads() { mtHostBarrier->arrive_and_wait(); }
+[[noreturn]] inline void __trap() { std::abort(); }
+inline double __longlong_as_double(long long v) {
+  double d;
+  std::memcpy(&d, &v, sizeof d);
+  return d;
+}
+inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+inline double rsqrt(double x) { return 1.0 / std::sqrt(x); }
+
+// Host versions of the 16-bit float types: IEEE binary16 and bfloat16, round to nearest even.
+struct __half {
+  unsigned short x;
+};
+struct __nv_bfloat16 {
+  unsigned short x;
+};
+inline float __bfloat162float(__nv_bfloat16 h) {
+  unsigned u = unsigned(h.x) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+inline __nv_bfloat16 __float2bfloat16(float f) {
+  unsigned u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) // NaN stays a quiet NaN
+    return {static_cast<unsigned short>((u >> 16) | 0x40)};
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return {static_cast<unsigned short>(u >> 16)};
+}
+inline __nv_bfloat16 __double2bfloat16(double d) { return __float2bfloat16(float(d)); }
+inline float __half2float(__half h) {
+  unsigned sign = (h.x >> 15) & 1u, exp = (h.x >> 10) & 0x1fu, man = h.x & 0x3ffu;
+  float v = exp == 0    ? std::ldexp(float(man), -24)
+            : exp == 31 ? (man ? NAN : INFINITY)
+                        : std::ldexp(float(man | 0x400u), int(exp) - 25);
+  return sign ? -v : v;
+}
+inline __half __float2half(float f) {
+  unsigned short sign = std::signbit(f) ? 0x8000 : 0;
+  float a = std::fabs(f);
+  if (std::isnan(f))
+    return {static_cast<unsigned short>(sign | 0x7e00)};
+  if (a >= 65520.0f) // rounds to infinity
+    return {static_cast<unsigned short>(sign | 0x7c00)};
+  if (a < std::ldexp(1.0f, -14)) { // subnormal: multiples of 2^-24
+    float q = std::nearbyint(std::ldexp(a, 24));
+    return {static_cast<unsigned short>(sign | unsigned(q))};
+  }
+  int e;
+  float m = std::frexp(a, &e);                 // a = m * 2^e, m in [0.5, 1)
+  float q = std::nearbyint(std::ldexp(m, 11)); // 11 significant bits
+  if (q >= 2048.0f) {
+    q /= 2;
+    ++e;
+  }
+  unsigned bits = (unsigned(e + 14) << 10) | (unsigned(q) & 0x3ffu);
+  return {static_cast<unsigned short>(sign | bits)};
+}
+inline __half __double2half(double d) { return __float2half(float(d)); }
+
+template <typename T, typename F> T mtHostAtomic(T *p, F f) {
+  std::lock_guard<std::mutex> lock(mtHostAtomicMutex);
+  T old = *p;
+  *p = f(old);
+  return old;
+}
+template <typename T> T atomicAdd(T *p, T v) {
+  return mtHostAtomic(p, [&](T o) { return T(o + v); });
+}
+inline __half atomicAdd(__half *p, __half v) {
+  return mtHostAtomic(p, [&](__half o) { return __float2half(__half2float(o) + __half2float(v)); });
+}
+inline __nv_bfloat16 atomicAdd(__nv_bfloat16 *p, __nv_bfloat16 v) {
+  return mtHostAtomic(
+      p, [&](__nv_bfloat16 o) { return __float2bfloat16(__bfloat162float(o) + __bfloat162float(v)); });
+}
+template <typename T> T atomicMax(T *p, T v) {
+  return mtHostAtomic(p, [&](T o) { return o > v ? o : v; });
+}
+template <typename T> T atomicMin(T *p, T v) {
+  return mtHostAtomic(p, [&](T o) { return o < v ? o : v; });
+}
+template <typename T> T atomicExch(T *p, T v) {
+  return mtHostAtomic(p, [&](T) { return v; });
+}
+template <typename T> T atomicAnd(T *p, T v) {
+  return mtHostAtomic(p, [&](T o) { return T(o & v); });
+}
+template <typename T> T atomicOr(T *p, T v) {
+  return mtHostAtomic(p, [&](T o) { return T(o | v); });
+}
+template <typename T> T atomicXor(T *p, T v) {
+  return mtHostAtomic(p, [&](T o) { return T(o ^ v); });
+}
+template <typename T> T atomicCAS(T *p, T cmp, T v) {
+  return mtHostAtomic(p, [&](T o) { return o == cmp ? v : o; });
+}
+
+/// Runs `kernel()` for every program of the grid, one std::thread per CUDA thread.
+template <typename F> void mtHostLaunch(MtHostDim grid, unsigned threads, F kernel) {
+  gridDim = grid;
+  blockDim = {threads, 1, 1};
+  for (unsigned z = 0; z < grid.z; ++z)
+    for (unsigned y = 0; y < grid.y; ++y)
+      for (unsigned x = 0; x < grid.x; ++x) {
+        std::barrier<> barrier(threads);
+        mtHostBarrier = &barrier;
+        std::vector<std::thread> pool;
+        for (unsigned t = 0; t < threads; ++t)
+          pool.emplace_back([&, t, x, y, z] {
+            threadIdx = {t, 0, 0};
+            blockIdx = {x, y, z};
+            kernel();
+          });
+        for (std::thread &th : pool)
+          th.join();
+      }
+}
