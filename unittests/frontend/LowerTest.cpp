@@ -3,6 +3,7 @@
 #include "frontend/Lower.h"
 #include "frontend/Parser.h"
 #include "ir/Printer.h"
+#include "ir/Verifier.h"
 
 #include <gtest/gtest.h>
 
@@ -42,6 +43,9 @@ Lowered lower(const std::string &src, const std::string &kernel, std::vector<Arg
     return out;
   out.ok = true;
   out.ir = ir::toString(*m);
+  // Every lowered kernel must be well-formed IR.
+  Diagnostics vdiag(&sm);
+  EXPECT_TRUE(ir::verify(*m, vdiag)) << vdiag.renderAll() << out.ir;
   return out;
 }
 
@@ -742,6 +746,7 @@ TEST(Lower, HelperModules) {
   in.helperModules = {hm.get()};
   auto m = lowerKernel(in, types, diag);
   ASSERT_TRUE(m) << diag.renderAll();
+  EXPECT_TRUE(ir::verify(*m, diag)) << diag.renderAll();
   // SCALE resolves in the helper's own module.
   EXPECT_TRUE(inOrder(ir::toString(*m), {"load", "constant {value = 2.0} : f32", "mul", "store"}));
 }
