@@ -27,4 +27,4 @@ def carried(p, n):
 def arange(p):
     tl.store(p + tl.arange(0, 12), 1.0)
 
-# ARANGE: lower_errors.py:30:18: error: arange's range must be a power of 2, got 12
+# ARANGE: lower_errors.py:28:18: error: arange's range must be a power of 2, got 12
