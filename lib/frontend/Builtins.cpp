@@ -94,8 +94,6 @@ Val makeRange(Lowerer &L, Bound &a, bool isStatic) {
   }
   if (r.elems[2].kind == Val::Kind::Int && r.elems[2].i == 0)
     L.fail(a.callLoc, "range step must not be zero");
-  if (!isStatic && r.elems[2].kind == Val::Kind::Int && r.elems[2].i < 0)
-    L.fail(a.callLoc, "range with a negative step is not supported; use tl.static_range or count upwards");
   return r;
 }
 

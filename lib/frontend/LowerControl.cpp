@@ -466,6 +466,21 @@ void Lowerer::lowerFor(const Stmt &s) {
   if (target.kind != ExprKind::Name)
     fail(target.loc, "the target of a for loop over a range must be a single name");
 
+  // A compile-time negative step counts k = 0, 1, ... (start - end - step - 1) // -step and binds the
+  // target to start + k * step (the IR's `for` counts upwards).
+  std::optional<std::pair<Val, int64_t>> downward;
+  if (iter.elems[2].kind == Val::Kind::Int && iter.elems[2].i < 0) {
+    int64_t st = iter.elems[2].i;
+    if (st == INT64_MIN)
+      fail(s.test->loc, "range step is out of range");
+    b_.setLoc(s.test->loc);
+    Val span = binary(BinOpKind::Sub, iter.elems[0], iter.elems[1], s.test->loc);
+    span = binary(BinOpKind::Add, span, Val::integer(-st - 1), s.test->loc);
+    Val count = binary(BinOpKind::FloorDiv, span, Val::integer(-st), s.test->loc);
+    downward = {iter.elems[0], st};
+    iter.elems = {Val::integer(0), count, Val::integer(1)};
+  }
+
   // The induction variable's type: i32 unless a bound needs i64.
   DType ivType = DType::I32;
   for (const Val &bnd : iter.elems) {
@@ -500,6 +515,14 @@ void Lowerer::lowerFor(const Stmt &s) {
       args.push_back(body.argument(i));
     lv.bind(fr.vars, carried, args);
     fr.vars[target.name] = Val::ir(body.argument(0));
+    if (downward) {
+      ir::InsertionGuard guard(b_);
+      b_.setInsertionPointToEnd(body);
+      b_.setLoc(s.test->loc);
+      Val step =
+          binary(BinOpKind::Mul, Val::ir(body.argument(0)), Val::integer(downward->second), s.test->loc);
+      fr.vars[target.name] = binary(BinOpKind::Add, downward->first, step, s.test->loc);
+    }
     std::vector<ir::Value *> yields;
     bool ok;
     {

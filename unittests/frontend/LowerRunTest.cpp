@@ -155,3 +155,38 @@ def k(a_ptr, x_ptr, out_ptr, idx_ptr, BLOCK: tl.constexpr):
   EXPECT_EQ(idx[0], 10);
   EXPECT_EQ(idx[1], 30);
 }
+
+TEST(LowerRun, DownwardRangeAndWhile) {
+  KernelSource src;
+  src.text = R"(
+import triton
+import triton.language as tl
+@triton.jit
+def k(p, n):
+    acc = 0
+    for i in range(n - 1, -1, -2):
+        acc = acc * 10 + i
+    j = 0
+    while j * j < n:
+        j += 1
+    tl.store(p, acc)
+    tl.store(p + 1, j)
+)";
+  src.functionName = "k";
+  Context ctx;
+  auto k = ctx.compile(src, {ArgSpec::pointer(DType::I32), ArgSpec::scalar(DType::I32)});
+  ASSERT_TRUE(k) << k.error();
+  for (int n : {5, 0, -3, 10}) {
+    std::vector<int32_t> out(2, -7);
+    LaunchArg args[] = {LaunchArg::buffer(out.data(), 2), LaunchArg::integer(n)};
+    auto st = (*k)->launch({1}, args);
+    ASSERT_TRUE(st) << st.error();
+    int64_t acc = 0, j = 0;
+    for (int i = n - 1; i > -1; i -= 2)
+      acc = acc * 10 + i;
+    while (j * j < n)
+      ++j;
+    EXPECT_EQ(out[0], acc) << n;
+    EXPECT_EQ(out[1], j) << n;
+  }
+}
