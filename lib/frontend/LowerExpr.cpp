@@ -198,6 +198,8 @@ Val Lowerer::lowerExpr(const Expr &e) {
     return lowerCompare(e);
   case ExprKind::IfExp:
     return lowerIfExp(e);
+  case ExprKind::Dict:
+    fail(e.loc, "dict literals are not supported in a kernel");
   case ExprKind::Tuple:
   case ExprKind::List: {
     std::vector<Val> elems;
