@@ -54,6 +54,8 @@ def test_rmsnorm_stores_rstd_and_dw_is_deterministic(gen):
 def test_rmsnorm_gradcheck_fp64(gen):
     x = randn(gen, 5, 7, dtype=torch.float64).requires_grad_(True)
     w = randn(gen, 7, dtype=torch.float64).requires_grad_(True)
+    # float64 inputs run float64 kernels: agreement far below float32 rounding
+    torch.testing.assert_close(rms_norm(x, w, 1e-6), rms_norm_ref(x, w, 1e-6), rtol=1e-13, atol=1e-13)
     assert torch.autograd.gradcheck(lambda a, b: rms_norm(a, b, 1e-6), (x, w), eps=1e-6, atol=1e-7)
 
 
@@ -119,6 +121,8 @@ def test_rope_gradcheck_fp64(gen):
     cos, sin = rope_tables(6, 5, dtype=torch.float64)
     q = randn(gen, 2, 4, 2, 6, dtype=torch.float64).requires_grad_(True)
     k = randn(gen, 2, 4, 1, 6, dtype=torch.float64).requires_grad_(True)
+    torch.testing.assert_close(apply_rotary(q, k, cos, sin)[1], apply_rotary_ref(k, cos, sin), rtol=1e-13,
+                               atol=1e-13)
     assert torch.autograd.gradcheck(lambda a, b: apply_rotary(a, b, cos, sin), (q, k), eps=1e-6, atol=1e-7)
 
 
@@ -179,6 +183,7 @@ def test_swiglu_gate_forward_backward_fp32(gen):
 def test_swiglu_gradcheck_fp64(gen):
     a = randn(gen, 3, 11, dtype=torch.float64, scale=2.0).requires_grad_(True)
     b = randn(gen, 3, 11, dtype=torch.float64).requires_grad_(True)
+    torch.testing.assert_close(swiglu(a, b), _swiglu_ref(a, b), rtol=1e-13, atol=1e-13)
     assert torch.autograd.gradcheck(swiglu, (a, b), eps=1e-6, atol=1e-7)
 
 
@@ -197,6 +202,7 @@ def test_swiglu_matmul_gradcheck_fp64(gen):
     x = randn(gen, 5, 6, dtype=torch.float64).requires_grad_(True)
     w1 = randn(gen, 6, 7, dtype=torch.float64).requires_grad_(True)
     w3 = randn(gen, 6, 7, dtype=torch.float64).requires_grad_(True)
+    torch.testing.assert_close(swiglu_matmul(x, w1, w3), _swiglu_ref(x @ w1, x @ w3), rtol=1e-12, atol=1e-12)
     assert torch.autograd.gradcheck(swiglu_matmul, (x, w1, w3), eps=1e-6, atol=1e-7)
 
 
