@@ -222,3 +222,18 @@ def test_swiglu_mlp_module(gen, fused, dtype):
     torch.testing.assert_close(y.double(), y_ref, rtol=tol, atol=tol)
     for got, want in zip([xg.grad] + [w.grad for w in ws], g_ref):
         torch.testing.assert_close(got.double(), want, rtol=tol, atol=tol)
+
+
+def test_rmsnorm_bf16_activations_fp32_weight(gen):
+    x = randn(gen, 9, 40, dtype=torch.bfloat16, scale=2.0)
+    w = (randn(gen, 40) + 1.0).requires_grad_(True)
+    dy = randn(gen, 9, 40, dtype=torch.bfloat16)
+    xg = x.clone().requires_grad_(True)
+    y = rms_norm(xg, w, 1e-6)
+    y.backward(dy)
+    assert y.dtype == torch.bfloat16 and xg.grad.dtype == torch.bfloat16 and w.grad.dtype == torch.float32
+    y_ref, (dx_ref, dw_ref) = grads(lambda a, b: rms_norm_ref(a, b, 1e-6), [x.double(), w.detach().double()],
+                                    dy.double())
+    torch.testing.assert_close(y.double(), y_ref, rtol=2e-2, atol=2e-2)
+    torch.testing.assert_close(xg.grad.double(), dx_ref, rtol=2e-2, atol=2e-2)
+    torch.testing.assert_close(w.grad.double(), dw_ref, rtol=1e-4, atol=1e-4)  # fp32 accumulation of bf16 data
