@@ -1,0 +1,5 @@
+"""Torch-facing kernel library (autograd functions and modules) over mini_triton.kernels.
+
+Import the submodules: `from mini_triton.ops.scan import sequential_rnn_scan`,
+`from mini_triton.ops.mingru import mingru_chunked, MinGRU`.
+"""
