@@ -15,7 +15,7 @@ for k in examples/kernels/*.py; do
   echo "== mtc --run $k"
   "${BUILD_DIR:-build}/tools/mtc/mtc" "$k" --run
 done
-if [ -x "${BUILD_DIR:-build}/examples/cpp/vector_add" ]; then
+if [ -x "${BUILD_DIR:-build}/examples/cpp/mt-example-vector-add" ]; then
   echo "== examples/cpp/vector_add"
-  "${BUILD_DIR:-build}/examples/cpp/vector_add"
+  "${BUILD_DIR:-build}/examples/cpp/mt-example-vector-add"
 fi

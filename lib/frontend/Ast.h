@@ -48,6 +48,11 @@ enum class UnaryOpKind { Neg, Pos, Invert, Not };
 enum class BoolOpKind { And, Or };
 enum class CmpOpKind { Eq, NotEq, Lt, LtE, Gt, GtE, Is, IsNot, In, NotIn };
 
+/// Python spelling of an operator: "+", "//", "not", "is not", ...
+const char *spelling(BinOpKind op);
+const char *spelling(UnaryOpKind op);
+const char *spelling(CmpOpKind op);
+
 struct Keyword {
   SourceLoc loc;
   std::string name;

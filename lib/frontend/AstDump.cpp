@@ -55,78 +55,6 @@ std::string floatStr(double v) {
   return s;
 }
 
-const char *binOpStr(BinOpKind op) {
-  switch (op) {
-  case BinOpKind::Add:
-    return "+";
-  case BinOpKind::Sub:
-    return "-";
-  case BinOpKind::Mul:
-    return "*";
-  case BinOpKind::Div:
-    return "/";
-  case BinOpKind::FloorDiv:
-    return "//";
-  case BinOpKind::Mod:
-    return "%";
-  case BinOpKind::Pow:
-    return "**";
-  case BinOpKind::MatMul:
-    return "@";
-  case BinOpKind::LShift:
-    return "<<";
-  case BinOpKind::RShift:
-    return ">>";
-  case BinOpKind::BitAnd:
-    return "&";
-  case BinOpKind::BitOr:
-    return "|";
-  case BinOpKind::BitXor:
-    return "^";
-  }
-  return "?";
-}
-
-const char *unaryOpStr(UnaryOpKind op) {
-  switch (op) {
-  case UnaryOpKind::Neg:
-    return "-";
-  case UnaryOpKind::Pos:
-    return "+";
-  case UnaryOpKind::Invert:
-    return "~";
-  case UnaryOpKind::Not:
-    return "not";
-  }
-  return "?";
-}
-
-const char *cmpOpStr(CmpOpKind op) {
-  switch (op) {
-  case CmpOpKind::Eq:
-    return "==";
-  case CmpOpKind::NotEq:
-    return "!=";
-  case CmpOpKind::Lt:
-    return "<";
-  case CmpOpKind::LtE:
-    return "<=";
-  case CmpOpKind::Gt:
-    return ">";
-  case CmpOpKind::GtE:
-    return ">=";
-  case CmpOpKind::Is:
-    return "is";
-  case CmpOpKind::IsNot:
-    return "is not";
-  case CmpOpKind::In:
-    return "in";
-  case CmpOpKind::NotIn:
-    return "not in";
-  }
-  return "?";
-}
-
 void dumpExprTo(const Expr *e, std::string &out);
 
 void dumpOperands(const Expr &e, std::string &out, size_t from = 0) {
@@ -181,10 +109,10 @@ void dumpExprTo(const Expr *e, std::string &out) {
     out += ")";
     return;
   case ExprKind::BinOp:
-    out += std::string("(BinOp ") + binOpStr(e->binOp) + " " + loc;
+    out += std::string("(BinOp ") + spelling(e->binOp) + " " + loc;
     break;
   case ExprKind::UnaryOp:
-    out += std::string("(UnaryOp ") + unaryOpStr(e->unaryOp) + " " + loc;
+    out += std::string("(UnaryOp ") + spelling(e->unaryOp) + " " + loc;
     break;
   case ExprKind::BoolOp:
     out += std::string("(BoolOp ") + (e->boolOp == BoolOpKind::And ? "and " : "or ") + loc;
@@ -193,7 +121,7 @@ void dumpExprTo(const Expr *e, std::string &out) {
     out += "(Compare " + loc;
     for (size_t i = 0; i < e->operands.size(); ++i) {
       if (i > 0 && i - 1 < e->cmpOps.size())
-        out += std::string(" ") + cmpOpStr(e->cmpOps[i - 1]);
+        out += std::string(" ") + spelling(e->cmpOps[i - 1]);
       out += " ";
       dumpExprTo(e->operands[i].get(), out);
     }
@@ -257,7 +185,7 @@ public:
       return;
     }
     case StmtKind::AugAssign:
-      line(indent, std::string("(AugAssign ") + binOpStr(s.augOp) + "= " + loc + " " + targetOf(s) + " " +
+      line(indent, std::string("(AugAssign ") + spelling(s.augOp) + "= " + loc + " " + targetOf(s) + " " +
                        exprOrNull(s.value.get()) + ")");
       return;
     case StmtKind::AnnAssign: {

@@ -14,8 +14,6 @@ using ir::OpKind;
 
 namespace {
 
-std::string loc2(SourceLoc l) { return std::to_string(l.line) + ":" + std::to_string(l.col); }
-
 /// The pointer operand of a memory builtin.
 ir::Value *pointerArg(Lowerer &L, Bound &a, size_t i) {
   const Val &p = a[i];
@@ -96,8 +94,6 @@ Val makeRange(Lowerer &L, Bound &a, bool isStatic) {
   }
   if (r.elems[2].kind == Val::Kind::Int && r.elems[2].i == 0)
     L.fail(a.callLoc, "range step must not be zero");
-  if (!isStatic && r.elems[2].kind == Val::Kind::Int && r.elems[2].i < 0)
-    L.fail(a.callLoc, "range with a negative step is not supported; use tl.static_range or count upwards");
   return r;
 }
 
@@ -117,6 +113,119 @@ double parseFloatText(Lowerer &L, const std::string &s, SourceLoc loc) {
   if (t.empty() || *end)
     L.fail(loc, "could not convert string to float: '" + s + "'");
   return d;
+}
+
+// ---- Block pointers (tl.make_block_ptr) ----
+// A block pointer is a compile-time record (a tuple tagged "block_ptr"): base pointer, shape, strides,
+// offsets, block_shape, order. Loads and stores expand it into a pointer tile and a bounds mask; in
+// loops only its offsets change (they are carried like any tuple leaf).
+enum { kBpBase, kBpShape, kBpStrides, kBpOffsets, kBpBlock, kBpOrder };
+
+bool isBlockPtr(const Val &v) { return v.kind == Val::Kind::Tuple && v.s == "block_ptr"; }
+
+/// The pointer tile of a block pointer and the mask of the dims in `check` (null if none).
+std::pair<ir::Value *, ir::Value *> expandBlockPtr(Lowerer &L, const Val &bp,
+                                                   const std::vector<int64_t> &check, SourceLoc loc) {
+  const std::vector<Val> &f = bp.elems;
+  size_t rank = f[kBpBlock].elems.size();
+  Val ptr = f[kBpBase];
+  Val mask;
+  bool hasMask = false;
+  for (size_t d = 0; d < rank; ++d) {
+    Val idx = Val::ir(L.builder().makeRange(0, f[kBpBlock].elems[d].i));
+    idx = L.binary(ast::BinOpKind::Add, f[kBpOffsets].elems[d], idx, loc);
+    for (size_t e = 0; e < rank; ++e)
+      if (e != d)
+        idx = Val::ir(L.expandDims(idx.v, int64_t(e), loc));
+    ptr = L.binary(ast::BinOpKind::Add, ptr, L.binary(ast::BinOpKind::Mul, idx, f[kBpStrides].elems[d], loc),
+                   loc);
+    if (std::find(check.begin(), check.end(), int64_t(d)) == check.end())
+      continue;
+    Val inb = L.binary(ast::BinOpKind::BitAnd, L.compare(ast::CmpOpKind::GtE, idx, Val::integer(0), loc),
+                       L.compare(ast::CmpOpKind::Lt, idx, f[kBpShape].elems[d], loc), loc);
+    mask = hasMask ? L.binary(ast::BinOpKind::BitAnd, mask, inb, loc) : inb;
+    hasMask = true;
+  }
+  std::vector<int64_t> shape;
+  for (const Val &b : f[kBpBlock].elems)
+    shape.push_back(b.i);
+  ir::Value *p = L.broadcastTo(ptr.v, shape, loc);
+  ir::Value *m = hasMask ? L.broadcastTo(mask.v, shape, loc) : nullptr;
+  return {p, m};
+}
+
+std::vector<int64_t> boundaryCheck(Lowerer &L, Bound &a, size_t i, size_t rank) {
+  if (!a.has(i))
+    return {};
+  std::vector<int64_t> dims = L.asShape(a[i], a.loc(i), "boundary_check");
+  for (int64_t d : dims)
+    if (d < 0 || d >= int64_t(rank))
+      L.fail(a.loc(i), "boundary_check dimension " + std::to_string(d) + " is out of range");
+  return dims;
+}
+
+Val blockPtrLoad(Lowerer &L, Bound &a) {
+  if (a.has(1) || a.has(2))
+    L.fail(a.callLoc, "tl.load of a block pointer takes boundary_check, not mask/other");
+  auto check = boundaryCheck(L, a, 3, a[0].elems[kBpBlock].elems.size());
+  auto [p, m] = expandBlockPtr(L, a[0], check, a.callLoc);
+  ir::Value *other = nullptr;
+  if (m) {
+    std::string pad = a.has(4) && a[4].kind == Val::Kind::Str ? a[4].s : "zero";
+    const ir::Type *t = L.types().withElement(p->type(), L.scalarType(p->type()->dtype()));
+    other = L.constant(pad == "nan" ? Val::floating(NAN) : Val::integer(0), t);
+  }
+  return Val::ir(L.builder().load(p, m, other));
+}
+
+Val blockPtrStore(Lowerer &L, Bound &a) {
+  if (a.has(2))
+    L.fail(a.loc(2), "tl.store to a block pointer takes boundary_check, not mask");
+  auto check = boundaryCheck(L, a, 3, a[0].elems[kBpBlock].elems.size());
+  auto [p, m] = expandBlockPtr(L, a[0], check, a.callLoc);
+  ir::Value *val = L.coerce(a[1], p->type()->dtype(), p->type()->shape(), a.loc(1), "value");
+  L.builder().store(p, val, m);
+  return Val::none();
+}
+
+Val makeBlockPtr(Lowerer &L, Bound &a) {
+  const Val &base = a[0];
+  if (!base.isIR() || !base.v->type()->isPointer())
+    L.fail(a.loc(0), "tl.make_block_ptr base must be a scalar pointer, got " + describe(base));
+  std::vector<int64_t> block = L.asShape(a[4], a.loc(4), "block_shape");
+  L.checkBlockShape(block, a.loc(4));
+  Val bp = Val::tuple({});
+  bp.s = "block_ptr";
+  bp.elems.push_back(base);
+  static const char *const what[] = {"", "shape", "strides", "offsets"};
+  for (size_t i = 1; i <= 3; ++i) {
+    if (a[i].kind != Val::Kind::Tuple || a[i].elems.size() != block.size())
+      L.fail(a.loc(i), std::string("tl.make_block_ptr: ") + what[i] + " must be a tuple of " +
+                           std::to_string(block.size()) + " values");
+    for (const Val &v : a[i].elems)
+      if (!v.isIntLike() && !(v.isIR() && v.v->type()->isScalar() && v.v->type()->isIntLike()))
+        L.fail(a.loc(i),
+               std::string("tl.make_block_ptr: ") + what[i] + " must be integer scalars, got " + describe(v));
+    bp.elems.push_back(Val::tuple(a[i].elems));
+  }
+  std::vector<Val> blockVals;
+  for (int64_t b : block)
+    blockVals.push_back(Val::integer(b));
+  bp.elems.push_back(Val::tuple(blockVals));
+  bp.elems.push_back(a[5]);
+  return bp;
+}
+
+Val advanceBlockPtr(Lowerer &L, Bound &a) {
+  if (!isBlockPtr(a[0]))
+    L.fail(a.loc(0), "tl.advance needs a block pointer, got " + describe(a[0]));
+  Val bp = a[0];
+  std::vector<Val> &offs = bp.elems[kBpOffsets].elems;
+  if (a[1].kind != Val::Kind::Tuple || a[1].elems.size() != offs.size())
+    L.fail(a.loc(1), "tl.advance offsets must be a tuple of " + std::to_string(offs.size()) + " values");
+  for (size_t i = 0; i < offs.size(); ++i)
+    offs[i] = L.binary(ast::BinOpKind::Add, offs[i], a[1].elems[i], a.loc(1));
+  return bp;
 }
 
 } // namespace
@@ -184,6 +293,8 @@ void registerCoreBuiltins(BuiltinTable &t) {
   t["load"] = {{"pointer", "mask?", "other?", "boundary_check?", "padding_option?", "cache_modifier?",
                 "eviction_policy?", "volatile?"},
                [](Lowerer &L, Bound &a) {
+                 if (isBlockPtr(a[0]))
+                   return blockPtrLoad(L, a);
                  ir::Value *ptr = pointerArg(L, a, 0);
                  ir::Value *mask = maskArg(L, a, 1);
                  if (a.has(2) && !mask)
@@ -201,6 +312,8 @@ void registerCoreBuiltins(BuiltinTable &t) {
                }};
   t["store"] = {{"pointer", "value", "mask?", "boundary_check?", "cache_modifier?", "eviction_policy?"},
                 [](Lowerer &L, Bound &a) {
+                  if (isBlockPtr(a[0]))
+                    return blockPtrStore(L, a);
                   ir::Value *ptr = pointerArg(L, a, 0);
                   ir::Value *mask = maskArg(L, a, 2);
                   std::vector<int64_t> shape =
@@ -231,6 +344,9 @@ void registerCoreBuiltins(BuiltinTable &t) {
                        const ir::Type *rt = L.types().shaped(L.scalarType(elem), shape);
                        return Val::ir(L.builder().create1(OpKind::AtomicCas, {ptr, cmp, val}, rt));
                      }};
+
+  t["make_block_ptr"] = {{"base", "shape", "strides", "offsets", "block_shape", "order"}, makeBlockPtr};
+  t["advance"] = {{"base", "offsets"}, advanceBlockPtr};
 
   // ---- Shapes ----
   auto reshapeFn = [](Lowerer &L, Bound &a) {
@@ -303,6 +419,19 @@ void registerCoreBuiltins(BuiltinTable &t) {
                  const ir::Type *rt = L.types().block(x->type()->scalarType(), shape);
                  return Val::ir(L.builder().create1(OpKind::Join, {x, y}, rt));
                }};
+  t["interleave"] = {{"a", "b"}, [](Lowerer &L, Bound &a) {
+                       // join along a new last dim, then merge it into the previous one.
+                       auto [x, y] = L.unify(a[0], a[1], a.callLoc, "interleave");
+                       std::vector<int64_t> shape = x->type()->shape();
+                       if (shape.empty())
+                         L.fail(a.callLoc, "tl.interleave needs tensors, got scalars");
+                       shape.push_back(2);
+                       const ir::Type *jt = L.types().block(x->type()->scalarType(), shape);
+                       ir::Value *j = L.builder().create1(OpKind::Join, {x, y}, jt);
+                       shape.pop_back();
+                       shape.back() *= 2;
+                       return Val::ir(L.reshape(j, shape, a.callLoc));
+                     }};
   t["split"] = {{"a"}, [](Lowerer &L, Bound &a) {
                   ir::Value *x = tileArg(L, a, 0);
                   std::vector<int64_t> shape = x->type()->shape();
@@ -459,6 +588,31 @@ void registerCoreBuiltins(BuiltinTable &t) {
                       L.fail(a.loc(0), "list() of " + describe(a[0]) + " is not supported");
                     return Val::tuple(a[0].elems, true);
                   }};
+  t["py.enumerate"] = {{"x", "start?"}, [](Lowerer &L, Bound &a) {
+                         if (a[0].kind != Val::Kind::Tuple)
+                           L.fail(a.loc(0), "enumerate() needs a tuple or list, got " + describe(a[0]));
+                         int64_t start = a.has(1) ? L.constInt(a[1], a.loc(1), "enumerate start") : 0;
+                         std::vector<Val> out;
+                         for (size_t i = 0; i < a[0].elems.size(); ++i)
+                           out.push_back(Val::tuple({Val::integer(start + int64_t(i)), a[0].elems[i]}));
+                         return Val::tuple(std::move(out));
+                       }};
+  t["py.zip"] = {{"*xs"}, [](Lowerer &L, Bound &a) {
+                   size_t n = SIZE_MAX;
+                   for (size_t i = 0; i < a.rest.size(); ++i) {
+                     if (a.rest[i].kind != Val::Kind::Tuple)
+                       L.fail(a.restLoc(i), "zip() needs tuples or lists, got " + describe(a.rest[i]));
+                     n = std::min(n, a.rest[i].elems.size());
+                   }
+                   std::vector<Val> out;
+                   for (size_t k = 0; k < n && !a.rest.empty(); ++k) {
+                     std::vector<Val> row;
+                     for (const Val &x : a.rest)
+                       row.push_back(x.elems[k]);
+                     out.push_back(Val::tuple(std::move(row)));
+                   }
+                   return Val::tuple(std::move(out));
+                 }};
   t["py.print"] = {{"*args", "**"}, [devicePrint](Lowerer &L, Bound &a) {
                      bool allConst = true;
                      for (const Val &v : a.rest)
@@ -524,7 +678,6 @@ void registerCoreBuiltins(BuiltinTable &t) {
                             L.fail(a.loc(0), "math.floor() needs a compile-time number");
                           return Val::integer(int64_t(std::floor(a[0].asDouble())));
                         }};
-  (void)loc2;
 }
 
 } // namespace mt::lower

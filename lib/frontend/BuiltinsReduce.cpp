@@ -280,6 +280,18 @@ void registerReduceBuiltins(BuiltinTable &t) {
                 auto r = emitCombineOp(L, ins, axis, false, false, binaryCombine(OpKind::Add));
                 return Val::ir(keepDims(L, r[0], keep, all, axis, rank, a.callLoc));
               }};
+  t["xor_sum"] = {{"input", "axis?", "keep_dims?"}, [](Lowerer &L, Bound &a) {
+                    ir::Value *x = L.toIR(a[0], a.loc(0), "input of tl.xor_sum");
+                    if (!x->type()->isIntLike())
+                      L.fail(a.loc(0), "tl.xor_sum needs an integer tensor, got " + x->type()->str());
+                    unsigned rank = x->type()->rank();
+                    std::vector<ir::Value *> ins{x};
+                    bool all;
+                    int64_t axis = prepareAxis(L, a, 1, ins, all);
+                    bool keep = a.has(2) && L.constBool(a[2], a.loc(2), "keep_dims");
+                    auto r = emitCombineOp(L, ins, axis, false, false, binaryCombine(OpKind::Xor));
+                    return Val::ir(keepDims(L, r[0], keep, all, axis, rank, a.callLoc));
+                  }};
   for (bool isMax : {true, false}) {
     t[isMax ? "max" : "min"] = {{"input", "axis?", "return_indices?", "return_indices_tie_break_left?",
                                  "keep_dims?", "propagate_nan?"},

@@ -234,11 +234,8 @@ void Lowerer::lowerBody(const StmtList &body) {
   lowerStmts(stmts);
 }
 
-static bool endsWithBareReturn(const StmtList &body) {
-  if (body.empty() || body.back()->kind != StmtKind::Return)
-    return false;
-  const Expr *v = body.back()->value.get();
-  return !v || v->kind == ExprKind::NoneLit;
+static bool endsWithReturn(const StmtList &body) {
+  return !body.empty() && body.back()->kind == StmtKind::Return;
 }
 
 void Lowerer::lowerStmts(const std::vector<const Stmt *> &stmts) {
@@ -246,21 +243,21 @@ void Lowerer::lowerStmts(const std::vector<const Stmt *> &stmts) {
     if (frame().returned)
       return;
     const Stmt &s = *stmts[i];
-    // `if cond: ...; return` at function level: the rest of the function becomes the else branch.
-    if (s.kind == StmtKind::If && frame().runtimeDepth == 0 && endsWithBareReturn(s.body)) {
+    // `if cond: ...; return [x]` at function level: the rest of the function becomes the else branch
+    // (and the returned value, if any, a result of the `if`).
+    if (s.kind == StmtKind::If && frame().runtimeDepth == 0 && endsWithReturn(s.body)) {
       Val c = lowerExpr(*s.test);
       if (isCompileTime(c)) {
         lowerBody(truthy(c) ? s.body : s.orelse);
         continue;
       }
       std::vector<const Stmt *> thenS, elseS;
-      for (size_t k = 0; k + 1 < s.body.size(); ++k)
-        thenS.push_back(s.body[k].get());
+      for (const StmtPtr &t : s.body)
+        thenS.push_back(t.get());
       for (const StmtPtr &e : s.orelse)
         elseS.push_back(e.get());
       elseS.insert(elseS.end(), stmts.begin() + i + 1, stmts.end());
-      lowerRuntimeIf(s, c, thenS, elseS, true);
-      frame().returned = true;
+      lowerRuntimeIf(s, c, thenS, elseS, true); // sets the frame's return value
       return;
     }
     lowerStmt(s);

@@ -5,6 +5,15 @@
 // Python arithmetic on them, `if` on compile-time conditions, `tl.static_range` loops) and emits IR for
 // the rest with Triton's typing rules (promotion, weak Python scalars, NumPy broadcasting). Calls of
 // other @jit functions and `combine_fn`s of reductions/scans are inlined.
+//
+// Specialisation: Pointer(d) parameters become `ptr<d>` arguments (with a `hint {multiple_of = [16]}`
+// on entry when divisibleBy16), Scalar(d) ones `d` arguments (an integer with equalsOne is the
+// compile-time constant 1 in the body), Constexpr ones compile-time values (a string that names a
+// dtype, like "fp16", works wherever a dtype is expected). Control flow: `if` on a compile-time value
+// lowers one branch; runtime `if`/`for`/`while` become structured ops carrying the variables (and tuple
+// leaves) they change; `if c: return` at function level makes the rest of the function the else
+// branch; `tl.static_range` and loops over tuples are unrolled. Not supported (reported as errors):
+// break/continue, other returns inside runtime control flow, libdevice, tensor descriptors.
 #pragma once
 
 #include "frontend/Ast.h"

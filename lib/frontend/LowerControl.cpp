@@ -60,8 +60,16 @@ static void moveOps(ir::Block &from, ir::Block &to) {
 static void flattenLeaves(const std::string &key, const Val &v, std::map<std::string, Val> &out,
                           std::vector<std::string> &order) {
   if (v.kind == Val::Kind::Tuple) {
-    for (size_t i = 0; i < v.elems.size(); ++i)
-      flattenLeaves(key + "[" + std::to_string(i) + "]", v.elems[i], out, order);
+    // A block pointer's fields other than its offsets (field 3) never change: they stay whole.
+    for (size_t i = 0; i < v.elems.size(); ++i) {
+      std::string k = key + "[" + std::to_string(i) + "]";
+      if (v.s == "block_ptr" && i != 3) {
+        out[k] = v.elems[i];
+        order.push_back(k);
+        continue;
+      }
+      flattenLeaves(k, v.elems[i], out, order);
+    }
     return;
   }
   out[key] = v;
@@ -73,10 +81,15 @@ static Val rebuildLeaves(const std::string &key, const Val &shape, const std::ma
   if (shape.kind != Val::Kind::Tuple)
     return leaves.at(key);
   Val r = shape;
-  for (size_t i = 0; i < r.elems.size(); ++i)
-    r.elems[i] = rebuildLeaves(key + "[" + std::to_string(i) + "]", shape.elems[i], leaves);
+  for (size_t i = 0; i < r.elems.size(); ++i) {
+    std::string k = key + "[" + std::to_string(i) + "]";
+    r.elems[i] = shape.s == "block_ptr" && i != 3 ? leaves.at(k) : rebuildLeaves(k, shape.elems[i], leaves);
+  }
   return r;
 }
+
+/// The pseudo-variable that carries a function's return value through an early-return `if`.
+static const char *const kReturnValue = "return value";
 
 // ---- if -----------------------------------------------------------------------------------------------
 
@@ -108,14 +121,16 @@ void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<cons
     ir::InsertionGuard guard(b_);
     b_.setInsertionPointToEnd(scratch->body(br));
     fr.vars = pre;
-    bool nested = !(br == 1 && elseIsRest);
+    // With elseIsRest both branches run to the end of the function: they are at function level.
+    bool nested = !elseIsRest;
     fr.runtimeDepth += nested;
     lowerStmts(br == 0 ? thenS : elseS);
     fr.runtimeDepth -= nested;
-    if (fr.returned && !fr.retVal.isNone())
-      fail(s.loc, "a function with an early 'return' inside a runtime if cannot return a value");
-    fr.returned = false;
     branchVars[br] = fr.vars;
+    if (elseIsRest)
+      branchVars[br][kReturnValue] = fr.returned ? fr.retVal : Val::none();
+    fr.returned = false;
+    fr.retVal = Val::none();
   }
   fr.vars = pre;
 
@@ -127,7 +142,7 @@ void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<cons
     for (auto &[n, v] : bv)
       all.insert(n);
   if (elseIsRest)
-    all.clear();                                      // nothing follows: no results
+    all = {kReturnValue};                             // nothing follows but the returned value
   std::map<std::string, Val> merged;                  // leaf key -> value after the if
   std::vector<std::pair<std::string, Val>> toRebuild; // name, its shape (then value)
   for (const std::string &n : all) {
@@ -212,6 +227,14 @@ void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<cons
     merged[names[i]] = Val::ir(ifOp->result(i));
   for (const auto &[n, shape] : toRebuild)
     fr.vars[n] = rebuildLeaves(n, shape, merged);
+  if (elseIsRest) {
+    Val r = fr.vars[kReturnValue];
+    fr.vars.erase(kReturnValue);
+    if (r.kind == Val::Kind::Undef)
+      fail(s.loc, r.s);
+    fr.retVal = r;
+    fr.returned = true;
+  }
 }
 
 Val Lowerer::lowerIfExp(const Expr &e) {
@@ -258,7 +281,7 @@ struct CarryPlan {
 static bool checkCarried(Lowerer &L, CarryPlan &plan, const std::vector<std::string> &carried,
                          const std::vector<ir::Value *> &inits, const std::map<std::string, Val> &pre,
                          const std::map<std::string, Val> &after, std::vector<ir::Value *> &yields,
-                         SourceLoc loc, const char *what) {
+                         SourceLoc loc, const char *what, ir::Block *body, unsigned argOffset) {
   bool ok = true;
   for (const std::string &n : plan.names) {
     if (!plan.dropped.count(n) || sameVal(after.at(n), pre.at(n)))
@@ -293,6 +316,11 @@ static bool checkCarried(Lowerer &L, CarryPlan &plan, const std::vector<std::str
     if (!v.isIR())
       L.fail(loc, std::string("loop-carried variable '") + n + "' of the " + what +
                       " must be a number or a tensor, got " + describe(v));
+    if (v.v->isBlockArg() && v.v->ownerBlock() == body && v.v->index() == i + argOffset) {
+      plan.dropped.insert(n); // unchanged in the loop: no need to carry it
+      ok = false;
+      continue;
+    }
     if (v.v->type() == t) {
       yields.push_back(v.v);
       continue;
@@ -329,8 +357,8 @@ struct LoopVars {
       flattenLeaves(n, it->second, preLeaves, keysOf[n]);
       for (const std::string &k : keysOf[n]) {
         plan.names.push_back(k);
-        const Val &v = preLeaves[k];
-        if (!v.isNumber() && !v.isIR())
+        // Optimistic: compile-time values stay compile-time unless the body changes them.
+        if (!preLeaves[k].isIR())
           plan.dropped.insert(k);
       }
     }
@@ -361,7 +389,7 @@ struct LoopVars {
 
   bool check(Lowerer &L, const std::map<std::string, Val> &vars, const std::vector<std::string> &carried,
              const std::vector<ir::Value *> &inits, std::vector<ir::Value *> &yields, SourceLoc loc,
-             const char *what) {
+             const char *what, ir::Block *body, unsigned argOffset) {
     std::map<std::string, Val> afterLeaves;
     for (const std::string &n : names) {
       const Val &v = vars.at(n);
@@ -373,7 +401,7 @@ struct LoopVars {
         L.fail(loc, "variable '" + n + "' changes its structure in the " + what + " (" + describe(pre.at(n)) +
                         " before, " + describe(v) + " after)");
     }
-    return checkCarried(L, plan, carried, inits, preLeaves, afterLeaves, yields, loc, what);
+    return checkCarried(L, plan, carried, inits, preLeaves, afterLeaves, yields, loc, what, body, argOffset);
   }
 
   /// Binds the loop's results after it; names first defined in the body are not available.
@@ -438,6 +466,21 @@ void Lowerer::lowerFor(const Stmt &s) {
   if (target.kind != ExprKind::Name)
     fail(target.loc, "the target of a for loop over a range must be a single name");
 
+  // A compile-time negative step counts k = 0, 1, ... (start - end - step - 1) // -step and binds the
+  // target to start + k * step (the IR's `for` counts upwards).
+  std::optional<std::pair<Val, int64_t>> downward;
+  if (iter.elems[2].kind == Val::Kind::Int && iter.elems[2].i < 0) {
+    int64_t st = iter.elems[2].i;
+    if (st == INT64_MIN)
+      fail(s.test->loc, "range step is out of range");
+    b_.setLoc(s.test->loc);
+    Val span = binary(BinOpKind::Sub, iter.elems[0], iter.elems[1], s.test->loc);
+    span = binary(BinOpKind::Add, span, Val::integer(-st - 1), s.test->loc);
+    Val count = binary(BinOpKind::FloorDiv, span, Val::integer(-st), s.test->loc);
+    downward = {iter.elems[0], st};
+    iter.elems = {Val::integer(0), count, Val::integer(1)};
+  }
+
   // The induction variable's type: i32 unless a bound needs i64.
   DType ivType = DType::I32;
   for (const Val &bnd : iter.elems) {
@@ -472,6 +515,14 @@ void Lowerer::lowerFor(const Stmt &s) {
       args.push_back(body.argument(i));
     lv.bind(fr.vars, carried, args);
     fr.vars[target.name] = Val::ir(body.argument(0));
+    if (downward) {
+      ir::InsertionGuard guard(b_);
+      b_.setInsertionPointToEnd(body);
+      b_.setLoc(s.test->loc);
+      Val step =
+          binary(BinOpKind::Mul, Val::ir(body.argument(0)), Val::integer(downward->second), s.test->loc);
+      fr.vars[target.name] = binary(BinOpKind::Add, downward->first, step, s.test->loc);
+    }
     std::vector<ir::Value *> yields;
     bool ok;
     {
@@ -483,7 +534,7 @@ void Lowerer::lowerFor(const Stmt &s) {
       if (fr.returned)
         fail(s.loc, "'return' inside a runtime for loop is not supported");
       b_.setLoc(s.loc);
-      ok = lv.check(*this, fr.vars, carried, inits, yields, s.loc, "for loop");
+      ok = lv.check(*this, fr.vars, carried, inits, yields, s.loc, "for loop", &body, 1);
       if (ok)
         b_.yield(yields);
     }
@@ -542,7 +593,7 @@ void Lowerer::lowerWhile(const Stmt &s) {
       if (fr.returned)
         fail(s.loc, "'return' inside a while loop is not supported");
       b_.setLoc(s.loc);
-      ok = lv.check(*this, fr.vars, carried, inits, yields, s.loc, "while loop");
+      ok = lv.check(*this, fr.vars, carried, inits, yields, s.loc, "while loop", &after, 0);
       if (ok)
         b_.yield(yields);
     }

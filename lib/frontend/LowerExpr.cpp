@@ -198,6 +198,8 @@ Val Lowerer::lowerExpr(const Expr &e) {
     return lowerCompare(e);
   case ExprKind::IfExp:
     return lowerIfExp(e);
+  case ExprKind::Dict:
+    fail(e.loc, "dict literals are not supported in a kernel");
   case ExprKind::Tuple:
   case ExprKind::List: {
     std::vector<Val> elems;
@@ -500,42 +502,8 @@ Val Lowerer::lowerUnary(const Expr &e) {
 
 // ---- Compile-time arithmetic ------------------------------------------------------------------------
 
-static const char *binOpSymbol(BinOpKind op) {
-  switch (op) {
-  case BinOpKind::Add:
-    return "+";
-  case BinOpKind::Sub:
-    return "-";
-  case BinOpKind::Mul:
-    return "*";
-  case BinOpKind::Div:
-    return "/";
-  case BinOpKind::FloorDiv:
-    return "//";
-  case BinOpKind::Mod:
-    return "%";
-  case BinOpKind::Pow:
-    return "**";
-  case BinOpKind::MatMul:
-    return "@";
-  case BinOpKind::LShift:
-    return "<<";
-  case BinOpKind::RShift:
-    return ">>";
-  case BinOpKind::BitAnd:
-    return "&";
-  case BinOpKind::BitOr:
-    return "|";
-  case BinOpKind::BitXor:
-    return "^";
-  }
-  return "?";
-}
-
-const char *binOpName(BinOpKind op) { return binOpSymbol(op); }
-
 Val Lowerer::foldBinary(BinOpKind op, const Val &a, const Val &b, SourceLoc loc) {
-  std::string sym = binOpSymbol(op);
+  std::string sym = ast::spelling(op);
   // Sequences.
   if (a.kind == Val::Kind::Tuple && b.kind == Val::Kind::Tuple && op == BinOpKind::Add) {
     Val r = a;

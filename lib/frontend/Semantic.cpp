@@ -11,7 +11,6 @@ using namespace ast;
 using ir::DType;
 using ir::OpKind;
 
-const char *binOpName(BinOpKind op); // LowerExpr.cpp
 
 std::vector<int64_t> Lowerer::shapeOf(const Val &v) {
   return v.isIR() ? v.v->type()->shape() : std::vector<int64_t>{};
@@ -305,7 +304,7 @@ static ir::Value *pointerOffset(Lowerer &L, const Val &ptr, const Val &off, bool
 Val Lowerer::binary(BinOpKind op, const Val &a, const Val &b, SourceLoc loc) {
   if (isCompileTime(a) && isCompileTime(b))
     return foldBinary(op, a, b, loc);
-  const char *sym = binOpName(op);
+  const char *sym = ast::spelling(op);
   if (op == BinOpKind::MatMul) {
     CallArgs args;
     args.pos = {a, b};

@@ -3,6 +3,7 @@
 #include "frontend/Lower.h"
 #include "frontend/Parser.h"
 #include "ir/Printer.h"
+#include "ir/Verifier.h"
 
 #include <gtest/gtest.h>
 
@@ -42,6 +43,9 @@ Lowered lower(const std::string &src, const std::string &kernel, std::vector<Arg
     return out;
   out.ok = true;
   out.ir = ir::toString(*m);
+  // Every lowered kernel must be well-formed IR.
+  Diagnostics vdiag(&sm);
+  EXPECT_TRUE(ir::verify(*m, vdiag)) << vdiag.renderAll() << out.ir;
   return out;
 }
 
@@ -467,6 +471,7 @@ TEST(LowerErrors, Messages) {
       "error: cannot bitcast fp32 to fp16: the bit widths differ");
   EXPECT_ERROR("    x = tl.zeros((4,), dtype=tl.float32)\n    x[0] = 1\n",
                "k.py:6:5: error: assignment to a subscript");
+  EXPECT_ERROR("    x = {1: 2}\n", "k.py:5:9: error: dict literals are not supported in a kernel");
   EXPECT_ERROR("    x = 1 // 0\n", "k.py:5:9: error: division by zero in compile-time expression");
   EXPECT_ERROR("    x = tl.sum(tl.zeros((4, 4), tl.float32), axis=2)\n",
                "error: tl.sum(): axis 2 is out of range for a tensor of rank 2");
@@ -591,4 +596,218 @@ def k(p, n):
                              "yield", "cast", "add", "store"}));
   EXPECT_ERROR("    st = (1, 2)\n    for i in range(n):\n        st = (1, 2, 3)\n",
                "k.py:6:5: error: variable 'st' changes its structure in the for loop");
+}
+
+TEST(Lower, BlockPointers) {
+  auto r = lower(readInput("block_ptr.py"), "k",
+                 {ptr(DType::F16), ptr(DType::F32), scal(DType::I32), scal(DType::I32), scal(DType::I32),
+                  cst(32), cst(16)});
+  ASSERT_TRUE(r.ok) << r.errors;
+  // In the loop only the block pointer's offsets change: only they are carried (not the base pointer).
+  EXPECT_TRUE(
+      inOrder(r.ir, {"= for %", ": tensor<32x16xf32>, i32, i32 {", "make_range", "cmp", "{pred = \"lt\"}",
+                     "cmp", "{pred = \"ge\"}", "and", "load", ": tensor<32x16xf16>", "add", "add", "yield"}));
+  // The store checks only dim 0.
+  size_t store = r.ir.find("store");
+  ASSERT_NE(store, std::string::npos);
+  std::string tail = r.ir.substr(r.ir.find("yield"));
+  EXPECT_EQ(count(tail, "{pred = \"lt\"}"), 1u) << tail;
+}
+
+TEST(LowerErrors, Builtins) {
+  EXPECT_ERROR("    x = tl.program_id(3)\n", "k.py:5:23: error: program_id axis must be 0, 1 or 2, got 3");
+  EXPECT_ERROR("    x = tl.arange(8, 4)\n",
+               "k.py:5:9: error: arange's end argument must be greater than the start");
+  EXPECT_ERROR("    x = tl.arange(0, n)\n",
+               "k.py:5:22: error: arange end must be a compile-time integer, got i32");
+  EXPECT_ERROR("    x = tl.load(n)\n",
+               "k.py:5:17: error: tl.load() expects a pointer or a tensor of pointers, got i32");
+  EXPECT_ERROR("    tl.store(p, 1.0, mask=1.5)\n",
+               "k.py:5:22: error: mask must be a boolean tensor, got f32");
+  EXPECT_ERROR("    x = tl.reshape(tl.zeros((4, 4), tl.float32), (8, 4))\n",
+               "k.py:5:9: error: cannot reshape tensor<4x4xf32> to shape [8, 4] (element counts differ)");
+  EXPECT_ERROR("    x = tl.permute(tl.zeros((4, 4), tl.float32), (0, 0))\n",
+               "k.py:5:9: error: tl.permute(): dims must be a permutation of 0..1");
+  EXPECT_ERROR("    x = tl.split(tl.zeros((4, 4), tl.float32))\n",
+               "k.py:5:9: error: tl.split needs a tensor whose last dimension is 2, got tensor<4x4xf32>");
+  EXPECT_ERROR("    a = tl.zeros((16, 16), tl.float16)\n    x = tl.dot(a, a.to(tl.float32))\n",
+               "k.py:6:9: error: tl.dot operands must have the same dtype, got fp16 and fp32");
+  EXPECT_ERROR("    a = tl.zeros((2, 16, 16), tl.float16)\n    x = tl.dot(a, a)\n",
+               "k.py:6:9: error: batched (3D) tl.dot is not supported yet");
+  EXPECT_ERROR("    x = tl.exp(tl.arange(0, 4))\n",
+               "k.py:5:16: error: tl.exp() expects a floating-point tensor, got tensor<4xi32>");
+  EXPECT_ERROR("    x = tl.zeros((4,), dtype=5)\n", "k.py:5:24: error: dtype must be a dtype, got int");
+  EXPECT_ERROR("    x = tl.full((4,), tl.arange(0, 4), tl.int32)\n",
+               "k.py:5:23: error: tl.full value must be a scalar, got tensor<4xi32>");
+  EXPECT_ERROR("    for i in tl.static_range(n):\n        pass\n",
+               "k.py:5:14: error: tl.static_range bounds must be compile-time integers, got i32");
+  EXPECT_ERROR("    for i in range(0, n, 0):\n        pass\n",
+               "k.py:5:14: error: range step must not be zero");
+  EXPECT_ERROR("    for i in 5:\n        pass\n",
+               "k.py:5:14: error: a for loop must iterate over range(...)");
+  EXPECT_ERROR("    x = tl.reduce(tl.zeros((4,), tl.float32), 0, 3)\n",
+               "k.py:5:50: error: combine_fn must be a @triton.jit function, got int");
+  EXPECT_ERROR(
+      "    x = tl.reduce(tl.zeros((4,), tl.float32), 0, f)\n@triton.jit\ndef f(a, b):\n    return a, b\n",
+      "k.py:5:9: error: the combine_fn of tl.reduce() returned 2 values, expected 1");
+  EXPECT_ERROR("    x = f(1, 2)\n@triton.jit\ndef f(a):\n    return a\n",
+               "k.py:5:9: error: f() takes 1 arguments but 2 were given");
+  EXPECT_ERROR("    x = f(b=2)\n@triton.jit\ndef f(a):\n    return a\n",
+               "k.py:5:11: error: f() got an unexpected keyword argument 'b'");
+  EXPECT_ERROR("    x = f()\n@triton.jit\ndef f(a):\n    return a\n",
+               "k.py:5:9: error: f() missing required argument 'a'");
+  EXPECT_ERROR("    x = f(1)\n@triton.jit\ndef f(a):\n    return f(a)\n",
+               "error: calls nested more than 64 deep");
+  EXPECT_ERROR("    x = tl.atomic_add(n, 1)\n", "k.py:5:23: error: tl.atomic_add() expects a pointer");
+  EXPECT_ERROR("    x = n in (1, 2)\n",
+               "k.py:5:9: error: 'in' / 'not in' are only supported on compile-time values");
+  EXPECT_ERROR("    x = 1\n    x.foo\n", "k.py:6:5: error: int has no attribute 'foo'");
+  EXPECT_ERROR("    x = tl.load(p).foo\n", "k.py:5:9: error: tensor has no attribute 'foo'");
+  EXPECT_ERROR("    x = tl.extra.cuda.libdevice.pow(1.0, 2.0)\n",
+               "is not supported (libdevice functions are out of scope)");
+  EXPECT_ERROR("    x = float(tl.load(p))\n", "k.py:5:15: error: float() of f32 is not supported");
+  EXPECT_ERROR(
+      "    x = tl.load(p)\n    if x:\n        pass\n    y = tl.arange(0, 4)\n    if y:\n        pass\n",
+      "k.py:9:8: error: if condition must be a scalar, got tensor<4xi32>");
+  EXPECT_ERROR("    def g():\n        pass\n",
+               "k.py:5:5: error: nested function definitions are not supported");
+  EXPECT_ERROR("    x = tl.make_block_ptr(p, (n,), (1,), (0, 0), (16,), (0,))\n",
+               "k.py:5:42: error: tl.make_block_ptr: offsets must be a tuple of 1 values");
+}
+
+TEST(Lower, ReductionsShapesAndMethods) {
+  const char *src = R"(
+import triton.language as tl
+@triton.jit
+def k(p, q):
+    a = tl.arange(0, 4)
+    b = tl.interleave(a, a + 10)
+    tl.static_assert(b.shape == (8,))
+    c = tl.xor_sum(b, 0)
+    d = b.reshape(2, 4).sum(axis=1, keep_dims=True)
+    tl.static_assert(d.shape == (2, 1) and d.dtype == tl.int32)
+    h = tl.load(q + tl.arange(0, 8)[:, None] * 8 + tl.arange(0, 8)[None, :])
+    s = tl.sum(h)
+    tl.static_assert(s.dtype == tl.float32 and len(s.shape) == 0)
+    cs = tl.cumsum(h, axis=1, reverse=True)
+    tl.static_assert(cs.dtype == tl.float32 and cs.shape == (8, 8))
+    m = tl.max(h, axis=0, keep_dims=True)
+    tl.static_assert(m.dtype == tl.float16 and m.shape == (1, 8))
+    t = h.T.to(tl.float32)
+    tl.static_assert(t.shape == (8, 8))
+    tl.store(p, c + tl.sum(d))
+)";
+  auto r = lower(src, "k", {ptr(DType::I32), ptr(DType::F16)});
+  ASSERT_TRUE(r.ok) << r.errors;
+  EXPECT_TRUE(inOrder(r.ir, {"join",
+                             ": tensor<4x2xi32>",
+                             "reshape",
+                             ": tensor<8xi32>",
+                             "reduce",
+                             "xor",
+                             "reshape",
+                             ": tensor<2x4xi32>",
+                             "reduce",
+                             "{axis = 1} : tensor<2xi32>",
+                             "expand_dims",
+                             "load",
+                             "reshape",
+                             ": tensor<64xf16>",
+                             "cast",
+                             ": tensor<64xf32>",
+                             "reduce",
+                             "cast",
+                             ": tensor<8x8xf32>",
+                             "scan",
+                             "{axis = 1, reverse = 1}",
+                             "reduce",
+                             "{axis = 0} : tensor<8xf16>",
+                             "max",
+                             "expand_dims",
+                             "trans",
+                             "{order = [1, 0]}"}));
+}
+
+TEST(Lower, HelperModules) {
+  SourceManager sm;
+  uint32_t kf = sm.addBuffer("k.py", "import triton.language as tl\n@triton.jit\ndef k(p):\n"
+                                     "    tl.store(p, twice(tl.load(p)))\n");
+  uint32_t hf =
+      sm.addBuffer("h.py", "import triton\nSCALE = 2\n@triton.jit\ndef twice(x):\n    return x * SCALE\n");
+  Diagnostics diag(&sm);
+  auto km = parseModule(sm, kf, diag);
+  auto hm = parseModule(sm, hf, diag);
+  ASSERT_TRUE(km && hm) << diag.renderAll();
+  ir::TypeContext types;
+  LowerInput in;
+  in.module = km.get();
+  in.kernelName = "k";
+  in.args = {ptr(DType::F32)};
+  in.helperModules = {hm.get()};
+  auto m = lowerKernel(in, types, diag);
+  ASSERT_TRUE(m) << diag.renderAll();
+  EXPECT_TRUE(ir::verify(*m, diag)) << diag.renderAll();
+  // SCALE resolves in the helper's own module.
+  EXPECT_TRUE(inOrder(ir::toString(*m), {"load", "constant {value = 2.0} : f32", "mul", "store"}));
+}
+
+TEST(LowerControl, EarlyReturnWithValueInHelper) {
+  const char *src = R"(
+import triton
+import triton.language as tl
+@triton.jit
+def sgn(x):
+    if x > 0:
+        return 1.0
+    if x < 0:
+        return -1.0
+    return 0.0
+
+@triton.jit
+def k(p):
+    v = tl.load(p)
+    tl.store(p, sgn(v))
+)";
+  auto r = lower(src, "k", {ptr(DType::F32)});
+  ASSERT_TRUE(r.ok) << r.errors;
+  EXPECT_TRUE(inOrder(r.ir, {"load", "= if %", ": f32 {", "constant {value = 1.0}", "yield", "} else {",
+                             "= if %", ": f32 {", "constant {value = -1.0}", "yield", "} else {",
+                             "constant {value = 0.0}", "yield", "}", "yield", "}", "store"}));
+  const char *bad = R"(
+import triton
+@triton.jit
+def f(x):
+    if x > 0:
+        return 1.0
+    y = x
+
+@triton.jit
+def k(p):
+    f(p)
+)";
+  auto r2 = lower(bad, "k", {scal(DType::F32)});
+  EXPECT_FALSE(r2.ok);
+  EXPECT_NE(
+      r2.errors.find("k.py:5:5: error: 'return value' has different compile-time values in the branches"),
+      std::string::npos)
+      << r2.errors;
+}
+
+TEST(LowerControl, UnrolledTupleLoops) {
+  const char *src = R"(
+import triton.language as tl
+@triton.jit
+def k(p, q):
+    acc = tl.zeros((4,), tl.float32)
+    for i, (ptr, w) in enumerate(zip((p, q), (2.0, 3.0))):
+        acc += tl.load(ptr + tl.arange(0, 4)) * w + i
+    tl.store(p + tl.arange(0, 4), acc)
+)";
+  auto r = lower(src, "k", {ptr(DType::F32), ptr(DType::F32)});
+  ASSERT_TRUE(r.ok) << r.errors;
+  EXPECT_EQ(count(r.ir, "= load"), 2u);
+  EXPECT_EQ(count(r.ir, " for "), 0u);
+  EXPECT_TRUE(
+      inOrder(r.ir, {"load", "constant {value = 2.0}", "mul", "constant {value = 0.0}", "add", "add", "load",
+                     "constant {value = 3.0}", "mul", "constant {value = 1.0}", "add", "add", "store"}));
 }

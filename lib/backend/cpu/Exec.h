@@ -121,4 +121,30 @@ Tile evalDot(const ir::Operation &op, const Tile &a, const Tile &b, const Tile &
 void evalPrint(const ir::Operation &op, Operands in, Executor &ex);
 void evalAssert(const ir::Operation &op, const Tile &cond, Executor &ex);
 
+/// Runs `body` with `E` bound to a trivially copyable type of `size` bytes (1, 2, 4, 8; anything else is a
+/// pointer element). Shape ops move elements with it without looking at them; loads and stores copy them.
+#define MT_DISPATCH_SIZE(size, E, ...)                                                                       \
+  switch (size) {                                                                                            \
+  case 1: {                                                                                                  \
+    using E = uint8_t;                                                                                       \
+    __VA_ARGS__;                                                                                             \
+  } break;                                                                                                   \
+  case 2: {                                                                                                  \
+    using E = uint16_t;                                                                                      \
+    __VA_ARGS__;                                                                                             \
+  } break;                                                                                                   \
+  case 4: {                                                                                                  \
+    using E = uint32_t;                                                                                      \
+    __VA_ARGS__;                                                                                             \
+  } break;                                                                                                   \
+  case 8: {                                                                                                  \
+    using E = uint64_t;                                                                                      \
+    __VA_ARGS__;                                                                                             \
+  } break;                                                                                                   \
+  default: {                                                                                                 \
+    using E = Ptr;                                                                                           \
+    __VA_ARGS__;                                                                                             \
+  } break;                                                                                                   \
+  }
+
 } // namespace mt::cpu

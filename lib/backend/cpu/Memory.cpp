@@ -74,26 +74,6 @@ template <class E> void storeLoop(const Ptr *p, MaskView mask, const E *val, siz
       std::memcpy(address("store", p[i], sizeof(E), i, ex), &val[i], sizeof(E));
 }
 
-#define MT_DISPATCH_WIDTH(size, E, ...)                                                                      \
-  switch (size) {                                                                                            \
-  case 1: {                                                                                                  \
-    using E = uint8_t;                                                                                       \
-    __VA_ARGS__;                                                                                             \
-  } break;                                                                                                   \
-  case 2: {                                                                                                  \
-    using E = uint16_t;                                                                                      \
-    __VA_ARGS__;                                                                                             \
-  } break;                                                                                                   \
-  case 4: {                                                                                                  \
-    using E = uint32_t;                                                                                      \
-    __VA_ARGS__;                                                                                             \
-  } break;                                                                                                   \
-  default: {                                                                                                 \
-    using E = uint64_t;                                                                                      \
-    __VA_ARGS__;                                                                                             \
-  } break;                                                                                                   \
-  }
-
 enum class RmwKind { Add, Max, Min, Xchg, And, Or, Xor };
 
 RmwKind parseRmw(const ir::Operation &op) {
@@ -172,7 +152,7 @@ Tile evalLoad(const ir::Operation &op, Operands in, Executor &ex) {
     if (!scalarOther && other->shape() != r.shape())
       fail("load: 'other' must have the pointer's shape");
   }
-  MT_DISPATCH_WIDTH(r.elemSize(), E,
+  MT_DISPATCH_SIZE(r.elemSize(), E,
                     loadLoop(p.data<Ptr>(), mask, other ? other->data<E>() : nullptr, scalarOther,
                              r.data<E>(), r.numel(), ex));
   return r;
@@ -188,7 +168,7 @@ void evalStore(const ir::Operation &op, Operands in, Executor &ex) {
   if (v.shape() != p.shape())
     fail("store: value shape " + v.shapeStr() + " differs from the pointer shape " + p.shapeStr());
   MaskView mask = maskOf(in.size() > 2 ? in[2] : nullptr, p);
-  MT_DISPATCH_WIDTH(v.elemSize(), E, storeLoop(p.data<Ptr>(), mask, v.data<E>(), v.numel(), ex));
+  MT_DISPATCH_SIZE(v.elemSize(), E, storeLoop(p.data<Ptr>(), mask, v.data<E>(), v.numel(), ex));
 }
 
 Tile evalAtomicRmw(const ir::Operation &op, Operands in, Executor &ex) {
@@ -237,7 +217,7 @@ Tile evalAtomicCas(const ir::Operation &op, Operands in, Executor &ex) {
     fail("atomic_cas result must be the pointee type of the pointer's shape");
   const Ptr *ptrs = p.data<Ptr>();
   std::lock_guard<std::mutex> lock(ex.launch().atomicMutex);
-  MT_DISPATCH_WIDTH(r.elemSize(), E, {
+  MT_DISPATCH_SIZE(r.elemSize(), E, {
     const E *c = cmp.data<E>(), *v = val.data<E>();
     E *out = r.data<E>();
     for (size_t i = 0; i < p.numel(); ++i)

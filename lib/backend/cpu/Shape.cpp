@@ -6,31 +6,6 @@ namespace mt::cpu {
 
 namespace {
 
-/// Runs `body` with `E` bound to a trivially copyable type of the element size of `t`.
-#define MT_DISPATCH_SIZE(size, E, ...)                                                                       \
-  switch (size) {                                                                                            \
-  case 1: {                                                                                                  \
-    using E = uint8_t;                                                                                       \
-    __VA_ARGS__;                                                                                             \
-  } break;                                                                                                   \
-  case 2: {                                                                                                  \
-    using E = uint16_t;                                                                                      \
-    __VA_ARGS__;                                                                                             \
-  } break;                                                                                                   \
-  case 4: {                                                                                                  \
-    using E = uint32_t;                                                                                      \
-    __VA_ARGS__;                                                                                             \
-  } break;                                                                                                   \
-  case 8: {                                                                                                  \
-    using E = uint64_t;                                                                                      \
-    __VA_ARGS__;                                                                                             \
-  } break;                                                                                                   \
-  default: {                                                                                                 \
-    using E = Ptr;                                                                                           \
-    __VA_ARGS__;                                                                                             \
-  } break;                                                                                                   \
-  }
-
 /// out[j] = in[sum_d j_d * strides[d]] over the output shape.
 template <class E>
 void gather(const E *in, E *out, const std::vector<int64_t> &shape, const std::vector<int64_t> &strides) {

@@ -39,6 +39,7 @@ struct BFloat {
 struct Ptr {
   int64_t offset;
   int64_t buffer;
+  friend bool operator==(const Ptr &, const Ptr &) = default;
 };
 
 /// float → f16 bits, round to nearest even (overflow → inf, NaN stays NaN).

@@ -1,7 +1,7 @@
 """Runs every kernel of examples/kernels under real Triton and checks it against a torch reference.
 
-    python3 examples/run_with_triton.py            # on a CUDA GPU
-    TRITON_INTERPRET=1 python3 examples/run_with_triton.py   # Triton's own CPU interpreter
+    python3 scripts/check_kernels_with_triton.py            # on a CUDA GPU
+    TRITON_INTERPRET=1 python3 scripts/check_kernels_with_triton.py   # Triton's own CPU interpreter
 
 This is the proof that the kernel files are plain Triton; mini-triton's own tests are in
 unittests/e2e (C++ API).
@@ -19,7 +19,7 @@ DEV = "cuda" if torch.cuda.is_available() and os.environ.get("TRITON_INTERPRET")
 
 
 def load(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, "kernels", name + ".py"))
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, "..", "examples", "kernels", name + ".py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
