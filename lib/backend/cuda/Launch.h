@@ -32,7 +32,14 @@ public:
 
   /// Launches on `grid` with one argument per kernel parameter: Buffer (host memory, copied to the
   /// device and back) or Null for pointers; Int or Float for scalars (converted to the parameter's dtype).
-  Status launchOnHostBuffers(Grid grid, std::span<const LaunchArg> args) const;
+  /// Device arguments (GPU memory) are passed through as they are. Waits for the kernel (copies back).
+  Status launchOnHostBuffers(Grid grid, std::span<const LaunchArg> args, void *stream = nullptr) const;
+
+  /// Launches on `stream` (a CUstream, null: the legacy default stream) with Device or Null arguments
+  /// for pointers and Int/Float for scalars; returns without waiting for the kernel. Parameter values are
+  /// packed into fixed arrays: no heap allocation per launch.
+  Status launchDevice(Grid grid, std::span<const LaunchArg> args, void *stream = nullptr) const;
+  static constexpr size_t kMaxDeviceParams = 64;
 
 private:
   LoadedKernel(const Driver &drv, CudaKernel kernel, CUmodule m, CUfunction f, int ordinal)
