@@ -1,12 +1,13 @@
-// A compiled CUDA kernel loaded on a device, launched on host buffers (mt::LaunchArg).
+// A compiled CUDA kernel loaded on a device, launched on device memory or host buffers (mt::LaunchArg).
 //
 //   auto k = emitCuda(fn, opts, diag);                      // Emitter.h
 //   auto cubin = compileCuda(k->source, k->name + ".cu", info.arch());
 //   auto loaded = LoadedKernel::load(*Driver::get(), *k, *cubin, /*device=*/0);
 //   Status s = (*loaded)->launchOnHostBuffers({grid_x}, args);   // copy in, run, copy back
+//   Status s = (*loaded)->launchDevice({grid_x}, args, stream);  // Device args (torch CUDA tensors)
 //
-// The public API's buffers are host memory, so a launch copies every Buffer argument to the device and
-// back (simple and correct; device-resident tensors are a later issue).
+// Buffer arguments are host memory: a launch copies each to the device and back and waits. Device
+// arguments (LaunchArg::device) are passed as they are; launchDevice returns without waiting.
 #pragma once
 
 #include "backend/cuda/Driver.h"
