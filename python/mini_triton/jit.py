@@ -133,12 +133,14 @@ def _current_stream():
     """torch's current CUDA stream (a CUstream as an int; 0 = the legacy default stream)."""
     global _raw_stream
     if _raw_stream is None:
+        _raw_stream = lambda: 0  # noqa: E731
         try:
             tc = sys.modules["torch"]._C
             get_stream, get_device = tc._cuda_getCurrentRawStream, tc._cuda_getDevice
+            get_stream(get_device())  # works here: use it from now on
             _raw_stream = lambda: get_stream(get_device())  # noqa: E731
-        except (KeyError, AttributeError):
-            _raw_stream = lambda: 0  # noqa: E731
+        except Exception:  # no torch, or a torch without these: the default stream
+            pass
     return _raw_stream()
 
 
