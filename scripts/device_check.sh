@@ -91,11 +91,11 @@ done
 # The Python GPU suite: torch CUDA tensors through mini_triton's JIT (tests marked gpu).
 PYPATH="$ROOT/python:$BUILD/python${PYTHONPATH:+:$PYTHONPATH}"
 if ls "$BUILD"/python/mini_triton/_C*.so >/dev/null 2>&1; then
-  PYTHONPATH="$PYPATH" timeout 480 python3 -m pytest -q -m gpu -rs python/tests >"$OUT/pytest_gpu.log" 2>&1
+  PYTHONPATH="$PYPATH" timeout 300 python3 -m pytest -q -m gpu -rs python/tests >"$OUT/pytest_gpu.log" 2>&1
   step "pytest -m gpu" $?
   tail -5 "$OUT/pytest_gpu.log" | tee -a "$SUMMARY"
   grep "launch overhead" "$OUT/pytest_gpu.log" | tee -a "$SUMMARY"
-  PYTHONPATH="$PYPATH" timeout 300 python3 bench/vector_add_bw.py >"$OUT/bench_vector_add.json" 2>>"$OUT/pytest_gpu.log"
+  PYTHONPATH="$PYPATH" timeout 180 python3 bench/vector_add_bw.py >"$OUT/bench_vector_add.json" 2>>"$OUT/pytest_gpu.log"
   step "bench vector_add_bw" $?
   grep -E '"(mini_triton_gbps|triton_gbps|ratio|skipped)"' "$OUT/bench_vector_add.json" | tee -a "$SUMMARY"
 else
