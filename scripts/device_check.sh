@@ -3,9 +3,10 @@
 #   here:   bash scripts/pack_device_deps.sh         (gtest + CLI11 into .devdeps/, git-ignored)
 #   device: run(command="bash scripts/device_check.sh", carry=[".devdeps"], timeout_s=600)
 # Builds the project (cmake + ninja, -j16), runs the unit tests (the CUDA ones launch kernels when a GPU
-# is present), runs the vector-add smoke test through mt-cuda --run, and lit if it is installed. Logs go
-# to $OUT (at most 8 files): summary.txt, nvidia-smi.txt, cmake.log, build.log, unittests.log,
-# smoke.log, lit.log. Exit status: 0 when every step passed.
+# is present), runs the vector-add smoke test through mt-cuda --run, the GPU pytest suite (-m gpu, torch
+# CUDA tensors), the vector-add bandwidth bench vs Triton, and lit if it is installed. Logs go to $OUT
+# (at most 8 files): summary.txt, nvidia-smi.txt, build.log (configure + build), unittests.log,
+# smoke.log, pytest_gpu.log, bench_vector_add.json, lit.log. Exit status: 0 when every step passed.
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-$ROOT/device-out}
@@ -28,6 +29,12 @@ cd "$ROOT"
   cmake --version | head -1
 } >"$OUT/nvidia-smi.txt" 2>&1
 
+# nanobind for the Python extension: the image's, else the copy pack_device_deps.sh put in .devdeps/py.
+if ! python3 -m nanobind --cmake_dir >/dev/null 2>&1 && [ -d "$ROOT/.devdeps/py/nanobind" ]; then
+  export PYTHONPATH="$ROOT/.devdeps/py${PYTHONPATH:+:$PYTHONPATH}"
+fi
+echo "nanobind: $(python3 -m nanobind --cmake_dir 2>&1 | tail -1)" >>"$OUT/nvidia-smi.txt"
+
 GEN=(-G Ninja)
 command -v ninja >/dev/null || GEN=(-G "Unix Makefiles")
 CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
@@ -43,14 +50,14 @@ elif [ -d .devdeps/googletest ]; then
     cmake -S .devdeps/googletest -B /tmp/gtest-build "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DBUILD_GMOCK=OFF \
       -DCMAKE_INSTALL_PREFIX=/tmp/gtest-install &&
       cmake --build /tmp/gtest-build -j"$JOBS" && cmake --install /tmp/gtest-build
-  } >"$OUT/cmake.log" 2>&1 && HAVE_GTEST=1 && CMAKE_ARGS+=(-DCMAKE_PREFIX_PATH=/tmp/gtest-install)
+  } >"$OUT/build.log" 2>&1 && HAVE_GTEST=1 && CMAKE_ARGS+=(-DCMAKE_PREFIX_PATH=/tmp/gtest-install)
 fi
 [ "$HAVE_GTEST" -eq 1 ] || CMAKE_ARGS+=(-DMT_BUILD_TESTS=OFF)
 echo "gtest: $HAVE_GTEST; extra flags: ${CXXFLAGS_EXTRA:-none}" | tee -a "$SUMMARY"
 
-cmake -S . -B "$BUILD" "${GEN[@]}" "${CMAKE_ARGS[@]}" -DCMAKE_CXX_FLAGS="$CXXFLAGS_EXTRA" >>"$OUT/cmake.log" 2>&1
+cmake -S . -B "$BUILD" "${GEN[@]}" "${CMAKE_ARGS[@]}" -DCMAKE_CXX_FLAGS="$CXXFLAGS_EXTRA" >>"$OUT/build.log" 2>&1
 step configure $?
-cmake --build "$BUILD" -j"$JOBS" >"$OUT/build.log" 2>&1
+cmake --build "$BUILD" -j"$JOBS" >>"$OUT/build.log" 2>&1
 RC=$?
 step build $RC
 if [ $RC -ne 0 ]; then
@@ -80,6 +87,21 @@ for spec in vector_add.mtir softmax.mtir control_flow.mtir dot.mtir "ops.mtir --
   "$MTC" test/codegen/$spec --compile --arch native >>"$OUT/smoke.log" 2>&1
   step "compile native $spec" $?
 done
+
+# The Python GPU suite: torch CUDA tensors through mini_triton's JIT (tests marked gpu).
+PYPATH="$ROOT/python:$BUILD/python${PYTHONPATH:+:$PYTHONPATH}"
+if ls "$BUILD"/python/mini_triton/_C*.so >/dev/null 2>&1; then
+  PYTHONPATH="$PYPATH" timeout 300 python3 -m pytest -q -m gpu -rs python/tests >"$OUT/pytest_gpu.log" 2>&1
+  step "pytest -m gpu" $?
+  tail -5 "$OUT/pytest_gpu.log" | tee -a "$SUMMARY"
+  grep "launch overhead" "$OUT/pytest_gpu.log" | tee -a "$SUMMARY"
+  PYTHONPATH="$PYPATH" timeout 180 python3 bench/vector_add_bw.py >"$OUT/bench_vector_add.json" 2>>"$OUT/pytest_gpu.log"
+  step "bench vector_add_bw" $?
+  grep -E '"(mini_triton_gbps|triton_gbps|ratio|skipped)"' "$OUT/bench_vector_add.json" | tee -a "$SUMMARY"
+else
+  echo "SKIP pytest -m gpu / bench (mini_triton._C was not built: nanobind or Python headers missing)" |
+    tee -a "$SUMMARY"
+fi
 
 if python3 -c "import lit" 2>/dev/null && [ -e "$BUILD/test/lit.site.cfg.py" ]; then
   python3 -c "import lit.main; lit.main.main()" -sv "$BUILD/test" >"$OUT/lit.log" 2>&1

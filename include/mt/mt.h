@@ -98,7 +98,11 @@ struct KernelSource {
   static Expected<KernelSource> fromFile(const std::string &path, std::string functionName);
 };
 
+/// Where a compiled kernel runs: the CPU interpreter, or an NVIDIA GPU (CUDA emitter → NVRTC → driver).
+enum class Target { Cpu, Cuda };
+
 struct CompileOptions {
+  Target target = Target::Cpu; // part of the specialisation key
   int numWarps = 4;
   int numStages = 3;
   bool optimize = true;         // run the pass pipeline
@@ -109,10 +113,10 @@ struct CompileOptions {
 
 /// A run-time argument for a non-constexpr parameter, in parameter order (constexprs are skipped).
 struct LaunchArg {
-  enum class Kind { Buffer, Int, Float, Null };
+  enum class Kind { Buffer, Int, Float, Null, Device };
   Kind kind = Kind::Int;
-  void *data = nullptr;  // Buffer: host memory
-  size_t bytes = 0;      // Buffer: its size, for bounds checks
+  void *data = nullptr;  // Buffer: host memory; Device: a CUdeviceptr (GPU kernels only)
+  size_t bytes = 0;      // Buffer/Device: its size, for bounds checks
   int64_t i = 0;
   double f = 0.0;
 
@@ -121,6 +125,10 @@ struct LaunchArg {
   static LaunchArg integer(int64_t v) { return {Kind::Int, nullptr, 0, v, 0.0}; }
   static LaunchArg floating(double v) { return {Kind::Float, nullptr, 0, 0, v}; }
   static LaunchArg null() { return {Kind::Null, nullptr, 0, 0, 0.0}; }
+  /// GPU memory (a CUdeviceptr, e.g. torch's tensor.data_ptr()): passed to a Cuda-target kernel as is.
+  static LaunchArg device(uint64_t ptr, size_t bytes) {
+    return {Kind::Device, reinterpret_cast<void *>(static_cast<uintptr_t>(ptr)), bytes, 0, 0.0};
+  }
 };
 
 struct Grid {
@@ -138,7 +146,16 @@ public:
   /// Runs every program instance of the grid. Errors (out-of-bounds access, device_assert, bad
   /// arguments) come back with the kernel's source location; a failed store writes nothing.
   virtual Status launch(Grid grid, std::span<const LaunchArg> args) const = 0;
+  /// Same on a CUDA stream (a CUstream; null: the legacy default stream). Cuda-target kernels with only
+  /// Device/scalar arguments return without waiting for the GPU (as Triton does); CPU kernels ignore it.
+  virtual Status launchOnStream(void *stream, Grid grid, std::span<const LaunchArg> args) const {
+    (void)stream;
+    return launch(grid, args);
+  }
 };
+
+/// True when libcuda loads and a CUDA device exists; otherwise `why` (if given) says why not.
+bool cudaAvailable(std::string *why = nullptr);
 
 struct ContextOptions {
   unsigned numThreads = 0; // CPU worker threads; 0 = hardware concurrency

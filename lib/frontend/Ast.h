@@ -43,7 +43,21 @@ enum class ExprKind {
   Dict,      // {k: v, ...}: operands = k0, v0, k1, v1, ... (for `triton.Config({...})` in decorators)
 };
 
-enum class BinOpKind { Add, Sub, Mul, Div, FloorDiv, Mod, Pow, MatMul, LShift, RShift, BitAnd, BitOr, BitXor };
+enum class BinOpKind {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  FloorDiv,
+  Mod,
+  Pow,
+  MatMul,
+  LShift,
+  RShift,
+  BitAnd,
+  BitOr,
+  BitXor
+};
 enum class UnaryOpKind { Neg, Pos, Invert, Not };
 enum class BoolOpKind { And, Or };
 enum class CmpOpKind { Eq, NotEq, Lt, LtE, Gt, GtE, Is, IsNot, In, NotIn };
@@ -63,10 +77,10 @@ struct Expr {
   ExprKind kind;
   SourceLoc loc;
 
-  std::string name;   // Name: identifier; Attribute: attribute name; String: the decoded text
-  int64_t intValue = 0;     // Int (literals beyond int64 are rejected by the parser)
-  double floatValue = 0.0;  // Float
-  bool boolValue = false;   // Bool
+  std::string name;        // Name: identifier; Attribute: attribute name; String: the decoded text
+  int64_t intValue = 0;    // Int (literals beyond int64 are rejected by the parser)
+  double floatValue = 0.0; // Float
+  bool boolValue = false;  // Bool
 
   BinOpKind binOp = BinOpKind::Add;
   UnaryOpKind unaryOp = UnaryOpKind::Neg;
@@ -97,19 +111,19 @@ enum class StmtKind {
   AnnAssign, // target: annotation (= value)?
   ExprStmt,  // a bare expression (calls, docstrings)
   If,
-  For,       // for target in iter: body   (orelse is rejected by the parser)
+  For, // for target in iter: body   (orelse is rejected by the parser)
   While,
-  Return,    // value may be null
+  Return, // value may be null
   Pass,
   Break,
   Continue,
-  Assert,    // assert test, msg
+  Assert, // assert test, msg
 };
 
 struct Param {
   SourceLoc loc;
   std::string name;
-  ExprPtr annotation; // may be null; `tl.constexpr` marks a compile-time parameter
+  ExprPtr annotation;   // may be null; `tl.constexpr` marks a compile-time parameter
   ExprPtr defaultValue; // may be null
 };
 
@@ -119,13 +133,13 @@ struct Stmt {
   StmtKind kind;
   SourceLoc loc;
 
-  std::vector<ExprPtr> targets; // Assign (one or more), AugAssign/AnnAssign/For (exactly one)
-  ExprPtr value;                // Assign/AugAssign/AnnAssign value, ExprStmt, Return (nullable)
-  ExprPtr test;                 // If/While condition, Assert test, For iterable, AnnAssign annotation
-  ExprPtr msg;                  // Assert message (nullable)
-  BinOpKind augOp = BinOpKind::Add; // AugAssign
-  StmtList body;                // If/For/While body
-  StmtList orelse;              // If else-branch (an `elif` is a single nested If here)
+  std::vector<ExprPtr> targets;      // Assign (one or more), AugAssign/AnnAssign/For (exactly one)
+  ExprPtr value;                     // Assign/AugAssign/AnnAssign value, ExprStmt, Return (nullable)
+  ExprPtr test;                      // If/While condition, Assert test, For iterable, AnnAssign annotation
+  ExprPtr msg;                       // Assert message (nullable)
+  BinOpKind augOp = BinOpKind::Add;  // AugAssign
+  StmtList body;                     // If/For/While body
+  StmtList orelse;                   // If else-branch (an `elif` is a single nested If here)
   std::unique_ptr<FunctionDef> func; // FunctionDef
 
   Stmt(StmtKind kind, SourceLoc loc) : kind(kind), loc(loc) {}

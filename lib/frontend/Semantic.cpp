@@ -11,7 +11,6 @@ using namespace ast;
 using ir::DType;
 using ir::OpKind;
 
-
 std::vector<int64_t> Lowerer::shapeOf(const Val &v) {
   return v.isIR() ? v.v->type()->shape() : std::vector<int64_t>{};
 }

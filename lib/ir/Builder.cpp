@@ -9,8 +9,8 @@ void Builder::setInsertionPoint(Operation *op) {
   pos_ = block_->find(op);
 }
 
-Operation *Builder::create(OpKind kind, std::vector<Value *> operands, const std::vector<const Type *> &results,
-                           std::vector<NamedAttr> attrs) {
+Operation *Builder::create(OpKind kind, std::vector<Value *> operands,
+                           const std::vector<const Type *> &results, std::vector<NamedAttr> attrs) {
   MT_ASSERT(block_) << "builder has no insertion point";
   for (Value *v : operands)
     MT_ASSERT(v) << "null operand to " << mnemonic(kind);
@@ -43,7 +43,9 @@ Value *Builder::cmp(std::string_view pred, Value *a, Value *b) {
 
 Value *Builder::unary(OpKind kind, Value *a) { return create1(kind, {a}, a->type()); }
 
-Value *Builder::select(Value *cond, Value *a, Value *b) { return create1(OpKind::Select, {cond, a, b}, a->type()); }
+Value *Builder::select(Value *cond, Value *a, Value *b) {
+  return create1(OpKind::Select, {cond, a, b}, a->type());
+}
 
 Value *Builder::cast(Value *v, DType to) {
   if (v->type()->dtype() == to && !v->type()->isPointerLike())

@@ -11,8 +11,14 @@ public:
   explicit Builder(TypeContext &types) : types_(types) {}
 
   TypeContext &types() { return types_; }
-  void setInsertionPointToEnd(Block &b) { block_ = &b; pos_ = b.operations().end(); }
-  void setInsertionPoint(Block &b, Block::iterator pos) { block_ = &b; pos_ = pos; }
+  void setInsertionPointToEnd(Block &b) {
+    block_ = &b;
+    pos_ = b.operations().end();
+  }
+  void setInsertionPoint(Block &b, Block::iterator pos) {
+    block_ = &b;
+    pos_ = pos;
+  }
   /// Inserts before `op`.
   void setInsertionPoint(Operation *op);
   Block *insertionBlock() const { return block_; }

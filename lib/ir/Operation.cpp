@@ -7,7 +7,7 @@
 namespace mt::ir {
 
 static const OpInfo kOpInfos[] = {
-#define OP(Kind, Mnemonic, NumOperands, NumResults, NumRegions, Traits)                                \
+#define OP(Kind, Mnemonic, NumOperands, NumResults, NumRegions, Traits)                                      \
   {Mnemonic, NumOperands, NumResults, NumRegions, static_cast<unsigned>(Traits)},
 #include "ir/Ops.def"
 #undef OP

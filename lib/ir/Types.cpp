@@ -28,55 +28,79 @@ unsigned bitWidth(DType d) {
 
 std::string_view dtypeName(DType d) {
   switch (d) {
-  case DType::I1: return "i1";
-  case DType::I8: return "i8";
-  case DType::I16: return "i16";
-  case DType::I32: return "i32";
-  case DType::I64: return "i64";
-  case DType::U8: return "u8";
-  case DType::U16: return "u16";
-  case DType::U32: return "u32";
-  case DType::U64: return "u64";
-  case DType::F16: return "f16";
-  case DType::BF16: return "bf16";
-  case DType::F32: return "f32";
-  case DType::F64: return "f64";
+  case DType::I1:
+    return "i1";
+  case DType::I8:
+    return "i8";
+  case DType::I16:
+    return "i16";
+  case DType::I32:
+    return "i32";
+  case DType::I64:
+    return "i64";
+  case DType::U8:
+    return "u8";
+  case DType::U16:
+    return "u16";
+  case DType::U32:
+    return "u32";
+  case DType::U64:
+    return "u64";
+  case DType::F16:
+    return "f16";
+  case DType::BF16:
+    return "bf16";
+  case DType::F32:
+    return "f32";
+  case DType::F64:
+    return "f64";
   }
   return "?";
 }
 
 std::string_view tritonDtypeName(DType d) {
   switch (d) {
-  case DType::I1: return "int1";
-  case DType::I8: return "int8";
-  case DType::I16: return "int16";
-  case DType::I32: return "int32";
-  case DType::I64: return "int64";
-  case DType::U8: return "uint8";
-  case DType::U16: return "uint16";
-  case DType::U32: return "uint32";
-  case DType::U64: return "uint64";
-  case DType::F16: return "fp16";
-  case DType::BF16: return "bf16";
-  case DType::F32: return "fp32";
-  case DType::F64: return "fp64";
+  case DType::I1:
+    return "int1";
+  case DType::I8:
+    return "int8";
+  case DType::I16:
+    return "int16";
+  case DType::I32:
+    return "int32";
+  case DType::I64:
+    return "int64";
+  case DType::U8:
+    return "uint8";
+  case DType::U16:
+    return "uint16";
+  case DType::U32:
+    return "uint32";
+  case DType::U64:
+    return "uint64";
+  case DType::F16:
+    return "fp16";
+  case DType::BF16:
+    return "bf16";
+  case DType::F32:
+    return "fp32";
+  case DType::F64:
+    return "fp64";
   }
   return "?";
 }
 
 std::optional<DType> parseDType(std::string_view s) {
   static const std::pair<std::string_view, DType> table[] = {
-      {"i1", DType::I1},       {"int1", DType::I1},       {"bool", DType::I1},
-      {"i8", DType::I8},       {"int8", DType::I8},       {"i16", DType::I16},
-      {"int16", DType::I16},   {"i32", DType::I32},       {"int32", DType::I32},
-      {"i64", DType::I64},     {"int64", DType::I64},     {"u8", DType::U8},
-      {"uint8", DType::U8},    {"u16", DType::U16},       {"uint16", DType::U16},
-      {"u32", DType::U32},     {"uint32", DType::U32},    {"u64", DType::U64},
-      {"uint64", DType::U64},  {"f16", DType::F16},       {"fp16", DType::F16},
-      {"float16", DType::F16}, {"half", DType::F16},      {"bf16", DType::BF16},
-      {"bfloat16", DType::BF16}, {"f32", DType::F32},     {"fp32", DType::F32},
-      {"float32", DType::F32}, {"float", DType::F32},     {"f64", DType::F64},
-      {"fp64", DType::F64},    {"float64", DType::F64},   {"double", DType::F64},
+      {"i1", DType::I1},         {"int1", DType::I1},     {"bool", DType::I1},    {"i8", DType::I8},
+      {"int8", DType::I8},       {"i16", DType::I16},     {"int16", DType::I16},  {"i32", DType::I32},
+      {"int32", DType::I32},     {"i64", DType::I64},     {"int64", DType::I64},  {"u8", DType::U8},
+      {"uint8", DType::U8},      {"u16", DType::U16},     {"uint16", DType::U16}, {"u32", DType::U32},
+      {"uint32", DType::U32},    {"u64", DType::U64},     {"uint64", DType::U64}, {"f16", DType::F16},
+      {"fp16", DType::F16},      {"float16", DType::F16}, {"half", DType::F16},   {"bf16", DType::BF16},
+      {"bfloat16", DType::BF16}, {"f32", DType::F32},     {"fp32", DType::F32},   {"float32", DType::F32},
+      {"float", DType::F32},     {"f64", DType::F64},     {"fp64", DType::F64},   {"float64", DType::F64},
+      {"double", DType::F64},
   };
   for (const auto &[name, d] : table)
     if (name == s)
@@ -86,21 +110,31 @@ std::optional<DType> parseDType(std::string_view s) {
 
 DType signedIntOfWidth(unsigned bits) {
   switch (bits) {
-  case 1: return DType::I1;
-  case 8: return DType::I8;
-  case 16: return DType::I16;
-  case 32: return DType::I32;
-  default: return DType::I64;
+  case 1:
+    return DType::I1;
+  case 8:
+    return DType::I8;
+  case 16:
+    return DType::I16;
+  case 32:
+    return DType::I32;
+  default:
+    return DType::I64;
   }
 }
 
 DType unsignedIntOfWidth(unsigned bits) {
   switch (bits) {
-  case 1: return DType::I1;
-  case 8: return DType::U8;
-  case 16: return DType::U16;
-  case 32: return DType::U32;
-  default: return DType::U64;
+  case 1:
+    return DType::I1;
+  case 8:
+    return DType::U8;
+  case 16:
+    return DType::U16;
+  case 32:
+    return DType::U32;
+  default:
+    return DType::U64;
   }
 }
 

@@ -19,7 +19,9 @@ namespace mt::ir {
 enum class DType : uint8_t { I1, I8, I16, I32, I64, U8, U16, U32, U64, F16, BF16, F32, F64 };
 
 unsigned bitWidth(DType d);
-inline bool isFloat(DType d) { return d == DType::F16 || d == DType::BF16 || d == DType::F32 || d == DType::F64; }
+inline bool isFloat(DType d) {
+  return d == DType::F16 || d == DType::BF16 || d == DType::F32 || d == DType::F64;
+}
 inline bool isInteger(DType d) { return !isFloat(d); } // includes i1
 inline bool isBool(DType d) { return d == DType::I1; }
 inline bool isUnsigned(DType d) { return d >= DType::U8 && d <= DType::U64; }

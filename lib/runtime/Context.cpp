@@ -1,5 +1,6 @@
 // mt::Context: source → AST → IR → passes → a launchable kernel, cached by specialisation key.
 #include "runtime/Compiler.h"
+#include "runtime/CudaTarget.h"
 #include "runtime/SpecKey.h"
 
 #include "backend/cpu/Interpreter.h"
@@ -39,8 +40,7 @@ private:
 } // namespace
 
 struct Context::Impl {
-  explicit Impl(ContextOptions opts)
-      : pool(opts.numThreads) {}
+  explicit Impl(ContextOptions opts) : pool(opts.numThreads) {}
   SourceManager sources;
   ir::TypeContext types;
   cpu::ThreadPool pool;
@@ -57,9 +57,16 @@ size_t Context::numCompilations() const {
   return impl_->numCompilations;
 }
 
-Expected<std::shared_ptr<const Kernel>> Context::compile(const KernelSource &src, const std::vector<ArgSpec> &args,
-                                                         const CompileOptions &opts) {
-  std::string key = runtime::specKey(src, args, opts, "cpu");
+Expected<std::shared_ptr<const Kernel>>
+Context::compile(const KernelSource &src, const std::vector<ArgSpec> &args, const CompileOptions &opts) {
+  std::string backend = "cpu";
+  if (opts.target == Target::Cuda) {
+    auto arch = runtime::cudaDeviceArch(); // the arch is part of the key
+    if (!arch)
+      return arch.error();
+    backend = "cuda:" + *arch;
+  }
+  std::string key = runtime::specKey(src, args, opts, backend);
   bool useCache = !opts.printIrAfterAll;
   if (useCache) {
     std::lock_guard lock(impl_->mutex);
@@ -70,8 +77,15 @@ Expected<std::shared_ptr<const Kernel>> Context::compile(const KernelSource &src
   auto compiled = runtime::compileToIR(src, args, opts, impl_->sources, impl_->types);
   if (!compiled)
     return compiled.error();
-  std::shared_ptr<const Kernel> kernel =
-      std::make_shared<CpuKernel>(std::move(*compiled), impl_->sources, impl_->pool);
+  std::shared_ptr<const Kernel> kernel;
+  if (opts.target == Target::Cuda) {
+    auto k = runtime::makeCudaKernel(std::move(*compiled), opts, backend.substr(5), impl_->sources);
+    if (!k)
+      return k.error();
+    kernel = std::move(*k);
+  } else {
+    kernel = std::make_shared<CpuKernel>(std::move(*compiled), impl_->sources, impl_->pool);
+  }
   std::lock_guard lock(impl_->mutex);
   ++impl_->numCompilations;
   if (useCache)

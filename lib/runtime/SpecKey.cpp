@@ -73,6 +73,7 @@ std::string specKey(const KernelSource &src, const std::vector<ArgSpec> &args, c
       f += "=1";
     appendField(key, f);
   }
+  appendField(key, opts.target == Target::Cuda ? "target=cuda" : "target=cpu");
   appendField(key, "w" + std::to_string(opts.numWarps) + "s" + std::to_string(opts.numStages) + "o" +
                        std::to_string(opts.optimize));
   for (const auto &p : opts.passes)

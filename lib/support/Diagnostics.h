@@ -41,7 +41,10 @@ public:
   bool hasErrors() const { return numErrors_ > 0; }
   const std::vector<Diagnostic> &all() const { return diags_; }
   const SourceManager *sources() const { return sources_; }
-  void clear() { diags_.clear(); numErrors_ = 0; }
+  void clear() {
+    diags_.clear();
+    numErrors_ = 0;
+  }
 
   /// One diagnostic as text: "file:line:col: error: msg\n<source line>\n    ^\n".
   std::string render(const Diagnostic &d) const;
@@ -69,9 +72,9 @@ private:
   std::ostringstream msg_;
 };
 
-#define MT_ASSERT(cond)                                                                                \
-  if (cond) {                                                                                          \
-  } else                                                                                               \
+#define MT_ASSERT(cond)                                                                                      \
+  if (cond) {                                                                                                \
+  } else                                                                                                     \
     ::mt::AssertFailure(#cond, __FILE__, __LINE__)
 
 } // namespace mt

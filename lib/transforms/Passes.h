@@ -13,7 +13,7 @@
 namespace mt::transforms {
 
 struct PassInfo {
-  std::string_view name;        // command-line name: "canonicalize", "cse", "dce", "licm"
+  std::string_view name; // command-line name: "canonicalize", "cse", "dce", "licm"
   std::string_view description;
   std::function<bool(ir::Function &)> run; // returns true if the function changed
 };

@@ -67,7 +67,8 @@ def _ir_dtype(dt, param: str, fn_name: str) -> str:
     if ir is None:
         raise TypeError(f"{fn_name}: argument '{param}' has an unsupported element dtype {dt}")
     _dtype_cache[dt] = ir
-    _ptr_keys[dt] = ("*" + ir + ":16", "*" + ir)
+    # (CPU 16-byte aligned, CPU, CUDA aligned, CUDA): classify() picks by device and alignment
+    _ptr_keys[dt] = ("*" + ir + ":16", "*" + ir, "*" + ir + ":16:cuda", "*" + ir + ":cuda")
     return ir
 
 
@@ -98,13 +99,49 @@ def _numpy_span(a, ptr):
     return max(0, max(high, own_high) - ptr)
 
 
+_cuda_state = None  # (available, reason) once asked
+
+
+def _cuda_available():
+    global _cuda_state
+    if _cuda_state is None:
+        _cuda_state = tuple(_ext._C.cuda_available())
+    return _cuda_state
+
+
 def _torch_buffer(t, param: str, fn_name: str):
-    if t.device.type != "cpu":
-        raise RuntimeError(f"{fn_name}: argument '{param}' is on device '{t.device}', but mini_triton has only "
-                           "the CPU backend so far: pass CPU tensors")
+    """(data_ptr, bytes to the end of its storage) of a CPU tensor; (ptr, bytes, True) of a CUDA tensor."""
+    dev = t.device.type
+    if dev not in ("cpu", "cuda"):
+        raise RuntimeError(f"{fn_name}: argument '{param}' is on device '{t.device}'; mini_triton runs kernels "
+                           "on CPU tensors (interpreter) and CUDA tensors (GPU) only")
+    if dev == "cuda":
+        ok, why = _cuda_available()
+        if not ok:
+            raise RuntimeError(f"{fn_name}: argument '{param}' is on device '{t.device}', but mini_triton cannot "
+                               f"use the GPU: {why}")
     ptr = t.data_ptr()
     storage = t.untyped_storage()
-    return ptr, storage.data_ptr() + storage.nbytes() - ptr
+    span = storage.data_ptr() + storage.nbytes() - ptr
+    return (ptr, span, True) if dev == "cuda" else (ptr, span)
+
+
+_raw_stream = None  # torch's current CUDA stream getter, resolved on the first GPU launch
+
+
+def _current_stream():
+    """torch's current CUDA stream (a CUstream as an int; 0 = the legacy default stream)."""
+    global _raw_stream
+    if _raw_stream is None:
+        _raw_stream = lambda: 0  # noqa: E731
+        try:
+            tc = sys.modules["torch"]._C
+            get_stream, get_device = tc._cuda_getCurrentRawStream, tc._cuda_getDevice
+            get_stream(get_device())  # works here: use it from now on
+            _raw_stream = lambda: get_stream(get_device())  # noqa: E731
+        except Exception:  # no torch, or a torch without these: the default stream
+            pass
+    return _raw_stream()
 
 
 class KernelInterface:
@@ -159,7 +196,7 @@ class JITFunction(KernelInterface):
         self._defaults = [p.default for p in self.params]
         self._nparams = len(self.arg_names)
         self._tails = [tuple(self.arg_names[i:]) for i in range(self._nparams + 1)]
-        self.cache: dict = {}  # specialisation key → (kernel, runtime-arg selector or None)
+        self.cache: dict = {}  # specialisation key → (kernel, runtime-arg selector or None, runs on the GPU)
         self.num_compilations = 0  # cache misses of this function's Python cache
         self._source = None
         self._deps = None  # (import lines, helpers, globals), resolved on first compile
@@ -237,14 +274,17 @@ class JITFunction(KernelInterface):
             entry = self.cache.get(key)
             if entry is None:
                 entry = self._compile(key, bound, num_warps, num_stages)
-        kernel, select = entry
+        kernel, select, on_gpu = entry
         if select is not None:
             launch = [launch[j] for j in select]
         if warmup:
             return kernel
         if type(grid) is not tuple or len(grid) != 3:
             grid = _grid_tuple(grid, dict(zip(self.arg_names, bound)) if callable(grid) else None)
-        kernel.launch(grid, launch)
+        if on_gpu:
+            kernel.launch(grid, launch, _current_stream())
+        else:
+            kernel.launch(grid, launch)
         return kernel
 
     def _classify_py(self, bound, num_warps, num_stages):
@@ -253,6 +293,7 @@ class JITFunction(KernelInterface):
         launch = []
         name = self.__name__
         is_constexpr = self._is_constexpr
+        cpu_param = cuda_param = None  # the first host / GPU array argument
         i = 0
         while i < len(bound):
             a = bound[i]
@@ -265,6 +306,7 @@ class JITFunction(KernelInterface):
                 if ptr is None:
                     ptr = a.__array_interface__["data"][0]
                 dt = _ir_dtype(a.dtype, self.arg_names[i], name)
+                cpu_param = cpu_param or self.arg_names[i]
                 key.append(("p", dt, ptr % 16 == 0))
                 launch.append((ptr, a.nbytes if a.base is None else _numpy_span(a, ptr)))
             elif t is int:
@@ -281,7 +323,13 @@ class JITFunction(KernelInterface):
                 key.append(("c", None))
             elif hasattr(a, "data_ptr") and hasattr(a, "dtype"):
                 buf = _torch_buffer(a, self.arg_names[i], name)
-                key.append(("p", _ir_dtype(a.dtype, self.arg_names[i], name), buf[0] % 16 == 0))
+                part = ("p", _ir_dtype(a.dtype, self.arg_names[i], name), buf[0] % 16 == 0)
+                if len(buf) == 3:
+                    part += ("cuda",)
+                    cuda_param = cuda_param or self.arg_names[i]
+                else:
+                    cpu_param = cpu_param or self.arg_names[i]
+                key.append(part)
                 launch.append(buf)
             elif isinstance(a, (constexpr, _tl_dtype)):
                 key.append(_constexpr_key(a))
@@ -295,6 +343,9 @@ class JITFunction(KernelInterface):
                 raise TypeError(f"{name}: argument '{self.arg_names[i]}' has unsupported type "
                                 f"{t.__module__}.{t.__qualname__} (expected a tensor/array, int, float, bool or None)")
             i += 1
+        if cpu_param and cuda_param:
+            raise TypeError(f"{name}: argument '{cpu_param}' is in host memory (CPU) but argument '{cuda_param}' "
+                            "is a CUDA tensor: pass all tensors of a launch on the same device")
         return tuple(key), launch, bound
 
     # ---- compilation ----------------------------------------------------------------------------------
@@ -315,8 +366,10 @@ class JITFunction(KernelInterface):
                 runtime_names.append(self.arg_names[i])
         import_lines, helpers, globs = self._dependencies()
         text, offset = self.source.with_imports(import_lines)
+        on_gpu = any(type(k) is tuple and len(k) == 4 and k[0] == "p" for k in key[2:])
         kernel = _ext.context().compile(text, self.source.file_name, offset, self.__name__, specs, helpers, globs,
-                                        num_warps=num_warps, num_stages=num_stages)
+                                        num_warps=num_warps, num_stages=num_stages,
+                                        target="cuda" if on_gpu else "cpu")
         self.num_compilations += 1
         got = list(kernel.runtime_params)
         select = None
@@ -326,7 +379,7 @@ class JITFunction(KernelInterface):
             except ValueError:
                 raise RuntimeError(f"mini_triton: compiled kernel parameters {got} do not match the runtime "
                                    f"arguments {runtime_names}") from None
-        entry = (kernel, select)
+        entry = (kernel, select, on_gpu)
         self.cache[key] = entry
         return entry
 

@@ -1,7 +1,7 @@
 // The launch path's argument classifier: kernel arguments → (specialisation key parts, launch arguments).
 //
 // mini_triton/jit.py calls `classify` on every launch. It handles the common argument types (NumPy arrays
-// that own their data, CPU torch tensors, Python ints/floats/bools/None, constexpr ints/floats/bools/strs)
+// that own their data, CPU and CUDA torch tensors, Python ints/floats/bools/None, constexpr ints/floats/bools/strs)
 // without running Python bytecode, and returns None for anything else, which jit.py then classifies in
 // Python (views, dtype objects, NumPy scalars, errors). The key parts only need to be consistent with
 // themselves: jit.py maps a miss to the Python key, which is the one compilation is driven from.
@@ -87,7 +87,7 @@ PyObject *ndarrayKey(PyObject *a, PyObject *ptrKeys, PyObject *launch) {
     return nullptr;
   }
   PyObject *pair = PyDict_GetItemWithError(ptrKeys, dtype.o); // borrowed
-  if (!pair || !PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+  if (!pair || !PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) < 2) {
     PyErr_Clear();
     return nullptr;
   }
@@ -105,22 +105,24 @@ PyObject *ndarrayKey(PyObject *a, PyObject *ptrKeys, PyObject *launch) {
   return PyTuple_GET_ITEM(pair, (reinterpret_cast<uintptr_t>(ptr) % 16 == 0) ? 0 : 1);
 }
 
-/// Same for a CPU torch tensor (anything with data_ptr(), untyped_storage(), dtype and is_cuda == False):
-/// the span runs from the tensor's data pointer to the end of its storage.
+/// Same for a torch tensor (anything with data_ptr(), untyped_storage(), dtype and is_cuda): the span runs
+/// from the tensor's data pointer to the end of its storage. A CUDA tensor gives (ptr, span, True) (a
+/// Device argument) and key parts 2/3 of `ptr_keys[dtype]` (which jit.py fills with 4 entries).
 PyObject *tensorKey(PyObject *a, PyObject *ptrKeys, PyObject *launch) {
   const KeyStrings &k = keys();
-  Ref isCuda(PyObject_GetAttr(a, k.isCuda));
-  if (!isCuda.o || isCuda.o != Py_False) {
+  Ref isCudaObj(PyObject_GetAttr(a, k.isCuda));
+  if (!isCudaObj.o || (isCudaObj.o != Py_False && isCudaObj.o != Py_True)) {
     PyErr_Clear();
     return nullptr;
   }
+  bool isCuda = isCudaObj.o == Py_True;
   Ref dtype(PyObject_GetAttr(a, k.dtype));
   if (!dtype.o) {
     PyErr_Clear();
     return nullptr;
   }
   PyObject *pair = PyDict_GetItemWithError(ptrKeys, dtype.o);
-  if (!pair || !PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+  if (!pair || !PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 4) {
     PyErr_Clear();
     return nullptr;
   }
@@ -145,10 +147,10 @@ PyObject *tensorKey(PyObject *a, PyObject *ptrKeys, PyObject *launch) {
   }
   unsigned long long end = sptr + static_cast<unsigned long long>(snbytes);
   long long span = end > ptr ? static_cast<long long>(end - ptr) : 0;
-  Ref item(Py_BuildValue("(OL)", ptrObj.o, span));
+  Ref item(isCuda ? Py_BuildValue("(OLO)", ptrObj.o, span, Py_True) : Py_BuildValue("(OL)", ptrObj.o, span));
   if (!item.o || PyList_Append(launch, item.o) != 0)
     return nullptr;
-  return PyTuple_GET_ITEM(pair, ptr % 16 == 0 ? 0 : 1);
+  return PyTuple_GET_ITEM(pair, (isCuda ? 2 : 0) + (ptr % 16 == 0 ? 0 : 1));
 }
 
 /// Key part (new reference) of a constexpr value: (type, value) for None/bool/int/float/str, else null.

@@ -79,8 +79,16 @@ ArgSpec toArgSpec(nb::handle h) {
   throw nb::value_error(("unknown arg spec kind '" + kind + "'").c_str());
 }
 
-/// One launch argument: (data_ptr, nbytes) tuple → Buffer, int → Int, float → Float, None → Null.
+/// One launch argument: (data_ptr, nbytes) tuple → Buffer, (device_ptr, nbytes, True) → Device,
+/// int → Int, float → Float, None → Null.
 LaunchArg toLaunchArg(PyObject *o) {
+  if (PyTuple_CheckExact(o) && PyTuple_GET_SIZE(o) == 3) {
+    unsigned long long p = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(o, 0));
+    size_t n = PyLong_AsSize_t(PyTuple_GET_ITEM(o, 1));
+    if (PyErr_Occurred())
+      throw nb::python_error();
+    return LaunchArg::device(p, n);
+  }
   if (PyTuple_CheckExact(o) && PyTuple_GET_SIZE(o) == 2) {
     void *p = PyLong_AsVoidPtr(PyTuple_GET_ITEM(o, 0));
     size_t n = PyLong_AsSize_t(PyTuple_GET_ITEM(o, 1));
@@ -110,7 +118,7 @@ class PyKernel {
 public:
   explicit PyKernel(std::shared_ptr<const Kernel> k) : kernel_(std::move(k)) {}
 
-  void launch(nb::handle grid, nb::handle args) const {
+  void launch(nb::handle grid, nb::handle args, uintptr_t stream) const {
     Grid g;
     if (!PyTuple_Check(grid.ptr()) || PyTuple_GET_SIZE(grid.ptr()) != 3)
       throw nb::type_error("grid must be a tuple of 3 ints");
@@ -145,7 +153,8 @@ public:
     Status st;
     {
       nb::gil_scoped_release release;
-      st = kernel_->launch(g, std::span<const LaunchArg>(out, static_cast<size_t>(n)));
+      st = kernel_->launchOnStream(reinterpret_cast<void *>(stream), g,
+                                   std::span<const LaunchArg>(out, static_cast<size_t>(n)));
     }
     if (!st)
       throw LaunchFailure(st.error().message);
@@ -161,7 +170,7 @@ private:
 
 PyKernel compile(Context &ctx, std::string text, std::string fileName, uint32_t lineOffset,
                  std::string functionName, nb::list specs, nb::list helpers, nb::dict globals, int numWarps,
-                 int numStages, bool optimize, std::vector<std::string> passes) {
+                 int numStages, bool optimize, std::vector<std::string> passes, const std::string &target) {
   KernelSource src;
   src.text = std::move(text);
   src.fileName = std::move(fileName);
@@ -184,6 +193,10 @@ PyKernel compile(Context &ctx, std::string text, std::string fileName, uint32_t 
   opts.numStages = numStages;
   opts.optimize = optimize;
   opts.passes = std::move(passes);
+  if (target == "cuda")
+    opts.target = Target::Cuda;
+  else if (target != "cpu")
+    throw nb::value_error(("unknown target '" + target + "' (expected 'cpu' or 'cuda')").c_str());
 
   Expected<std::shared_ptr<const Kernel>> k = [&] {
     nb::gil_scoped_release release;
@@ -222,14 +235,23 @@ NB_MODULE(_C, m) {
   m.def("data_ptr", &dataPtr, nb::arg("obj"),
         "Data pointer of a buffer-protocol object (NumPy array), or None if it exports no buffer");
 
+  m.def(
+      "cuda_available",
+      []() {
+        std::string why;
+        bool ok = mt::cudaAvailable(&why);
+        return nb::make_tuple(ok, why);
+      },
+      "(True, '') when libcuda loads and a CUDA device exists, else (False, reason)");
+
   m.def("classify", &classify, nb::arg("bound"), nb::arg("kinds"), nb::arg("ptr_keys"),
         nb::arg("ndarray_type"), nb::arg("tensor_type").none(),
         "Fast path of argument classification: (key parts, launch args) or None (see Classify.h)");
 
   nb::class_<PyKernel>(m, "Kernel")
-      .def("launch", &PyKernel::launch, nb::arg("grid"), nb::arg("args"),
-           "Runs the grid (a tuple of 3 ints); args: (data_ptr, nbytes) | int | float | None per runtime "
-           "parameter")
+      .def("launch", &PyKernel::launch, nb::arg("grid"), nb::arg("args"), nb::arg("stream") = 0,
+           "Runs the grid (a tuple of 3 ints); args: (data_ptr, nbytes) | (device_ptr, nbytes, True) | int | "
+           "float | None per runtime parameter; stream: a CUstream for GPU kernels (0: the default stream)")
       .def_prop_ro("name", &PyKernel::name)
       .def_prop_ro("ir", &PyKernel::irText)
       .def_prop_ro(
@@ -254,6 +276,7 @@ NB_MODULE(_C, m) {
       .def("compile", &compile, nb::arg("text"), nb::arg("file_name"), nb::arg("line_offset"),
            nb::arg("function_name"), nb::arg("arg_specs"), nb::arg("helpers") = nb::list(),
            nb::arg("globals") = nb::dict(), nb::arg("num_warps") = 4, nb::arg("num_stages") = 3,
-           nb::arg("optimize") = true, nb::arg("passes") = std::vector<std::string>(), nb::keep_alive<0, 1>())
+           nb::arg("optimize") = true, nb::arg("passes") = std::vector<std::string>(),
+           nb::arg("target") = "cpu", nb::keep_alive<0, 1>())
       .def_prop_ro("num_compilations", &mt::Context::numCompilations);
 }

@@ -84,18 +84,60 @@ double readElement(const unsigned char *p, mt::DType d) {
   using mt::DType;
   switch (d) {
   case DType::I1:
-  case DType::U8: return *p;
-  case DType::I8: return static_cast<int8_t>(*p);
-  case DType::I16: { int16_t v; std::memcpy(&v, p, 2); return v; }
-  case DType::U16: { uint16_t v; std::memcpy(&v, p, 2); return v; }
-  case DType::I32: { int32_t v; std::memcpy(&v, p, 4); return v; }
-  case DType::U32: { uint32_t v; std::memcpy(&v, p, 4); return v; }
-  case DType::I64: { int64_t v; std::memcpy(&v, p, 8); return double(v); }
-  case DType::U64: { uint64_t v; std::memcpy(&v, p, 8); return double(v); }
-  case DType::F16: { uint16_t v; std::memcpy(&v, p, 2); return fromF16(v); }
-  case DType::BF16: { uint16_t v; std::memcpy(&v, p, 2); return fromBf16(v); }
-  case DType::F32: { float v; std::memcpy(&v, p, 4); return v; }
-  case DType::F64: { double v; std::memcpy(&v, p, 8); return v; }
+  case DType::U8:
+    return *p;
+  case DType::I8:
+    return static_cast<int8_t>(*p);
+  case DType::I16: {
+    int16_t v;
+    std::memcpy(&v, p, 2);
+    return v;
+  }
+  case DType::U16: {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return v;
+  }
+  case DType::I32: {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  case DType::U32: {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  case DType::I64: {
+    int64_t v;
+    std::memcpy(&v, p, 8);
+    return double(v);
+  }
+  case DType::U64: {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return double(v);
+  }
+  case DType::F16: {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return fromF16(v);
+  }
+  case DType::BF16: {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return fromBf16(v);
+  }
+  case DType::F32: {
+    float v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  case DType::F64: {
+    double v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
   }
   return 0;
 }
@@ -106,12 +148,32 @@ void writeRandom(unsigned char *p, mt::DType d, std::mt19937_64 &rng) {
   std::uniform_int_distribution<int> small(0, 99);
   int64_t iv = small(rng);
   switch (d) {
-  case DType::F16: { uint16_t h = toF16(real(rng)); std::memcpy(p, &h, 2); return; }
-  case DType::BF16: { uint16_t h = toBf16(real(rng)); std::memcpy(p, &h, 2); return; }
-  case DType::F32: { float f = real(rng); std::memcpy(p, &f, 4); return; }
-  case DType::F64: { double f = real(rng); std::memcpy(p, &f, 8); return; }
-  case DType::I1: *p = iv & 1; return;
-  default: std::memcpy(p, &iv, mt::ir::bitWidth(d) / 8); return;
+  case DType::F16: {
+    uint16_t h = toF16(real(rng));
+    std::memcpy(p, &h, 2);
+    return;
+  }
+  case DType::BF16: {
+    uint16_t h = toBf16(real(rng));
+    std::memcpy(p, &h, 2);
+    return;
+  }
+  case DType::F32: {
+    float f = real(rng);
+    std::memcpy(p, &f, 4);
+    return;
+  }
+  case DType::F64: {
+    double f = real(rng);
+    std::memcpy(p, &f, 8);
+    return;
+  }
+  case DType::I1:
+    *p = iv & 1;
+    return;
+  default:
+    std::memcpy(p, &iv, mt::ir::bitWidth(d) / 8);
+    return;
   }
 }
 
@@ -124,11 +186,16 @@ bool isConstexprParam(const mt::ast::Param &p) {
 bool constexprLiteral(const std::string &s, mt::ConstexprValue &v) {
   int64_t i;
   double d;
-  if (s == "None") v = std::monostate{};
-  else if (s == "True") v = true;
-  else if (s == "False") v = false;
-  else if (parseInt(s, i)) v = i;
-  else if (parseDouble(s, d)) v = d;
+  if (s == "None")
+    v = std::monostate{};
+  else if (s == "True")
+    v = true;
+  else if (s == "False")
+    v = false;
+  else if (parseInt(s, i))
+    v = i;
+  else if (parseDouble(s, d))
+    v = d;
   else if (s.size() >= 2 && (s.front() == '\'' || s.front() == '"') && s.back() == s.front())
     v = s.substr(1, s.size() - 2);
   else
@@ -160,8 +227,8 @@ bool invocationsFromFile(const std::string &text, std::vector<Invocation> &out) 
   return true;
 }
 
-bool buildKernelArgs(const std::string &text, const std::string &fileName, const Invocation &inv, KernelArgs &out,
-                     std::string &err) {
+bool buildKernelArgs(const std::string &text, const std::string &fileName, const Invocation &inv,
+                     KernelArgs &out, std::string &err) {
   mt::SourceManager sources;
   mt::Diagnostics diag(&sources);
   auto module = mt::parseModule(sources, sources.addBuffer(fileName, text), diag);

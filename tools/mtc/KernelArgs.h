@@ -35,7 +35,7 @@ struct KernelArgs {
 
 /// Matches `inv.args` against the kernel's parameters (parsed from `text`); params not given use their
 /// defaults. Errors (unknown name, bad spec, missing argument) come back in `err`.
-bool buildKernelArgs(const std::string &text, const std::string &fileName, const Invocation &inv, KernelArgs &out,
-                     std::string &err);
+bool buildKernelArgs(const std::string &text, const std::string &fileName, const Invocation &inv,
+                     KernelArgs &out, std::string &err);
 
 } // namespace mtc

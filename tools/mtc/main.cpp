@@ -117,7 +117,8 @@ int dispatch(const Options &opts) {
     std::cerr << "mtc: error: cannot read '" << opts.input << "'\n";
     return 1;
   }
-  if (opts.emit == "ast" || (opts.emit.empty() && opts.kernel.empty() && !opts.run && !opts.printIrAfterAll)) {
+  if (opts.emit == "ast" ||
+      (opts.emit.empty() && opts.kernel.empty() && !opts.run && !opts.printIrAfterAll)) {
     mt::SourceManager sources;
     return emitAst(sources, sources.addBuffer(opts.input, text));
   }

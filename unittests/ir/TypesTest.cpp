@@ -1,6 +1,6 @@
+#include "ir/Types.h"
 #include "ir/Builder.h"
 #include "ir/Printer.h"
-#include "ir/Types.h"
 
 #include <gtest/gtest.h>
 

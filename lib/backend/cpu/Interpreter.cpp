@@ -355,6 +355,8 @@ std::string kindName(LaunchArg::Kind k) {
     return "a float";
   case LaunchArg::Kind::Null:
     return "None";
+  case LaunchArg::Kind::Device:
+    return "GPU memory (compile with Target::Cuda to run on the GPU)";
   }
   return "?";
 }

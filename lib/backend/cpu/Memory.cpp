@@ -153,8 +153,8 @@ Tile evalLoad(const ir::Operation &op, Operands in, Executor &ex) {
       fail("load: 'other' must have the pointer's shape");
   }
   MT_DISPATCH_SIZE(r.elemSize(), E,
-                    loadLoop(p.data<Ptr>(), mask, other ? other->data<E>() : nullptr, scalarOther,
-                             r.data<E>(), r.numel(), ex));
+                   loadLoop(p.data<Ptr>(), mask, other ? other->data<E>() : nullptr, scalarOther, r.data<E>(),
+                            r.numel(), ex));
   return r;
 }
 

@@ -17,6 +17,7 @@ struct Driver::Api {
   CUresult (*cuDeviceGetAttribute)(int *, int, CUdevice);
   CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
   CUresult (*cuCtxSetCurrent)(CUcontext);
+  CUresult (*cuCtxGetCurrent)(CUcontext *);
   CUresult (*cuCtxSynchronize)();
   CUresult (*cuModuleLoadData)(CUmodule *, const void *);
   CUresult (*cuModuleUnload)(CUmodule);
@@ -78,6 +79,7 @@ const Driver *Driver::get(std::string *reason) {
               resolve(h, "cuDeviceGetAttribute", api->cuDeviceGetAttribute, missing) &&
               resolve(h, "cuDevicePrimaryCtxRetain", api->cuDevicePrimaryCtxRetain, missing) &&
               resolve(h, "cuCtxSetCurrent", api->cuCtxSetCurrent, missing) &&
+              resolve(h, "cuCtxGetCurrent", api->cuCtxGetCurrent, missing) &&
               resolve(h, "cuCtxSynchronize", api->cuCtxSynchronize, missing) &&
               resolve(h, "cuModuleLoadData", api->cuModuleLoadData, missing) &&
               resolve(h, "cuModuleUnload", api->cuModuleUnload, missing) &&
@@ -169,6 +171,17 @@ Status Driver::makeCurrent(int ordinal) const {
   return check(api_->cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
 }
 
+Status Driver::ensureContext(int ordinal) const {
+  CUcontext ctx = nullptr;
+  if (Status s = check(api_->cuCtxGetCurrent(&ctx), "cuCtxGetCurrent"); !s)
+    return s;
+  if (ctx)
+    return Status::ok(); // torch's (or anyone's) current context: use it
+  // Nothing current on this thread: retain the primary context (a reference counted once per thread
+  // that gets here, released at process exit) and make it current.
+  return makeCurrent(ordinal);
+}
+
 Expected<CUmodule> Driver::loadModule(const std::vector<char> &cubin) const {
   CUmodule m = nullptr;
   if (Status s = check(api_->cuModuleLoadData(&m, cubin.data()), "cuModuleLoadData"); !s)
@@ -190,8 +203,8 @@ Status Driver::setMaxDynamicShared(CUfunction f, int bytes) const {
 }
 
 Status Driver::launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned threads,
-                      unsigned sharedBytes, void **params) const {
-  return check(api_->cuLaunchKernel(f, gx, gy, gz, threads, 1, 1, sharedBytes, nullptr, params, nullptr),
+                      unsigned sharedBytes, void **params, CUstream stream) const {
+  return check(api_->cuLaunchKernel(f, gx, gy, gz, threads, 1, 1, sharedBytes, stream, params, nullptr),
                "cuLaunchKernel");
 }
 

@@ -67,14 +67,18 @@ public:
 
   /// Retains device `ordinal`'s primary context and makes it current on the calling thread.
   Status makeCurrent(int ordinal) const;
+  /// Keeps the calling thread's current context if it has one (torch's: the primary context); otherwise
+  /// retains device `ordinal`'s primary context and makes it current (the same context torch uses).
+  Status ensureContext(int ordinal) const;
   Expected<CUmodule> loadModule(const std::vector<char> &cubin) const;
   Status unloadModule(CUmodule m) const;
   Expected<CUfunction> getFunction(CUmodule m, const std::string &name) const;
   /// Raises the function's dynamic shared-memory limit (needed above 48 KiB).
   Status setMaxDynamicShared(CUfunction f, int bytes) const;
   /// `params[i]` points at the value of kernel parameter i (the driver's kernelParams convention).
+  /// `stream` null: the legacy default stream.
   Status launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned threads, unsigned sharedBytes,
-                void **params) const;
+                void **params, CUstream stream = nullptr) const;
   Expected<CUdeviceptr> alloc(size_t bytes) const;
   Status free(CUdeviceptr p) const;
   Status copyToDevice(CUdeviceptr dst, const void *src, size_t bytes) const;

@@ -70,7 +70,7 @@ bool packScalar(const KernelParam &p, const LaunchArg &a, ScalarSlot &slot, std:
 
 Expected<std::unique_ptr<LoadedKernel>> LoadedKernel::load(const Driver &drv, const CudaKernel &kernel,
                                                            const std::vector<char> &cubin, int ordinal) {
-  if (Status s = drv.makeCurrent(ordinal); !s)
+  if (Status s = drv.ensureContext(ordinal); !s)
     return s.error();
   auto m = drv.loadModule(cubin);
   if (!m)
@@ -92,14 +92,15 @@ Expected<std::unique_ptr<LoadedKernel>> LoadedKernel::load(const Driver &drv, co
 
 LoadedKernel::~LoadedKernel() { (void)drv_.unloadModule(module_); }
 
-Status LoadedKernel::launchOnHostBuffers(Grid grid, std::span<const LaunchArg> args) const {
+Status LoadedKernel::launchOnHostBuffers(Grid grid, std::span<const LaunchArg> args, void *stream) const {
   const std::vector<KernelParam> &params = kernel_.params;
   if (args.size() != params.size())
     return Error{"kernel " + kernel_.name + " takes " + std::to_string(params.size()) + " arguments, got " +
                  std::to_string(args.size())};
-  if (Status s = drv_.makeCurrent(ordinal_); !s)
+  if (Status s = drv_.ensureContext(ordinal_); !s)
     return s;
   std::vector<CUdeviceptr> device(params.size(), 0);
+  std::vector<CUdeviceptr> passed(params.size(), 0); // what the kernel receives: copies or Device args
   std::vector<ScalarSlot> scalars(params.size());
   std::vector<void *> slots(params.size());
   auto release = [&] {
@@ -117,16 +118,18 @@ Status LoadedKernel::launchOnHostBuffers(Grid grid, std::span<const LaunchArg> a
           release();
           return d.error();
         }
-        device[i] = *d;
+        device[i] = passed[i] = *d;
         if (Status s = drv_.copyToDevice(*d, a.data, a.bytes); !s) {
           release();
           return s;
         }
+      } else if (a.kind == LaunchArg::Kind::Device) {
+        passed[i] = reinterpret_cast<uintptr_t>(a.data);
       } else if (a.kind != LaunchArg::Kind::Null && a.kind != LaunchArg::Kind::Buffer) {
         release();
-        return Error{"parameter '" + p.name + "' is a pointer: pass a buffer or null"};
+        return Error{"parameter '" + p.name + "' is a pointer: pass a buffer, GPU memory or null"};
       }
-      slots[i] = &device[i];
+      slots[i] = &passed[i];
       continue;
     }
     std::string err;
@@ -137,7 +140,7 @@ Status LoadedKernel::launchOnHostBuffers(Grid grid, std::span<const LaunchArg> a
     slots[i] = scalars[i].bytes;
   }
   Status st = drv_.launch(fn_, grid.x, grid.y, grid.z, kernel_.numThreads, unsigned(kernel_.sharedBytes),
-                          slots.data());
+                          slots.data(), static_cast<CUstream>(stream));
   if (st)
     st = drv_.synchronize();
   for (size_t i = 0; st && i < params.size(); ++i)
@@ -145,6 +148,40 @@ Status LoadedKernel::launchOnHostBuffers(Grid grid, std::span<const LaunchArg> a
       st = drv_.copyToHost(args[i].data, device[i], args[i].bytes);
   release();
   return st;
+}
+
+Status LoadedKernel::launchDevice(Grid grid, std::span<const LaunchArg> args, void *stream) const {
+  const std::vector<KernelParam> &params = kernel_.params;
+  size_t n = params.size();
+  if (args.size() != n)
+    return Error{"kernel " + kernel_.name + " takes " + std::to_string(n) + " arguments, got " +
+                 std::to_string(args.size())};
+  if (n > kMaxDeviceParams)
+    return launchOnHostBuffers(grid, args, stream); // rare: more parameters than the fixed arrays hold
+  // Kernel parameter values in fixed arrays on the stack: no heap allocation per launch.
+  ScalarSlot values[kMaxDeviceParams];
+  void *slots[kMaxDeviceParams];
+  for (size_t i = 0; i < n; ++i) {
+    const KernelParam &p = params[i];
+    const LaunchArg &a = args[i];
+    if (p.isPointer) {
+      if (a.kind == LaunchArg::Kind::Device)
+        put<CUdeviceptr>(values[i], reinterpret_cast<uintptr_t>(a.data));
+      else if (a.kind == LaunchArg::Kind::Null)
+        put<CUdeviceptr>(values[i], 0);
+      else
+        return Error{"parameter '" + p.name + "' is a pointer: pass GPU memory or null"};
+    } else {
+      std::string err;
+      if (!packScalar(p, a, values[i], err))
+        return Error{err};
+    }
+    slots[i] = values[i].bytes;
+  }
+  if (Status s = drv_.ensureContext(ordinal_); !s)
+    return s;
+  return drv_.launch(fn_, grid.x, grid.y, grid.z, kernel_.numThreads, unsigned(kernel_.sharedBytes), slots,
+                     static_cast<CUstream>(stream));
 }
 
 } // namespace mt::cuda

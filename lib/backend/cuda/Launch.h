@@ -1,12 +1,13 @@
-// A compiled CUDA kernel loaded on a device, launched on host buffers (mt::LaunchArg).
+// A compiled CUDA kernel loaded on a device, launched on device memory or host buffers (mt::LaunchArg).
 //
 //   auto k = emitCuda(fn, opts, diag);                      // Emitter.h
 //   auto cubin = compileCuda(k->source, k->name + ".cu", info.arch());
 //   auto loaded = LoadedKernel::load(*Driver::get(), *k, *cubin, /*device=*/0);
 //   Status s = (*loaded)->launchOnHostBuffers({grid_x}, args);   // copy in, run, copy back
+//   Status s = (*loaded)->launchDevice({grid_x}, args, stream);  // Device args (torch CUDA tensors)
 //
-// The public API's buffers are host memory, so a launch copies every Buffer argument to the device and
-// back (simple and correct; device-resident tensors are a later issue).
+// Buffer arguments are host memory: a launch copies each to the device and back and waits. Device
+// arguments (LaunchArg::device) are passed as they are; launchDevice returns without waiting.
 #pragma once
 
 #include "backend/cuda/Driver.h"
@@ -32,7 +33,14 @@ public:
 
   /// Launches on `grid` with one argument per kernel parameter: Buffer (host memory, copied to the
   /// device and back) or Null for pointers; Int or Float for scalars (converted to the parameter's dtype).
-  Status launchOnHostBuffers(Grid grid, std::span<const LaunchArg> args) const;
+  /// Device arguments (GPU memory) are passed through as they are. Waits for the kernel (copies back).
+  Status launchOnHostBuffers(Grid grid, std::span<const LaunchArg> args, void *stream = nullptr) const;
+
+  /// Launches on `stream` (a CUstream, null: the legacy default stream) with Device or Null arguments
+  /// for pointers and Int/Float for scalars; returns without waiting for the kernel. Parameter values are
+  /// packed into fixed arrays: no heap allocation per launch.
+  Status launchDevice(Grid grid, std::span<const LaunchArg> args, void *stream = nullptr) const;
+  static constexpr size_t kMaxDeviceParams = 64;
 
 private:
   LoadedKernel(const Driver &drv, CudaKernel kernel, CUmodule m, CUfunction f, int ordinal)
