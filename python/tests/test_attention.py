@@ -110,3 +110,28 @@ def test_causal_self_attention_module(gen, use_rope):
     x2[:, -1] += 1.0
     torch.testing.assert_close(m(x2)[:, :-1], y.detach()[:, :-1], rtol=0, atol=1e-12)
     assert math.isfinite(y.sum().item())
+
+
+@pytest.mark.parametrize("shape,causal,scale", [((1, 1, 1, 16), True, None), ((1, 2, 70, 16), True, 0.2),
+                                                ((2, 1, 65, 16), False, 0.7)])
+def test_flash_attention_edge_lengths_and_scales(gen, shape, causal, scale):
+    # S = 1, and S spanning three blocks with a one-row tail
+    q, k, v = (randn(gen, *shape) for _ in range(3))
+    do = randn(gen, *shape)
+    fn = lambda a, b, c: flash_attention(a, b, c, causal=causal, sm_scale=scale)  # noqa: E731
+    ref = lambda a, b, c: attention_ref(a, b, c, causal=causal, sm_scale=scale)  # noqa: E731
+    o, g = grads(fn, [q, k, v], do)
+    o_ref, g_ref = grads(ref, [q.double(), k.double(), v.double()], do.double())
+    torch.testing.assert_close(o.double(), o_ref, rtol=1e-5, atol=1e-5)
+    for got, want in zip(g, g_ref):
+        torch.testing.assert_close(got.double(), want, rtol=1e-4, atol=1e-5)
+
+
+def test_flash_attention_fp16_and_empty(gen):
+    q, k, v = (randn(gen, 1, 2, 23, 16, dtype=torch.float16) for _ in range(3))
+    o = flash_attention(q, k, v)
+    assert o.dtype == torch.float16
+    torch.testing.assert_close(o.double(), attention_ref(q.double(), k.double(), v.double()), rtol=5e-3,
+                               atol=5e-3)
+    e = torch.empty(2, 3, 0, 16)
+    assert flash_attention(e, e, e).shape == (2, 3, 0, 16)
