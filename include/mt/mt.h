@@ -66,14 +66,16 @@ using ConstexprValue = std::variant<std::monostate, bool, int64_t, double, std::
 struct ArgSpec {
   enum class Kind { Pointer, Scalar, Constexpr };
   Kind kind = Kind::Scalar;
-  DType dtype = DType::I32;     // Pointer: pointee dtype; Scalar: its dtype
-  ConstexprValue value;         // Constexpr: the value
-  bool divisibleBy16 = false;   // Pointer: 16-byte aligned; integer Scalar: value % 16 == 0
-  bool equalsOne = false;       // integer Scalar == 1 (Triton specialises it to a constant)
+  DType dtype = DType::I32;   // Pointer: pointee dtype; Scalar: its dtype
+  ConstexprValue value;       // Constexpr: the value
+  bool divisibleBy16 = false; // Pointer: 16-byte aligned; integer Scalar: value % 16 == 0
+  bool equalsOne = false;     // integer Scalar == 1 (Triton specialises it to a constant)
 
   static ArgSpec pointer(DType d, bool aligned16 = true) { return {Kind::Pointer, d, {}, aligned16, false}; }
   static ArgSpec scalar(DType d) { return {Kind::Scalar, d, {}, false, false}; }
-  static ArgSpec constant(ConstexprValue v) { return {Kind::Constexpr, DType::I32, std::move(v), false, false}; }
+  static ArgSpec constant(ConstexprValue v) {
+    return {Kind::Constexpr, DType::I32, std::move(v), false, false};
+  }
   /// Triton's specialisation of an int argument from its value: i32 or i64, divisibility, == 1.
   static ArgSpec forInt(int64_t v);
 };
@@ -115,13 +117,15 @@ struct CompileOptions {
 struct LaunchArg {
   enum class Kind { Buffer, Int, Float, Null, Device };
   Kind kind = Kind::Int;
-  void *data = nullptr;  // Buffer: host memory; Device: a CUdeviceptr (GPU kernels only)
-  size_t bytes = 0;      // Buffer/Device: its size, for bounds checks
+  void *data = nullptr; // Buffer: host memory; Device: a CUdeviceptr (GPU kernels only)
+  size_t bytes = 0;     // Buffer/Device: its size, for bounds checks
   int64_t i = 0;
   double f = 0.0;
 
   static LaunchArg buffer(void *p, size_t bytes) { return {Kind::Buffer, p, bytes, 0, 0.0}; }
-  template <typename T> static LaunchArg buffer(T *p, size_t count) { return buffer((void *)p, count * sizeof(T)); }
+  template <typename T> static LaunchArg buffer(T *p, size_t count) {
+    return buffer((void *)p, count * sizeof(T));
+  }
   static LaunchArg integer(int64_t v) { return {Kind::Int, nullptr, 0, v, 0.0}; }
   static LaunchArg floating(double v) { return {Kind::Float, nullptr, 0, 0, v}; }
   static LaunchArg null() { return {Kind::Null, nullptr, 0, 0, 0.0}; }

@@ -33,7 +33,8 @@ bool runPipeline(ir::Function &f, const std::vector<std::string> &passes, const 
 }
 
 Expected<CompiledModule> compileToIR(const KernelSource &src, const std::vector<ArgSpec> &args,
-                                     const CompileOptions &opts, SourceManager &sources, ir::TypeContext &types) {
+                                     const CompileOptions &opts, SourceManager &sources,
+                                     ir::TypeContext &types) {
   Diagnostics diag(&sources);
   auto fail = [&]() { return Error{diag.renderAll()}; };
 
@@ -69,7 +70,8 @@ Expected<CompiledModule> compileToIR(const KernelSource &src, const std::vector<
   if (!ir::verify(*out.function, diag))
     return fail();
   if (opts.optimize) {
-    const std::vector<std::string> &passes = opts.passes.empty() ? transforms::defaultPipeline() : opts.passes;
+    const std::vector<std::string> &passes =
+        opts.passes.empty() ? transforms::defaultPipeline() : opts.passes;
     if (!runPipeline(*out.function, passes, opts, diag))
       return fail();
   }

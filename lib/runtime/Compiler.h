@@ -18,7 +18,8 @@ struct CompiledModule {
 /// (opts.passes, or the default one; none if !opts.optimize), verifies again. Source buffers are added to
 /// `sources`; errors come back rendered.
 Expected<CompiledModule> compileToIR(const KernelSource &src, const std::vector<ArgSpec> &args,
-                                     const CompileOptions &opts, SourceManager &sources, ir::TypeContext &types);
+                                     const CompileOptions &opts, SourceManager &sources,
+                                     ir::TypeContext &types);
 
 /// Runs the named passes (verifying after each) on `f`; prints the IR after each when opts.printIrAfterAll.
 /// Unknown pass names and verifier failures are reported to `diag`; returns false on error.

@@ -1,10 +1,11 @@
 // The launch path's argument classifier: kernel arguments → (specialisation key parts, launch arguments).
 //
 // mini_triton/jit.py calls `classify` on every launch. It handles the common argument types (NumPy arrays
-// that own their data, CPU and CUDA torch tensors, Python ints/floats/bools/None, constexpr ints/floats/bools/strs)
-// without running Python bytecode, and returns None for anything else, which jit.py then classifies in
-// Python (views, dtype objects, NumPy scalars, errors). The key parts only need to be consistent with
-// themselves: jit.py maps a miss to the Python key, which is the one compilation is driven from.
+// that own their data, CPU and CUDA torch tensors, Python ints/floats/bools/None, constexpr
+// ints/floats/bools/strs) without running Python bytecode, and returns None for anything else, which jit.py
+// then classifies in Python (views, dtype objects, NumPy scalars, errors). The key parts only need to be
+// consistent with themselves: jit.py maps a miss to the Python key, which is the one compilation is driven
+// from.
 #include "Classify.h"
 
 #include <cstdint>
