@@ -1,5 +1,6 @@
 #include "KernelArgs.h"
 
+#include "backend/cpu/Tile.h" // the interpreter's f16/bf16 conversions
 #include "frontend/Parser.h"
 #include "support/Diagnostics.h"
 
@@ -34,50 +35,6 @@ bool parseDouble(const std::string &s, double &v) {
   char *end = nullptr;
   v = std::strtod(s.c_str(), &end);
   return *end == '\0';
-}
-
-/// Rounds a float to the nearest fp16 / bf16 bit pattern (round to nearest even).
-uint16_t toBf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  if (std::isnan(f))
-    return 0x7fc0;
-  u += 0x7fff + ((u >> 16) & 1);
-  return static_cast<uint16_t>(u >> 16);
-}
-
-uint16_t toF16(float f) {
-  // Values here are small random numbers in (-1, 1): normal or subnormal halves, never overflow.
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  uint32_t sign = (u >> 16) & 0x8000;
-  float a = std::fabs(f);
-  if (a < 6.103515625e-05f) // subnormal half: multiples of 2^-24
-    return static_cast<uint16_t>(sign | static_cast<uint32_t>(std::nearbyint(a * 16777216.0f)));
-  int e;
-  float m = std::frexp(a, &e); // a = m * 2^e, m in [0.5, 1)
-  uint32_t mant = static_cast<uint32_t>(std::nearbyint((m * 2 - 1) * 1024));
-  uint32_t exp = static_cast<uint32_t>(e - 1 + 15);
-  if (mant == 1024) {
-    mant = 0;
-    ++exp;
-  }
-  return static_cast<uint16_t>(sign | (exp << 10) | mant);
-}
-
-float fromBf16(uint16_t h) {
-  uint32_t u = uint32_t(h) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-float fromF16(uint16_t h) {
-  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  float v = exp == 0 ? std::ldexp(float(mant), -24) : std::ldexp(float(mant | 0x400), int(exp) - 25);
-  if (exp == 31)
-    v = mant ? NAN : INFINITY;
-  return (h & 0x8000) ? -v : v;
 }
 
 double readElement(const unsigned char *p, mt::DType d) {
@@ -121,12 +78,12 @@ double readElement(const unsigned char *p, mt::DType d) {
   case DType::F16: {
     uint16_t v;
     std::memcpy(&v, p, 2);
-    return fromF16(v);
+    return mt::cpu::halfBitsToFloat(v);
   }
   case DType::BF16: {
     uint16_t v;
     std::memcpy(&v, p, 2);
-    return fromBf16(v);
+    return mt::cpu::bfloatBitsToFloat(v);
   }
   case DType::F32: {
     float v;
@@ -149,12 +106,12 @@ void writeRandom(unsigned char *p, mt::DType d, std::mt19937_64 &rng) {
   int64_t iv = small(rng);
   switch (d) {
   case DType::F16: {
-    uint16_t h = toF16(real(rng));
+    uint16_t h = mt::cpu::floatToHalfBits(real(rng));
     std::memcpy(p, &h, 2);
     return;
   }
   case DType::BF16: {
-    uint16_t h = toBf16(real(rng));
+    uint16_t h = mt::cpu::floatToBFloatBits(real(rng));
     std::memcpy(p, &h, 2);
     return;
   }
@@ -313,7 +270,8 @@ bool buildKernelArgs(const std::string &text, const std::string &fileName, const
         writeRandom(out.buffers.back().data() + i * elem, *dt, rng);
       out.bufferNames.push_back(p.name);
       out.bufferTypes.push_back(*dt);
-      out.launchArgs.push_back(mt::LaunchArg::null()); // patched below once buffers stop moving
+      // The inner vector's storage stays put when `buffers` itself grows, so the pointer stays valid.
+      out.launchArgs.push_back(mt::LaunchArg::buffer(out.buffers.back().data(), out.buffers.back().size()));
       continue;
     }
     out.specs.push_back(mt::ArgSpec::scalar(*dt));
@@ -332,13 +290,6 @@ bool buildKernelArgs(const std::string &text, const std::string &fileName, const
       }
       out.launchArgs.push_back(mt::LaunchArg::integer(i));
     }
-  }
-  size_t b = 0;
-  for (auto &la : out.launchArgs) {
-    if (la.kind != mt::LaunchArg::Kind::Null || b >= out.buffers.size())
-      continue;
-    la = mt::LaunchArg::buffer(out.buffers[b].data(), out.buffers[b].size());
-    ++b;
   }
   uint32_t dims[3] = {1, 1, 1};
   std::stringstream gs(inv.grid);
