@@ -43,7 +43,125 @@ std::string cString(const std::string &s) {
   return r + "\"";
 }
 
+/// Byte width of a memory element that vector accesses may move, or 0 (pointers, i1, void).
+size_t vecElemBytes(const Type *ptrType) {
+  const Type *e = ptrType->scalarType();
+  if (!e->isPointer() || e->element()->isPointer() || e->element()->isVoid())
+    return 0;
+  DType d = e->element()->dtype();
+  if (d == DType::I1)
+    return 0;
+  return std::max(1u, bitWidth(d) / 8);
+}
+
+void walkMemoryOps(const Block &b, size_t &narrowest) {
+  for (const auto &op : b.operations()) {
+    if ((op->kind() == OpKind::Load || op->kind() == OpKind::Store) && op->numOperands() > 0 &&
+        op->operand(0)->type()->isBlock()) {
+      if (size_t bytes = vecElemBytes(op->operand(0)->type()))
+        narrowest = std::min(narrowest, bytes);
+    }
+    for (unsigned r = 0; r < op->numRegions(); ++r)
+      walkMemoryOps(op->region(r).block(), narrowest);
+  }
+}
+
 } // namespace
+
+int64_t KernelEmitter::chooseVecElems(const Function &f) {
+  size_t narrowest = 4;
+  walkMemoryOps(f.body(), narrowest);
+  return std::min<int64_t>(8, int64_t(16 / narrowest));
+}
+
+/// Emits `mt_vec` = the run-time conditions of one group's vector access at `ptr[mt_g]`.
+void KernelEmitter::emitVectorChecks(const Value *ptr, const Value *mask, int64_t p, int64_t v,
+                                     int64_t numElements, size_t bytes) {
+  std::string pn = name(ptr), V = std::to_string(v);
+  line("bool mt_vec = mt::aligned<" + std::to_string(std::min<size_t>(16, bytes * size_t(v))) + ">(" + pn +
+       "[mt_g]);");
+  if (p * threads_ > numElements) {
+    open("");
+    line("const int i = mt_g;");
+    line("mt_vec = mt_vec && " + lin(p) + " + " + V + " <= " + std::to_string(numElements) + ";");
+    close();
+  }
+  line("#pragma unroll");
+  open("for (int mt_j = 1; mt_j < " + V + "; ++mt_j)");
+  line("mt_vec = mt_vec && " + pn + "[mt_g + mt_j] == " + pn + "[mt_g] + mt_j;");
+  close();
+  if (mask && mask->type()->isBlock()) {
+    line("#pragma unroll");
+    open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
+    line("mt_vec = mt_vec && " + name(mask) + "[mt_g + mt_j];");
+    close();
+  } else if (mask) {
+    line("mt_vec = mt_vec && " + name(mask) + ";");
+  }
+}
+
+bool KernelEmitter::emitVectorLoad(const Operation &op) {
+  const Value *ptr = op.operand(0);
+  const Value *mask = op.numOperands() > 1 ? op.operand(1) : nullptr;
+  const Value *other = op.numOperands() > 2 ? op.operand(2) : nullptr;
+  const Type *rt = op.result()->type();
+  if (!rt->isBlock() || !ptr->type()->isBlock())
+    return false;
+  int64_t p = per(rt), v = vecWidth(p);
+  size_t bytes = vecElemBytes(ptr->type());
+  if (v < 2 || bytes == 0)
+    return false;
+  std::string et = elemType(rt, &op);
+  std::string r = declare(op.result(), &op);
+  std::string n = std::to_string(rt->numElements()), V = std::to_string(v);
+  std::string otherExpr = other ? at(other) : "mt::zero<" + et + ">()";
+  line("#pragma unroll");
+  open("for (int mt_g = 0; mt_g < " + std::to_string(p) + "; mt_g += " + V + ")");
+  emitVectorChecks(ptr, mask, p, v, rt->numElements(), bytes);
+  open("if (mt_vec)");
+  line("mt::loadVec<" + V + ">(&" + r + "[mt_g], " + name(ptr) + "[mt_g]);");
+  close(" else {");
+  ++indent_;
+  line("#pragma unroll");
+  open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
+  line("const int i = mt_g + mt_j;");
+  line("const int L = " + lin(p) + ";");
+  line(r + "[i] = (L < " + n + (mask ? " && " + at(mask) : std::string()) + ") ? *" + at(ptr) + " : " +
+       otherExpr + ";");
+  close();
+  close();
+  close();
+  return true;
+}
+
+bool KernelEmitter::emitVectorStore(const Operation &op) {
+  const Value *ptr = op.operand(0), *val = op.operand(1);
+  const Value *mask = op.numOperands() > 2 ? op.operand(2) : nullptr;
+  const Type *pt = ptr->type();
+  if (!pt->isBlock() || !val->type()->isBlock())
+    return false;
+  int64_t p = per(pt), v = vecWidth(p);
+  size_t bytes = vecElemBytes(pt);
+  if (v < 2 || bytes == 0)
+    return false;
+  std::string n = std::to_string(pt->numElements()), V = std::to_string(v);
+  line("#pragma unroll");
+  open("for (int mt_g = 0; mt_g < " + std::to_string(p) + "; mt_g += " + V + ")");
+  emitVectorChecks(ptr, mask, p, v, pt->numElements(), bytes);
+  open("if (mt_vec)");
+  line("mt::storeVec<" + V + ">(" + name(ptr) + "[mt_g], &" + name(val) + "[mt_g]);");
+  close(" else {");
+  ++indent_;
+  line("#pragma unroll");
+  open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
+  line("const int i = mt_g + mt_j;");
+  line("const int L = " + lin(p) + ";");
+  line("if (L < " + n + (mask ? " && " + at(mask) : std::string()) + ") *" + at(ptr) + " = " + at(val) + ";");
+  close();
+  close();
+  close();
+  return true;
+}
 
 void KernelEmitter::emitLoad(const Operation &op) {
   if (op.numOperands() < 1 || op.numOperands() > 3)
@@ -61,6 +179,8 @@ void KernelEmitter::emitLoad(const Operation &op) {
     declare(op.result(), &op, mask ? "(" + name(mask) + " ? " + deref + " : " + otherExpr + ")" : deref);
     return;
   }
+  if (emitVectorLoad(op))
+    return;
   std::string guard = "L < " + std::to_string(rt->numElements()) + (mask ? " && " + at(mask) : "");
   forEach(rt, declare(op.result(), &op), "(" + guard + ") ? " + deref + " : " + otherExpr);
 }
@@ -78,6 +198,8 @@ void KernelEmitter::emitStore(const Operation &op) {
          at(val) + ";");
     return;
   }
+  if (emitVectorStore(op))
+    return;
   int64_t p = per(pt);
   line("#pragma unroll");
   open("for (int i = 0; i < " + std::to_string(p) + "; ++i)");
