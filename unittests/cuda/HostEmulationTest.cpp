@@ -257,6 +257,20 @@ TEST_F(CudaHostEmulation, WideRowReductions) {
     ASSERT_EQ(got[j], x[j] + x[512 + j]) << j;
 }
 
+TEST_F(CudaHostEmulation, BroadcastsOfIndexArithmeticStayInRegisters) {
+  auto k = emit(codegenFile("ops.mtir"), "index_grid", 1);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->source.find("_smem"), std::string::npos) << k->source;
+  std::vector<int32_t> out(128, -7);
+  auto bo = bytesOf(out);
+  const int rows = 5, cols = 11;
+  ASSERT_TRUE(run(*k, 1, {&bo}, {rows, cols}));
+  std::vector<int32_t> got = valuesOf<int32_t>(bo);
+  for (int r = 0; r < 8; ++r)
+    for (int c = 0; c < 16; ++c)
+      ASSERT_EQ(got[r * 16 + c], r < rows && c < cols ? r * 100 + c : -7) << r << "," << c;
+}
+
 TEST_F(CudaHostEmulation, TransJoinSplit) {
   auto k = emit(codegenFile("ops.mtir"), "shapes");
   ASSERT_TRUE(k);

@@ -139,6 +139,9 @@ const std::string &KernelEmitter::name(const Value *v) const {
 }
 
 std::string KernelEmitter::at(const Value *v) const {
+  if (!exprOverride_.empty())
+    if (auto it = exprOverride_.find(v); it != exprOverride_.end())
+      return it->second;
   return v->type()->isBlock() ? name(v) + "[i]" : name(v);
 }
 
@@ -262,6 +265,8 @@ void KernelEmitter::emitOp(const Operation &op) {
       bind(op.result(), name(src));
       return;
     }
+    if (op.kind() == OpKind::Broadcast && emitBroadcastInRegisters(op))
+      return;
     emitShapeOp(op);
     return;
   }

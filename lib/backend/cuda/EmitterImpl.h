@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -90,6 +91,17 @@ private:
   size_t elemBytes(const ir::Type *t) const;
   /// `__syncthreads(); smem[L] = src[i] ...; __syncthreads();` for each source; returns the smem names.
   std::vector<std::string> spill(const std::vector<const ir::Value *> &srcs, const ir::Operation &op);
+  // ---- EmitRemat.cpp ----
+  /// The element of tile `v` at linear index `idx` as a C expression computed from scratch, when `v`
+  /// depends only on make_range, constants, splats of scalars and pure elementwise/shape ops over those
+  /// (offsets and masks built from aranges); nullopt otherwise. `budget` caps the ops it may re-emit.
+  std::optional<std::string> valueAt(const ir::Value *v, const std::string &idx, int &budget);
+  /// The source linear index of broadcast `op`'s result element `idx`.
+  std::string broadcastSourceIndex(const ir::Operation &op, const std::string &idx);
+  /// A broadcast whose source valueAt() can recompute: each thread evaluates its own elements, with no
+  /// shared-memory round trip. Returns false when it does not apply.
+  bool emitBroadcastInRegisters(const ir::Operation &op);
+
   // ---- EmitReduce.cpp ----
   void emitReduce(const ir::Operation &op);
   /// Rank-1 tile -> scalar: each thread combines its elements in registers, then warp shuffles, then
@@ -127,6 +139,8 @@ private:
   unsigned counter_ = 0;
   size_t smemBytes_ = 0;
   std::map<const ir::Value *, std::string> names_;
+  /// While valueAt() re-emits an op: its operands' expressions, which at() returns instead of `name[i]`.
+  std::map<const ir::Value *, std::string> exprOverride_;
 };
 
 } // namespace mt::cuda::detail
