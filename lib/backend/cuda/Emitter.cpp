@@ -358,8 +358,15 @@ std::string KernelEmitter::elementwiseExpr(const Operation &op) {
     return call("sub");
   case OpKind::Mul:
     return call("mul");
-  case OpKind::Div:
+  case OpKind::Div: {
+    // Triton's `/` on f32 (and f16/bf16 through f32) is the fast full-range division; {rounding = "rn"}
+    // (tl.div_rn, fdiv(ieee_rounding=True)) and f64 are IEEE.
+    const AttrValue *r = op.attr("rounding");
+    bool ieee = r && std::holds_alternative<std::string>(*r) && std::get<std::string>(*r) == "rn";
+    if (!ieee && in->isFloatLike() && in->dtype() != DType::F64)
+      return call("divFull");
     return call("div");
+  }
   case OpKind::Rem:
     return call("rem");
   case OpKind::Max:
