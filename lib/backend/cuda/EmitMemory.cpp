@@ -74,26 +74,35 @@ int64_t KernelEmitter::chooseVecElems(const Function &f) {
   return std::min<int64_t>(8, int64_t(16 / narrowest));
 }
 
-/// Emits `mt_vec` = the run-time conditions of one group's vector access at `ptr[mt_g]`.
+/// Emits, inside a group loop over `mt_g`, `mt_p0` (the group's first pointer) and `mt_vec` (whether the
+/// group can be one vector access: aligned, consecutive pointers, unmasked, no padding), reading the
+/// operands through at() so that lazy (never materialised) pointers and masks work too.
 void KernelEmitter::emitVectorChecks(const Value *ptr, const Value *mask, int64_t p, int64_t v,
                                      int64_t numElements, size_t bytes) {
-  std::string pn = name(ptr), V = std::to_string(v);
-  line("bool mt_vec = mt::aligned<" + std::to_string(std::min<size_t>(16, bytes * size_t(v))) + ">(" + pn +
-       "[mt_g]);");
-  if (p * threads_ > numElements) {
+  std::string V = std::to_string(v), et = elemType(ptr->type(), nullptr);
+  auto element = [&](const std::string &index, const std::string &body) {
     open("");
-    line("const int i = mt_g;");
-    line("mt_vec = mt_vec && " + lin(p) + " + " + V + " <= " + std::to_string(numElements) + ";");
+    line("const int i = " + index + ";");
+    if (body.find("L") != std::string::npos)
+      line("const int L = " + lin(p) + ";");
+    line(body);
     close();
-  }
+  };
+  line(et + " mt_p0;");
+  line("bool mt_vec;");
+  std::string first = "mt_p0 = " + at(ptr) + "; mt_vec = mt::aligned<" +
+                      std::to_string(std::min<size_t>(16, bytes * size_t(v))) + ">(mt_p0)";
+  if (p * threads_ > numElements)
+    first += " && L + " + V + " <= " + std::to_string(numElements);
+  element("mt_g", first + ";");
   line("#pragma unroll");
   open("for (int mt_j = 1; mt_j < " + V + "; ++mt_j)");
-  line("mt_vec = mt_vec && " + pn + "[mt_g + mt_j] == " + pn + "[mt_g] + mt_j;");
+  element("mt_g + mt_j", "mt_vec = mt_vec && " + at(ptr) + " == mt_p0 + mt_j;");
   close();
   if (mask && mask->type()->isBlock()) {
     line("#pragma unroll");
     open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
-    line("mt_vec = mt_vec && " + name(mask) + "[mt_g + mt_j];");
+    element("mt_g + mt_j", "mt_vec = mt_vec && " + at(mask) + ";");
     close();
   } else if (mask) {
     line("mt_vec = mt_vec && " + name(mask) + ";");
@@ -119,7 +128,7 @@ bool KernelEmitter::emitVectorLoad(const Operation &op) {
   open("for (int mt_g = 0; mt_g < " + std::to_string(p) + "; mt_g += " + V + ")");
   emitVectorChecks(ptr, mask, p, v, rt->numElements(), bytes);
   open("if (mt_vec)");
-  line("mt::loadVec<" + V + ">(&" + r + "[mt_g], " + name(ptr) + "[mt_g]);");
+  line("mt::loadVec<" + V + ">(&" + r + "[mt_g], mt_p0);");
   close(" else {");
   ++indent_;
   line("#pragma unroll");
@@ -138,7 +147,7 @@ bool KernelEmitter::emitVectorStore(const Operation &op) {
   const Value *ptr = op.operand(0), *val = op.operand(1);
   const Value *mask = op.numOperands() > 2 ? op.operand(2) : nullptr;
   const Type *pt = ptr->type();
-  if (!pt->isBlock() || !val->type()->isBlock())
+  if (!pt->isBlock() || !val->type()->isBlock() || isLazy(val))
     return false;
   int64_t p = per(pt), v = vecWidth(p);
   size_t bytes = vecElemBytes(pt);
@@ -149,7 +158,7 @@ bool KernelEmitter::emitVectorStore(const Operation &op) {
   open("for (int mt_g = 0; mt_g < " + std::to_string(p) + "; mt_g += " + V + ")");
   emitVectorChecks(ptr, mask, p, v, pt->numElements(), bytes);
   open("if (mt_vec)");
-  line("mt::storeVec<" + V + ">(" + name(ptr) + "[mt_g], &" + name(val) + "[mt_g]);");
+  line("mt::storeVec<" + V + ">(mt_p0, &" + name(val) + "[mt_g]);");
   close(" else {");
   ++indent_;
   line("#pragma unroll");

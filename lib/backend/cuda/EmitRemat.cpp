@@ -13,9 +13,88 @@ using namespace ir;
 
 namespace {
 
-constexpr int kBudget = 12;
+constexpr int kBudget = 12;   // ops re-emitted for one broadcast source
+constexpr int kLazyCost = 40; // ops in the expression of a lazy tile
+
+/// Ops valueAt() can recompute from their operands.
+bool recomputable(const Operation &op) {
+  switch (op.kind()) {
+  case OpKind::MakeRange:
+  case OpKind::Splat:
+  case OpKind::Constant:
+  case OpKind::Hint:
+  case OpKind::ExpandDims:
+  case OpKind::Reshape:
+  case OpKind::Broadcast:
+    return op.numResults() == 1;
+  default:
+    return op.hasTrait(Elementwise) && op.hasTrait(Pure) && op.numResults() == 1;
+  }
+}
+
+/// Users that read a tile operand only through at() (element i at linear index L).
+bool readsThroughAt(const Operation &op) {
+  switch (op.kind()) {
+  case OpKind::Load:
+  case OpKind::Store:
+  case OpKind::AtomicRmw:
+  case OpKind::AtomicCas:
+  case OpKind::Assert:
+  case OpKind::Hint:
+  case OpKind::ExpandDims:
+  case OpKind::Reshape:
+  case OpKind::Broadcast:
+    return true;
+  default:
+    return op.hasTrait(Elementwise) && op.hasTrait(Pure);
+  }
+}
+
+void collectUsers(const Block &b, std::map<const Value *, std::vector<const Operation *>> &users) {
+  for (const auto &op : b.operations()) {
+    for (const Value *v : op->operands())
+      users[v].push_back(op.get());
+    for (unsigned r = 0; r < op->numRegions(); ++r)
+      collectUsers(op->region(r).block(), users);
+  }
+}
 
 } // namespace
+
+void KernelEmitter::planLazyValues(const Block &body) {
+  std::map<const Value *, std::vector<const Operation *>> users;
+  collectUsers(body, users);
+  std::map<const Value *, int> cost;
+  std::function<void(const Block &)> visit = [&](const Block &b) {
+    for (const auto &op : b.operations()) {
+      for (unsigned r = 0; r < op->numRegions(); ++r)
+        visit(op->region(r).block());
+      if (!recomputable(*op) || !op->result()->type()->isBlock())
+        continue;
+      int c = 1;
+      bool ok = true;
+      for (const Value *o : op->operands()) {
+        if (!o->type()->isBlock())
+          continue;
+        auto it = cost.find(o);
+        ok = ok && it != cost.end() && lazy_.count(o);
+        c += ok ? it->second : 0;
+      }
+      const Value *v = op->result();
+      auto us = users.find(v);
+      if (!ok || c > kLazyCost || us == users.end())
+        continue;
+      bool aware = true;
+      for (const Operation *u : us->second)
+        aware = aware && readsThroughAt(*u);
+      if (!aware)
+        continue;
+      lazy_.insert(v);
+      cost[v] = c;
+    }
+  };
+  visit(body);
+}
 
 std::string KernelEmitter::broadcastSourceIndex(const Operation &op, const std::string &idx) {
   const std::vector<int64_t> &ss = op.operand(0)->type()->shape();
@@ -38,6 +117,8 @@ std::string KernelEmitter::broadcastSourceIndex(const Operation &op, const std::
 std::optional<std::string> KernelEmitter::valueAt(const Value *v, const std::string &idx, int &budget) {
   if (!v->type()->isBlock())
     return name(v);
+  if (isLazy(v))
+    budget = std::max(budget, kLazyCost + 1); // planned: its whole expression fits
   const Operation *def = v->definingOp();
   if (!def || --budget < 0)
     return std::nullopt;

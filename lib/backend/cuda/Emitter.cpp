@@ -142,6 +142,12 @@ std::string KernelEmitter::at(const Value *v) const {
   if (!exprOverride_.empty())
     if (auto it = exprOverride_.find(v); it != exprOverride_.end())
       return it->second;
+  if (isLazy(v)) {
+    int budget = 0;
+    auto e = const_cast<KernelEmitter *>(this)->valueAt(v, "L", budget);
+    MT_ASSERT(e) << "CUDA emitter: a lazy tile that cannot be recomputed";
+    return "(" + *e + ")";
+  }
   return v->type()->isBlock() ? name(v) + "[i]" : name(v);
 }
 
@@ -222,6 +228,8 @@ void KernelEmitter::emitBlock(const Block &b, const std::function<void(const Ope
 }
 
 void KernelEmitter::emitOp(const Operation &op) {
+  if (op.numResults() == 1 && isLazy(op.result()))
+    return; // computed where it is read (EmitRemat.cpp)
   switch (op.kind()) {
   case OpKind::Constant: {
     std::string lit = literal(op, op.result()->type());
@@ -260,6 +268,11 @@ void KernelEmitter::emitOp(const Operation &op) {
       forEach(rt, declare(op.result(), &op), name(src));
       return;
     }
+    if (isLazy(src)) { // index arithmetic, read here by something that needs it in registers
+      int budget = 1000;
+      forEach(rt, declare(op.result(), &op), *valueAt(op.result(), "L", budget));
+      return;
+    }
     // Same number of elements: the row-major linear index, hence the blocked layout, is unchanged.
     if (src->type()->numElements() == rt->numElements()) {
       bind(op.result(), name(src));
@@ -276,7 +289,10 @@ void KernelEmitter::emitOp(const Operation &op) {
     emitShapeOp(op);
     return;
   case OpKind::Hint:
-    bind(op.result(), name(op.operand(0)));
+    if (isLazy(op.operand(0)))
+      forEach(op.result()->type(), declare(op.result(), &op), at(op.operand(0)));
+    else
+      bind(op.result(), name(op.operand(0)));
     return;
   case OpKind::Load:
     emitLoad(op);
@@ -638,6 +654,7 @@ CudaKernel KernelEmitter::run() {
   k.name = sanitize(fn_.name());
   k.numThreads = unsigned(threads_);
   vecElems_ = chooseVecElems(fn_);
+  planLazyValues(fn_.body());
   if (opts_.numWarps < 1 || opts_.numWarps > 32)
     diag_.fatal(fn_.loc(), "CUDA backend: num_warps must be in 1..32, got " + std::to_string(opts_.numWarps));
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -92,6 +93,12 @@ private:
   /// `__syncthreads(); smem[L] = src[i] ...; __syncthreads();` for each source; returns the smem names.
   std::vector<std::string> spill(const std::vector<const ir::Value *> &srcs, const ir::Operation &op);
   // ---- EmitRemat.cpp ----
+  /// Marks the tiles that are never materialised: index arithmetic (valueAt() can compute it) whose
+  /// every user reads it element by element through at() (elementwise ops, loads, stores, atomics,
+  /// shape ops, asserts). at() returns such a tile's expression at the consumer's linear index `L`;
+  /// this keeps offsets, pointers and masks out of registers.
+  void planLazyValues(const ir::Block &body);
+  bool isLazy(const ir::Value *v) const { return lazy_.count(v) != 0; }
   /// The element of tile `v` at linear index `idx` as a C expression computed from scratch, when `v`
   /// depends only on make_range, constants, splats of scalars and pure elementwise/shape ops over those
   /// (offsets and masks built from aranges); nullopt otherwise. `budget` caps the ops it may re-emit.
@@ -141,6 +148,7 @@ private:
   std::map<const ir::Value *, std::string> names_;
   /// While valueAt() re-emits an op: its operands' expressions, which at() returns instead of `name[i]`.
   std::map<const ir::Value *, std::string> exprOverride_;
+  std::set<const ir::Value *> lazy_;
 };
 
 } // namespace mt::cuda::detail
