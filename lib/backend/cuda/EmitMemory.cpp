@@ -94,12 +94,20 @@ void KernelEmitter::emitVectorChecks(const Value *ptr, const Value *mask, int64_
                       std::to_string(std::min<size_t>(16, bytes * size_t(v))) + ">(mt_p0)";
   if (p * threads_ > numElements)
     first += " && L + " + V + " <= " + std::to_string(numElements);
+  // Pointers and masks that the axis analysis proves consecutive / uniform over the group need no
+  // per-element check (EmitAxis.cpp).
+  bool maskUniform = mask && mask->type()->isBlock() && axisInfo(mask, v).kind == AxisInfo::Uniform;
+  if (maskUniform)
+    first += " && " + at(mask);
   element("mt_g", first + ";");
-  line("#pragma unroll");
-  open("for (int mt_j = 1; mt_j < " + V + "; ++mt_j)");
-  element("mt_g + mt_j", "mt_vec = mt_vec && " + at(ptr) + " == mt_p0 + mt_j;");
-  close();
-  if (mask && mask->type()->isBlock()) {
+  if (axisInfo(ptr, v).kind != AxisInfo::Contig) {
+    line("#pragma unroll");
+    open("for (int mt_j = 1; mt_j < " + V + "; ++mt_j)");
+    element("mt_g + mt_j", "mt_vec = mt_vec && " + at(ptr) + " == mt_p0 + mt_j;");
+    close();
+  }
+  if (maskUniform) {
+  } else if (mask && mask->type()->isBlock()) {
     line("#pragma unroll");
     open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
     element("mt_g + mt_j", "mt_vec = mt_vec && " + at(mask) + ";");

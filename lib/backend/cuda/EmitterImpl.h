@@ -109,6 +109,17 @@ private:
   /// shared-memory round trip. Returns false when it does not apply.
   bool emitBroadcastInRegisters(const ir::Operation &op);
 
+  // ---- EmitAxis.cpp ----
+  struct AxisInfo {
+    enum Kind { Other, Uniform, Contig } kind = Other;
+    int64_t div = 1;
+  };
+  /// What is known about lazy tile `v` over groups of `w` consecutive linear indices (EmitAxis.cpp).
+  AxisInfo axisInfo(const ir::Value *v, int64_t w);
+  AxisInfo computeAxisInfo(const ir::Value *v, int64_t w);
+  /// A power of 2 that divides integer scalar `v` (from constants, multiple_of hints, products).
+  int64_t scalarDivisibility(const ir::Value *v, int depth) const;
+
   // ---- EmitReduce.cpp ----
   void emitReduce(const ir::Operation &op);
   /// Rank-1 tile -> scalar: each thread combines its elements in registers, then warp shuffles, then
@@ -149,6 +160,7 @@ private:
   /// While valueAt() re-emits an op: its operands' expressions, which at() returns instead of `name[i]`.
   std::map<const ir::Value *, std::string> exprOverride_;
   std::set<const ir::Value *> lazy_;
+  std::map<std::pair<const ir::Value *, int64_t>, AxisInfo> axisMemo_;
 };
 
 } // namespace mt::cuda::detail
