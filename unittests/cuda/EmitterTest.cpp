@@ -266,9 +266,12 @@ TEST_F(CudaEmitterTest, Broadcast2D) {
   b.store(ptrs(out, offs), b.binary(OpKind::Add, a2, b2));
   end();
   std::string src = emitAndCompile(*f);
-  // Row broadcast reads a[L / 64]; column broadcast reads b[L % 64].
-  EXPECT_NE(src.find("_smem[(L / 64)]"), std::string::npos) << src;
-  EXPECT_NE(src.find("_smem[(L % 64)]"), std::string::npos) << src;
+  // Both broadcasts re-load a and b at their own indices (a at L / 64, b at L % 64) instead of a
+  // shared-memory round trip, then one barrier orders those loads before the store.
+  EXPECT_EQ(src.find("_smem"), std::string::npos) << src;
+  EXPECT_NE(src.find("(L / 64)"), std::string::npos) << src;
+  EXPECT_NE(src.find("(L % 64)"), std::string::npos) << src;
+  EXPECT_NE(src.find("__syncthreads(); // re-loaded broadcasts"), std::string::npos) << src;
 
   std::vector<float> av = randomFloats(32, 5), bv = randomFloats(64, 6), outv(32 * 64, 0.0f);
   std::string why;

@@ -298,6 +298,22 @@ TEST_F(CudaHostEmulation, ProvenUniformMasksAndConsecutivePointers) {
     }
 }
 
+TEST_F(CudaHostEmulation, BroadcastOfLoadedRowReloadsOnlyBeforeStores) {
+  auto k = emit(codegenFile("ops.mtir"), "row_bcast", 1);
+  ASSERT_TRUE(k);
+  // The first broadcast re-loads; the one after the store must use the loaded values (shared memory).
+  EXPECT_NE(k->source.find("_smem"), std::string::npos) << k->source;
+  std::vector<float> p = randomFloats(16, 31), q(128, -1.0f);
+  auto bp = bytesOf(p), bq = bytesOf(q);
+  ASSERT_TRUE(run(*k, 1, {&bp, &bq}, {}));
+  std::vector<float> gp = valuesOf<float>(bp), gq = valuesOf<float>(bq);
+  for (int j = 0; j < 16; ++j)
+    ASSERT_EQ(gp[j], p[j] * 2.0f) << j;
+  for (int r = 0; r < 8; ++r)
+    for (int j = 0; j < 16; ++j)
+      ASSERT_EQ(gq[r * 16 + j], p[j]) << r << "," << j; // the values loaded before the store
+}
+
 TEST_F(CudaHostEmulation, TransJoinSplit) {
   auto k = emit(codegenFile("ops.mtir"), "shapes");
   ASSERT_TRUE(k);

@@ -149,7 +149,7 @@ KernelEmitter::AxisInfo KernelEmitter::computeAxisInfo(const Value *v, int64_t w
   case OpKind::AddPtr:
     if (allUniform)
       return {U, 1};
-    if (in[0].kind == U && in[1].kind == C)
+    if ((in[0].kind == U && in[1].kind == C) || (in[0].kind == C && in[1].kind == U))
       return {C, 1};
     return other;
   case OpKind::Cmp: {

@@ -131,6 +131,29 @@ std::optional<std::string> KernelEmitter::valueAt(const Value *v, const std::str
     return literal(*def, v->type());
   case OpKind::Hint:
     return valueAt(def->operand(0), idx, budget);
+  case OpKind::Load: {
+    // Only for a broadcast, when no store or atomic was emitted since this load in the same block:
+    // the same memory, read again at the broadcast's own indices (an L1 hit), instead of a shared-memory
+    // round trip.
+    // Both at the kernel's top level, so that one barrier before the next store orders every re-load
+    // before every thread's later stores (emitOp).
+    auto epoch = loadEpoch_.find(v);
+    if (!reloadBlock_ || epoch == loadEpoch_.end() || epoch->second != sideEffects_ ||
+        v->ownerBlock() != reloadBlock_ || reloadBlock_ != &fn_.body())
+      return std::nullopt;
+    reloaded_ = true;
+    std::vector<std::string> ops;
+    for (const Value *o : def->operands()) {
+      auto e = valueAt(o, idx, budget);
+      if (!e)
+        return std::nullopt;
+      ops.push_back("(" + *e + ")");
+    }
+    if (ops.size() == 1)
+      return "(*" + ops[0] + ")";
+    std::string other = ops.size() > 2 ? ops[2] : "mt::zero<" + elemType(v->type(), def) + ">()";
+    return "(" + ops[1] + " ? *" + ops[0] + " : " + other + ")";
+  }
   case OpKind::ExpandDims:
   case OpKind::Reshape:
   case OpKind::Broadcast: {
@@ -170,9 +193,13 @@ bool KernelEmitter::emitBroadcastInRegisters(const Operation &op) {
   if (src->type()->rank() > rt->rank())
     return false;
   int budget = kBudget;
+  reloadBlock_ = op.result()->ownerBlock();
+  reloaded_ = false;
   auto e = valueAt(src, "(" + broadcastSourceIndex(op, "L") + ")", budget);
+  reloadBlock_ = nullptr;
   if (!e)
     return false;
+  reloadBarrierPending_ = reloadBarrierPending_ || reloaded_;
   forEach(rt, declare(op.result(), &op), *e);
   return true;
 }

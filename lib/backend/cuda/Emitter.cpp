@@ -230,6 +230,11 @@ void KernelEmitter::emitBlock(const Block &b, const std::function<void(const Ope
 void KernelEmitter::emitOp(const Operation &op) {
   if (op.numResults() == 1 && isLazy(op.result()))
     return; // computed where it is read (EmitRemat.cpp)
+  if (reloadBarrierPending_ && (op.kind() == OpKind::Store || op.kind() == OpKind::AtomicRmw ||
+                                op.kind() == OpKind::AtomicCas || op.numRegions() > 0)) {
+    line("__syncthreads(); // re-loaded broadcasts (EmitRemat.cpp) before any later store");
+    reloadBarrierPending_ = false;
+  }
   switch (op.kind()) {
   case OpKind::Constant: {
     std::string lit = literal(op, op.result()->type());
@@ -296,13 +301,16 @@ void KernelEmitter::emitOp(const Operation &op) {
     return;
   case OpKind::Load:
     emitLoad(op);
+    loadEpoch_[op.result()] = sideEffects_;
     return;
   case OpKind::Store:
     emitStore(op);
+    ++sideEffects_;
     return;
   case OpKind::AtomicRmw:
   case OpKind::AtomicCas:
     emitAtomic(op);
+    ++sideEffects_;
     return;
   case OpKind::Dot:
     emitDot(op);

@@ -160,6 +160,15 @@ private:
   /// While valueAt() re-emits an op: its operands' expressions, which at() returns instead of `name[i]`.
   std::map<const ir::Value *, std::string> exprOverride_;
   std::set<const ir::Value *> lazy_;
+  /// Stores and atomics emitted so far, and the count when each tile load was emitted: a broadcast of
+  /// a loaded tile may load again at its own indices when no store came in between (same block).
+  unsigned sideEffects_ = 0;
+  std::map<const ir::Value *, unsigned> loadEpoch_;
+  const ir::Block *reloadBlock_ = nullptr; // set while emitBroadcastInRegisters may re-load
+  /// A re-load reads elements other threads may store later: a barrier goes before the next op that
+  /// may store (all re-loads are at the kernel's top level, so the barrier is uniform).
+  bool reloadBarrierPending_ = false;
+  bool reloaded_ = false;
   std::map<std::pair<const ir::Value *, int64_t>, AxisInfo> axisMemo_;
 };
 
