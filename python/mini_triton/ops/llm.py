@@ -52,8 +52,8 @@ _RMS_BWD_PROGRAMS = 8  # dW partial-sum rows; more programs = more parallelism o
 def rms_norm_forward(x2d: torch.Tensor, w: torch.Tensor, eps: float):
     """x2d: (M, N) with unit column stride; returns y (M, N) in x's dtype and rstd (M,) in the accumulator dtype."""
     M, N = x2d.shape
-    y = torch.empty((M, N), dtype=x2d.dtype)
-    rstd = torch.empty((M,), dtype=_acc_torch(x2d, w))
+    y = torch.empty((M, N), dtype=x2d.dtype, device=x2d.device)
+    rstd = torch.empty((M,), dtype=_acc_torch(x2d, w), device=x2d.device)
     if M == 0:
         return y, rstd
     _k.rmsnorm_fwd_kernel[(M,)](x2d, w, y, rstd, x2d.stride(0), y.stride(0), N, float(eps),
@@ -66,16 +66,16 @@ def rms_norm_backward(dy: torch.Tensor, x2d: torch.Tensor, w: torch.Tensor, rstd
     kernel sums them in a fixed order (deterministic, no atomics)."""
     M, N = x2d.shape
     acc = _acc(x2d, w)
-    dx = torch.empty((M, N), dtype=x2d.dtype)
+    dx = torch.empty((M, N), dtype=x2d.dtype, device=x2d.device)
     programs = max(1, min(_RMS_BWD_PROGRAMS, M))
     rows_per_program = triton.cdiv(M, programs) if M else 0
-    partial = torch.empty((programs, N), dtype=rstd.dtype)
+    partial = torch.empty((programs, N), dtype=rstd.dtype, device=x2d.device)
     block_n = triton.next_power_of_2(N)
     if M == 0:
         return dx, torch.zeros_like(w)
     _k.rmsnorm_bwd_kernel[(programs,)](dy, x2d, w, rstd, dx, partial, M, N, dy.stride(0), x2d.stride(0),
                                        dx.stride(0), rows_per_program, BLOCK_N=block_n, ACC=acc)
-    dw = torch.empty((N,), dtype=w.dtype)
+    dw = torch.empty((N,), dtype=w.dtype, device=w.device)
     block = min(block_n, 256)
     _k.sum_rows_kernel[(triton.cdiv(N, block),)](partial, dw, programs, N, BLOCK_N=block, ACC=acc)
     return dx, dw
@@ -225,7 +225,8 @@ class RotaryEmbedding(torch.nn.Module):
 
     def tables(self, dtype):
         if dtype == torch.float64:
-            return rope_tables(self.head_dim, self.max_seq_len, self.base, torch.float64)
+            cos, sin = rope_tables(self.head_dim, self.max_seq_len, self.base, torch.float64)
+            return cos.to(self.cos.device), sin.to(self.cos.device)
         return self.cos, self.sin
 
     def apply(self, q: torch.Tensor, k: torch.Tensor, inplace: bool = False):
@@ -293,7 +294,7 @@ class SwiGLUMatmulFunction(torch.autograd.Function):
     def forward(ctx, x, w1, w3):
         M, K = x.shape
         N = w1.shape[1]
-        a = torch.empty((M, N), dtype=x.dtype)
+        a = torch.empty((M, N), dtype=x.dtype, device=x.device)
         b = torch.empty_like(a)
         h = torch.empty_like(a)
         if M and N:
