@@ -115,3 +115,24 @@ def test_llm_bench_dry_run(tmp_path):
         assert ours["max_abs_err"] < 1e-3, e
         assert e["columns"]["triton"] is None and e["skipped"]["triton"]
         assert e["columns"]["compile"] is None and e["skipped"]["compile"]
+
+
+def test_llm_bench_triton_column_under_tritons_interpreter(tmp_path):
+    """The same kernel sources run under real Triton (its CPU interpreter here; compiled on a GPU) and agree
+    with PyTorch: checks the import rewrite and the ops' switch to Triton's modules and dtypes."""
+    import importlib.util as ilu
+    import subprocess
+    if ilu.find_spec("triton") is None:
+        pytest.skip("triton is not installed")
+    env = dict(os.environ, TRITON_INTERPRET="1", PYTHONPATH=os.pathsep.join(
+        [os.path.join(REPO, "python")] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    proc = subprocess.run([sys.executable, os.path.join(REPO, "bench", "llm_bench.py"), "--dry-run", "--out",
+                           str(tmp_path)], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    with open(tmp_path / "llm_bench_dry_run.json") as f:
+        result = json.load(f)
+    if "triton" not in result:
+        pytest.skip(f"Triton not usable here: {result['cases'][0]['skipped'].get('triton')}")
+    for e in result["cases"]:
+        assert e["columns"]["triton"] is not None, e["skipped"]
+        assert e["columns"]["triton"]["max_abs_err"] < 1e-3, e
