@@ -369,6 +369,9 @@ def main(argv=None):
     ap.add_argument("--budget-s", type=float, default=200.0, help="wall-clock budget (compile columns stop)")
     ap.add_argument("--case-budget-ms", type=float, default=300.0, help="timed calls per column, in ms")
     args = ap.parse_args(argv)
+    if not args.dry_run and not torch.cuda.is_available():
+        print(json.dumps({"bench": "llm_bench", "skipped": "no CUDA GPU (use --dry-run for the CPU check)"}))
+        return 0
     os.makedirs(args.out, exist_ok=True)
     result = run(args)
     name = "llm_bench_dry_run" if args.dry_run else "llm_bench"

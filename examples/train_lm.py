@@ -150,6 +150,8 @@ def make_config(args, use_triton: bool) -> ModelConfig:
                       benchmark_kernels=args.auto_select, **kw)
     if args.eval_every:
         cfg.eval_every = args.eval_every
+    if args.grad_accum:
+        cfg.gradient_accumulation_steps = args.grad_accum
     cfg.set_all_kernels(use_triton)
     if args.muon_lr is not None:
         cfg.muon_lr = args.muon_lr
@@ -198,7 +200,8 @@ def train(args, use_triton: bool, out_dir: str, label: str) -> dict:
     print(f"[{label}] {args.model} {n_params / 1e6:.2f}M params on {device}, corpus {data.numel() / 1e6:.2f} MB, "
           f"kernels {cfg.kernel_flags()}")
     gen = torch.Generator().manual_seed(args.seed)
-    tokens_per_step = cfg.batch_size * cfg.max_seq_len
+    accum = max(1, cfg.gradient_accumulation_steps)
+    tokens_per_step = cfg.batch_size * cfg.max_seq_len * accum
     rows, progress = [], Progress(args.steps, label)
     t_start = time.perf_counter()
     t_timed, timed_tokens = None, 0
@@ -206,16 +209,19 @@ def train(args, use_triton: bool, out_dir: str, label: str) -> dict:
         scale = lr_scale(step, cfg)
         for g, lr in zip(all_groups(opt), base_lrs):
             g["lr"] = lr * scale
-        x, y = get_batch(train_data, cfg.batch_size, cfg.max_seq_len, gen, device)
-        with autocast():
-            loss = step_fn_model.loss(x, y) if not args.compile else torch.nn.functional.cross_entropy(
-                step_fn_model(x).float().reshape(-1, 256), y.reshape(-1))
-        loss.backward()
+        loss_v = 0.0
+        for _ in range(accum):
+            x, y = get_batch(train_data, cfg.batch_size, cfg.max_seq_len, gen, device)
+            with autocast():
+                logits = step_fn_model(x)
+                loss = torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]),
+                                                         y.reshape(-1))
+            (loss / accum).backward()
+            loss_v += loss.item() / accum  # .item() synchronises
         if cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
         opt.zero_grad(set_to_none=True)
-        loss_v = loss.item()  # synchronises
         now = time.perf_counter()
         if step == 0:
             t_timed = now  # tokens/s from the second step on (the first compiles the kernels)
@@ -305,7 +311,7 @@ def parse_args(argv=None):
                     help="bfloat16 autocast on a GPU (default on)")
     ap.add_argument("--compile", action="store_true", help="torch.compile the model")
     ap.add_argument("--corpus-bytes", type=int, default=None, help="corpus size (default 8 MB; 256 KB with --tiny)")
-    for name in ("d-model", "n-heads", "n-layers", "d-ff", "seq-len", "batch-size", "eval-every"):
+    for name in ("d-model", "n-heads", "n-layers", "d-ff", "seq-len", "batch-size", "eval-every", "grad-accum"):
         ap.add_argument(f"--{name}", type=int, default=None)
     ap.add_argument("--muon-lr", type=float, default=None)
     args = ap.parse_args(argv)
