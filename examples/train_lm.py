@@ -236,7 +236,7 @@ def train(args, use_triton: bool, out_dir: str, label: str) -> dict:
         if last or (cfg.eval_every and (step + 1) % cfg.eval_every == 0):
             row["val_loss"] = evaluate(model, val_data, cfg, device, args.seed, autocast)
         rows.append(row)
-        progress.update(step, f"loss {loss_v:.3f} {tps:,.0f} tok/s")
+        progress.update(step, f"loss {loss_v:.3f} " + (f"{tps:,.0f} tok/s" if timed_tokens else "(compiling)"))
 
     peak_mb = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
     with open(os.path.join(out_dir, "log.csv"), "w", newline="") as f:

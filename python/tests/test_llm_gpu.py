@@ -65,8 +65,8 @@ def test_ops_on_cuda(dtype):
           lambda q, k: (ops_llm.apply_rotary_ref(q, c64, s64), ops_llm.apply_rotary_ref(k, c64, s64)),
           [rand(2, 50, 8, 48, dtype=dtype), rand(2, 50, 2, 48, dtype=dtype)], dtype)
     check(L.swiglu_matmul, L.swiglu_matmul_torch,
-          [rand(70, 384, dtype=dtype), rand(384, 200, dtype=dtype, scale=0.05), rand(384, 200, dtype=dtype, scale=0.05)],
-          dtype)
+          [rand(70, 384, dtype=dtype), rand(384, 200, dtype=dtype, scale=0.05),
+           rand(384, 200, dtype=dtype, scale=0.05)], dtype)
     check(L.swiglu, L.swiglu_torch, [rand(3, 1000, dtype=dtype), rand(3, 1000, dtype=dtype)], dtype)
     check(lambda q, k, v: L.flash_attention(q, k, v, True),
           lambda q, k, v: torch.softmax((q @ k.transpose(-1, -2) / 48 ** 0.5).masked_fill(

@@ -46,6 +46,13 @@ def test_model_config_defaults_are_the_seeds():
         select.ModelConfig(d_model=30, n_heads=4)
 
 
+def test_seed_names_import_from_ops_llm():
+    from mini_triton.ops.llm import ModelConfig, Muon, auto_select_kernels, benchmark_rms_norm  # noqa: F401
+    assert ModelConfig is select.ModelConfig and auto_select_kernels is select.auto_select_kernels
+    import mini_triton.ops as ops
+    assert ops.benchmark_attention is select.benchmark_attention and ops.Muon is ops_muon.Muon
+
+
 def test_benchmark_returns_the_fields_and_caches(monkeypatch):
     select.clear_benchmark_cache()
     r = select.benchmark_rms_norm(2, 3, 20, **FAST)

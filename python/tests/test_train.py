@@ -101,29 +101,12 @@ def test_corpus_is_local_python_source(train_lm):
 
 
 def test_llm_bench_dry_run(tmp_path):
-    bench = load("bench/llm_bench.py", "mt_llm_bench")
-    assert bench.main(["--dry-run", "--out", str(tmp_path)]) == 0
-    with open(tmp_path / "llm_bench_dry_run.json") as f:
-        result = json.load(f)
-    assert result["dry_run"] and result["date"] and result["device"]
-    ops = {e["op"] for e in result["cases"]}
-    assert ops == {"rms_norm", "rope", "swiglu_matmul", "attention", "newton_schulz"}
-    for e in result["cases"]:
-        assert e["columns"]["eager"]["ms"] > 0
-        ours = e["columns"]["mini_triton"]
-        assert ours is not None, e["skipped"]
-        assert ours["max_abs_err"] < 1e-3, e
-        assert e["columns"]["triton"] is None and e["skipped"]["triton"]
-        assert e["columns"]["compile"] is None and e["skipped"]["compile"]
-
-
-def test_llm_bench_triton_column_under_tritons_interpreter(tmp_path):
-    """The same kernel sources run under real Triton (its CPU interpreter here; compiled on a GPU) and agree
-    with PyTorch: checks the import rewrite and the ops' switch to Triton's modules and dtypes."""
+    """bench/llm_bench.py --dry-run (CPU, tiny shapes): the eager and mini_triton columns, and the Triton column
+    when Triton is installed, run by its interpreter (TRITON_INTERPRET=1; compiled on a GPU): the same kernel
+    sources under real Triton agree with PyTorch, which checks the import rewrite and the ops' switch to
+    Triton's modules and dtypes."""
     import importlib.util as ilu
     import subprocess
-    if ilu.find_spec("triton") is None:
-        pytest.skip("triton is not installed")
     env = dict(os.environ, TRITON_INTERPRET="1", PYTHONPATH=os.pathsep.join(
         [os.path.join(REPO, "python")] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
     proc = subprocess.run([sys.executable, os.path.join(REPO, "bench", "llm_bench.py"), "--dry-run", "--out",
@@ -131,8 +114,14 @@ def test_llm_bench_triton_column_under_tritons_interpreter(tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     with open(tmp_path / "llm_bench_dry_run.json") as f:
         result = json.load(f)
-    if "triton" not in result:
-        pytest.skip(f"Triton not usable here: {result['cases'][0]['skipped'].get('triton')}")
+    assert result["dry_run"] and result["date"] and result["device"]
+    assert {e["op"] for e in result["cases"]} == {"rms_norm", "rope", "swiglu_matmul", "attention", "newton_schulz"}
+    has_triton = ilu.find_spec("triton") is not None and "triton" in result
     for e in result["cases"]:
-        assert e["columns"]["triton"] is not None, e["skipped"]
-        assert e["columns"]["triton"]["max_abs_err"] < 1e-3, e
+        assert e["columns"]["eager"]["ms"] > 0
+        for col in ("mini_triton", "triton") if has_triton else ("mini_triton",):
+            assert e["columns"][col] is not None, e["skipped"]
+            assert e["columns"][col]["max_abs_err"] < 1e-3, e
+        if not has_triton:
+            assert e["columns"]["triton"] is None and e["skipped"]["triton"]
+        assert e["columns"]["compile"] is None and e["skipped"]["compile"]

@@ -19,9 +19,7 @@ Fallback: every op runs its kernel; if the kernel raises, the op warns (`warning
 errors propagate instead (the benchmarks use it to tell a failed kernel from a slow one).
 """
 
-from __future__ import annotations
-
-import contextlib
+import contextlib  # no `from __future__ import annotations`: custom_op reads the annotations as types
 import logging
 import math
 import threading

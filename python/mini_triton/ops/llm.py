@@ -365,3 +365,19 @@ class SwiGLUMLP(torch.nn.Module):
 
     def extra_repr(self):
         return f"d_model={self.d_model}, d_ff={self.d_ff}, fused={self.fused}"
+
+
+# ------------------------------------------------------------------------- the seed's names, from one module
+_ELSEWHERE = {"ModelConfig": "select", "auto_select_kernels": "select", "benchmark_rms_norm": "select",
+              "benchmark_rotary": "select", "benchmark_mlp": "select", "benchmark_attention": "select",
+              "benchmark_newton_schulz": "select", "flash_attention": "attention",
+              "CausalSelfAttention": "attention", "newton_schulz": "muon", "Muon": "muon"}
+
+
+def __getattr__(name):
+    """`from mini_triton.ops.llm import ModelConfig, auto_select_kernels, Muon, ...` (seed 003's `from llm import
+    ...`): the selection, attention and Muon names, loaded on first use (they import this module)."""
+    if name in _ELSEWHERE:
+        import importlib
+        return getattr(importlib.import_module(f"mini_triton.ops.{_ELSEWHERE[name]}"), name)
+    raise AttributeError(f"module 'mini_triton.ops.llm' has no attribute {name!r}")

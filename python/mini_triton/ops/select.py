@@ -295,8 +295,8 @@ def benchmark_attention(batch_size: int = 16, seq_len: int = 256, n_heads: int =
         return ([q, k, v], lambda q, k, v: L.attention_torch(q, k, v, causal),
                 lambda q, k, v: L.flash_attention(q, k, v, causal))
 
-    return _run("attention", (batch_size, seq_len, n_heads, d_head), make, device, dtype, backward, budget_ms,
-                max_reps, verbose, use_cache)
+    return _run("attention" if causal else "attention_full", (batch_size, seq_len, n_heads, d_head), make, device,
+                dtype, backward, budget_ms, max_reps, verbose, use_cache)
 
 
 def benchmark_newton_schulz(rows: int = 384, cols: int = 1536, steps: int = 5, *, dtype=None, device=None,
