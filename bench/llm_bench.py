@@ -221,7 +221,8 @@ def first(out):
 
 
 # ------------------------------------------------------------------------------------------------------- main
-def run(args):
+def run(args, checkpoint=lambda result: None):
+    """The benchmark; checkpoint(result) after each case (partial results survive a kill)."""
     t0 = time.perf_counter()
     cuda = torch.cuda.is_available() and not args.dry_run
     device = torch.device("cuda" if cuda else "cpu")
@@ -301,6 +302,7 @@ def run(args):
                 entry["skipped"]["compile"] = skip_all["compile"]
             else:
                 pending_compile.append((entry, case, mode))
+            checkpoint(result)
         del case
         if cuda:
             torch.cuda.empty_cache()
@@ -318,6 +320,7 @@ def run(args):
         except Exception as e:
             entry["columns"]["compile"] = None
             entry["skipped"]["compile"] = f"{type(e).__name__}: {e}"[:1000]
+        checkpoint(result)
     for entry in result["cases"]:
         cols = entry.get("columns", {})
         eager = cols.get("eager")
@@ -349,7 +352,7 @@ def plot(result, path):
             if s:
                 xs.append(j + (i - 1.5) * width)
                 ys.append(s["ms"])
-        ax.bar(xs, ys, width, label=col)
+        ax.bar(xs, ys, width, label=col, color=f"C{i}")
     ax.set_yscale("log")
     ax.set_xticks(range(len(entries)))
     ax.set_xticklabels(labels, fontsize=6)
@@ -373,10 +376,16 @@ def main(argv=None):
         print(json.dumps({"bench": "llm_bench", "skipped": "no CUDA GPU (use --dry-run for the CPU check)"}))
         return 0
     os.makedirs(args.out, exist_ok=True)
-    result = run(args)
     name = "llm_bench_dry_run" if args.dry_run else "llm_bench"
-    with open(os.path.join(args.out, f"{name}.json"), "w") as f:
-        json.dump(result, f, indent=1)
+    path = os.path.join(args.out, f"{name}.json")
+
+    def save(result, partial=True):
+        with open(path + ".tmp", "w") as f:
+            json.dump(dict(result, partial=partial), f, indent=1)
+        os.replace(path + ".tmp", path)
+
+    result = run(args, save)
+    save(result, partial=False)
     plot(result, os.path.join(args.out, f"{name}.png"))
     for e in result["cases"]:
         if "columns" not in e:

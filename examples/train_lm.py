@@ -124,8 +124,10 @@ def plot(path: str, curves: dict, title: str) -> bool:
         print(f"notice: matplotlib is not importable; {os.path.basename(path)} not written")
         return False
     fig, ax = plt.subplots(figsize=(7, 4))
-    for label, (steps, losses, vsteps, vlosses) in curves.items():
-        line, = ax.plot(steps, losses, lw=1, alpha=0.8, label=f"{label} train")
+    for i, (label, (steps, losses, vsteps, vlosses)) in enumerate(curves.items()):
+        # the first curve wide and pale, so that an exact overlap still shows both
+        line, = ax.plot(steps, losses, lw=3 if i == 0 and len(curves) > 1 else 1, alpha=0.45 if i == 0 else 0.9,
+                        label=f"{label} train")
         if vsteps:
             ax.plot(vsteps, vlosses, "o--", color=line.get_color(), ms=3, label=f"{label} val")
     ax.set_xlabel("step")

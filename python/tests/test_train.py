@@ -80,6 +80,8 @@ def test_tiny_training_run_writes_the_log_and_learns(train_lm, tmp_path):
     assert saved["use_triton"] is True and all(saved["kernels"].values())
     assert saved["final_val_loss"] == pytest.approx(summary["final_val_loss"])
     assert saved["tokens_per_s"] > 0 and saved["config"]["d_model"] == 32
+    import importlib.util as ilu
+    assert (out / "loss.png").exists() == (ilu.find_spec("matplotlib") is not None)
 
 
 def test_tiny_compare_mingru(train_lm, tmp_path):
