@@ -59,6 +59,9 @@ def test_ops_on_cuda(dtype):
     w = rand(384, scale=0.1) + 1.0
     check(lambda x, w: L.rms_norm(x, w), lambda x, w: ops_llm.rms_norm_ref(x, w), [rand(4, 33, 384, dtype=dtype), w],
           dtype)
+    # 3001 rows: several rows per backward program (4 per SM), the last range short
+    check(lambda x, w: L.rms_norm(x, w), lambda x, w: ops_llm.rms_norm_ref(x, w), [rand(3001, 384, dtype=dtype), w],
+          dtype)
     cos, sin = (t.cuda() for t in ops_llm.rope_tables(48, 64))
     c64, s64 = ops_llm.rope_tables(48, 64, dtype=torch.float64)
     check(lambda q, k: L.apply_rotary(q, k, cos, sin),

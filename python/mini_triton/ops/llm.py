@@ -46,7 +46,19 @@ def _check_cpu_float(name: str, t: torch.Tensor) -> None:
 
 
 # ----------------------------------------------------------------------------------------------------------- RMSNorm
-_RMS_BWD_PROGRAMS = 8  # dW partial-sum rows; more programs = more parallelism on a GPU, more partials to reduce
+_RMS_BWD_PROGRAMS = 8  # CPU: dW partial-sum rows; more programs = more parallelism, more partials to reduce
+_SM_COUNT: dict = {}
+
+
+def _rms_bwd_programs(device) -> int:
+    """Programs of the RMSNorm backward pass: 8 on the CPU; 4 per SM on a GPU (each loops over its rows, so a
+    handful of programs would leave the GPU idle)."""
+    if device.type != "cuda":
+        return _RMS_BWD_PROGRAMS
+    idx = device.index if device.index is not None else torch.cuda.current_device()
+    if idx not in _SM_COUNT:
+        _SM_COUNT[idx] = torch.cuda.get_device_properties(idx).multi_processor_count
+    return 4 * _SM_COUNT[idx]
 
 
 def rms_norm_forward(x2d: torch.Tensor, w: torch.Tensor, eps: float):
@@ -67,7 +79,7 @@ def rms_norm_backward(dy: torch.Tensor, x2d: torch.Tensor, w: torch.Tensor, rstd
     M, N = x2d.shape
     acc = _acc(x2d, w)
     dx = torch.empty((M, N), dtype=x2d.dtype, device=x2d.device)
-    programs = max(1, min(_RMS_BWD_PROGRAMS, M))
+    programs = max(1, min(_rms_bwd_programs(x2d.device), M))
     rows_per_program = triton.cdiv(M, programs) if M else 0
     partial = torch.empty((programs, N), dtype=rstd.dtype, device=x2d.device)
     block_n = triton.next_power_of_2(N)
