@@ -209,13 +209,32 @@ def test_custom_ops_gradcheck_fp64(gen):
                                     atol=1e-7)
 
 
+def _opcheck_cases(gen):
+    ops = torch.ops.mini_triton
+
+    def r(*s, grad=True):
+        return randn(gen, *s).requires_grad_(grad)
+
+    cos, sin = ops_llm.rope_tables(16, 8)
+    return {"rms_norm_fwd": (ops.rms_norm_fwd.default, (r(4, 16), r(16), 1e-6)),
+            "rope": (ops.rope.default, (r(2, 8, 3, 16), r(2, 8, 1, 16), cos, sin, False)),
+            "swiglu_fwd": (ops.swiglu_fwd.default, (r(5, 7), r(5, 7))),
+            "swiglu_matmul_fwd": (ops.swiglu_matmul_fwd.default, (r(5, 16), r(16, 8), r(16, 8))),
+            "flash_attn_fwd": (ops.flash_attn_fwd.default, (r(1, 2, 9, 16), r(1, 2, 9, 16), r(1, 2, 9, 16), True,
+                                                            0.25)),
+            "newton_schulz": (ops.newton_schulz.default, (r(12, 20, grad=False), 5))}
+
+
 @needs_custom_op
-def test_opcheck_rms_norm(gen):
+@pytest.mark.parametrize("name", ["rms_norm_fwd", "rope", "swiglu_fwd", "swiglu_matmul_fwd", "flash_attn_fwd",
+                                  "newton_schulz"])
+def test_opcheck(gen, name):
+    """torch.library.opcheck: schema, autograd registration, fake tensors (what torch.compile traces with) and
+    AOT dispatch with dynamic shapes."""
     if not hasattr(torch.library, "opcheck"):
         pytest.skip("torch.library.opcheck unavailable")
-    x, w = randn(gen, 4, 16).requires_grad_(True), (randn(gen, 16) + 1).requires_grad_(True)
-    torch.library.opcheck(torch.ops.mini_triton.rms_norm_fwd.default, (x, w, 1e-6),
-                          test_utils=("test_schema", "test_faketensor", "test_aot_dispatch_dynamic"))
+    op, args = _opcheck_cases(gen)[name]
+    torch.library.opcheck(op, args)
 
 
 class _Tiny(torch.nn.Module):
