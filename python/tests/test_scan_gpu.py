@@ -41,11 +41,7 @@ def ref64(x, a, h0=None):
     return rnn_scan_ref(x.double(), a.double(), None if h0 is None else h0.double())
 
 
-@pytest.mark.parametrize("scan", list(SCANS))
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16, torch.float64])
-@pytest.mark.parametrize("shape", [(2, 37, 19), (3, 257, 77), (1, 1, 5)])
-@pytest.mark.parametrize("with_h0", [False, True])
-def test_forward_and_gradients_on_cuda(scan, dtype, shape, with_h0):
+def check_fwd_bwd(scan, dtype, shape, with_h0):
     x, a, h0 = inputs(*shape, dtype, seed=sum(shape), with_h0=with_h0)
     w = torch.randn(shape, device="cuda", dtype=torch.float64, generator=torch.Generator("cuda").manual_seed(1))
     got = fwd_bwd(SCANS[scan], x, a, h0, w)
@@ -57,6 +53,19 @@ def test_forward_and_gradients_on_cuda(scan, dtype, shape, with_h0):
             assert g is None
             continue
         torch.testing.assert_close(g.double(), e, atol=GRAD_TOL[dtype], rtol=GRAD_TOL[dtype])
+
+
+@pytest.mark.parametrize("scan", list(SCANS))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16, torch.float64])
+@pytest.mark.parametrize("with_h0", [False, True])
+def test_forward_and_gradients_on_cuda(scan, dtype, with_h0):
+    check_fwd_bwd(scan, dtype, (3, 257, 77), with_h0)
+
+
+@pytest.mark.parametrize("scan", list(SCANS))
+@pytest.mark.parametrize("shape", [(2, 37, 19), (1, 1, 5), (2, 1000, 3)])
+def test_small_and_odd_shapes_on_cuda(scan, shape):
+    check_fwd_bwd(scan, torch.float32, shape, True)
 
 
 @pytest.mark.parametrize("use_scan", [True, False])

@@ -95,12 +95,13 @@ def _input(t, name: str, rows: int, cols: int):
 
 
 def _geometry(D: int, mode: str, chunk_t, chunk_d):
-    """(chunk_t, chunk_d, BLOCK_T, BLOCK_D, programs along D, padded D extent) of a launch."""
+    """(chunk_t, chunk_d, BLOCK_T, BLOCK_D, programs along D, padded D extent) of a launch; BLOCK_T and the
+    padded D extent bound the 32-bit offsets inside one tile."""
     chunk_t, chunk_d = _chunks(D, chunk_t, chunk_d)
-    if mode == "sequential":
+    if mode == "sequential":  # BLOCK_T = 0: no time offsets inside a tile (each step's is a 64-bit scalar)
         block_d = triton.next_power_of_2(chunk_d)
         n_d = triton.cdiv(D, block_d)
-        return 1, block_d, 1, block_d, n_d, n_d * block_d
+        return 1, block_d, 0, block_d, n_d, n_d * block_d
     block_t, block_d = triton.next_power_of_2(chunk_t), triton.next_power_of_2(chunk_d)
     n_d = triton.cdiv(D, chunk_d)
     return chunk_t, chunk_d, block_t, block_d, n_d, (n_d - 1) * chunk_d + block_d
