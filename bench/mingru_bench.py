@@ -16,6 +16,7 @@ Writes mingru_bench.json and mingru_bench.png.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import torch
@@ -30,15 +31,30 @@ def gates(k, ht):
     return torch.exp(-F.softplus(k)), torch.exp(-F.softplus(-k) + log_g(ht))
 
 
+def tuned(path, impl):
+    """(chunk_t, chunk_d, num_warps) that scan_bench.py chose for `impl`'s chunked forward, or None."""
+    try:
+        with open(path) as f:
+            return tuple(json.load(f)["configs"][f"{impl}/chunked/fwd"])
+    except (OSError, KeyError, ValueError, TypeError):
+        return None
+
+
 def implementations(args, twin):
-    ct, cd = args.chunk_t, args.chunk_d
+    ours = tuned(args.configs_from, "mini_triton") if args.configs_from else None
+    theirs = tuned(args.configs_from, "triton") if args.configs_from else None
+    ct, cd, nw = ours or (args.chunk_t, args.chunk_d, None)
+    tct, tcd, tnw = theirs or (args.chunk_t, args.chunk_d, None)
+    args.used_configs = {"mini_triton": [ct, cd, nw], "triton": [tct, tcd, tnw]}
     impls = {
-        "mini_triton (scan bwd)": lambda k, ht: mingru_chunked(*gates(k, ht), ct, cd, backward_use_scan=True),
-        "mini_triton (loop bwd)": lambda k, ht: mingru_chunked(*gates(k, ht), ct, cd, backward_use_scan=False),
+        "mini_triton (scan bwd)": lambda k, ht: mingru_chunked(*gates(k, ht), ct, cd, backward_use_scan=True,
+                                                               num_warps=nw),
+        "mini_triton (loop bwd)": lambda k, ht: mingru_chunked(*gates(k, ht), ct, cd, backward_use_scan=False,
+                                                               num_warps=nw),
     }
     if twin is not None:
-        impls["triton (scan bwd)"] = lambda k, ht: mingru_chunked(*gates(k, ht), ct, cd, backward_use_scan=True,
-                                                                  kernels=twin)
+        impls["triton (scan bwd)"] = lambda k, ht: mingru_chunked(*gates(k, ht), tct, tcd, backward_use_scan=True,
+                                                                  kernels=twin, num_warps=tnw)
     impls["torch log-space"] = mingru_log_space_reference
     impls["torch loop"] = lambda k, ht: mingru_reference(*gates(k, ht))
     return impls
@@ -54,6 +70,8 @@ def main():
     ap.add_argument("--dtypes", default="fp32,bf16")
     ap.add_argument("--chunk-t", type=int, default=64)
     ap.add_argument("--chunk-d", type=int, default=32)
+    ap.add_argument("--configs-from", help="scan_bench.json: use its tuned chunked configs (chunk_t, chunk_d, "
+                    "num_warps) instead of --chunk-t/--chunk-d")
     ap.add_argument("--loop-tmax", type=int, default=1024, help="largest T for the torch loop")
     ap.add_argument("--target-ms", type=float, default=60.0)
     ap.add_argument("--no-triton", action="store_true")
@@ -112,7 +130,7 @@ def main():
         if base:
             r["fwd_bwd_speedup_vs_torch_log_space"] = base[0]["fwd_bwd_ms"] / r["fwd_bwd_ms"]
     data = common.metadata(device, bench="mingru_bench", B=B, D=D, T=Ts, dtypes=args.dtypes.split(","),
-                           chunk_t=args.chunk_t, chunk_d=args.chunk_d, triton_twin=twin is not None,
+                           configs=args.used_configs, triton_twin=twin is not None,
                            triton_twin_error=twin_error, unit="MinGRU core: (k, h~) -> log-space gates -> h; "
                            "fwd+bwd = forward + gradients for k and h~", smoke=args.smoke, rows=rows,
                            errors=errors, wall_s=time.time() - t_start)

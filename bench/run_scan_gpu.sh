@@ -61,6 +61,6 @@ run_bench() { # run_bench NAME TIMEOUT ARGS...
 }
 has scan && run_bench scan_bench 230 $QUICK_ARG
 has precision && run_bench scan_precision 130 $QUICK_ARG
-has mingru && run_bench mingru_bench 90
+has mingru && run_bench mingru_bench 90 --configs-from "$OUT/scan_bench.json"
 cat "$SUMMARY"
 exit $FAILED

@@ -67,30 +67,33 @@ def sync(device):
         torch.cuda.synchronize(device)
 
 
-def bench(fn, device, *, target_ms=100.0, max_reps=50, min_reps=2):
-    """Median ms of fn() after one untimed call (compiles): CUDA events on the GPU, perf_counter on the CPU.
-    The repetitions fill about target_ms (at least min_reps, at most max_reps)."""
-    fn()
+def bench(fn, device, *, target_ms=100.0, max_reps=50, keep=False):
+    """Median ms of fn() after one untimed call (it compiles): CUDA events on the GPU, perf_counter on the CPU.
+    One timed call estimates the time; further repetitions fill about target_ms (at most max_reps; none when
+    the estimate alone is over 2 * target_ms, so that slow columns cost two calls). keep=True returns
+    (ms, the last call's result)."""
+    out = fn()
     sync(device)
     if device.type != "cuda":
+        del out
         t0 = time.perf_counter()
-        fn()
-        return (time.perf_counter() - t0) * 1e3
+        out = fn()
+        ms = (time.perf_counter() - t0) * 1e3
+        return (ms, out) if keep else ms
     start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    start.record()
-    fn()
-    end.record()
-    end.synchronize()
-    est = start.elapsed_time(end)
-    reps = int(max(min_reps, min(max_reps, target_ms / max(est, 1e-3))))
-    times = [est]
-    for _ in range(reps):
+    times = []
+    reps = 1
+    while len(times) < reps:
+        del out
         start.record()
-        fn()
+        out = fn()
         end.record()
         end.synchronize()
         times.append(start.elapsed_time(end))
-    return statistics.median(times)
+        if len(times) == 1 and times[0] < 2 * target_ms:
+            reps = int(max(3, min(max_reps, target_ms / max(times[0], 1e-3))))
+    ms = statistics.median(times)
+    return (ms, out) if keep else ms
 
 
 def copy_gbps(device, n_bytes: int, target_ms=100.0) -> float:
