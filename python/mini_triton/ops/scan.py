@@ -68,8 +68,9 @@ def _acc(kernels, *tensors):
     return kernels.tl.float64 if _acc_torch_dtype(*tensors) == torch.float64 else kernels.tl.float32
 
 
-def _chunks(D: int, chunk_t, chunk_d):
-    chunk_t = 16 if chunk_t is None else int(chunk_t)
+def _chunks(D: int, chunk_t, chunk_d, on_gpu=False):
+    """Defaults: 32 columns; 16 time steps per chunk on the CPU, 64 on a GPU (more bytes in flight per program)."""
+    chunk_t = (64 if on_gpu else 16) if chunk_t is None else int(chunk_t)
     chunk_d = min(triton.next_power_of_2(D), 32) if chunk_d is None else int(chunk_d)
     if chunk_t < 1 or chunk_d < 1:
         raise ValueError(f"chunk sizes must be positive, got T chunk {chunk_t} and D chunk {chunk_d}")
@@ -94,10 +95,10 @@ def _input(t, name: str, rows: int, cols: int):
     return t
 
 
-def _geometry(D: int, mode: str, chunk_t, chunk_d):
+def _geometry(D: int, mode: str, chunk_t, chunk_d, on_gpu=False):
     """(chunk_t, chunk_d, BLOCK_T, BLOCK_D, programs along D, padded D extent) of a launch; BLOCK_T and the
     padded D extent bound the 32-bit offsets inside one tile."""
-    chunk_t, chunk_d = _chunks(D, chunk_t, chunk_d)
+    chunk_t, chunk_d = _chunks(D, chunk_t, chunk_d, on_gpu)
     if mode == "sequential":  # BLOCK_T = 0: no time offsets inside a tile (each step's is a 64-bit scalar)
         block_d = triton.next_power_of_2(chunk_d)
         n_d = triton.cdiv(D, block_d)
@@ -107,7 +108,11 @@ def _geometry(D: int, mode: str, chunk_t, chunk_d):
     return chunk_t, chunk_d, block_t, block_d, n_d, (n_d - 1) * chunk_d + block_d
 
 
-def _launch_opts(num_warps):
+def _launch_opts(num_warps, mode, block_d):
+    """num_warps as given; by default 4, or one warp per 32 columns for the sequential kernels (whose tile is a
+    single row of BLOCK_D columns: more warps would idle)."""
+    if num_warps is None and mode == "sequential":
+        num_warps = max(1, min(8, block_d // 32))
     return {} if num_warps is None else {"num_warps": int(num_warps)}
 
 
@@ -123,7 +128,7 @@ def scan_forward(x: torch.Tensor, a: torch.Tensor, h0=None, *, mode: str = "chun
     h = torch.empty((B, T, D), dtype=out_dtype or x.dtype, device=x.device)
     if h.numel() == 0:
         return h
-    chunk_t, chunk_d, block_t, block_d, n_d, d_pad = _geometry(D, mode, chunk_t, chunk_d)
+    chunk_t, chunk_d, block_t, block_d, n_d, d_pad = _geometry(D, mode, chunk_t, chunk_d, x.is_cuda)
     x, a = _input(x, "x", block_t, d_pad), _input(a, "a", block_t, d_pad)
     h0 = _input(h0, "h0", 0, d_pad)
     _input(h, "h", block_t, d_pad)  # the output is contiguous: only the check
@@ -133,11 +138,11 @@ def scan_forward(x: torch.Tensor, a: torch.Tensor, h0=None, *, mode: str = "chun
     args = (x, a, h0_arg, h, T, D, *x.stride(), *a.stride(), *s0)
     if mode == "sequential":
         kernels.rnn_scan_fwd_seq_kernel[(B, n_d)](*args, HAS_H0=h0 is not None, ACC=acc, BLOCK_D=block_d,
-                                                  **_launch_opts(num_warps))
+                                                  **_launch_opts(num_warps, mode, block_d))
         return h
     kernels.rnn_scan_fwd_chunked_kernel[(B, n_d)](*args, HAS_H0=h0 is not None, ACC=acc, CHUNK_T=chunk_t,
                                                   CHUNK_D=chunk_d, BLOCK_T=block_t, BLOCK_D=block_d,
-                                                  **_launch_opts(num_warps))
+                                                  **_launch_opts(num_warps, mode, block_d))
     return h
 
 
@@ -154,7 +159,7 @@ def scan_backward(dout: torch.Tensor, a: torch.Tensor, h: torch.Tensor, h0=None,
     dh0 = torch.zeros((B, D), dtype=h0.dtype, device=h0.device) if h0 is not None else None
     if dx.numel() == 0:
         return dx, da, dh0
-    chunk_t, chunk_d, block_t, block_d, n_d, d_pad = _geometry(D, mode, chunk_t, chunk_d)
+    chunk_t, chunk_d, block_t, block_d, n_d, d_pad = _geometry(D, mode, chunk_t, chunk_d, a.is_cuda)
     dout, a = _input(dout, "dout", block_t, d_pad), _input(a, "a", block_t, d_pad)
     h0 = _input(h0, "h0", 0, d_pad)
     h = h.contiguous()
@@ -166,11 +171,11 @@ def scan_backward(dout: torch.Tensor, a: torch.Tensor, h: torch.Tensor, h0=None,
     args = (dout, a, h, h0_arg, dx, da, dh0_arg, T, D, *dout.stride(), *a.stride(), *s0)
     if mode == "sequential":
         kernels.rnn_scan_bwd_seq_kernel[(B, n_d)](*args, HAS_H0=h0 is not None, ACC=acc, BLOCK_D=block_d,
-                                                  **_launch_opts(num_warps))
+                                                  **_launch_opts(num_warps, mode, block_d))
         return dx, da, dh0
     kernels.rnn_scan_bwd_chunked_kernel[(B, n_d)](*args, HAS_H0=h0 is not None, ACC=acc, CHUNK_T=chunk_t,
                                                   CHUNK_D=chunk_d, BLOCK_T=block_t, BLOCK_D=block_d,
-                                                  **_launch_opts(num_warps))
+                                                  **_launch_opts(num_warps, mode, block_d))
     return dx, da, dh0
 
 
@@ -214,7 +219,8 @@ def sequential_rnn_scan(x, a, h0=None, *, block_d=None, out_dtype=None, kernels=
     """Every hidden state of h_t = a_t * h_{t-1} + x_t (h_{-1} = h0 or 0), shape (B, T, D).
 
     One program per (batch, BLOCK_D columns) loops over t. block_d: columns per program (rounded up to a
-    power of two; default min(next_power_of_2(D), 32)). out_dtype: dtype of h (default x's dtype)."""
+    power of two; default min(next_power_of_2(D), 32)); num_warps defaults to one warp per 32 columns.
+    out_dtype: dtype of h (default x's dtype)."""
     return _run(x, a, h0, "sequential", "sequential", None, block_d, out_dtype, kernels, num_warps)
 
 
@@ -223,8 +229,8 @@ def associative_rnn_scan(x, a, h0=None, *, chunk_t=None, chunk_d=None, out_dtype
     """Every hidden state of h_t = a_t * h_{t-1} + x_t (h_{-1} = h0 or 0), shape (B, T, D).
 
     One program per (batch, chunk_d columns) runs tl.associative_scan over chunks of chunk_t time steps
-    (default 16) and carries the last state into the next chunk; the backward pass is the reverse chunked
-    scan. Chunk sizes need not be powers of two nor divide T or D."""
+    (default 16 on the CPU, 64 on a GPU) and carries the last state into the next chunk; the backward pass is
+    the reverse chunked scan. Chunk sizes need not be powers of two nor divide T or D."""
     return _run(x, a, h0, "chunked", "chunked", chunk_t, chunk_d, out_dtype, kernels, num_warps)
 
 
