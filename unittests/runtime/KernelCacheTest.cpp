@@ -3,6 +3,7 @@
 // path (kernel source → cubin through NVRTC for sm_90a, no GPU needed) hitting the cache.
 #include "../e2e/E2EUtil.h"
 
+#include "backend/cuda/Driver.h"
 #include "backend/cuda/Nvrtc.h"
 #include "runtime/CudaTarget.h"
 #include "runtime/KernelCache.h"
@@ -553,6 +554,102 @@ TEST(CudaBinaryCache, FrontendErrorStoresNothing) {
   ASSERT_FALSE(bin);
   EXPECT_NE(bin.error().message.find("bad.py:3:"), std::string::npos) << bin.error();
   EXPECT_TRUE(dir.files().empty());
+}
+
+// ---- Through mt::Context on a GPU ---------------------------------------------------------------------
+
+/// Runs vector add (host buffers, copied in and out) and checks it against x + y.
+void expectVectorAddWorks(const e2e::KernelPtr &k, int64_t n, unsigned seed) {
+  e2e::Rng rng(seed);
+  e2e::Buffer x(DType::F32, n), y(DType::F32, n), out(DType::F32, n);
+  rng.fill(x);
+  rng.fill(y);
+  out.poison();
+  ASSERT_LAUNCHES(k, (Grid{e2e::cdiv(n, 1024)}), {x.arg(), y.arg(), out.arg(), LaunchArg::integer(n)});
+  std::vector<double> ref(n);
+  for (int64_t i = 0; i < n; ++i)
+    ref[i] = x.get(i) + y.get(i);
+  EXPECT_TRUE(e2e::allClose(out, ref, e2e::Tolerance{1e-6, 1e-6}));
+}
+
+TEST(CudaTargetGpuCache, DiskHitLaunchesAndARejectedCubinIsRecompiled) {
+  const cuda::Driver *drv = cuda::Driver::get();
+  if (!drv || !drv->ensureContext(0))
+    GTEST_SKIP() << "no GPU";
+  TempDir dir;
+  ContextOptions co;
+  co.diskCache.dir = dir.str();
+  if (!resolveDiskCacheOptions(co.diskCache).enabled)
+    GTEST_SKIP() << "MINI_TRITON_CACHE_DISABLE is set";
+  const int64_t n = 5000;
+  size_t nvrtc = cuda::nvrtcCompileCount();
+  {
+    Context cold(co);
+    e2e::KernelPtr k;
+    ASSERT_COMPILES(k,
+                    e2e::compileFile(cold, "vector_add.py", "add_kernel", vectorAddSpecs(n), cudaOptions()));
+    CacheStats s = cold.cacheStats();
+    EXPECT_EQ(s.diskMisses, 1u);
+    EXPECT_EQ(s.diskWrites, 1u);
+    EXPECT_FALSE(s.lastGpuCompileHit);
+    expectVectorAddWorks(k, n, 81);
+  }
+  EXPECT_EQ(cuda::nvrtcCompileCount(), nvrtc + 1);
+  ASSERT_EQ(dir.files().size(), 1u);
+  std::string key = dir.files()[0].substr(0, 64);
+  KernelCache reader(dir.str());
+  auto original = reader.get(key);
+  ASSERT_TRUE(original);
+  {
+    Context warm(co); // a new Context: an empty memory cache, as in a new process
+    e2e::KernelPtr k;
+    ASSERT_COMPILES(k,
+                    e2e::compileFile(warm, "vector_add.py", "add_kernel", vectorAddSpecs(n), cudaOptions()));
+    CacheStats s = warm.cacheStats();
+    EXPECT_EQ(s.diskHits, 1u);
+    EXPECT_EQ(s.diskMisses, 0u);
+    EXPECT_TRUE(s.lastGpuCompileHit);
+    EXPECT_EQ(cuda::nvrtcCompileCount(), nvrtc + 1) << "a disk hit must not call NVRTC";
+    EXPECT_EQ(k->name(), "add_kernel");
+    EXPECT_EQ(k->runtimeParams().size(), 4u);
+    EXPECT_NE(k->irText().find("func @add_kernel"), std::string::npos) << k->irText();
+    expectVectorAddWorks(k, n, 82);
+    // The memory cache answers the same compile again.
+    ASSERT_COMPILES(k,
+                    e2e::compileFile(warm, "vector_add.py", "add_kernel", vectorAddSpecs(n), cudaOptions()));
+    EXPECT_EQ(warm.cacheStats().memoryHits, 1u);
+  }
+  // An intact entry (checksum and metadata fine) whose cubin the driver rejects: dropped, recompiled,
+  // rewritten.
+  // (Not ELF, so the driver takes it for PTX text, NUL-terminated so that it reads no further, and fails.)
+  const std::string notACubin = "this is not a cubin {";
+  ASSERT_TRUE(reader.put(key, original->metadata,
+                         std::vector<char>(notACubin.c_str(), notACubin.c_str() + notACubin.size() + 1)));
+  {
+    Context rejected(co);
+    e2e::KernelPtr k;
+    ASSERT_COMPILES(
+        k, e2e::compileFile(rejected, "vector_add.py", "add_kernel", vectorAddSpecs(n), cudaOptions()));
+    CacheStats s = rejected.cacheStats();
+    EXPECT_EQ(s.diskCorrupt, 1u);
+    EXPECT_EQ(s.diskMisses, 1u);
+    EXPECT_EQ(s.diskWrites, 1u);
+    EXPECT_EQ(cuda::nvrtcCompileCount(), nvrtc + 2);
+    expectVectorAddWorks(k, n, 84);
+  }
+  auto rewritten = reader.get(key);
+  ASSERT_TRUE(rewritten);
+  EXPECT_EQ(rewritten->binary, original->binary);
+  // useDiskCache = false compiles afresh and leaves the entry alone.
+  {
+    Context bypass(co);
+    CompileOptions o = cudaOptions();
+    o.useDiskCache = false;
+    e2e::KernelPtr k;
+    ASSERT_COMPILES(k, e2e::compileFile(bypass, "vector_add.py", "add_kernel", vectorAddSpecs(n), o));
+    EXPECT_EQ(bypass.cacheStats().diskHits + bypass.cacheStats().diskMisses, 0u);
+    EXPECT_EQ(cuda::nvrtcCompileCount(), nvrtc + 3);
+  }
 }
 
 } // namespace
