@@ -189,6 +189,8 @@ bool KernelCache::put(const std::string &key, nlohmann::json metadata, const std
   fs::create_directories(dir_, ec);
   if (ec)
     return fail(ec.message());
+  if (!sweptTempFiles_.exchange(true))
+    removeStaleTempFiles();
   // A unique temp name in the same directory (rename is atomic only within a file system).
   static std::atomic<unsigned> counter{0};
   std::string tmp = (fs::path(dir_) / ("." + key + "." + std::to_string(::getpid()) + "." +
@@ -223,6 +225,21 @@ void KernelCache::discard(const std::string &key, const std::string &why) {
   fs::remove(pathFor(key), ec);
   if (log_)
     notice("mini_triton cache: dropped entry " + pathFor(key) + " (" + why + ")");
+}
+
+void KernelCache::removeStaleTempFiles(std::chrono::seconds olderThan) {
+  // Temp files of writers that died between open and rename; live writers finish within seconds.
+  std::error_code ec;
+  auto now = fs::file_time_type::clock::now();
+  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.empty() || name[0] != '.' || !name.ends_with(".tmp"))
+      continue;
+    std::error_code tec;
+    auto written = fs::last_write_time(it->path(), tec);
+    if (!tec && now - written > olderThan)
+      fs::remove(it->path(), tec);
+  }
 }
 
 KernelCache::Stats KernelCache::stats() const {

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -53,6 +54,10 @@ public:
   /// Drops an entry found bad after get() (e.g. a cubin the driver rejected); counted as corrupt.
   void discard(const std::string &key, const std::string &why);
 
+  /// Removes temp files (of writers that died before their rename) older than `olderThan`; the first put
+  /// of each KernelCache does this with the default age.
+  void removeStaleTempFiles(std::chrono::seconds olderThan = std::chrono::hours(1));
+
   const std::string &dir() const { return dir_; }
   std::string pathFor(const std::string &key) const;
   bool logging() const { return log_; }
@@ -72,6 +77,7 @@ private:
   std::ostream *notices_;
   mutable std::mutex noticeMutex_;
   std::atomic<bool> unwritable_{false};
+  std::atomic<bool> sweptTempFiles_{false};
   std::atomic<size_t> hits_{0}, misses_{0}, corrupt_{0}, writes_{0}, writeFailures_{0};
 };
 

@@ -152,6 +152,21 @@ TEST(KernelCache, PutReplacesAtomicallyAndLeavesNoTempFiles) {
   EXPECT_EQ(dir.files(), std::vector<std::string>{kKeyA + ".mtk"});
 }
 
+TEST(KernelCache, StaleTempFilesAreRemovedOnTheFirstPut) {
+  TempDir dir;
+  fs::path stale = dir.path() / ("." + kKeyB + ".999.0.tmp"),
+           fresh = dir.path() / ("." + kKeyB + ".999.1.tmp");
+  writeAll(stale, "half an entry");
+  writeAll(fresh, "a writer at work");
+  writeAll(dir.path() / "unrelated.tmp", "not ours");
+  fs::last_write_time(stale, fs::file_time_type::clock::now() - std::chrono::hours(2));
+  KernelCache cache(dir.str());
+  ASSERT_TRUE(cache.put(kKeyA, nlohmann::json::object(), randomBytes(10, 10)));
+  std::vector<std::string> files = dir.files();
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{fresh.filename().string(), kKeyA + ".mtk", "unrelated.tmp"}));
+}
+
 /// Damages the stored entry of kKeyA with `damage` and checks that get() reports it, removes the file,
 /// counts it as corrupt, and that a put afterwards is read back intact.
 void expectCorruptionDetected(const std::function<void(std::string &)> &damage, const std::string &why) {
