@@ -2,7 +2,7 @@
 launched once on torch CUDA tensors through the Python API, each in a fresh process (so the Context's
 in-memory cache is empty): first with an empty MINI_TRITON_CACHE_DIR (cold: frontend + emitter + NVRTC +
 module load), then again on the filled directory (disk hit: cache read + module load). Prints one JSON object
-and writes it to $OUT/compile_cache.json when OUT is set:
+and writes it to <dir>/compile_cache.json with --out <dir> (default: $OUT when set):
 
     {"benchmark": "compile_cache", "device": ..., "date": ..., "kernels": {"matmul": {"cold_ms": ...,
      "hit_ms": ..., "speedup": ..., "cold_compile_ms": ..., "hit_lookup_ms": ..., ...}, ...}}
@@ -12,7 +12,7 @@ synchronize; the process has already initialised CUDA and compiled an unrelated 
 hit_lookup_ms: what the C++ runtime logs (MINI_TRITON_CACHE_LOG=1) for the kernel itself. Medians of --reps.
 Without torch, a CUDA GPU or mini_triton's GPU support it prints {"skipped": reason} and exits 0.
 
-    python3 bench/compile_cache.py [--reps 3] [--kernels vector_add,softmax,matmul,attention]
+    python3 bench/compile_cache.py [--reps 3] [--kernels vector_add,softmax,matmul,attention] [--out DIR]
 """
 
 import argparse
@@ -34,14 +34,16 @@ LOG_LINE = re.compile(r"mini_triton cache: (hit|miss) (\S+) (\S+) ([0-9.]+) ms"
                       r"(?: \(frontend ([0-9.]+) ms, nvrtc ([0-9.]+) ms\))?")
 
 
+OUT_DIR = os.environ.get("OUT")  # --out overrides
+
+
 def emit(result):
     text = json.dumps(result, indent=2)
-    print(text)
-    out = os.environ.get("OUT")
-    if out:
-        os.makedirs(out, exist_ok=True)
-        with open(os.path.join(out, "compile_cache.json"), "w") as f:
+    if OUT_DIR:
+        os.makedirs(OUT_DIR, exist_ok=True)
+        with open(os.path.join(OUT_DIR, "compile_cache.json"), "w") as f:
             f.write(text + "\n")
+    print(text)
 
 
 def skip(reason):
@@ -153,8 +155,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--kernels", default=",".join(KERNELS))
+    ap.add_argument("--out", help="folder for compile_cache.json (default: $OUT)")
     ap.add_argument("--child")
     args = ap.parse_args()
+    global OUT_DIR
+    if args.out:
+        OUT_DIR = args.out
     if args.child:
         return child(args.child)
 
