@@ -1,4 +1,4 @@
-// mt/warp.cuh — warp-level exchange for reductions: a butterfly shuffle of any 1-, 2-, 4- or 8-byte value.
+// mt/warp.cuh — warp-level exchange for reductions and scans: shuffles of any 1-, 2-, 4- or 8-byte value.
 #pragma once
 
 #include "mt/types.cuh"
@@ -17,6 +17,23 @@ template <typename T> __device__ __forceinline__ T shflXor(T v, int off) {
     unsigned b = 0;
     memcpy(&b, &v, sizeof(T));
     b = __shfl_xor_sync(0xffffffffu, b, off);
+    memcpy(&v, &b, sizeof(T));
+  }
+  return v;
+}
+
+/// The value `v` of lane `lane - off` (lanes below `off` get their own); all 32 lanes take part.
+template <typename T> __device__ __forceinline__ T shflUp(T v, int off) {
+  static_assert(sizeof(T) <= 8, "shuffles move at most 8 bytes");
+  if constexpr (sizeof(T) == 8) {
+    unsigned long long b;
+    memcpy(&b, &v, 8);
+    b = __shfl_up_sync(0xffffffffu, b, off);
+    memcpy(&v, &b, 8);
+  } else {
+    unsigned b = 0;
+    memcpy(&b, &v, sizeof(T));
+    b = __shfl_up_sync(0xffffffffu, b, off);
     memcpy(&v, &b, sizeof(T));
   }
   return v;

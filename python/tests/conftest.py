@@ -7,6 +7,10 @@ import sys
 import pytest
 
 _PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Compiled GPU kernels go to a fresh on-disk cache per test session, not the user's ~/.cache/mini_triton.
+if "MINI_TRITON_CACHE_DIR" not in os.environ:
+    import tempfile
+    os.environ["MINI_TRITON_CACHE_DIR"] = tempfile.mkdtemp(prefix="mini_triton_test_cache_")
 try:
     import mini_triton  # noqa: F401  (installed, or on PYTHONPATH)
 except ImportError:

@@ -314,6 +314,46 @@ TEST_F(CudaHostEmulation, BroadcastOfLoadedRowReloadsOnlyBeforeStores) {
       ASSERT_EQ(gq[r * 16 + j], p[j]) << r << "," << j; // the values loaded before the store
 }
 
+TEST_F(CudaHostEmulation, ParallelScanOfALinearRecurrence) {
+  auto k = emit(codegenFile("ops.mtir"), "linrec");
+  ASSERT_TRUE(k);
+  EXPECT_NE(k->source.find("mt::shflUp("), std::string::npos);
+  std::vector<float> a = randomFloats(192, 41), x = randomFloats(192, 42), o(192, -9.0f), orev(192, -9.0f);
+  for (float &v : a)
+    v = 0.75f + v / 12.0f; // in (0.5, 1)
+  auto ba = bytesOf(a), bx = bytesOf(x), bo = bytesOf(o), br = bytesOf(orev);
+  ASSERT_TRUE(run(*k, 1, {&ba, &bx, &bo, &br}, {}));
+  std::vector<float> h = valuesOf<float>(bo), hr = valuesOf<float>(br);
+  for (int row = 0; row < 8; ++row) {
+    double acc = 0.0;
+    for (int t = 0; t < 24; ++t) {
+      int j = row * 24 + t;
+      acc = t ? a[j] * acc + x[j] : x[j];
+      ASSERT_NEAR(h[j], acc, 1e-5 * (1.0 + std::fabs(acc))) << row << "," << t;
+    }
+    acc = 0.0;
+    for (int t = 23; t >= 0; --t) {
+      int j = row * 24 + t;
+      acc = t != 23 ? a[j] * acc + x[j] : x[j];
+      ASSERT_NEAR(hr[j], acc, 1e-5 * (1.0 + std::fabs(acc))) << "reverse " << row << "," << t;
+    }
+  }
+
+  auto c = emit(codegenFile("ops.mtir"), "cumrows", 1);
+  ASSERT_TRUE(c);
+  std::vector<float> v = randomFloats(256, 43);
+  auto bv = bytesOf(v);
+  ASSERT_TRUE(run(*c, 1, {&bv}, {}));
+  std::vector<float> got = valuesOf<float>(bv);
+  for (int row = 0; row < 64; ++row) {
+    float s = 0.0f;
+    for (int t = 0; t < 4; ++t) {
+      s = t ? s + v[row * 4 + t] : v[row * 4 + t];
+      ASSERT_EQ(got[row * 4 + t], s) << row << "," << t;
+    }
+  }
+}
+
 TEST_F(CudaHostEmulation, TransJoinSplit) {
   auto k = emit(codegenFile("ops.mtir"), "shapes");
   ASSERT_TRUE(k);

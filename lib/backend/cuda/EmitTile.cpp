@@ -2,7 +2,6 @@
 // memory. Each op: __syncthreads (earlier readers are done), write the source tiles by linear index,
 // __syncthreads, read in the destination layout. Simple and correct; faster layouts are a later issue.
 //
-//   scan    r[.., j, ..] = x[.., 0, ..] (+) ... (+) x[.., j, ..]  (reverse: from the last element down)
 //   broadcast / trans / join / split: a gather from the source's linear index
 //   dot     r[m, n] = acc[m, n] + sum_k a[m, k] * b[k, n], accumulated in f32 (f64, or the integer type)
 #include "backend/cuda/EmitterImpl.h"
@@ -86,60 +85,6 @@ void KernelEmitter::emitCombine(const Operation &op, const std::vector<std::stri
       unsupported(term, "a combine region must end in yield");
     assignYield(term, 0, acc, types);
   });
-  close();
-}
-
-void KernelEmitter::emitScan(const Operation &op) {
-  if (op.numOperands() == 0 || op.numOperands() != op.numResults())
-    unsupported(op, "needs as many results as operands");
-  const Type *st = op.operand(0)->type();
-  if (!st->isBlock())
-    unsupported(op, "scans a tile, got " + st->str());
-  int64_t axis = op.intAttr("axis");
-  bool reverse = op.intAttr("reverse") != 0;
-  if (axis < 0 || axis >= int64_t(st->rank()))
-    unsupported(op, "axis " + num(axis) + " out of range for " + st->str());
-  std::vector<const Value *> srcs(op.operands().begin(), op.operands().end());
-  for (const Value *v : srcs)
-    if (v->type()->shape() != st->shape())
-      unsupported(op, "all operands must have one shape");
-  std::vector<std::string> smem = spill(srcs, op);
-
-  int64_t extent = st->shape()[axis];
-  int64_t inner = stridesOf(st->shape())[axis];
-  std::vector<std::string> results;
-  for (unsigned k = 0; k < op.numResults(); ++k)
-    results.push_back(declare(op.result(k), &op));
-  int64_t p = per(st);
-  line("#pragma unroll");
-  open("for (int i = 0; i < " + num(p) + "; ++i)");
-  line("const int L = " + lin(p) + ";");
-  open("if (L < " + num(st->numElements()) + ")");
-  line("const int mt_pos = (L / " + num(inner) + ") % " + num(extent) + ";");
-  line("const int mt_base = L - mt_pos * " + num(inner) + ";");
-  std::vector<std::string> acc, rhs;
-  std::string first = reverse ? "mt_base + " + num((extent - 1) * inner) : "mt_base";
-  for (unsigned k = 0; k < srcs.size(); ++k) {
-    acc.push_back("v" + std::to_string(counter_++) + "_acc");
-    rhs.push_back("v" + std::to_string(counter_++) + "_rhs");
-    line(elemType(srcs[k]->type(), &op) + " " + acc[k] + " = " + smem[k] + "[" + first + "];");
-  }
-  if (reverse)
-    open("for (int j = " + num(extent - 2) + "; j >= mt_pos; --j)");
-  else
-    open("for (int j = 1; j <= mt_pos; ++j)");
-  for (unsigned k = 0; k < srcs.size(); ++k)
-    line(elemType(srcs[k]->type(), &op) + " " + rhs[k] + " = " + smem[k] + "[mt_base + j" +
-         (inner == 1 ? std::string() : " * " + num(inner)) + "];");
-  emitCombine(op, acc, rhs);
-  close();
-  for (unsigned k = 0; k < srcs.size(); ++k)
-    line(results[k] + "[i] = " + acc[k] + ";");
-  close();
-  open(" else");
-  for (unsigned k = 0; k < srcs.size(); ++k)
-    line(results[k] + "[i] = mt::zero<" + elemType(srcs[k]->type(), &op) + ">();");
-  close();
   close();
 }
 

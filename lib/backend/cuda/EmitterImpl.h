@@ -120,6 +120,9 @@ private:
   /// A power of 2 that divides integer scalar `v` (from constants, multiple_of hints, products).
   int64_t scalarDivisibility(const ir::Value *v, int depth) const;
 
+  // ---- EmitScan.cpp ----
+  void emitScan(const ir::Operation &op);
+
   // ---- EmitReduce.cpp ----
   void emitReduce(const ir::Operation &op);
   /// Rank-1 tile -> scalar: each thread combines its elements in registers, then warp shuffles, then
@@ -141,7 +144,6 @@ private:
   /// Butterfly over lanes `width/2 .. 1` of each warp: afterwards every lane of a `width`-group holds
   /// the group's combination.
   void emitButterfly(const ir::Operation &op, const Partial &p, int64_t width);
-  void emitScan(const ir::Operation &op);
   void emitCombine(const ir::Operation &op, const std::vector<std::string> &acc,
                    const std::vector<std::string> &rhs);
   void emitShapeOp(const ir::Operation &op);

@@ -33,6 +33,16 @@ inline void __syncthreads() { mtHostBarrier->arrive_and_wait(); }
 /// Warp shuffles, for kernels whose every thread reaches each shuffle (as the emitter's reductions do):
 /// an exchange through a per-thread slot between two block-wide barriers.
 inline unsigned long long mtHostShflSlot[1024];
+template <typename T> T __shfl_up_sync(unsigned, T v, int off) {
+  static_assert(sizeof(T) <= 8);
+  std::memcpy(&mtHostShflSlot[threadIdx.x], &v, sizeof v);
+  __syncthreads();
+  T r = v;
+  if (int(threadIdx.x % 32) >= off)
+    std::memcpy(&r, &mtHostShflSlot[threadIdx.x - unsigned(off)], sizeof r);
+  __syncthreads();
+  return r;
+}
 template <typename T> T __shfl_xor_sync(unsigned, T v, int off) {
   static_assert(sizeof(T) <= 8);
   std::memcpy(&mtHostShflSlot[threadIdx.x], &v, sizeof v);
