@@ -10,4 +10,5 @@
 #include "mt/debug.cuh"
 #include "mt/math.cuh"
 #include "mt/memory.cuh"
+#include "mt/mma.cuh"
 #include "mt/types.cuh"

@@ -5,7 +5,8 @@
 //   reduce  r[o]   = x[o, 0] (+) x[o, 1] (+) ... along `axis` (o: the other coordinates), sequentially
 //   scan    r[.., j, ..] = x[.., 0, ..] (+) ... (+) x[.., j, ..]  (reverse: from the last element down)
 //   broadcast / trans / join / split: a gather from the source's linear index
-//   dot     r[m, n] = acc[m, n] + sum_k a[m, k] * b[k, n], accumulated in f32 (f64, or the integer type)
+//   dot     r[m, n] = acc[m, n] + sum_k a[m, k] * b[k, n], accumulated in f32 (f64, or the integer type);
+//           f16/bf16 and tf32 dots of fitting shapes run on tensor cores instead (EmitDot.cpp)
 #include "backend/cuda/EmitterImpl.h"
 
 namespace mt::cuda::detail {
@@ -294,6 +295,8 @@ void KernelEmitter::emitDot(const Operation &op) {
     unsupported(op, "shapes do not match: " + at_->str() + " x " + bt->str() + " + " + acc->type()->str());
   if (at_->isPointerLike() || bt->isPointerLike())
     unsupported(op, "pointer operands");
+  if (emitMmaDot(op))
+    return;
   std::vector<std::string> smem = spill({a, b}, op);
   DType rd = rt->dtype();
   std::string accT = isFloat(rd) ? (rd == DType::F64 ? "mt::f64" : "mt::f32") : cudaTypeName(rd);

@@ -7,11 +7,25 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 namespace mt::cuda::detail {
+
+/// How a `dot` runs on tensor cores (EmitDot.cpp): operand dtype, the mma's k (16 for f16/bf16, 8 for
+/// tf32), the warp grid and the padded shared-memory row strides (elements) of A, B and C.
+struct MmaPlan {
+  ir::DType elem = ir::DType::F16;
+  int64_t m = 0, n = 0, k = 0;
+  int kStep = 16;
+  int wm = 1, wn = 1;
+  int64_t lda = 0, ldb = 0, ldc = 0;
+};
+
+/// The tensor-core plan for `op` (a dot) with `numWarps` warps, or nullopt when it takes the FMA path.
+std::optional<MmaPlan> planMma(const ir::Operation &op, int numWarps);
 
 class KernelEmitter {
 public:
@@ -72,6 +86,10 @@ private:
                    const std::vector<std::string> &rhs);
   void emitShapeOp(const ir::Operation &op);
   void emitDot(const ir::Operation &op);
+
+  // ---- EmitDot.cpp ----
+  /// Emits `op` (a dot) on tensor cores if planMma accepts it; false (nothing emitted) otherwise.
+  bool emitMmaDot(const ir::Operation &op);
 
   const ir::Function &fn_;
   EmitOptions opts_;

@@ -1,0 +1,139 @@
+// Tile IR -> CUDA C++: `dot` on tensor cores (mma.sync, sm_80+; device/mma.cuh).
+//
+//   dot a[M,K], b[K,N], acc[M,N]    f16/bf16 operands, f32 acc        -> mma.m16n8k16
+//                                   f32 operands, input_precision tf32 -> mma.m16n8k8.tf32
+//                                   (the frontend's default for f32; without the attribute a dot is
+//                                   ieee, as in the CPU interpreter)
+// Everything else (ieee or tf32x3 f32, f64, integers, an f16 accumulator, M % 16, N % 8 or K % 16/8
+// not zero) stays on the FMA loop of EmitTile.cpp.
+//
+// The operands and the accumulator go through shared memory (a layout conversion from and to the
+// blocked layout, so no other op changes):
+//   __syncthreads; a -> sa[M][LDA], b -> sb[K][LDB], acc -> sc[M][LDC] (skipped for a constant acc);
+//   __syncthreads; mt::mmaTile<...>(sa, sb, sc, init, mt_tid); __syncthreads; result[i] = sc[L].
+// Rows are padded so that fragment loads are free of bank conflicts (see device/mma.cuh).
+#include "backend/cuda/EmitterImpl.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace mt::cuda::detail {
+
+using namespace ir;
+
+namespace {
+
+std::string num(int64_t v) { return std::to_string(v); }
+size_t align16(size_t n) { return (n + 15) / 16 * 16; }
+
+/// The warp grid WM x WN for an M x N tile of 16 x 8 mma tiles: doubles the side with the larger
+/// per-warp extent while the tiles still divide evenly and the grid fits in `warps`.
+std::pair<int, int> warpGrid(int64_t m, int64_t n, int warps) {
+  int wm = 1, wn = 1;
+  while (wm * wn * 2 <= warps) {
+    bool canM = (m / 16) % (wm * 2) == 0, canN = (n / 8) % (wn * 2) == 0;
+    if (!canM && !canN)
+      break;
+    if (canM && (!canN || m / wm >= n / wn))
+      wm *= 2;
+    else
+      wn *= 2;
+  }
+  return {wm, wn};
+}
+
+} // namespace
+
+std::optional<MmaPlan> planMma(const Operation &op, int numWarps) {
+  const Type *at_ = op.operand(0)->type(), *bt = op.operand(1)->type(), *rt = op.result()->type();
+  if (at_->rank() != 2 || bt->rank() != 2 || rt->rank() != 2 || op.operand(2)->type() != rt)
+    return std::nullopt;
+  DType d = at_->dtype();
+  if (bt->dtype() != d || rt->dtype() != DType::F32)
+    return std::nullopt;
+  MmaPlan p;
+  p.m = at_->shape()[0];
+  p.k = at_->shape()[1];
+  p.n = bt->shape()[1];
+  if (d == DType::F16 || d == DType::BF16) {
+    p.kStep = 16;
+  } else if (d == DType::F32 && op.stringAttr("input_precision") == "tf32") {
+    p.kStep = 8;
+  } else {
+    return std::nullopt;
+  }
+  p.elem = d;
+  if (p.m % 16 != 0 || p.n % 8 != 0 || p.k % p.kStep != 0)
+    return std::nullopt;
+  std::tie(p.wm, p.wn) = warpGrid(p.m, p.n, numWarps);
+  // Padding (elements): 16-bit rows of A are 16 (mod 32) bytes apart, hence distinct 16-byte bank groups
+  // for the 8 rows of an ldmatrix phase; f32 rows of A are 4 (mod 8) words apart (lanes read rows g,
+  // columns t); B and C rows are 8 (mod 16) elements apart.
+  p.lda = p.k + (p.kStep == 16 ? 8 : 4);
+  p.ldb = p.n + (p.n % 16 == 0 ? 8 : 16);
+  p.ldc = p.n + (p.n % 16 == 0 ? 8 : 16);
+  return p;
+}
+
+bool KernelEmitter::emitMmaDot(const Operation &op) {
+  if (!opts_.tensorCores)
+    return false;
+  std::optional<MmaPlan> plan = planMma(op, opts_.numWarps);
+  if (!plan)
+    return false;
+  const MmaPlan &p = *plan;
+  const Value *a = op.operand(0), *b = op.operand(1), *acc = op.operand(2);
+  std::string et = cudaTypeName(p.elem);
+  size_t eb = elemBytes(a->type());
+
+  // A constant accumulator (tl.dot(a, b) or a splat) initialises the fragments instead of being staged.
+  const Operation *accDef = acc->definingOp();
+  bool loadC = !(accDef && accDef->kind() == OpKind::Constant && accDef->attr("value") &&
+                 std::isfinite(accDef->floatAttr("value")));
+  double init = loadC ? 0.0 : accDef->floatAttr("value");
+
+  size_t offA = 0;
+  size_t offB = align16(offA + size_t(p.m * p.lda) * eb);
+  size_t offC = align16(offB + size_t(p.k * p.ldb) * eb);
+  size_t total = align16(offC + size_t(p.m * p.ldc) * 4);
+  smemBytes_ = std::max(smemBytes_, total);
+
+  std::string id = "v" + std::to_string(counter_++);
+  std::string sa = id + "_sa", sb = id + "_sb", sc = id + "_sc";
+  line("// dot " + num(p.m) + "x" + num(p.n) + "x" + num(p.k) + " " + std::string(dtypeName(p.elem)) +
+       " on tensor cores (mma k" + num(p.kStep) + "), warps " + num(p.wm) + "x" + num(p.wn));
+  line("__syncthreads();");
+  line(et + " *" + sa + " = " + smemArray(et, offA) + ";");
+  line(et + " *" + sb + " = " + smemArray(et, offB) + ";");
+  line("mt::f32 *" + sc + " = " + smemArray("mt::f32", offC) + ";");
+  // Writes tile `v` (rows x cols, blocked) into `dst` with row stride `ld`.
+  auto stage = [&](const Value *v, const std::string &dst, int64_t cols, int64_t ld) {
+    const Type *t = v->type();
+    int64_t per_ = per(t);
+    line("#pragma unroll");
+    open("for (int i = 0; i < " + num(per_) + "; ++i)");
+    line("const int L = " + lin(per_) + ";");
+    line("if (L < " + num(t->numElements()) + ") " + dst + "[(L / " + num(cols) + ") * " + num(ld) +
+         " + L % " + num(cols) + "] = " + at(v) + ";");
+    close();
+  };
+  stage(a, sa, p.k, p.lda);
+  stage(b, sb, p.n, p.ldb);
+  if (loadC)
+    stage(acc, sc, p.n, p.ldc);
+  line("__syncthreads();");
+  char initText[64];
+  std::snprintf(initText, sizeof initText, "%a", init);
+  line("mt::mmaTile<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " + num(p.wm) + ", " +
+       num(p.wn) + ", " + num(p.lda) + ", " + num(p.ldb) + ", " + num(p.ldc) + ", " +
+       (loadC ? "true" : "false") + ">(" + sa + ", " + sb + ", " + sc + ", " +
+       (loadC ? "0.0f" : "(float)" + std::string(initText)) + ", mt_tid);");
+  line("__syncthreads();");
+  const Type *rt = op.result()->type();
+  forEach(rt, declare(op.result(), &op),
+          "(L < " + num(p.m * p.n) + ") ? " + sc + "[(L / " + num(p.n) + ") * " + num(p.ldc) + " + L % " +
+              num(p.n) + "] : 0.0f");
+  return true;
+}
+
+} // namespace mt::cuda::detail
