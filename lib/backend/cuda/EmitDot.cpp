@@ -24,6 +24,11 @@ using namespace ir;
 namespace {
 
 std::string num(int64_t v) { return std::to_string(v); }
+
+/// The most shared memory a block may opt into on sm_90 (227 KiB); a dot whose staged A, B and C need
+/// more takes the FMA loop.
+constexpr size_t kMaxMmaSharedBytes = 227 * 1024;
+
 size_t align16(size_t n) { return (n + 15) / 16 * 16; }
 
 /// The warp grid WM x WN for an M x N tile of 16 x 8 mma tiles: doubles the side with the larger
@@ -96,6 +101,8 @@ bool KernelEmitter::emitMmaDot(const Operation &op) {
   size_t offB = align16(offA + size_t(p.m * p.lda) * eb);
   size_t offC = align16(offB + size_t(p.k * p.ldb) * eb);
   size_t total = align16(offC + size_t(p.m * p.ldc) * 4);
+  if (total > kMaxMmaSharedBytes)
+    return false; // the FMA loop stages only A and B
   smemBytes_ = std::max(smemBytes_, total);
 
   std::string id = "v" + std::to_string(counter_++);
