@@ -94,6 +94,13 @@ __device__ __forceinline__ void mmaSync(float (&d)[4], const unsigned (&a)[4], c
 
 } // namespace mma_detail
 
+/// 16 bytes of elements, for vectorised staging stores and loads (st/ld.shared.v4) of runs of a thread's
+/// tile elements that are contiguous and 16-byte aligned in shared memory.
+template <typename T> struct alignas(16) Vec16 {
+  static_assert(16 % sizeof(T) == 0, "16-byte vectors of 1-, 2-, 4- or 8-byte elements");
+  T v[16 / sizeof(T)];
+};
+
 /// c[M,N] = c + a[M,K] @ b[K,N] on tensor cores for the whole program (see the top of this file).
 template <typename T, int M, int N, int K, int WM, int WN, int LDA, int LDB, int LDC, bool LoadC>
 __device__ __forceinline__ void mmaTile(const T *a, const T *b, float *c, float init, int tid) {

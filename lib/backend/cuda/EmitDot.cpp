@@ -115,14 +115,19 @@ bool KernelEmitter::emitMmaDot(const Operation &op) {
   line("mt::f32 *" + sc + " = " + smemArray("mt::f32", offC) + ";");
   // Writes tile `v` (rows x cols, blocked) into `dst` with row stride `ld`.
   auto stage = [&](const Value *v, const std::string &dst, int64_t cols, int64_t ld) {
-    const Type *t = v->type();
-    int64_t per_ = per(t);
-    line("#pragma unroll");
-    open("for (int i = 0; i < " + num(per_) + "; ++i)");
-    line("const int L = " + lin(per_) + ";");
-    line("if (L < " + num(t->numElements()) + ") " + dst + "[(L / " + num(cols) + ") * " + num(ld) +
-         " + L % " + num(cols) + "] = " + at(v) + ";");
-    close();
+    copyTile(
+        v->type(),
+        [&](const std::string &idx, const std::string &i) {
+          return dst + "[" + idx + "] = " + name(v) + "[" + i + "];";
+        },
+        [&](const std::string &idx, const std::string &i0, int vec) {
+          std::string t = elemType(v->type(), &op);
+          std::string body = "mt::Vec16<" + t + "> mt_v;";
+          for (int j = 0; j < vec; ++j)
+            body += " mt_v.v[" + num(j) + "] = " + name(v) + "[" + i0 + " + " + num(j) + "];";
+          return body + " *reinterpret_cast<mt::Vec16<" + t + "> *>(&" + dst + "[" + idx + "]) = mt_v;";
+        },
+        cols, ld);
   };
   stage(a, sa, p.k, p.lda);
   stage(b, sb, p.n, p.ldb);
@@ -137,10 +142,60 @@ bool KernelEmitter::emitMmaDot(const Operation &op) {
        (loadC ? "0.0f" : "(float)" + std::string(initText)) + ", mt_tid);");
   line("__syncthreads();");
   const Type *rt = op.result()->type();
-  forEach(rt, declare(op.result(), &op),
-          "(L < " + num(p.m * p.n) + ") ? " + sc + "[(L / " + num(p.n) + ") * " + num(p.ldc) + " + L % " +
-              num(p.n) + "] : 0.0f");
+  std::string r = declare(op.result(), &op);
+  // Padding elements (L >= M*N) of the blocked result are zero.
+  line("#pragma unroll");
+  line("for (int i = 0; i < " + num(per(rt)) + "; ++i) " + r + "[i] = 0.0f;");
+  copyTile(
+      rt,
+      [&](const std::string &idx, const std::string &i) {
+        return r + "[" + i + "] = " + sc + "[" + idx + "];";
+      },
+      [&](const std::string &idx, const std::string &i0, int vec) {
+        std::string body = "const mt::Vec16<mt::f32> mt_v = *reinterpret_cast<const mt::Vec16<mt::f32> *>(&" +
+                           sc + "[" + idx + "]);";
+        for (int j = 0; j < vec; ++j)
+          body += " " + r + "[" + i0 + " + " + num(j) + "] = mt_v.v[" + num(j) + "];";
+        return body;
+      },
+      p.n, p.ldc);
   return true;
+}
+
+void KernelEmitter::copyTile(
+    const Type *t, const std::function<std::string(const std::string &, const std::string &)> &scalar,
+    const std::function<std::string(const std::string &, const std::string &, int)> &vector, int64_t cols,
+    int64_t ld) {
+  int64_t p = per(t), n = t->numElements();
+  int vec = int(16 / elemBytes(t));
+  std::string idx = "(L / " + num(cols) + ") * " + num(ld) + " + L % " + num(cols);
+  if (p % vec != 0 || cols % vec != 0 || ld % vec != 0 || n % vec != 0) {
+    line("#pragma unroll");
+    open("for (int i = 0; i < " + num(p) + "; ++i)");
+    line("const int L = " + lin(p) + ";");
+    line("if (L < " + num(n) + ") " + scalar(idx, "i"));
+    close();
+    return;
+  }
+  // Runs of `vec` elements of a thread: one 16-byte access where lin() makes them contiguous and aligned
+  // (the checks fold away for an affine lin()), element by element otherwise.
+  line("#pragma unroll");
+  open("for (int mt_i0 = 0; mt_i0 < " + num(p) + "; mt_i0 += " + num(vec) + ")");
+  line("int mt_l0, mt_l1;");
+  line("{ const int i = mt_i0; mt_l0 = " + lin(p) + "; }");
+  line("{ const int i = mt_i0 + " + num(vec - 1) + "; mt_l1 = " + lin(p) + "; }");
+  open("if (mt_l1 == mt_l0 + " + num(vec - 1) + " && mt_l0 % " + num(vec) + " == 0)");
+  line("const int L = mt_l0;");
+  line("if (L < " + num(n) + ") { " + vector(idx, "mt_i0", vec) + " }");
+  close(" else {");
+  ++indent_;
+  line("#pragma unroll");
+  open("for (int i = mt_i0; i < mt_i0 + " + num(vec) + "; ++i)");
+  line("const int L = " + lin(p) + ";");
+  line("if (L < " + num(n) + ") " + scalar(idx, "i"));
+  close();
+  close();
+  close();
 }
 
 } // namespace mt::cuda::detail

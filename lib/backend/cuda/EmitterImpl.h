@@ -90,6 +90,13 @@ private:
   // ---- EmitDot.cpp ----
   /// Emits `op` (a dot) on tensor cores if planMma accepts it; false (nothing emitted) otherwise.
   bool emitMmaDot(const ir::Operation &op);
+  /// Copies tile elements between the blocked layout and a row-major shared array (row stride `ld`):
+  /// `scalar(idx, i)` moves element i (at shared index idx, in terms of L); `vector(idx, i0, n)` moves the
+  /// n elements from i0 (16 bytes) where they are contiguous and aligned.
+  void copyTile(const ir::Type *t,
+                const std::function<std::string(const std::string &, const std::string &)> &scalar,
+                const std::function<std::string(const std::string &, const std::string &, int)> &vector,
+                int64_t cols, int64_t ld);
 
   const ir::Function &fn_;
   EmitOptions opts_;
