@@ -11,7 +11,9 @@
 // blocked layout, so no other op changes):
 //   __syncthreads; a -> sa[M][LDA], b -> sb[K][LDB], acc -> sc[M][LDC] (skipped for a constant acc);
 //   __syncthreads; mt::mmaTile<...>(sa, sb, sc, init, mt_tid); __syncthreads; result[i] = sc[L].
-// Rows are padded so that fragment loads are free of bank conflicts (see device/mma.cuh).
+// Rows are padded so that fragment loads are free of bank conflicts (see device/mma.cuh). The staging
+// stores and result loads move 16 bytes at a time where lin() gives a thread contiguous, aligned runs
+// (copyTile; the run checks fold away for an affine lin()), element by element otherwise.
 #include "backend/cuda/EmitterImpl.h"
 
 #include <cmath>
