@@ -37,6 +37,19 @@ template <typename T> __device__ __forceinline__ T div(T a, T b) {
   MT_VIA_F32_BINARY(div)
   else return T(a / b);
 }
+/// Triton's `/` on f32: div.full.f32 (about 2 ulp, full exponent range) on the GPU; f16/bf16 through f32.
+template <typename T> __device__ __forceinline__ T divFull(T a, T b) {
+  MT_VIA_F32_BINARY(divFull)
+  else if constexpr (same<T, f32>) {
+#if defined(__CUDA_ARCH__)
+    float r;
+    asm("div.full.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));
+    return r;
+#else
+    return a / b;
+#endif
+  } else return T(a / b);
+}
 template <typename T> __device__ __forceinline__ T rem(T a, T b) {
   MT_VIA_F32_BINARY(rem)
   else if constexpr (same<T, f32>) return ::fmodf(a, b);
@@ -108,26 +121,48 @@ template <typename T> __device__ __forceinline__ T abs(T a) {
   else return a;
 }
 
+// f32 exp, exp2, log and log2 use the hardware's approximate ex2/lg2 on the GPU, as Triton's do (a few ulp,
+// more for exp of large |x|); the host build (tests) uses the C library's.
+#if defined(__CUDA_ARCH__)
+__device__ __forceinline__ float fastExp(float x) { return __expf(x); }
+__device__ __forceinline__ float fastExp2(float x) {
+  float r;
+  asm("ex2.approx.f32 %0, %1;" : "=f"(r) : "f"(x));
+  return r;
+}
+__device__ __forceinline__ float fastLog(float x) { return __logf(x); }
+__device__ __forceinline__ float fastLog2(float x) {
+  float r;
+  asm("lg2.approx.f32 %0, %1;" : "=f"(r) : "f"(x));
+  return r;
+}
+#else
+inline float fastExp(float x) { return ::expf(x); }
+inline float fastExp2(float x) { return ::exp2f(x); }
+inline float fastLog(float x) { return ::logf(x); }
+inline float fastLog2(float x) { return ::log2f(x); }
+#endif
+
 /// Transcendental ops: f32 and f64 natively, f16/bf16 through f32. Integer operands are rejected.
 #define MT_MATH(name, f32fn, f64fn)                                                                          \
   template <typename T> __device__ __forceinline__ T name(T a) {                                             \
     static_assert(isFloat<T>, "mt::" #name " needs a floating-point operand");                               \
     MT_VIA_F32_UNARY(name)                                                                                   \
-    else if constexpr (same<T, f32>) return ::f32fn(a);                                                      \
+    else if constexpr (same<T, f32>) return f32fn(a);                                                        \
     else return ::f64fn(a);                                                                                  \
   }
-MT_MATH(exp, expf, exp)
-MT_MATH(exp2, exp2f, exp2)
-MT_MATH(log, logf, log)
-MT_MATH(log2, log2f, log2)
-MT_MATH(sqrt, sqrtf, sqrt)
-MT_MATH(rsqrt, rsqrtf, rsqrt)
-MT_MATH(sin, sinf, sin)
-MT_MATH(cos, cosf, cos)
-MT_MATH(tanh, tanhf, tanh)
-MT_MATH(erf, erff, erf)
-MT_MATH(floor, floorf, floor)
-MT_MATH(ceil, ceilf, ceil)
+MT_MATH(exp, fastExp, exp)
+MT_MATH(exp2, fastExp2, exp2)
+MT_MATH(log, fastLog, log)
+MT_MATH(log2, fastLog2, log2)
+MT_MATH(sqrt, ::sqrtf, sqrt)
+MT_MATH(rsqrt, ::rsqrtf, rsqrt)
+MT_MATH(sin, ::sinf, sin)
+MT_MATH(cos, ::cosf, cos)
+MT_MATH(tanh, ::tanhf, tanh)
+MT_MATH(erf, ::erff, erf)
+MT_MATH(floor, ::floorf, floor)
+MT_MATH(ceil, ::ceilf, ceil)
 #undef MT_MATH
 #undef MT_VIA_F32_BINARY
 #undef MT_VIA_F32_UNARY

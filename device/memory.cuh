@@ -78,6 +78,47 @@ template <Rmw Kind, typename T> __device__ __forceinline__ T atomicRmw(T *p, T v
     return atomicUpdate(p, [v](T cur) { return rmwApply(Kind, cur, v); });
 }
 
+// ---- Vector loads and stores -----------------------------------------------------------------
+
+/// Raw words of 1, 2, 4, 8 and 16 bytes, for moving groups of elements as one memory access.
+template <int Bytes> struct Word;
+template <> struct Word<1> { using type = unsigned char; };
+template <> struct Word<2> { using type = unsigned short; };
+template <> struct Word<4> { using type = unsigned int; };
+template <> struct Word<8> { using type = unsigned long long; };
+struct alignas(16) Word16 {
+  unsigned long long lo, hi;
+};
+template <> struct Word<16> { using type = Word16; };
+
+/// Whether `p` is aligned to `Align` bytes.
+template <int Align> __device__ __forceinline__ bool aligned(const void *p) {
+  return (reinterpret_cast<unsigned long long>(p) & (Align - 1)) == 0;
+}
+
+/// dst[0..V) = src[0..V) in accesses of up to 16 bytes; `src` is aligned to min(16, V * sizeof(T)).
+template <int V, typename T> __device__ __forceinline__ void loadVec(T *dst, const T *src) {
+  constexpr int bytes = int(sizeof(T)) * V, chunk = bytes < 16 ? bytes : 16;
+  using W = typename Word<chunk>::type;
+#pragma unroll
+  for (int c = 0; c < bytes / chunk; ++c) {
+    W w = reinterpret_cast<const W *>(src)[c];
+    memcpy(reinterpret_cast<char *>(dst) + c * chunk, &w, chunk);
+  }
+}
+
+/// dst[0..V) = src[0..V) in accesses of up to 16 bytes; `dst` is aligned to min(16, V * sizeof(T)).
+template <int V, typename T> __device__ __forceinline__ void storeVec(T *dst, const T *src) {
+  constexpr int bytes = int(sizeof(T)) * V, chunk = bytes < 16 ? bytes : 16;
+  using W = typename Word<chunk>::type;
+#pragma unroll
+  for (int c = 0; c < bytes / chunk; ++c) {
+    W w;
+    memcpy(&w, reinterpret_cast<const char *>(src) + c * chunk, chunk);
+    reinterpret_cast<W *>(dst)[c] = w;
+  }
+}
+
 /// The IR's atomic_cas: `old = *p; if (old == cmp) *p = v; return old` (bitwise equality).
 template <typename T> __device__ __forceinline__ T atomicCas(T *p, T cmp, T v) {
   static_assert(sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8,

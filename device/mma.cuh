@@ -94,11 +94,11 @@ __device__ __forceinline__ void mmaSync(float (&d)[4], const unsigned (&a)[4], c
 
 } // namespace mma_detail
 
-/// 16 bytes of elements, for vectorised staging stores and loads (st/ld.shared.v4) of runs of a thread's
-/// tile elements that are contiguous and 16-byte aligned in shared memory.
-template <typename T> struct alignas(16) Vec16 {
-  static_assert(16 % sizeof(T) == 0, "16-byte vectors of 1-, 2-, 4- or 8-byte elements");
-  T v[16 / sizeof(T)];
+/// N elements in one aligned vector (up to 16 bytes), for vectorised staging stores and loads
+/// (st/ld.shared.v2/.v4) of runs of a thread's tile elements that are contiguous in shared memory.
+template <typename T, int N> struct alignas(sizeof(T) * N) Vec {
+  static_assert(sizeof(T) * N <= 16 && (N & (N - 1)) == 0, "vectors of at most 16 bytes, N a power of 2");
+  T v[N];
 };
 
 /// c[M,N] = c + a[M,K] @ b[K,N] on tensor cores for the whole program (see the top of this file).

@@ -3,10 +3,13 @@
 #   here:   bash scripts/pack_device_deps.sh         (gtest + CLI11 into .devdeps/, git-ignored)
 #   device: run(command="bash scripts/device_check.sh", carry=[".devdeps"], timeout_s=600)
 # Builds the project (cmake + ninja, -j16), runs the unit tests (the CUDA ones launch kernels when a GPU
-# is present), runs the vector-add smoke test through mt-cuda --run, the GPU pytest suite (-m gpu, torch
-# CUDA tensors), the vector-add bandwidth bench vs Triton, and lit if it is installed. Logs go to $OUT
-# (at most 8 files): summary.txt, nvidia-smi.txt, build.log (configure + build), unittests.log,
-# smoke.log, pytest_gpu.log, bench_vector_add.json, lit.log. Exit status: 0 when every step passed.
+# is present), the vector-add smoke test through mt-cuda --run, the GPU pytest suite (-m gpu, torch CUDA
+# tensors), the memory-bound benchmarks vs Triton (bench/memory_bound.py), and lit if it is installed.
+# Files in $OUT (the device tool returns at most 8): summary.txt, nvidia-smi.txt, build.log, tests.log
+# (unit tests, smoke, pytest, lit), memory_bound.json + .png, and extra.tar.gz with whatever the optional
+# command in $MT_DEVICE_EXTRA (run last, from the repo root, with $EXTRA as its output folder) wrote.
+# MT_DEVICE_SKIP=tests skips the unit tests and pytest, =bench the benchmarks. Exit status: 0 when every
+# step passed.
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-$ROOT/device-out}
@@ -65,50 +68,65 @@ if [ $RC -ne 0 ]; then
   exit 1
 fi
 
-if [ -x "$BUILD/unittests/mt-unittests" ]; then
-  "$BUILD/unittests/mt-unittests" >"$OUT/unittests.log" 2>&1
+SKIP=${MT_DEVICE_SKIP:-}
+LOG=$OUT/tests.log
+: >"$LOG"
+if [ -x "$BUILD/unittests/mt-unittests" ] && [ "$SKIP" != tests ]; then
+  "$BUILD/unittests/mt-unittests" >>"$LOG" 2>&1
   step unittests $?
-  grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$OUT/unittests.log" | head -20 | tee -a "$SUMMARY"
-  grep -E "^\[  FAILED  \]|^\[  SKIPPED \]" "$OUT/unittests.log" | sort -u | head -30
+  grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$LOG" | head -20 | tee -a "$SUMMARY"
+  grep -E "^\[  FAILED  \]" "$LOG" | sort -u | head -30
 fi
 
 MTC="$BUILD/tools/mt-cuda/mt-cuda"
-: >"$OUT/smoke.log"
 for args in "--n 1000003" "--n 1" "--n 1024" "--n 4097 --num-warps 8" "--n 300 --num-warps 1"; do
-  echo "== mt-cuda test/codegen/vector_add.mtir --run $args" >>"$OUT/smoke.log"
+  echo "== mt-cuda test/codegen/vector_add.mtir --run $args" >>"$LOG"
   # shellcheck disable=SC2086
-  "$MTC" test/codegen/vector_add.mtir --run $args >>"$OUT/smoke.log" 2>&1
+  "$MTC" test/codegen/vector_add.mtir --run $args >>"$LOG" 2>&1
   step "smoke vector_add $args" $?
 done
 # Every codegen kernel compiles for the device's own arch and loads nowhere else than NVRTC here.
 for spec in vector_add.mtir softmax.mtir control_flow.mtir dot.mtir "ops.mtir --function scans" \
   "ops.mtir --function shapes" "ops.mtir --function atomics" "ops.mtir --function arith"; do
   # shellcheck disable=SC2086
-  "$MTC" test/codegen/$spec --compile --arch native >>"$OUT/smoke.log" 2>&1
+  "$MTC" test/codegen/$spec --compile --arch native >>"$LOG" 2>&1
   step "compile native $spec" $?
 done
 
 # The Python GPU suite: torch CUDA tensors through mini_triton's JIT (tests marked gpu).
 PYPATH="$ROOT/python:$BUILD/python${PYTHONPATH:+:$PYTHONPATH}"
 if ls "$BUILD"/python/mini_triton/_C*.so >/dev/null 2>&1; then
-  PYTHONPATH="$PYPATH" timeout 300 python3 -m pytest -q -m gpu -rs python/tests >"$OUT/pytest_gpu.log" 2>&1
-  step "pytest -m gpu" $?
-  tail -5 "$OUT/pytest_gpu.log" | tee -a "$SUMMARY"
-  grep "launch overhead" "$OUT/pytest_gpu.log" | tee -a "$SUMMARY"
-  PYTHONPATH="$PYPATH" timeout 180 python3 bench/vector_add_bw.py >"$OUT/bench_vector_add.json" 2>>"$OUT/pytest_gpu.log"
-  step "bench vector_add_bw" $?
-  grep -E '"(mini_triton_gbps|triton_gbps|ratio|skipped)"' "$OUT/bench_vector_add.json" | tee -a "$SUMMARY"
+  if [ "$SKIP" != tests ]; then
+    echo "== pytest -m gpu" >>"$LOG"
+    PYTHONPATH="$PYPATH" timeout 400 python3 -m pytest -q -m gpu -rs python/tests >>"$LOG" 2>&1
+    step "pytest -m gpu" $?
+    tail -3 "$LOG" | tee -a "$SUMMARY"
+    grep "launch overhead" "$LOG" | tee -a "$SUMMARY"
+  fi
+  if [ "$SKIP" != bench ]; then
+    echo "== bench/memory_bound.py" >>"$LOG"
+    PYTHONPATH="$PYPATH" timeout 400 python3 bench/memory_bound.py --out "$OUT" >>"$SUMMARY" 2>>"$LOG"
+    step "bench memory_bound" $?
+  fi
 else
   echo "SKIP pytest -m gpu / bench (mini_triton._C was not built: nanobind or Python headers missing)" |
     tee -a "$SUMMARY"
 fi
 
 if python3 -c "import lit" 2>/dev/null && [ -e "$BUILD/test/lit.site.cfg.py" ]; then
-  python3 -c "import lit.main; lit.main.main()" -sv "$BUILD/test" >"$OUT/lit.log" 2>&1
+  python3 -c "import lit.main; lit.main.main()" -sv "$BUILD/test" >>"$LOG" 2>&1
   step lit $?
 else
   echo "SKIP lit (lit or FileCheck not installed)" | tee -a "$SUMMARY"
 fi
 
+if [ -n "${MT_DEVICE_EXTRA:-}" ]; then
+  EXTRA=$(mktemp -d)
+  export EXTRA PYTHONPATH="$PYPATH" MINI_TRITON_BUILD_DIR="$BUILD/python" MT_DEVICE_BUILD="$BUILD"
+  echo "== extra: $MT_DEVICE_EXTRA" >>"$LOG"
+  bash -c "$MT_DEVICE_EXTRA" >>"$LOG" 2>&1
+  step "extra" $?
+  tar -czf "$OUT/extra.tar.gz" -C "$EXTRA" .
+fi
 cat "$SUMMARY"
 exit $FAILED

@@ -159,8 +159,15 @@ void registerMathBuiltins(BuiltinTable &t) {
                   c = L.broadcastTo(c, shape, a.loc(0));
                   return Val::ir(L.builder().select(c, xv, yv));
                 }};
+  // `/` is Triton's fast full-range division on the GPU (div.full.f32); div_rn and fdiv(...,
+  // ieee_rounding=True) are IEEE round-to-nearest: their div op carries {rounding = "rn"}.
   auto fdiv = [](Lowerer &L, Bound &a) {
     Val r = L.binary(ast::BinOpKind::Div, a[0], a[1], a.callLoc);
+    bool ieee = a.fname.find("div_rn") != std::string::npos ||
+                (a.vals.size() > 2 && a.has(2) && a[2].kind == Val::Kind::Bool && a[2].b);
+    if (ieee && r.kind == Val::Kind::IR && r.v && r.v->definingOp() &&
+        r.v->definingOp()->kind() == ir::OpKind::Div)
+      r.v->definingOp()->setAttr("rounding", std::string("rn"));
     return r;
   };
   t["fdiv"] = {{"x", "y", "ieee_rounding?"}, fdiv};

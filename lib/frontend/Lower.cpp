@@ -194,10 +194,19 @@ Val Lowerer::lookupName(const std::string &name, SourceLoc loc) {
   fail(loc, "name '" + name + "' is not defined");
 }
 
+/// mini_triton's modules are Triton's: `import mini_triton.language as tl` is `triton.language`.
+static std::string tritonModule(const std::string &m) {
+  static const std::string ours = "mini_triton";
+  if (m.compare(0, ours.size(), ours) == 0 && (m.size() == ours.size() || m[ours.size()] == '.'))
+    return "triton" + m.substr(ours.size());
+  return m;
+}
+
 const std::map<std::string, Val> &Lowerer::moduleGlobals(const ast::Module *m) {
   auto &g = globals_[m];
   if (globalsDone_.insert(m).second) {
-    for (const auto &imp : m->imports) {
+    for (auto imp : m->imports) {
+      imp.module = tritonModule(imp.module);
       if (imp.name.empty()) {
         // `import a.b` binds `a`; `import a.b as c` binds c to a.b.
         bool prefix = imp.module.size() > imp.alias.size() &&

@@ -128,8 +128,25 @@ PyObject *tensorKey(PyObject *a, PyObject *ptrKeys, PyObject *launch) {
     return nullptr;
   }
   Ref ptrObj(PyObject_CallMethodNoArgs(a, k.dataPtr));
+  if (!ptrObj.o) {
+    PyErr_Clear();
+    return nullptr;
+  }
+  unsigned long long ptr = PyLong_AsUnsignedLongLong(ptrObj.o);
+  if (PyErr_Occurred()) {
+    PyErr_Clear();
+    return nullptr;
+  }
+  if (isCuda) {
+    // GPU launches are not bounds-checked, so the storage's extent is not needed: skip the two
+    // Python calls (untyped_storage() builds an object) that finding it costs.
+    Ref item(Py_BuildValue("(OLO)", ptrObj.o, 0LL, Py_True));
+    if (!item.o || PyList_Append(launch, item.o) != 0)
+      return nullptr;
+    return PyTuple_GET_ITEM(pair, 2 + (ptr % 16 == 0 ? 0 : 1));
+  }
   Ref storage(PyObject_CallMethodNoArgs(a, k.untypedStorage));
-  if (!ptrObj.o || !storage.o) {
+  if (!storage.o) {
     PyErr_Clear();
     return nullptr;
   }
@@ -139,7 +156,6 @@ PyObject *tensorKey(PyObject *a, PyObject *ptrKeys, PyObject *launch) {
     PyErr_Clear();
     return nullptr;
   }
-  unsigned long long ptr = PyLong_AsUnsignedLongLong(ptrObj.o);
   unsigned long long sptr = PyLong_AsUnsignedLongLong(sptrObj.o);
   long long snbytes = PyLong_AsLongLong(snbytesObj.o);
   if (PyErr_Occurred()) {
@@ -148,10 +164,10 @@ PyObject *tensorKey(PyObject *a, PyObject *ptrKeys, PyObject *launch) {
   }
   unsigned long long end = sptr + static_cast<unsigned long long>(snbytes);
   long long span = end > ptr ? static_cast<long long>(end - ptr) : 0;
-  Ref item(isCuda ? Py_BuildValue("(OLO)", ptrObj.o, span, Py_True) : Py_BuildValue("(OL)", ptrObj.o, span));
+  Ref item(Py_BuildValue("(OL)", ptrObj.o, span));
   if (!item.o || PyList_Append(launch, item.o) != 0)
     return nullptr;
-  return PyTuple_GET_ITEM(pair, (isCuda ? 2 : 0) + (ptr % 16 == 0 ? 0 : 1));
+  return PyTuple_GET_ITEM(pair, ptr % 16 == 0 ? 0 : 1);
 }
 
 /// Key part (new reference) of a constexpr value: (type, value) for None/bool/int/float/str, else null.

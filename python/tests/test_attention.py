@@ -28,7 +28,7 @@ def grads(out_fn, inputs, dy):
 
 
 @pytest.mark.parametrize("causal", [True, False])
-@pytest.mark.parametrize("shape", [(2, 3, 37, 16), (1, 2, 50, 32), (1, 1, 16, 64)])
+@pytest.mark.parametrize("shape", [(2, 3, 37, 16), (1, 2, 50, 32), (1, 1, 16, 64), (1, 2, 21, 48), (1, 1, 9, 6)])
 def test_flash_attention_fp32_vs_fp64(gen, causal, shape):
     q, k, v = (randn(gen, *shape, scale=1.5) for _ in range(3))
     do = randn(gen, *shape)
@@ -82,8 +82,8 @@ def test_flash_attention_bf16(gen):
 
 
 def test_flash_attention_rejects_bad_inputs(gen):
-    q = randn(gen, 1, 1, 8, 24)
-    with pytest.raises(ValueError, match="power of 2"):
+    q = randn(gen, 1, 1, 8, 0)
+    with pytest.raises(ValueError, match="head dim must be positive"):
         flash_attention(q, q, q)
     q = randn(gen, 1, 1, 8, 16)
     with pytest.raises(ValueError, match="one shape"):

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from mini_triton.ops.scan import (associative_rnn_scan, rnn_scan_ref, scan_backward, scan_forward,
-                                  sequential_rnn_scan)
+from mini_triton.ops.mingru import mingru_chunked, mingru_reference
+from mini_triton.ops.scan import (associative_rnn_scan, rnn_scan_ref, rnn_scan_ref_blocked, scan_backward,
+                                  scan_forward, sequential_rnn_scan)
 
 # (atol, rtol) of h against the float64 recurrence on the same (rounded) inputs, h stored in the input dtype
 TOL = {torch.float32: (2e-5, 2e-5), torch.float16: (1e-2, 1e-2), torch.bfloat16: (6e-2, 2e-2),
@@ -174,21 +175,133 @@ def test_input_errors():
         associative_rnn_scan(x, a, chunk_t=0)
 
 
-_TRITON_CHECK = r'''
-import importlib.util, os, sys
+def test_strided_inputs_need_no_copy():
+    """Transposed storage, a torch.chunk half and a stride-0 (expanded) gradient, read through their strides."""
+    x, a, h0 = make_inputs(2, 37, 19, with_h0=True, seed=16)
+    xt = x.transpose(1, 2).contiguous().transpose(1, 2)  # (B, T, D) view with stride_d = T
+    both = torch.cat([a, torch.randn_like(a)], dim=2)
+    a_half = both[..., :19]  # stride_t = 38
+    h0_t = h0.t().contiguous().t()
+    assert not xt.is_contiguous() and not a_half.is_contiguous() and not h0_t.is_contiguous()
+    expected = ref64(x, a, h0)
+    for scan in SCANS.values():
+        torch.testing.assert_close(scan(xt, a_half, h0_t).double(), expected, atol=2e-5, rtol=2e-5)
+    dout = torch.ones(1, 1, 1).expand(2, 37, 19)  # what h.sum().backward() hands down: all strides 0
+    h = scan_forward(x, a, h0, mode="sequential")
+    for mode in ("sequential", "chunked"):
+        got = scan_backward(dout, a_half, h, h0_t, mode=mode, chunk_t=5, chunk_d=8)
+        exp = scan_backward(dout.contiguous(), a, h, h0, mode=mode, chunk_t=5, chunk_d=8)
+        for g, e in zip(got, exp):
+            assert g.is_contiguous()
+            torch.testing.assert_close(g, e, atol=0, rtol=0)
+
+
+def test_blocked_reference_matches_the_loop():
+    x, a, h0 = make_inputs(2, 101, 7, dtype=torch.float64, with_h0=True, seed=17)
+    expected = rnn_scan_ref(x, a, h0)
+    for block_t in (None, 1, 8, 101, 200):
+        torch.testing.assert_close(rnn_scan_ref_blocked(x, a, h0, block_t=block_t), expected, atol=1e-13,
+                                   rtol=1e-13)
+    a[0, 50, 3] = 0.0  # exact zeros are fine (no division)
+    torch.testing.assert_close(rnn_scan_ref_blocked(x, a), rnn_scan_ref(x, a), atol=1e-13, rtol=1e-13)
+
+
+# ---- offsets past 2^31 elements -----------------------------------------------------------------------------
+# Views into one large, mostly untouched allocation (virtual memory: only the pages of the B*T*D elements used
+# are ever written): batch stride 2^30 + 7 (so 2 * stride_b > 2^31 - 1) and time stride 2^27 + 8 (so
+# 19 * stride_t > 2^31 - 1), both of which still reach the kernels as int32 scalars. The interpreter reports
+# i32 overflow as an error, so any batch or time offset formed in 32 bits fails these tests.
+BIG_B, BIG_T, BIG_D = 3, 20, 5
+BIG_SB, BIG_ST = 2**30 + 7, 2**27 + 8
+
+
+@pytest.fixture(scope="module")
+def big_views():
+    n = (BIG_B - 1) * BIG_SB + (BIG_T - 1) * BIG_ST + 3 * BIG_D
+    try:
+        buf = torch.empty(n, dtype=torch.float16)  # ~8.6 GB of address space, ~1 MB touched
+    except RuntimeError as e:  # strict overcommit (vm.overcommit_memory=2) refuses the reservation
+        pytest.skip(f"cannot reserve {n * 2 / 2**30:.1f} GiB of address space: {e}")
+
+    def view(k, shape=(BIG_B, BIG_T, BIG_D), strides=(BIG_SB, BIG_ST, 1)):
+        return buf.as_strided(shape, strides, storage_offset=k * BIG_D)
+    x, a, h0 = view(0), view(1), view(2, (BIG_B, BIG_D), (BIG_SB, 1))
+    g = torch.Generator().manual_seed(18)
+    x.copy_(torch.randn(x.shape, generator=g))
+    a.copy_(0.05 + 0.9 * torch.rand(a.shape, generator=g))
+    h0.copy_(torch.randn(h0.shape, generator=g))
+    yield x, a, h0
+    del buf
+
+
+BIG_SCANS = {
+    "sequential": lambda x, a, h0: sequential_rnn_scan(x, a, h0, block_d=4),
+    "associative": lambda x, a, h0: associative_rnn_scan(x, a, h0, chunk_t=8, chunk_d=4),  # 7 * stride_t fits
+    "associative-copy": lambda x, a, h0: associative_rnn_scan(x, a, h0, chunk_t=16, chunk_d=4),  # 15 * does not
+}
+
+
+@pytest.mark.parametrize("scan", list(BIG_SCANS))
+def test_offsets_past_int32_forward_and_backward(big_views, scan):
+    x, a, h0 = big_views
+    assert x.storage_offset() + (BIG_B - 1) * BIG_SB + (BIG_T - 1) * BIG_ST > 2 * (2**31)
+    w = torch.randn(x.shape, generator=torch.Generator().manual_seed(19), dtype=torch.float64)
+    xs, as_, h0s = (t.detach().requires_grad_() for t in (x, a, h0))  # the strided views themselves
+    h = BIG_SCANS[scan](xs, as_, h0s)
+    (h.double() * w).sum().backward()
+    _, rx, ra, rh0 = grads(ref64, x.double(), a.double(), h0.double(), w)
+    torch.testing.assert_close(h.double(), ref64(x, a, h0), atol=1e-2, rtol=1e-2)
+    for got, exp in ((xs.grad, rx), (as_.grad, ra), (h0s.grad, rh0)):
+        torch.testing.assert_close(got.double(), exp, atol=2e-2, rtol=2e-2)
+
+
+@pytest.mark.parametrize("mode", ["sequential", "chunked"])
+def test_offsets_past_int32_strided_gradient(big_views, mode):
+    """The backward kernels read dout (and a, h0) at offsets past 2^31 as well."""
+    x, a, h0 = big_views
+    h = scan_forward(x, a, h0, mode=mode, chunk_t=8, chunk_d=4)
+    got = scan_backward(x, a, h, h0, mode=mode, chunk_t=8, chunk_d=4)  # x's values as dout
+    exp = scan_backward(x.contiguous(), a.contiguous(), h, h0.contiguous(), mode=mode, chunk_t=8, chunk_d=4)
+    for g, e in zip(got, exp):
+        torch.testing.assert_close(g, e, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("use_scan", [True, False])
+def test_offsets_past_int32_mingru(big_views, use_scan):
+    x, a, _ = big_views
+    b_, a_ = x.detach().requires_grad_(), a.detach().requires_grad_()
+    h = mingru_chunked(a_, b_, 8, 4, backward_use_scan=use_scan)
+    h.double().sum().backward()
+    ar, br = a.double().requires_grad_(), x.double().requires_grad_()
+    ref = mingru_reference(ar, br)
+    ref.sum().backward()
+    torch.testing.assert_close(h.double(), ref, atol=1e-2, rtol=1e-2)
+    torch.testing.assert_close(a_.grad.double(), ar.grad, atol=2e-2, rtol=2e-2)
+    torch.testing.assert_close(b_.grad.double(), br.grad, atol=2e-2, rtol=2e-2)
+
+
+def test_host_passes_int64_sizes_and_strides():
+    """Python ints past int32 reach the kernel as int64 scalars (Triton's rule); the kernels then need no cast."""
+    import mini_triton as triton
+    import mini_triton.language as tl
+
+    @triton.jit
+    def probe(out_ptr, n, stride):
+        tl.store(out_ptr + tl.arange(0, 2), tl.where(tl.arange(0, 2) == 0, n // 1024, stride % 1000))
+
+    out = torch.zeros(2, dtype=torch.int64)
+    probe[(1,)](out, 2**40, 2**33 + 123)
+    assert out.tolist() == [2**30, (2**33 + 123) % 1000]
+
+
+_TRITON_CHECK = r"""
+import sys
 import torch
-import triton.language as ttl
 import mini_triton.kernels.scan as ours
+from mini_triton.kernels import triton_twin
 import mini_triton.ops.scan as ops
-src = open(ours.__file__).read()
-src = src.replace("import mini_triton as triton", "import triton").replace("import mini_triton.language as tl",
-                                                                          "import triton.language as tl")
-path = os.path.join(sys.argv[1], "scan_kernels_triton.py")
-open(path, "w").write(src)
-spec = importlib.util.spec_from_file_location("scan_kernels_triton", path)
-mod = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(mod)
-ops._k, ops.tl = mod, ttl  # the same kernel source, compiled by Triton
+twin = triton_twin(ours, directory=sys.argv[1])  # the same kernel source, compiled by Triton
+assert twin.tl.__name__ == "triton.language"
 g = torch.Generator().manual_seed(15)
 x = torch.randn(2, 13, 6, generator=g, dtype=torch.float64)
 a = 0.05 + 0.9 * torch.rand(2, 13, 6, generator=g, dtype=torch.float64)
@@ -200,16 +313,17 @@ def run(fn):
     (h * w).sum().backward()
     return [h] + [t.grad for t in ins]
 ref = run(ops.rnn_scan_ref)
-for fn in (ops.sequential_rnn_scan, lambda *v: ops.associative_rnn_scan(*v, chunk_t=5, chunk_d=4)):
+for fn in (lambda *v: ops.sequential_rnn_scan(*v, kernels=twin),
+           lambda *v: ops.associative_rnn_scan(*v, chunk_t=5, chunk_d=4, kernels=twin)):
     for got, exp in zip(run(fn), ref):
         torch.testing.assert_close(got, exp, atol=1e-12, rtol=1e-12)
 print("TRITON OK")
-'''
+"""
 
 
 def test_kernels_run_unchanged_under_triton_interpreter(tmp_path):
-    """The kernel module is plain Triton: with only its imports changed, Triton's own interpreter
-    (TRITON_INTERPRET=1) runs it and gives the float64 reference (forward and gradients, with h0)."""
+    """The kernel module is plain Triton: with only its imports changed (kernels.triton_twin), Triton's own
+    interpreter (TRITON_INTERPRET=1) runs it and gives the float64 reference (forward and gradients, with h0)."""
     pytest.importorskip("triton")
     import os
     import subprocess
@@ -222,3 +336,34 @@ def test_kernels_run_unchanged_under_triton_interpreter(tmp_path):
     r = subprocess.run([sys.executable, "-c", _TRITON_CHECK, str(tmp_path)], env=env, capture_output=True,
                        text=True, timeout=300)
     assert r.returncode == 0 and "TRITON OK" in r.stdout, r.stdout + r.stderr
+
+
+def test_kernels_compile_with_real_triton_for_sm90(monkeypatch):
+    """Triton's own compiler (not its interpreter) takes the kernel source through TTIR, TTGIR, LLVM and ptxas
+    to a cubin for sm_90, ahead of time (no GPU needed): the checks of types and loop-carried values that only a
+    real compile makes. Specialised as Triton launches them (unit strides along D become constexpr 1)."""
+    pytest.importorskip("triton")
+    monkeypatch.setenv("TRITON_DEFAULT_FP_FUSION", "1")  # newer Triton warns when it is unset
+    import triton
+    import triton.language as ttl
+    from triton.compiler import ASTSource
+
+    from mini_triton.kernels import scan as kscan
+    from mini_triton.kernels import triton_twin
+    try:
+        from triton.backends.compiler import GPUTarget
+    except ImportError:
+        pytest.skip("this Triton has no GPUTarget")
+    twin = triton_twin(kscan)
+    meta = {"HAS_H0": True, "ACC": ttl.float32, "BLOCK_D": 32, "CHUNK_T": 7, "CHUNK_D": 19, "BLOCK_T": 8}
+    for name in ("rnn_scan_fwd_seq_kernel", "rnn_scan_fwd_chunked_kernel", "rnn_scan_bwd_seq_kernel",
+                 "rnn_scan_bwd_chunked_kernel"):
+        fn = getattr(twin, name)
+        sig, const = {}, {}
+        for arg in fn.arg_names:
+            if arg in meta or (arg.startswith("stride_") and arg.endswith("d")):
+                sig[arg], const[arg] = "constexpr", meta.get(arg, 1)
+            else:
+                sig[arg] = "*bf16" if arg.endswith("_ptr") else "i32"
+        kernel = triton.compile(ASTSource(fn, sig, const), target=GPUTarget("cuda", 90, 32))
+        assert "cubin" in kernel.asm and ".version" in kernel.asm["ptx"], name

@@ -140,6 +140,14 @@ bool isConstexprParam(const mt::ast::Param &p) {
          a->name == "constexpr";
 }
 
+/// Triton's name of a tl dtype attribute: float32 -> fp32, bfloat16 -> bf16; int/uint names are unchanged.
+std::string dtypeName(const std::string &attr) {
+  static const std::map<std::string, std::string> floats = {
+      {"float16", "fp16"}, {"bfloat16", "bf16"}, {"float32", "fp32"}, {"float64", "fp64"}};
+  auto it = floats.find(attr);
+  return it == floats.end() ? attr : it->second;
+}
+
 bool constexprLiteral(const std::string &s, mt::ConstexprValue &v) {
   int64_t i;
   double d;
@@ -155,6 +163,8 @@ bool constexprLiteral(const std::string &s, mt::ConstexprValue &v) {
     v = d;
   else if (s.size() >= 2 && (s.front() == '\'' || s.front() == '"') && s.back() == s.front())
     v = s.substr(1, s.size() - 2);
+  else if (s.rfind("tl.", 0) == 0) // a dtype: tl.float32 -> "fp32", tl.int64 -> "int64"
+    v = dtypeName(s.substr(3));
   else
     return false;
   return true;

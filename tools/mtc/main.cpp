@@ -3,6 +3,7 @@
 //   mtc FILE --emit=ast                       parse FILE and print its AST (see lib/frontend/AstDump.h)
 //   mtc FILE -k NAME --emit=ir  ARGS...       lower kernel NAME for ARGS and print the tile IR
 //   mtc FILE -k NAME --emit=ir-opt ARGS...    ... after the optimisation pipeline (--print-ir-after-all)
+//   mtc FILE -k NAME --emit=cuda ARGS...      ... and the CUDA C++ the GPU backend generates (--num-warps)
 //   mtc FILE -k NAME --run ARGS... --grid X,Y,Z   run it on the CPU with random inputs
 //   mtc FILE --run                            run every `# mtc-run:` line of FILE (see KernelArgs.h)
 //
@@ -10,6 +11,7 @@
 // fp32, `n=i32:1000` a scalar, `BLOCK=128` a constexpr. Errors are printed as `file:line:col: error: msg`,
 // the source line and a caret, and the exit code is 1.
 #include "KernelArgs.h"
+#include "backend/cuda/Emitter.h"
 
 #include "frontend/AstDump.h"
 #include "frontend/Parser.h"
@@ -36,6 +38,7 @@ struct Options {
   std::string passes;
   bool run = false;
   bool printIrAfterAll = false;
+  int numWarps = 4;
   bool locations = false;
   int repeat = 1;
 };
@@ -83,6 +86,16 @@ int emitIr(const Options &opts, const mt::KernelSource &src, const mtc::KernelAr
   }
   if (opts.printIrAfterAll)
     return 0;
+  if (opts.emit == "cuda") {
+    mt::Diagnostics diag(&sources);
+    auto k = mt::cuda::emitCuda(*compiled->function, {.numWarps = opts.numWarps}, diag);
+    if (!k) {
+      std::cerr << diag.renderAll();
+      return 1;
+    }
+    std::cout << k->source;
+    return 0;
+  }
   mt::ir::PrintOptions po;
   po.locations = opts.locations;
   po.sources = &sources;
@@ -156,8 +169,11 @@ int main(int argc, char **argv) {
   Options opts;
   app.add_option("file", opts.input, "Kernel source file (Python subset)")->required();
   app.add_option("args", opts.args, "Kernel arguments name=spec (same as --arg)");
-  app.add_option("--emit", opts.emit, "What to print: ast, ir (as lowered), ir-opt (after the pipeline)")
-      ->check(CLI::IsMember({"ast", "ir", "ir-opt"}));
+  app.add_option(
+         "--emit", opts.emit,
+         "What to print: ast, ir (as lowered), ir-opt (after the pipeline), cuda (generated CUDA C++)")
+      ->check(CLI::IsMember({"ast", "ir", "ir-opt", "cuda"}));
+  app.add_option("--num-warps", opts.numWarps, "Warps per program for --emit=cuda")->check(CLI::Range(1, 32));
   app.add_option("-k,--kernel", opts.kernel, "Kernel (function) name");
   app.add_option("--arg", opts.args, "name=spec: *fp32:N pointer to N elements, i32:V scalar, V constexpr");
   app.add_option("--grid", opts.grid, "Launch grid X[,Y[,Z]] for --run");

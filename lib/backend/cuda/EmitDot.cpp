@@ -12,10 +12,11 @@
 //   __syncthreads; a -> sa[M][LDA], b -> sb[K][LDB], acc -> sc[M][LDC] (skipped for a constant acc);
 //   __syncthreads; mt::mmaTile<...>(sa, sb, sc, init, mt_tid); __syncthreads; result[i] = sc[L].
 // Rows are padded so that fragment loads are free of bank conflicts (see device/mma.cuh). The staging
-// stores and result loads move 16 bytes at a time where lin() gives a thread contiguous, aligned runs
-// (copyTile; the run checks fold away for an affine lin()), element by element otherwise.
+// stores and result loads move up to 16 bytes at a time (vecWidth() consecutive elements of a thread;
+// copyTile checks that lin() makes them contiguous and aligned, which folds away), else element by element.
 #include "backend/cuda/EmitterImpl.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -25,13 +26,9 @@ using namespace ir;
 
 namespace {
 
-std::string num(int64_t v) { return std::to_string(v); }
-
 /// The most shared memory a block may opt into on sm_90 (227 KiB); a dot whose staged A, B and C need
 /// more takes the FMA loop.
 constexpr size_t kMaxMmaSharedBytes = 227 * 1024;
-
-size_t align16(size_t n) { return (n + 15) / 16 * 16; }
 
 /// The warp grid WM x WN for an M x N tile of 16 x 8 mma tiles: doubles the side with the larger
 /// per-warp extent while the tiles still divide evenly and the grid fits in `warps`.
@@ -124,10 +121,11 @@ bool KernelEmitter::emitMmaDot(const Operation &op) {
         },
         [&](const std::string &idx, const std::string &i0, int vec) {
           std::string t = elemType(v->type(), &op);
-          std::string body = "mt::Vec16<" + t + "> mt_v;";
+          std::string vt = "mt::Vec<" + t + ", " + num(vec) + ">";
+          std::string body = vt + " mt_v;";
           for (int j = 0; j < vec; ++j)
             body += " mt_v.v[" + num(j) + "] = " + name(v) + "[" + i0 + " + " + num(j) + "];";
-          return body + " *reinterpret_cast<mt::Vec16<" + t + "> *>(&" + dst + "[" + idx + "]) = mt_v;";
+          return body + " *reinterpret_cast<" + vt + " *>(&" + dst + "[" + idx + "]) = mt_v;";
         },
         cols, ld);
   };
@@ -154,8 +152,9 @@ bool KernelEmitter::emitMmaDot(const Operation &op) {
         return r + "[" + i + "] = " + sc + "[" + idx + "];";
       },
       [&](const std::string &idx, const std::string &i0, int vec) {
-        std::string body = "const mt::Vec16<mt::f32> mt_v = *reinterpret_cast<const mt::Vec16<mt::f32> *>(&" +
-                           sc + "[" + idx + "]);";
+        std::string vt = "mt::Vec<mt::f32, " + num(vec) + ">";
+        std::string body =
+            "const " + vt + " mt_v = *reinterpret_cast<const " + vt + " *>(&" + sc + "[" + idx + "]);";
         for (int j = 0; j < vec; ++j)
           body += " " + r + "[" + i0 + " + " + num(j) + "] = mt_v.v[" + num(j) + "];";
         return body;
@@ -169,9 +168,10 @@ void KernelEmitter::copyTile(
     const std::function<std::string(const std::string &, const std::string &, int)> &vector, int64_t cols,
     int64_t ld) {
   int64_t p = per(t), n = t->numElements();
-  int vec = int(16 / elemBytes(t));
+  // Up to 16 bytes, at most the run of consecutive elements lin() gives a thread.
+  int vec = int(std::min<int64_t>(16 / int64_t(elemBytes(t)), vecWidth(p)));
   std::string idx = "(L / " + num(cols) + ") * " + num(ld) + " + L % " + num(cols);
-  if (p % vec != 0 || cols % vec != 0 || ld % vec != 0 || n % vec != 0) {
+  if (vec < 2 || p % vec != 0 || cols % vec != 0 || ld % vec != 0 || n % vec != 0) {
     line("#pragma unroll");
     open("for (int i = 0; i < " + num(p) + "; ++i)");
     line("const int L = " + lin(p) + ";");

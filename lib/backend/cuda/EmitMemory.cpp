@@ -43,7 +43,142 @@ std::string cString(const std::string &s) {
   return r + "\"";
 }
 
+/// Byte width of a memory element that vector accesses may move, or 0 (pointers, i1, void).
+size_t vecElemBytes(const Type *ptrType) {
+  const Type *e = ptrType->scalarType();
+  if (!e->isPointer() || e->element()->isPointer() || e->element()->isVoid())
+    return 0;
+  DType d = e->element()->dtype();
+  if (d == DType::I1)
+    return 0;
+  return std::max(1u, bitWidth(d) / 8);
+}
+
+void walkMemoryOps(const Block &b, size_t &narrowest) {
+  for (const auto &op : b.operations()) {
+    if ((op->kind() == OpKind::Load || op->kind() == OpKind::Store) && op->numOperands() > 0 &&
+        op->operand(0)->type()->isBlock()) {
+      if (size_t bytes = vecElemBytes(op->operand(0)->type()))
+        narrowest = std::min(narrowest, bytes);
+    }
+    for (unsigned r = 0; r < op->numRegions(); ++r)
+      walkMemoryOps(op->region(r).block(), narrowest);
+  }
+}
+
 } // namespace
+
+int64_t KernelEmitter::chooseVecElems(const Function &f) {
+  size_t narrowest = 4;
+  walkMemoryOps(f.body(), narrowest);
+  return std::min<int64_t>(8, int64_t(16 / narrowest));
+}
+
+/// Emits, inside a group loop over `mt_g`, `mt_p0` (the group's first pointer) and `mt_vec` (whether the
+/// group can be one vector access: aligned, consecutive pointers, unmasked, no padding), reading the
+/// operands through at() so that lazy (never materialised) pointers and masks work too.
+void KernelEmitter::emitVectorChecks(const Value *ptr, const Value *mask, int64_t p, int64_t v,
+                                     int64_t numElements, size_t bytes) {
+  std::string V = std::to_string(v), et = elemType(ptr->type(), nullptr);
+  auto element = [&](const std::string &index, const std::string &body) {
+    open("");
+    line("const int i = " + index + ";");
+    if (body.find("L") != std::string::npos)
+      line("const int L = " + lin(p) + ";");
+    line(body);
+    close();
+  };
+  line(et + " mt_p0;");
+  line("bool mt_vec;");
+  std::string first = "mt_p0 = " + at(ptr) + "; mt_vec = mt::aligned<" +
+                      std::to_string(std::min<size_t>(16, bytes * size_t(v))) + ">(mt_p0)";
+  if (p * threads_ > numElements)
+    first += " && L + " + V + " <= " + std::to_string(numElements);
+  // Pointers and masks that the axis analysis proves consecutive / uniform over the group need no
+  // per-element check (EmitAxis.cpp).
+  bool maskUniform = mask && mask->type()->isBlock() && axisInfo(mask, v).kind == AxisInfo::Uniform;
+  if (maskUniform)
+    first += " && " + at(mask);
+  element("mt_g", first + ";");
+  if (axisInfo(ptr, v).kind != AxisInfo::Contig) {
+    line("#pragma unroll");
+    open("for (int mt_j = 1; mt_j < " + V + "; ++mt_j)");
+    element("mt_g + mt_j", "mt_vec = mt_vec && " + at(ptr) + " == mt_p0 + mt_j;");
+    close();
+  }
+  if (maskUniform) {
+  } else if (mask && mask->type()->isBlock()) {
+    line("#pragma unroll");
+    open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
+    element("mt_g + mt_j", "mt_vec = mt_vec && " + at(mask) + ";");
+    close();
+  } else if (mask) {
+    line("mt_vec = mt_vec && " + name(mask) + ";");
+  }
+}
+
+bool KernelEmitter::emitVectorLoad(const Operation &op) {
+  const Value *ptr = op.operand(0);
+  const Value *mask = op.numOperands() > 1 ? op.operand(1) : nullptr;
+  const Value *other = op.numOperands() > 2 ? op.operand(2) : nullptr;
+  const Type *rt = op.result()->type();
+  if (!rt->isBlock() || !ptr->type()->isBlock())
+    return false;
+  int64_t p = per(rt), v = vecWidth(p);
+  size_t bytes = vecElemBytes(ptr->type());
+  if (v < 2 || bytes == 0)
+    return false;
+  std::string et = elemType(rt, &op);
+  std::string r = declare(op.result(), &op);
+  std::string n = std::to_string(rt->numElements()), V = std::to_string(v);
+  std::string otherExpr = other ? at(other) : "mt::zero<" + et + ">()";
+  line("#pragma unroll");
+  open("for (int mt_g = 0; mt_g < " + std::to_string(p) + "; mt_g += " + V + ")");
+  emitVectorChecks(ptr, mask, p, v, rt->numElements(), bytes);
+  open("if (mt_vec)");
+  line("mt::loadVec<" + V + ">(&" + r + "[mt_g], mt_p0);");
+  close(" else {");
+  ++indent_;
+  line("#pragma unroll");
+  open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
+  line("const int i = mt_g + mt_j;");
+  line("const int L = " + lin(p) + ";");
+  line(r + "[i] = (L < " + n + (mask ? " && " + at(mask) : std::string()) + ") ? *" + at(ptr) + " : " +
+       otherExpr + ";");
+  close();
+  close();
+  close();
+  return true;
+}
+
+bool KernelEmitter::emitVectorStore(const Operation &op) {
+  const Value *ptr = op.operand(0), *val = op.operand(1);
+  const Value *mask = op.numOperands() > 2 ? op.operand(2) : nullptr;
+  const Type *pt = ptr->type();
+  if (!pt->isBlock() || !val->type()->isBlock() || isLazy(val))
+    return false;
+  int64_t p = per(pt), v = vecWidth(p);
+  size_t bytes = vecElemBytes(pt);
+  if (v < 2 || bytes == 0)
+    return false;
+  std::string n = std::to_string(pt->numElements()), V = std::to_string(v);
+  line("#pragma unroll");
+  open("for (int mt_g = 0; mt_g < " + std::to_string(p) + "; mt_g += " + V + ")");
+  emitVectorChecks(ptr, mask, p, v, pt->numElements(), bytes);
+  open("if (mt_vec)");
+  line("mt::storeVec<" + V + ">(mt_p0, &" + name(val) + "[mt_g]);");
+  close(" else {");
+  ++indent_;
+  line("#pragma unroll");
+  open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
+  line("const int i = mt_g + mt_j;");
+  line("const int L = " + lin(p) + ";");
+  line("if (L < " + n + (mask ? " && " + at(mask) : std::string()) + ") *" + at(ptr) + " = " + at(val) + ";");
+  close();
+  close();
+  close();
+  return true;
+}
 
 void KernelEmitter::emitLoad(const Operation &op) {
   if (op.numOperands() < 1 || op.numOperands() > 3)
@@ -61,6 +196,8 @@ void KernelEmitter::emitLoad(const Operation &op) {
     declare(op.result(), &op, mask ? "(" + name(mask) + " ? " + deref + " : " + otherExpr + ")" : deref);
     return;
   }
+  if (emitVectorLoad(op))
+    return;
   std::string guard = "L < " + std::to_string(rt->numElements()) + (mask ? " && " + at(mask) : "");
   forEach(rt, declare(op.result(), &op), "(" + guard + ") ? " + deref + " : " + otherExpr);
 }
@@ -78,6 +215,8 @@ void KernelEmitter::emitStore(const Operation &op) {
          at(val) + ";");
     return;
   }
+  if (emitVectorStore(op))
+    return;
   int64_t p = per(pt);
   line("#pragma unroll");
   open("for (int i = 0; i < " + std::to_string(p) + "; ++i)");

@@ -2,7 +2,6 @@
 // memory. Each op: __syncthreads (earlier readers are done), write the source tiles by linear index,
 // __syncthreads, read in the destination layout. Simple and correct; faster layouts are a later issue.
 //
-//   reduce  r[o]   = x[o, 0] (+) x[o, 1] (+) ... along `axis` (o: the other coordinates), sequentially
 //   scan    r[.., j, ..] = x[.., 0, ..] (+) ... (+) x[.., j, ..]  (reverse: from the last element down)
 //   broadcast / trans / join / split: a gather from the source's linear index
 //   dot     r[m, n] = acc[m, n] + sum_k a[m, k] * b[k, n], accumulated in f32 (f64, or the integer type);
@@ -15,15 +14,6 @@ using namespace ir;
 
 namespace {
 
-std::vector<int64_t> stridesOf(const std::vector<int64_t> &shape) {
-  std::vector<int64_t> s(shape.size(), 1);
-  for (int d = int(shape.size()) - 2; d >= 0; --d)
-    s[d] = s[d + 1] * shape[d + 1];
-  return s;
-}
-
-std::string num(int64_t v) { return std::to_string(v); }
-
 /// Coordinate `d` of linear index `L` in `shape`: "((L / stride) % extent)" without the trivial parts.
 std::string coord(const std::vector<int64_t> &shape, unsigned d) {
   std::vector<int64_t> st = stridesOf(shape);
@@ -32,8 +22,6 @@ std::string coord(const std::vector<int64_t> &shape, unsigned d) {
     e = "(" + e + " % " + num(shape[d]) + ")";
   return e;
 }
-
-size_t align16(size_t n) { return (n + 15) / 16 * 16; }
 
 } // namespace
 
@@ -99,70 +87,6 @@ void KernelEmitter::emitCombine(const Operation &op, const std::vector<std::stri
       unsupported(term, "a combine region must end in yield");
     assignYield(term, 0, acc, types);
   });
-  close();
-}
-
-void KernelEmitter::emitReduce(const Operation &op) {
-  if (op.numOperands() == 0 || op.numOperands() != op.numResults())
-    unsupported(op, "needs as many results as operands");
-  const Type *st = op.operand(0)->type();
-  if (!st->isBlock())
-    unsupported(op, "reduces a tile, got " + st->str());
-  int64_t axis = op.intAttr("axis");
-  if (axis < 0 || axis >= int64_t(st->rank()))
-    unsupported(op, "axis " + num(axis) + " out of range for " + st->str());
-  std::vector<const Value *> srcs(op.operands().begin(), op.operands().end());
-  for (const Value *v : srcs)
-    if (v->type()->shape() != st->shape())
-      unsupported(op, "all operands must have one shape");
-  std::vector<std::string> smem = spill(srcs, op);
-
-  const std::vector<int64_t> &shape = st->shape();
-  int64_t extent = shape[axis];
-  int64_t inner = stridesOf(shape)[axis];
-  const Type *rt = op.result(0)->type();
-  int64_t nOut = rt->isBlock() ? rt->numElements() : 1;
-  std::vector<std::string> results;
-  for (unsigned k = 0; k < op.numResults(); ++k)
-    results.push_back(declare(op.result(k), &op));
-
-  int64_t p = per(rt);
-  bool tile = rt->isBlock();
-  if (tile) {
-    line("#pragma unroll");
-    open("for (int i = 0; i < " + num(p) + "; ++i)");
-    line("const int L = " + lin(p) + ";");
-  } else {
-    open("");
-    line("const int L = 0;");
-  }
-  open("if (L < " + num(nOut) + ")");
-  // Output L = (outer, in); element j along the axis sits at outer * extent * inner + j * inner + in.
-  line(inner == 1 ? "const int mt_base = L * " + num(extent) + ";"
-                  : "const int mt_base = (L / " + num(inner) + ") * " + num(extent * inner) + " + L % " +
-                        num(inner) + ";");
-  std::vector<std::string> acc, rhs;
-  for (unsigned k = 0; k < srcs.size(); ++k) {
-    std::string et = elemType(srcs[k]->type(), &op);
-    acc.push_back("v" + std::to_string(counter_++) + "_acc");
-    rhs.push_back("v" + std::to_string(counter_++) + "_rhs");
-    line(et + " " + acc[k] + " = " + smem[k] + "[mt_base];");
-  }
-  open("for (int j = 1; j < " + num(extent) + "; ++j)");
-  for (unsigned k = 0; k < srcs.size(); ++k)
-    line(elemType(srcs[k]->type(), &op) + " " + rhs[k] + " = " + smem[k] + "[mt_base + j" +
-         (inner == 1 ? std::string() : " * " + num(inner)) + "];");
-  emitCombine(op, acc, rhs);
-  close();
-  for (unsigned k = 0; k < srcs.size(); ++k)
-    line(results[k] + (tile ? "[i]" : "") + " = " + acc[k] + ";");
-  close();
-  if (tile) {
-    open(" else");
-    for (unsigned k = 0; k < srcs.size(); ++k)
-      line(results[k] + "[i] = mt::zero<" + elemType(rt, &op) + ">();");
-    close();
-  }
   close();
 }
 

@@ -1,10 +1,11 @@
 // Tile IR function -> CUDA C++ kernel source (compiled by Nvrtc.h, launched through Driver.h).
 //
-// Layout (simple and correct first; faster layouts are a later issue): one program instance is one CUDA
-// block of numWarps * 32 threads, program_id(axis) = blockIdx.{x,y,z}. A tile of N elements is
-// distributed "blocked" over the threads: thread t holds elements [t*PER, t*PER + PER) of the tile's
-// row-major linear index, PER = ceil(N / threads), in a register array `T v[PER]` indexed only by
-// unrolled constants. When N < threads, threads t >= N hold padding that memory ops mask off. Scalars
+// Layout: one program instance is one CUDA block of numWarps * 32 threads, program_id(axis) =
+// blockIdx.{x,y,z}. A tile of N elements is distributed "blocked" over the threads: thread t holds
+// PER = ceil(N / threads) elements in a register array `T v[PER]` indexed only by unrolled constants,
+// in groups of V consecutive row-major indices (V: 16 bytes of the kernel's narrowest memory element,
+// at most 8 and at most PER), the threads' groups side by side: element i of thread t has linear index
+// (i / V) * threads * V + t * V + i % V. Indices >= N are padding that memory ops mask off. Scalars
 // are uniform C variables computed redundantly by every thread; a scalar store or atomic is done by
 // thread 0. Elementwise ops, splat, make_range, reshape and expand_dims stay in registers; reduce,
 // scan, broadcast, trans, join, split and dot exchange data through dynamic shared memory (write the

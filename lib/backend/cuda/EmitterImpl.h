@@ -8,11 +8,22 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 namespace mt::cuda::detail {
+
+/// Row-major strides of `shape`, in elements.
+inline std::vector<int64_t> stridesOf(const std::vector<int64_t> &shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (int d = int(shape.size()) - 2; d >= 0; --d)
+    s[d] = s[d + 1] * shape[d + 1];
+  return s;
+}
+inline std::string num(int64_t v) { return std::to_string(v); }
+inline size_t align16(size_t n) { return (n + 15) / 16 * 16; }
 
 /// How a `dot` runs on tensor cores (EmitDot.cpp): operand dtype, the mma's k (16 for f16/bf16, 8 for
 /// tf32), the warp grid and the padded shared-memory row strides (elements) of A, B and C.
@@ -44,7 +55,11 @@ private:
   std::string elemType(const ir::Type *t, const ir::Operation *where);
   /// Elements each thread holds of a tile of type `t` (1 for scalars).
   int64_t per(const ir::Type *t) const;
-  std::string lin(int64_t per) const; // this thread's linear index of element `i`
+  /// This thread's linear index of its element `i`: the blocked layout, `vecWidth(per)` consecutive
+  /// elements per thread, threads side by side, repeated (see device/kernel.cuh).
+  std::string lin(int64_t per) const;
+  /// Consecutive elements a thread holds of a tile with `per` elements per thread (a power of 2).
+  int64_t vecWidth(int64_t per) const;
   const std::string &name(const ir::Value *v) const;
   /// The element expression of `v` inside an element loop: `name[i]` for tiles, `name` for scalars.
   std::string at(const ir::Value *v) const;
@@ -68,6 +83,16 @@ private:
   void emitWhile(const ir::Operation &op);
 
   // ---- EmitMemory.cpp ----
+  /// Elements per thread-contiguous group for this kernel: 16 bytes of its narrowest loaded or stored
+  /// element type (at most 8 elements), so that loads and stores can be 16-byte vectors.
+  static int64_t chooseVecElems(const ir::Function &f);
+  /// A tile load or store as groups of vecWidth(per) elements: one vector access when the group's
+  /// pointers are consecutive, aligned and unmasked (checked at run time), elementwise otherwise.
+  /// Returns false when the tile cannot be vectorised at all.
+  bool emitVectorLoad(const ir::Operation &op);
+  bool emitVectorStore(const ir::Operation &op);
+  void emitVectorChecks(const ir::Value *ptr, const ir::Value *mask, int64_t per, int64_t width,
+                        int64_t numElements, size_t elemBytes);
   void emitLoad(const ir::Operation &op);
   void emitStore(const ir::Operation &op);
   void emitAtomic(const ir::Operation &op);
@@ -80,7 +105,55 @@ private:
   size_t elemBytes(const ir::Type *t) const;
   /// `__syncthreads(); smem[L] = src[i] ...; __syncthreads();` for each source; returns the smem names.
   std::vector<std::string> spill(const std::vector<const ir::Value *> &srcs, const ir::Operation &op);
+  // ---- EmitRemat.cpp ----
+  /// Marks the tiles that are never materialised: index arithmetic (valueAt() can compute it) whose
+  /// every user reads it element by element through at() (elementwise ops, loads, stores, atomics,
+  /// shape ops, asserts). at() returns such a tile's expression at the consumer's linear index `L`;
+  /// this keeps offsets, pointers and masks out of registers.
+  void planLazyValues(const ir::Block &body);
+  bool isLazy(const ir::Value *v) const { return lazy_.count(v) != 0; }
+  /// The element of tile `v` at linear index `idx` as a C expression computed from scratch, when `v`
+  /// depends only on make_range, constants, splats of scalars and pure elementwise/shape ops over those
+  /// (offsets and masks built from aranges); nullopt otherwise. `budget` caps the ops it may re-emit.
+  std::optional<std::string> valueAt(const ir::Value *v, const std::string &idx, int &budget);
+  /// The source linear index of broadcast `op`'s result element `idx`.
+  std::string broadcastSourceIndex(const ir::Operation &op, const std::string &idx);
+  /// A broadcast whose source valueAt() can recompute: each thread evaluates its own elements, with no
+  /// shared-memory round trip. Returns false when it does not apply.
+  bool emitBroadcastInRegisters(const ir::Operation &op);
+
+  // ---- EmitAxis.cpp ----
+  struct AxisInfo {
+    enum Kind { Other, Uniform, Contig } kind = Other;
+    int64_t div = 1;
+  };
+  /// What is known about lazy tile `v` over groups of `w` consecutive linear indices (EmitAxis.cpp).
+  AxisInfo axisInfo(const ir::Value *v, int64_t w);
+  AxisInfo computeAxisInfo(const ir::Value *v, int64_t w);
+  /// A power of 2 that divides integer scalar `v` (from constants, multiple_of hints, products).
+  int64_t scalarDivisibility(const ir::Value *v, int depth) const;
+
+  // ---- EmitReduce.cpp ----
   void emitReduce(const ir::Operation &op);
+  /// Rank-1 tile -> scalar: each thread combines its elements in registers, then warp shuffles, then
+  /// the warps' partials through shared memory.
+  void emitReduceToScalar(const ir::Operation &op);
+  /// Any axis: `lanes` threads per output combine strided slices of the spilled source, then shuffle.
+  void emitReduceByGroups(const ir::Operation &op, const std::vector<std::string> &smem, int64_t lanes);
+  /// One output per thread, combined sequentially from the spilled source.
+  void emitReduceSequential(const ir::Operation &op, const std::vector<std::string> &smem);
+  /// Names for one combine: `acc`/`rhs` variables per operand (declared by the caller) and a `has` flag.
+  struct Partial {
+    std::vector<std::string> acc, rhs, types;
+    std::string has;
+  };
+  Partial declarePartial(const ir::Operation &op);
+  /// `if (has_rhs) { acc = has ? combine(acc, rhs) : rhs; has = true; }` with rhs from `load(k)`.
+  void emitFold(const ir::Operation &op, const Partial &p, const std::function<std::string(unsigned)> &load,
+                const std::string &rhsValid);
+  /// Butterfly over lanes `width/2 .. 1` of each warp: afterwards every lane of a `width`-group holds
+  /// the group's combination.
+  void emitButterfly(const ir::Operation &op, const Partial &p, int64_t width);
   void emitScan(const ir::Operation &op);
   void emitCombine(const ir::Operation &op, const std::vector<std::string> &acc,
                    const std::vector<std::string> &rhs);
@@ -92,7 +165,7 @@ private:
   bool emitMmaDot(const ir::Operation &op);
   /// Copies tile elements between the blocked layout and a row-major shared array (row stride `ld`):
   /// `scalar(idx, i)` moves element i (at shared index idx, in terms of L); `vector(idx, i0, n)` moves the
-  /// n elements from i0 (16 bytes) where they are contiguous and aligned.
+  /// n elements from i0 (up to 16 bytes) where they are contiguous and aligned.
   void copyTile(const ir::Type *t,
                 const std::function<std::string(const std::string &, const std::string &)> &scalar,
                 const std::function<std::string(const std::string &, const std::string &, int)> &vector,
@@ -102,11 +175,25 @@ private:
   EmitOptions opts_;
   Diagnostics &diag_;
   int64_t threads_;
+  int64_t vecElems_ = 1;
   std::ostringstream out_;
   int indent_ = 1;
   unsigned counter_ = 0;
   size_t smemBytes_ = 0;
   std::map<const ir::Value *, std::string> names_;
+  /// While valueAt() re-emits an op: its operands' expressions, which at() returns instead of `name[i]`.
+  std::map<const ir::Value *, std::string> exprOverride_;
+  std::set<const ir::Value *> lazy_;
+  /// Stores and atomics emitted so far, and the count when each tile load was emitted: a broadcast of
+  /// a loaded tile may load again at its own indices when no store came in between (same block).
+  unsigned sideEffects_ = 0;
+  std::map<const ir::Value *, unsigned> loadEpoch_;
+  const ir::Block *reloadBlock_ = nullptr; // set while emitBroadcastInRegisters may re-load
+  /// A re-load reads elements other threads may store later: a barrier goes before the next op that
+  /// may store (all re-loads are at the kernel's top level, so the barrier is uniform).
+  bool reloadBarrierPending_ = false;
+  bool reloaded_ = false;
+  std::map<std::pair<const ir::Value *, int64_t>, AxisInfo> axisMemo_;
 };
 
 } // namespace mt::cuda::detail

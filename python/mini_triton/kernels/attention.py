@@ -12,7 +12,8 @@ is the (batch, head) index, axis 0 the query (or key) block. Every kernel loads 
   from L, dS = P * (dP - delta).
 - The softmax scales are compile-time constants (a float launch argument would be an f32 scalar, too coarse for
   the float64 gradient checks).
-- Rows / columns past S are masked (S need not be a multiple of the block sizes); HEAD_D is a power of 2.
+- Rows / columns past S are masked (S need not be a multiple of the block sizes); HEAD_D is any head size, the
+  tiles span BLOCK_D = a power of 2 >= max(16, HEAD_D) columns, the ones past HEAD_D masked (loaded as 0).
 """
 
 import mini_triton as triton
@@ -24,18 +25,21 @@ LN2 = 0.6931471805599453
 
 @triton.jit
 def attn_fwd_kernel(q_ptr, k_ptr, v_ptr, o_ptr, lse_ptr, S, QK_SCALE: tl.constexpr, BLOCK_M: tl.constexpr,
-                    BLOCK_N: tl.constexpr, HEAD_D: tl.constexpr, CAUSAL: tl.constexpr, ACC: tl.constexpr):
+                    BLOCK_N: tl.constexpr, HEAD_D: tl.constexpr, BLOCK_D: tl.constexpr, CAUSAL: tl.constexpr,
+                    ACC: tl.constexpr):
     start_m = tl.program_id(0)
     bh = tl.program_id(1)
     base = bh * S * HEAD_D
     offs_m = start_m * BLOCK_M + tl.arange(0, BLOCK_M)
     offs_n = tl.arange(0, BLOCK_N)
-    offs_d = tl.arange(0, HEAD_D)
+    offs_d = tl.arange(0, BLOCK_D)
+    d_ok = offs_d < HEAD_D
     row_ok = offs_m < S
-    q = tl.load(q_ptr + base + offs_m[:, None] * HEAD_D + offs_d[None, :], mask=row_ok[:, None], other=0.0).to(ACC)
+    q = tl.load(q_ptr + base + offs_m[:, None] * HEAD_D + offs_d[None, :], mask=row_ok[:, None] & d_ok[None, :],
+                other=0.0).to(ACC)
     m_i = tl.zeros((BLOCK_M,), dtype=ACC) - 1.0e30
     l_i = tl.zeros((BLOCK_M,), dtype=ACC)
-    acc = tl.zeros((BLOCK_M, HEAD_D), dtype=ACC)
+    acc = tl.zeros((BLOCK_M, BLOCK_D), dtype=ACC)
     hi = S
     if CAUSAL:
         hi = tl.minimum(S, (start_m + 1) * BLOCK_M)
@@ -43,8 +47,8 @@ def attn_fwd_kernel(q_ptr, k_ptr, v_ptr, o_ptr, lse_ptr, S, QK_SCALE: tl.constex
     for start_n in range(0, hi, BLOCK_N):
         cols = start_n + offs_n
         kv_offs = base + cols[:, None] * HEAD_D + offs_d[None, :]
-        k = tl.load(k_ptr + kv_offs, mask=cols[:, None] < S, other=0.0).to(ACC)
-        v = tl.load(v_ptr + kv_offs, mask=cols[:, None] < S, other=0.0).to(ACC)
+        k = tl.load(k_ptr + kv_offs, mask=(cols[:, None] < S) & d_ok[None, :], other=0.0).to(ACC)
+        v = tl.load(v_ptr + kv_offs, mask=(cols[:, None] < S) & d_ok[None, :], other=0.0).to(ACC)
         qk = tl.dot(q, tl.trans(k), input_precision="ieee") * QK_SCALE
         valid = cols[None, :] < S
         if CAUSAL:
@@ -60,22 +64,23 @@ def attn_fwd_kernel(q_ptr, k_ptr, v_ptr, o_ptr, lse_ptr, S, QK_SCALE: tl.constex
     acc = acc / l_i[:, None]
     lse = (m_i + tl.log2(l_i)) * 0.6931471805599453
     tl.store(o_ptr + base + offs_m[:, None] * HEAD_D + offs_d[None, :], acc.to(o_ptr.dtype.element_ty),
-             mask=row_ok[:, None])
+             mask=row_ok[:, None] & d_ok[None, :])
     tl.store(lse_ptr + bh * S + offs_m, lse.to(lse_ptr.dtype.element_ty), mask=row_ok)
 
 
 @triton.jit
 def attn_bwd_preprocess_kernel(o_ptr, do_ptr, delta_ptr, S, BLOCK_M: tl.constexpr, HEAD_D: tl.constexpr,
-                               ACC: tl.constexpr):
+                               BLOCK_D: tl.constexpr, ACC: tl.constexpr):
     """delta[bh, s] = sum_d dO[bh, s, d] * O[bh, s, d]."""
     start_m = tl.program_id(0)
     bh = tl.program_id(1)
     offs_m = start_m * BLOCK_M + tl.arange(0, BLOCK_M)
-    offs_d = tl.arange(0, HEAD_D)
+    offs_d = tl.arange(0, BLOCK_D)
+    d_ok = offs_d < HEAD_D
     row_ok = offs_m < S
     offs = bh * S * HEAD_D + offs_m[:, None] * HEAD_D + offs_d[None, :]
-    o = tl.load(o_ptr + offs, mask=row_ok[:, None], other=0.0).to(ACC)
-    do = tl.load(do_ptr + offs, mask=row_ok[:, None], other=0.0).to(ACC)
+    o = tl.load(o_ptr + offs, mask=row_ok[:, None] & d_ok[None, :], other=0.0).to(ACC)
+    do = tl.load(do_ptr + offs, mask=row_ok[:, None] & d_ok[None, :], other=0.0).to(ACC)
     delta = tl.sum(o * do, axis=1)
     tl.store(delta_ptr + bh * S + offs_m, delta.to(delta_ptr.dtype.element_ty), mask=row_ok)
 
@@ -83,20 +88,22 @@ def attn_bwd_preprocess_kernel(o_ptr, do_ptr, delta_ptr, S, BLOCK_M: tl.constexp
 @triton.jit
 def attn_bwd_dkdv_kernel(q_ptr, k_ptr, v_ptr, do_ptr, lse_ptr, delta_ptr, dk_ptr, dv_ptr, S,
                          SM_SCALE: tl.constexpr, QK_SCALE: tl.constexpr, BLOCK_M: tl.constexpr,
-                         BLOCK_N: tl.constexpr, HEAD_D: tl.constexpr, CAUSAL: tl.constexpr, ACC: tl.constexpr):
+                         BLOCK_N: tl.constexpr, HEAD_D: tl.constexpr, BLOCK_D: tl.constexpr, CAUSAL: tl.constexpr,
+                         ACC: tl.constexpr):
     """One key block per program: dV = sum_m P^T dO, dK = sm_scale * sum_m dS^T Q over the query blocks."""
     start_n = tl.program_id(0)
     bh = tl.program_id(1)
     base = bh * S * HEAD_D
     offs_n = start_n * BLOCK_N + tl.arange(0, BLOCK_N)
     offs_m = tl.arange(0, BLOCK_M)
-    offs_d = tl.arange(0, HEAD_D)
+    offs_d = tl.arange(0, BLOCK_D)
+    d_ok = offs_d < HEAD_D
     col_ok = offs_n < S
     kv_offs = base + offs_n[:, None] * HEAD_D + offs_d[None, :]
-    k = tl.load(k_ptr + kv_offs, mask=col_ok[:, None], other=0.0).to(ACC)
-    v = tl.load(v_ptr + kv_offs, mask=col_ok[:, None], other=0.0).to(ACC)
-    dk = tl.zeros((BLOCK_N, HEAD_D), dtype=ACC)
-    dv = tl.zeros((BLOCK_N, HEAD_D), dtype=ACC)
+    k = tl.load(k_ptr + kv_offs, mask=col_ok[:, None] & d_ok[None, :], other=0.0).to(ACC)
+    v = tl.load(v_ptr + kv_offs, mask=col_ok[:, None] & d_ok[None, :], other=0.0).to(ACC)
+    dk = tl.zeros((BLOCK_N, BLOCK_D), dtype=ACC)
+    dv = tl.zeros((BLOCK_N, BLOCK_D), dtype=ACC)
     lo = 0
     if CAUSAL:
         lo = start_n * BLOCK_N  # query rows before the key block's first key see none of its keys
@@ -104,8 +111,8 @@ def attn_bwd_dkdv_kernel(q_ptr, k_ptr, v_ptr, do_ptr, lse_ptr, delta_ptr, dk_ptr
         rows = start_m + offs_m
         row_ok = rows < S
         q_offs = base + rows[:, None] * HEAD_D + offs_d[None, :]
-        q = tl.load(q_ptr + q_offs, mask=row_ok[:, None], other=0.0).to(ACC)
-        do = tl.load(do_ptr + q_offs, mask=row_ok[:, None], other=0.0).to(ACC)
+        q = tl.load(q_ptr + q_offs, mask=row_ok[:, None] & d_ok[None, :], other=0.0).to(ACC)
+        do = tl.load(do_ptr + q_offs, mask=row_ok[:, None] & d_ok[None, :], other=0.0).to(ACC)
         lse2 = tl.load(lse_ptr + bh * S + rows, mask=row_ok, other=0.0).to(ACC) * 1.4426950408889634
         delta = tl.load(delta_ptr + bh * S + rows, mask=row_ok, other=0.0).to(ACC)
         qk = tl.dot(q, tl.trans(k), input_precision="ieee") * QK_SCALE
@@ -118,36 +125,37 @@ def attn_bwd_dkdv_kernel(q_ptr, k_ptr, v_ptr, do_ptr, lse_ptr, delta_ptr, dk_ptr
         ds = p * (dp - delta[:, None])
         dk += tl.dot(tl.trans(ds), q, input_precision="ieee")
     dk = dk * SM_SCALE
-    tl.store(dk_ptr + kv_offs, dk.to(dk_ptr.dtype.element_ty), mask=col_ok[:, None])
-    tl.store(dv_ptr + kv_offs, dv.to(dv_ptr.dtype.element_ty), mask=col_ok[:, None])
+    tl.store(dk_ptr + kv_offs, dk.to(dk_ptr.dtype.element_ty), mask=col_ok[:, None] & d_ok[None, :])
+    tl.store(dv_ptr + kv_offs, dv.to(dv_ptr.dtype.element_ty), mask=col_ok[:, None] & d_ok[None, :])
 
 
 @triton.jit
 def attn_bwd_dq_kernel(q_ptr, k_ptr, v_ptr, do_ptr, lse_ptr, delta_ptr, dq_ptr, S, SM_SCALE: tl.constexpr,
                        QK_SCALE: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_D: tl.constexpr,
-                       CAUSAL: tl.constexpr, ACC: tl.constexpr):
+                       BLOCK_D: tl.constexpr, CAUSAL: tl.constexpr, ACC: tl.constexpr):
     """One query block per program: dQ = sm_scale * sum_n dS K over the key blocks."""
     start_m = tl.program_id(0)
     bh = tl.program_id(1)
     base = bh * S * HEAD_D
     offs_m = start_m * BLOCK_M + tl.arange(0, BLOCK_M)
     offs_n = tl.arange(0, BLOCK_N)
-    offs_d = tl.arange(0, HEAD_D)
+    offs_d = tl.arange(0, BLOCK_D)
+    d_ok = offs_d < HEAD_D
     row_ok = offs_m < S
     q_offs = base + offs_m[:, None] * HEAD_D + offs_d[None, :]
-    q = tl.load(q_ptr + q_offs, mask=row_ok[:, None], other=0.0).to(ACC)
-    do = tl.load(do_ptr + q_offs, mask=row_ok[:, None], other=0.0).to(ACC)
+    q = tl.load(q_ptr + q_offs, mask=row_ok[:, None] & d_ok[None, :], other=0.0).to(ACC)
+    do = tl.load(do_ptr + q_offs, mask=row_ok[:, None] & d_ok[None, :], other=0.0).to(ACC)
     lse2 = tl.load(lse_ptr + bh * S + offs_m, mask=row_ok, other=0.0).to(ACC) * 1.4426950408889634
     delta = tl.load(delta_ptr + bh * S + offs_m, mask=row_ok, other=0.0).to(ACC)
-    dq = tl.zeros((BLOCK_M, HEAD_D), dtype=ACC)
+    dq = tl.zeros((BLOCK_M, BLOCK_D), dtype=ACC)
     hi = S
     if CAUSAL:
         hi = tl.minimum(S, (start_m + 1) * BLOCK_M)
     for start_n in range(0, hi, BLOCK_N):
         cols = start_n + offs_n
         kv_offs = base + cols[:, None] * HEAD_D + offs_d[None, :]
-        k = tl.load(k_ptr + kv_offs, mask=cols[:, None] < S, other=0.0).to(ACC)
-        v = tl.load(v_ptr + kv_offs, mask=cols[:, None] < S, other=0.0).to(ACC)
+        k = tl.load(k_ptr + kv_offs, mask=(cols[:, None] < S) & d_ok[None, :], other=0.0).to(ACC)
+        v = tl.load(v_ptr + kv_offs, mask=(cols[:, None] < S) & d_ok[None, :], other=0.0).to(ACC)
         qk = tl.dot(q, tl.trans(k), input_precision="ieee") * QK_SCALE
         valid = row_ok[:, None] & (cols[None, :] < S)
         if CAUSAL:
@@ -157,4 +165,4 @@ def attn_bwd_dq_kernel(q_ptr, k_ptr, v_ptr, do_ptr, lse_ptr, delta_ptr, dq_ptr, 
         ds = p * (dp - delta[:, None])
         dq += tl.dot(ds, k, input_precision="ieee")
     dq = dq * SM_SCALE
-    tl.store(dq_ptr + q_offs, dq.to(dq_ptr.dtype.element_ty), mask=row_ok[:, None])
+    tl.store(dq_ptr + q_offs, dq.to(dq_ptr.dtype.element_ty), mask=row_ok[:, None] & d_ok[None, :])

@@ -46,17 +46,15 @@ def rmsnorm_bwd_kernel(dy_ptr, x_ptr, w_ptr, rstd_ptr, dx_ptr, dw_partial_ptr, M
     w = tl.load(w_ptr + cols, mask=col_mask, other=0.0).to(ACC)
     dw_acc = tl.zeros((BLOCK_N,), dtype=ACC)
     row0 = pid * rows_per_program
-    for i in range(0, rows_per_program):
-        row = row0 + i
-        row_ok = row < M
-        mask = col_mask & row_ok
-        dy = tl.load(dy_ptr + row * stride_dy + cols, mask=mask, other=0.0).to(ACC)
-        x = tl.load(x_ptr + row * stride_x + cols, mask=mask, other=0.0).to(ACC)
-        rstd = tl.load(rstd_ptr + row, mask=row_ok, other=0.0).to(ACC)
+    row_end = tl.minimum(row0 + rows_per_program, M)  # the last program's range may be short
+    for row in range(row0, row_end):
+        dy = tl.load(dy_ptr + row * stride_dy + cols, mask=col_mask, other=0.0).to(ACC)
+        x = tl.load(x_ptr + row * stride_x + cols, mask=col_mask, other=0.0).to(ACC)
+        rstd = tl.load(rstd_ptr + row).to(ACC)
         dyw = dy * w
         c = tl.sum(dyw * x, axis=0) / N
         dx = rstd * dyw - x * (rstd * rstd * rstd * c)
-        tl.store(dx_ptr + row * stride_dx + cols, dx.to(dx_ptr.dtype.element_ty), mask=mask)
+        tl.store(dx_ptr + row * stride_dx + cols, dx.to(dx_ptr.dtype.element_ty), mask=col_mask)
         dw_acc += dy * x * rstd
     tl.store(dw_partial_ptr + pid * N + cols, dw_acc.to(dw_partial_ptr.dtype.element_ty), mask=col_mask)
 

@@ -1,9 +1,11 @@
 """Linear-RNN scan kernels: h_t = a_t * h_{t-1} + x_t over the time axis of (B, T, D) tensors.
 
-Written in Triton's language (only the imports differ from a Triton module). All tensors are contiguous
-(B, T, D); `h0` / `dh0` are (B, D). Every program handles one (batch, D-block) pair and walks the time axis;
-the recurrence is computed in the accumulator dtype `ACC` (tl.float32, or tl.float64 for float64 inputs) and
-stored in the output pointer's dtype (tl.store converts).
+Written in Triton's language: only the two imports differ from a Triton module, and the same file runs under
+real Triton after rewriting them (mini_triton.kernels.triton_twin). Inputs (x, a, dout; h0 of shape (B, D))
+are read through their strides, so views need no copy; outputs (h, dx, da, dh0) and the saved states h are
+contiguous. Every program handles one (batch, D-block) pair and walks the time axis; the recurrence runs in
+the accumulator dtype `ACC` (tl.float32, or tl.float64 for float64 inputs) and is stored in the output
+pointer's dtype (tl.store converts).
 
 Forward:
   rnn_scan_fwd_seq_kernel      a `for t in range(T)` loop carrying h over a BLOCK_D tile.
@@ -19,7 +21,10 @@ Chunk geometry: a chunk is CHUNK_T x CHUNK_D elements laid in a BLOCK_T x BLOCK_
 two); rows/columns past the chunk or past T/D are masked and enter the scan as the identity (a = 1, x = 0),
 so the tile's last row always holds the chunk's last state.
 
-Offsets are computed in int64 from the batch index on, so B * T * D may exceed 2^31.
+Index arithmetic (B * T * D may exceed 2^31): everything that grows with the batch or time index is a 64-bit
+scalar (`pid_b.to(tl.int64) * stride_b`, `tl.cast(t, tl.int64) * stride_t`) added to the base pointer first; the
+per-element offsets inside one tile (rows * stride_t + cols * stride_d) stay 32-bit, which the host checks
+(mini_triton.ops.scan makes an input contiguous, or refuses, when a tile's extent does not fit in int32).
 """
 
 import mini_triton as triton
@@ -44,117 +49,143 @@ def _row(tile, rows, index):
 
 
 @triton.jit
-def rnn_scan_fwd_seq_kernel(x_ptr, a_ptr, h0_ptr, h_ptr, T, D, HAS_H0: tl.constexpr, ACC: tl.constexpr,
-                            BLOCK_D: tl.constexpr):
-    pid_b = tl.program_id(0)
+def rnn_scan_fwd_seq_kernel(x_ptr, a_ptr, h0_ptr, h_ptr, T, D, stride_xb, stride_xt, stride_xd, stride_ab,
+                            stride_at, stride_ad, stride_h0b, stride_h0d, HAS_H0: tl.constexpr,
+                            ACC: tl.constexpr, BLOCK_D: tl.constexpr):
+    pid_b = tl.program_id(0).to(tl.int64)
     pid_d = tl.program_id(1)
     offs_d = pid_d * BLOCK_D + tl.arange(0, BLOCK_D)
     mask_d = offs_d < D
-    base = pid_b.to(tl.int64) * T * D + offs_d
+    x_b = x_ptr + pid_b * stride_xb  # 64-bit: batch starts may lie past 2^31 elements
+    a_b = a_ptr + pid_b * stride_ab
+    h_b = h_ptr + pid_b * T * D
+    x_cols = offs_d * stride_xd
+    a_cols = offs_d * stride_ad
     if HAS_H0:
-        h = tl.load(h0_ptr + pid_b.to(tl.int64) * D + offs_d, mask=mask_d, other=0.0).to(ACC)
+        h = tl.load(h0_ptr + pid_b * stride_h0b + offs_d * stride_h0d, mask=mask_d, other=0.0).to(ACC)
     else:
         h = tl.zeros((BLOCK_D,), dtype=ACC)
     for t in range(T):
-        offs = base + t * D
-        a = tl.load(a_ptr + offs, mask=mask_d, other=0.0).to(ACC)
-        x = tl.load(x_ptr + offs, mask=mask_d, other=0.0).to(ACC)
+        t64 = tl.cast(t, tl.int64)  # t is a Python int under Triton's interpreter: no .to()
+        a = tl.load(a_b + t64 * stride_at + a_cols, mask=mask_d, other=0.0).to(ACC)
+        x = tl.load(x_b + t64 * stride_xt + x_cols, mask=mask_d, other=0.0).to(ACC)
         h = a * h + x
-        tl.store(h_ptr + offs, h, mask=mask_d)
+        tl.store(h_b + t64 * D + offs_d, h, mask=mask_d)
 
 
 @triton.jit
-def rnn_scan_fwd_chunked_kernel(x_ptr, a_ptr, h0_ptr, h_ptr, T, D, HAS_H0: tl.constexpr, ACC: tl.constexpr,
-                                CHUNK_T: tl.constexpr, CHUNK_D: tl.constexpr, BLOCK_T: tl.constexpr,
-                                BLOCK_D: tl.constexpr):
-    pid_b = tl.program_id(0)
+def rnn_scan_fwd_chunked_kernel(x_ptr, a_ptr, h0_ptr, h_ptr, T, D, stride_xb, stride_xt, stride_xd,
+                                stride_ab, stride_at, stride_ad, stride_h0b, stride_h0d, HAS_H0: tl.constexpr,
+                                ACC: tl.constexpr, CHUNK_T: tl.constexpr, CHUNK_D: tl.constexpr,
+                                BLOCK_T: tl.constexpr, BLOCK_D: tl.constexpr):
+    pid_b = tl.program_id(0).to(tl.int64)
     pid_d = tl.program_id(1)
     rows = tl.arange(0, BLOCK_T)
     cols = tl.arange(0, BLOCK_D)
     offs_d = pid_d * CHUNK_D + cols
     mask_d = (cols < CHUNK_D) & (offs_d < D)
-    base = pid_b.to(tl.int64) * T * D
+    x_b = x_ptr + pid_b * stride_xb
+    a_b = a_ptr + pid_b * stride_ab
+    h_b = h_ptr + pid_b * T * D
+    x_tile = rows[:, None] * stride_xt + offs_d[None, :] * stride_xd  # 32-bit offsets inside one chunk
+    a_tile = rows[:, None] * stride_at + offs_d[None, :] * stride_ad
+    h_tile = rows[:, None] * D + offs_d[None, :]
     if HAS_H0:
-        h = tl.load(h0_ptr + pid_b.to(tl.int64) * D + offs_d, mask=mask_d, other=0.0).to(ACC)
+        h = tl.load(h0_ptr + pid_b * stride_h0b + offs_d * stride_h0d, mask=mask_d, other=0.0).to(ACC)
     else:
         h = tl.zeros((BLOCK_D,), dtype=ACC)
     for c in range(0, tl.cdiv(T, CHUNK_T)):
-        offs_t = c * CHUNK_T + rows
+        t0 = c * CHUNK_T
+        offs_t = t0 + rows
         valid_t = (rows < CHUNK_T) & (offs_t < T)
         mask = valid_t[:, None] & mask_d[None, :]
-        offs = base + offs_t[:, None] * D + offs_d[None, :]
-        a = tl.load(a_ptr + offs, mask=mask, other=1.0).to(ACC)
-        x = tl.load(x_ptr + offs, mask=mask, other=0.0).to(ACC)
+        t0_64 = tl.cast(t0, tl.int64)
+        a = tl.load(a_b + t0_64 * stride_at + a_tile, mask=mask, other=1.0).to(ACC)
+        x = tl.load(x_b + t0_64 * stride_xt + x_tile, mask=mask, other=0.0).to(ACC)
         # a_cum_t = a_0 * ... * a_t and h_loc_t = the state from a zero start, within the chunk
         a_cum, h_loc = tl.associative_scan((a, x), axis=0, combine_fn=linear_recurrence_combine)
         hs = h_loc + a_cum * h[None, :]
-        tl.store(h_ptr + offs, hs, mask=mask)
+        tl.store(h_b + t0_64 * D + h_tile, hs, mask=mask)
         h = _row(hs, rows, BLOCK_T - 1)
 
 
 @triton.jit
-def rnn_scan_bwd_seq_kernel(dout_ptr, a_ptr, h_ptr, h0_ptr, dx_ptr, da_ptr, dh0_ptr, T, D,
+def rnn_scan_bwd_seq_kernel(dout_ptr, a_ptr, h_ptr, h0_ptr, dx_ptr, da_ptr, dh0_ptr, T, D, stride_gb,
+                            stride_gt, stride_gd, stride_ab, stride_at, stride_ad, stride_h0b, stride_h0d,
                             HAS_H0: tl.constexpr, ACC: tl.constexpr, BLOCK_D: tl.constexpr):
-    pid_b = tl.program_id(0)
+    pid_b = tl.program_id(0).to(tl.int64)
     pid_d = tl.program_id(1)
     offs_d = pid_d * BLOCK_D + tl.arange(0, BLOCK_D)
     mask_d = offs_d < D
-    base = pid_b.to(tl.int64) * T * D + offs_d
+    g_b = dout_ptr + pid_b * stride_gb
+    a_b = a_ptr + pid_b * stride_ab
+    out_b = pid_b * T * D  # h, dx and da are contiguous
+    g_cols = offs_d * stride_gd
+    a_cols = offs_d * stride_ad
     if HAS_H0:
-        h_init = tl.load(h0_ptr + pid_b.to(tl.int64) * D + offs_d, mask=mask_d, other=0.0).to(ACC)
+        h_init = tl.load(h0_ptr + pid_b * stride_h0b + offs_d * stride_h0d, mask=mask_d, other=0.0).to(ACC)
     else:
         h_init = tl.zeros((BLOCK_D,), dtype=ACC)
     g = tl.zeros((BLOCK_D,), dtype=ACC)  # a_{t+1} * dh_{t+1}
     for i in range(T):
         t = T - 1 - i
-        offs = base + t * D
-        dh = tl.load(dout_ptr + offs, mask=mask_d, other=0.0).to(ACC) + g
-        a = tl.load(a_ptr + offs, mask=mask_d, other=0.0).to(ACC)
-        h_prev = tl.load(h_ptr + base + tl.maximum(t - 1, 0) * D, mask=mask_d, other=0.0).to(ACC)
+        t64 = tl.cast(t, tl.int64)  # t is a Python int under Triton's interpreter: no .to()
+        dh = tl.load(g_b + t64 * stride_gt + g_cols, mask=mask_d, other=0.0).to(ACC) + g
+        a = tl.load(a_b + t64 * stride_at + a_cols, mask=mask_d, other=0.0).to(ACC)
+        prev = out_b + tl.maximum(t64 - 1, 0) * D
+        h_prev = tl.load(h_ptr + prev + offs_d, mask=mask_d, other=0.0).to(ACC)
         h_prev = tl.where(t > 0, h_prev, h_init)
-        tl.store(dx_ptr + offs, dh, mask=mask_d)
-        tl.store(da_ptr + offs, dh * h_prev, mask=mask_d)
+        tl.store(dx_ptr + (out_b + t64 * D) + offs_d, dh, mask=mask_d)
+        tl.store(da_ptr + (out_b + t64 * D) + offs_d, dh * h_prev, mask=mask_d)
         g = a * dh
     if HAS_H0:
-        tl.store(dh0_ptr + pid_b.to(tl.int64) * D + offs_d, g, mask=mask_d)
+        tl.store(dh0_ptr + pid_b * D + offs_d, g, mask=mask_d)
 
 
 @triton.jit
-def rnn_scan_bwd_chunked_kernel(dout_ptr, a_ptr, h_ptr, h0_ptr, dx_ptr, da_ptr, dh0_ptr, T, D,
+def rnn_scan_bwd_chunked_kernel(dout_ptr, a_ptr, h_ptr, h0_ptr, dx_ptr, da_ptr, dh0_ptr, T, D, stride_gb,
+                                stride_gt, stride_gd, stride_ab, stride_at, stride_ad, stride_h0b, stride_h0d,
                                 HAS_H0: tl.constexpr, ACC: tl.constexpr, CHUNK_T: tl.constexpr,
                                 CHUNK_D: tl.constexpr, BLOCK_T: tl.constexpr, BLOCK_D: tl.constexpr):
-    pid_b = tl.program_id(0)
+    pid_b = tl.program_id(0).to(tl.int64)
     pid_d = tl.program_id(1)
     rows = tl.arange(0, BLOCK_T)
     cols = tl.arange(0, BLOCK_D)
     offs_d = pid_d * CHUNK_D + cols
     mask_d = (cols < CHUNK_D) & (offs_d < D)
-    base = pid_b.to(tl.int64) * T * D
+    g_b = dout_ptr + pid_b * stride_gb
+    a_b = a_ptr + pid_b * stride_ab
+    out_b = pid_b * T * D
+    g_tile = rows[:, None] * stride_gt + offs_d[None, :] * stride_gd
+    a_tile = rows[:, None] * stride_at + offs_d[None, :] * stride_ad
+    o_tile = rows[:, None] * D + offs_d[None, :]
     if HAS_H0:
-        h_init = tl.load(h0_ptr + pid_b.to(tl.int64) * D + offs_d, mask=mask_d, other=0.0).to(ACC)
+        h_init = tl.load(h0_ptr + pid_b * stride_h0b + offs_d * stride_h0d, mask=mask_d, other=0.0).to(ACC)
     else:
         h_init = tl.zeros((BLOCK_D,), dtype=ACC)
     carry = tl.zeros((BLOCK_D,), dtype=ACC)  # dh at the first step of the chunk after this one
     n_chunks = tl.cdiv(T, CHUNK_T)
     for i in range(0, n_chunks):
         c = n_chunks - 1 - i
-        offs_t = c * CHUNK_T + rows
+        t0 = c * CHUNK_T
+        offs_t = t0 + rows
         valid_t = (rows < CHUNK_T) & (offs_t < T)
         mask = valid_t[:, None] & mask_d[None, :]
-        offs = base + offs_t[:, None] * D + offs_d[None, :]
-        dout = tl.load(dout_ptr + offs, mask=mask, other=0.0).to(ACC)
+        t0_64 = tl.cast(t0, tl.int64)
+        dout = tl.load(g_b + t0_64 * stride_gt + g_tile, mask=mask, other=0.0).to(ACC)
         # coefficient of dh_{t+1} in dh_t is a_{t+1}: 0 past the sequence's end, 1 (identity) on padding
         has_next = (valid_t & (offs_t + 1 < T))[:, None] & mask_d[None, :]
-        a_next = tl.load(a_ptr + offs + D, mask=has_next, other=0.0).to(ACC)
+        a_next = tl.load(a_b + (t0_64 + 1) * stride_at + a_tile, mask=has_next, other=0.0).to(ACC)
         a_next = tl.where(valid_t[:, None], a_next, 1.0)
         a_cum, dh_loc = tl.associative_scan((a_next, dout), axis=0, combine_fn=linear_recurrence_combine,
                                             reverse=True)
         dh = dh_loc + a_cum * carry[None, :]
-        tl.store(dx_ptr + offs, dh, mask=mask)
-        h_prev = tl.load(h_ptr + offs - D, mask=mask & (offs_t[:, None] > 0), other=0.0).to(ACC)
+        o_c = out_b + t0_64 * D
+        tl.store(dx_ptr + o_c + o_tile, dh, mask=mask)
+        h_prev = tl.load(h_ptr + (o_c - D) + o_tile, mask=mask & (offs_t[:, None] > 0), other=0.0).to(ACC)
         h_prev = tl.where(offs_t[:, None] == 0, h_init[None, :], h_prev)
-        tl.store(da_ptr + offs, dh * h_prev, mask=mask)
+        tl.store(da_ptr + o_c + o_tile, dh * h_prev, mask=mask)
         carry = _row(dh, rows, 0)
     if HAS_H0:
-        a0 = tl.load(a_ptr + base + offs_d, mask=mask_d, other=0.0).to(ACC)
-        tl.store(dh0_ptr + pid_b.to(tl.int64) * D + offs_d, a0 * carry, mask=mask_d)
+        a0 = tl.load(a_b + offs_d * stride_ad, mask=mask_d, other=0.0).to(ACC)
+        tl.store(dh0_ptr + pid_b * D + offs_d, a0 * carry, mask=mask_d)

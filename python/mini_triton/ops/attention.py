@@ -2,7 +2,7 @@
 
     from mini_triton.ops.attention import flash_attention, CausalSelfAttention
 
-    o = flash_attention(q, k, v, causal=True, sm_scale=None)   # q, k, v: (B, H, S, D), D in {16, 32, 64, ...}
+    o = flash_attention(q, k, v, causal=True, sm_scale=None)   # q, k, v: (B, H, S, D), any D
     attn = CausalSelfAttention(d_model, n_heads, rope=None)      # x: (B, S, d_model) -> (B, S, d_model)
 
 Inputs are float16 / bfloat16 / float32 / float64 CPU torch tensors of one dtype; the kernels compute in float32
@@ -39,18 +39,23 @@ def _blocks(S):
     return b, b
 
 
+def _block_d(D):
+    """The head-dim tile: a power of 2 >= max(16, D) (columns past D are masked)."""
+    return max(16, triton.next_power_of_2(D))
+
+
 def flash_attention_forward(q, k, v, causal: bool, sm_scale: float):
     """q, k, v: contiguous (B, H, S, D). Returns O (B, H, S, D) in q's dtype and L (B, H, S) in the accumulator
     dtype."""
     B, H, S, D = q.shape
     o = torch.empty_like(q)
-    lse = torch.empty((B, H, S), dtype=_acc_torch(q))
+    lse = torch.empty((B, H, S), dtype=_acc_torch(q), device=q.device)
     if B * H * S == 0:
         return o, lse
     bm, bn = _blocks(S)
     _k.attn_fwd_kernel[(triton.cdiv(S, bm), B * H)](q, k, v, o, lse, S, QK_SCALE=float(sm_scale * _k.LOG2E),
-                                                     BLOCK_M=bm, BLOCK_N=bn, HEAD_D=D, CAUSAL=bool(causal),
-                                                     ACC=_acc(q))
+                                                     BLOCK_M=bm, BLOCK_N=bn, HEAD_D=D, BLOCK_D=_block_d(D),
+                                                     CAUSAL=bool(causal), ACC=_acc(q))
     return o, lse
 
 
@@ -61,14 +66,15 @@ def flash_attention_backward(do, q, k, v, o, lse, causal: bool, sm_scale: float)
         return dq.zero_(), dk.zero_(), dv.zero_()
     acc = _acc(q)
     bm, bn = _blocks(S)
-    delta = torch.empty((B, H, S), dtype=lse.dtype)
-    _k.attn_bwd_preprocess_kernel[(triton.cdiv(S, bm), B * H)](o, do, delta, S, BLOCK_M=bm, HEAD_D=D, ACC=acc)
+    delta = torch.empty((B, H, S), dtype=lse.dtype, device=q.device)
+    _k.attn_bwd_preprocess_kernel[(triton.cdiv(S, bm), B * H)](o, do, delta, S, BLOCK_M=bm, HEAD_D=D,
+                                                               BLOCK_D=_block_d(D), ACC=acc)
     qk_scale = float(sm_scale * _k.LOG2E)
-    scales = dict(SM_SCALE=float(sm_scale), QK_SCALE=qk_scale)
+    scales = dict(SM_SCALE=float(sm_scale), QK_SCALE=qk_scale, HEAD_D=D, BLOCK_D=_block_d(D))
     _k.attn_bwd_dkdv_kernel[(triton.cdiv(S, bn), B * H)](q, k, v, do, lse, delta, dk, dv, S, **scales, BLOCK_M=bm,
-                                                          BLOCK_N=bn, HEAD_D=D, CAUSAL=bool(causal), ACC=acc)
+                                                          BLOCK_N=bn, CAUSAL=bool(causal), ACC=acc)
     _k.attn_bwd_dq_kernel[(triton.cdiv(S, bm), B * H)](q, k, v, do, lse, delta, dq, S, **scales, BLOCK_M=bm,
-                                                        BLOCK_N=bn, HEAD_D=D, CAUSAL=bool(causal), ACC=acc)
+                                                        BLOCK_N=bn, CAUSAL=bool(causal), ACC=acc)
     return dq, dk, dv
 
 
@@ -92,7 +98,7 @@ class FlashAttentionFunction(torch.autograd.Function):
 def flash_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = True,
                     sm_scale: float | None = None) -> torch.Tensor:
     """softmax(sm_scale * q @ k^T [+ causal mask]) @ v over (B, H, S, D) tensors; sm_scale defaults to
-    1 / sqrt(D). D must be a power of 2 (>= 16)."""
+    1 / sqrt(D). Any head dim D (tiles are padded to a power of 2 >= 16 and masked)."""
     for name, t in (("q", q), ("k", k), ("v", v)):
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
@@ -105,8 +111,8 @@ def flash_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: b
     if k.dtype != q.dtype or v.dtype != q.dtype:
         raise ValueError(f"q, k, v must have one dtype, got {q.dtype}, {k.dtype}, {v.dtype}")
     D = q.shape[-1]
-    if D < 16 or D & (D - 1):
-        raise ValueError(f"head dim must be a power of 2 >= 16, got {D}")
+    if D < 1:
+        raise ValueError(f"head dim must be positive, got {D}")
     if sm_scale is None:
         sm_scale = 1.0 / math.sqrt(D)
     return FlashAttentionFunction.apply(q, k, v, bool(causal), float(sm_scale))
@@ -119,7 +125,7 @@ def attention_ref(q, k, v, causal=True, sm_scale=None):
     s = (q @ k.transpose(-1, -2)) * sm_scale
     if causal:
         S = q.shape[-2]
-        mask = torch.ones(S, S, dtype=torch.bool).tril()
+        mask = torch.ones(S, S, dtype=torch.bool, device=q.device).tril()
         s = s.masked_fill(~mask, float("-inf"))
     return torch.softmax(s, dim=-1) @ v
 

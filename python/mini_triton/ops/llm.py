@@ -46,14 +46,26 @@ def _check_cpu_float(name: str, t: torch.Tensor) -> None:
 
 
 # ----------------------------------------------------------------------------------------------------------- RMSNorm
-_RMS_BWD_PROGRAMS = 8  # dW partial-sum rows; more programs = more parallelism on a GPU, more partials to reduce
+_RMS_BWD_PROGRAMS = 8  # CPU: dW partial-sum rows; more programs = more parallelism, more partials to reduce
+_SM_COUNT: dict = {}
+
+
+def _rms_bwd_programs(device) -> int:
+    """Programs of the RMSNorm backward pass: 8 on the CPU; 4 per SM on a GPU (each loops over its rows, so a
+    handful of programs would leave the GPU idle)."""
+    if device.type != "cuda":
+        return _RMS_BWD_PROGRAMS
+    idx = device.index if device.index is not None else torch.cuda.current_device()
+    if idx not in _SM_COUNT:
+        _SM_COUNT[idx] = torch.cuda.get_device_properties(idx).multi_processor_count
+    return 4 * _SM_COUNT[idx]
 
 
 def rms_norm_forward(x2d: torch.Tensor, w: torch.Tensor, eps: float):
     """x2d: (M, N) with unit column stride; returns y (M, N) in x's dtype and rstd (M,) in the accumulator dtype."""
     M, N = x2d.shape
-    y = torch.empty((M, N), dtype=x2d.dtype)
-    rstd = torch.empty((M,), dtype=_acc_torch(x2d, w))
+    y = torch.empty((M, N), dtype=x2d.dtype, device=x2d.device)
+    rstd = torch.empty((M,), dtype=_acc_torch(x2d, w), device=x2d.device)
     if M == 0:
         return y, rstd
     _k.rmsnorm_fwd_kernel[(M,)](x2d, w, y, rstd, x2d.stride(0), y.stride(0), N, float(eps),
@@ -66,16 +78,16 @@ def rms_norm_backward(dy: torch.Tensor, x2d: torch.Tensor, w: torch.Tensor, rstd
     kernel sums them in a fixed order (deterministic, no atomics)."""
     M, N = x2d.shape
     acc = _acc(x2d, w)
-    dx = torch.empty((M, N), dtype=x2d.dtype)
-    programs = max(1, min(_RMS_BWD_PROGRAMS, M))
+    dx = torch.empty((M, N), dtype=x2d.dtype, device=x2d.device)
+    programs = max(1, min(_rms_bwd_programs(x2d.device), M))
     rows_per_program = triton.cdiv(M, programs) if M else 0
-    partial = torch.empty((programs, N), dtype=rstd.dtype)
+    partial = torch.empty((programs, N), dtype=rstd.dtype, device=x2d.device)
     block_n = triton.next_power_of_2(N)
     if M == 0:
         return dx, torch.zeros_like(w)
     _k.rmsnorm_bwd_kernel[(programs,)](dy, x2d, w, rstd, dx, partial, M, N, dy.stride(0), x2d.stride(0),
                                        dx.stride(0), rows_per_program, BLOCK_N=block_n, ACC=acc)
-    dw = torch.empty((N,), dtype=w.dtype)
+    dw = torch.empty((N,), dtype=w.dtype, device=w.device)
     block = min(block_n, 256)
     _k.sum_rows_kernel[(triton.cdiv(N, block),)](partial, dw, programs, N, BLOCK_N=block, ACC=acc)
     return dx, dw
@@ -225,7 +237,8 @@ class RotaryEmbedding(torch.nn.Module):
 
     def tables(self, dtype):
         if dtype == torch.float64:
-            return rope_tables(self.head_dim, self.max_seq_len, self.base, torch.float64)
+            cos, sin = rope_tables(self.head_dim, self.max_seq_len, self.base, torch.float64)
+            return cos.to(self.cos.device), sin.to(self.cos.device)
         return self.cos, self.sin
 
     def apply(self, q: torch.Tensor, k: torch.Tensor, inplace: bool = False):
@@ -293,7 +306,7 @@ class SwiGLUMatmulFunction(torch.autograd.Function):
     def forward(ctx, x, w1, w3):
         M, K = x.shape
         N = w1.shape[1]
-        a = torch.empty((M, N), dtype=x.dtype)
+        a = torch.empty((M, N), dtype=x.dtype, device=x.device)
         b = torch.empty_like(a)
         h = torch.empty_like(a)
         if M and N:
@@ -364,3 +377,19 @@ class SwiGLUMLP(torch.nn.Module):
 
     def extra_repr(self):
         return f"d_model={self.d_model}, d_ff={self.d_ff}, fused={self.fused}"
+
+
+# ------------------------------------------------------------------------- the seed's names, from one module
+_ELSEWHERE = {"ModelConfig": "select", "auto_select_kernels": "select", "benchmark_rms_norm": "select",
+              "benchmark_rotary": "select", "benchmark_mlp": "select", "benchmark_attention": "select",
+              "benchmark_newton_schulz": "select", "flash_attention": "attention",
+              "CausalSelfAttention": "attention", "newton_schulz": "muon", "Muon": "muon"}
+
+
+def __getattr__(name):
+    """`from mini_triton.ops.llm import ModelConfig, auto_select_kernels, Muon, ...` (seed 003's `from llm import
+    ...`): the selection, attention and Muon names, loaded on first use (they import this module)."""
+    if name in _ELSEWHERE:
+        import importlib
+        return getattr(importlib.import_module(f"mini_triton.ops.{_ELSEWHERE[name]}"), name)
+    raise AttributeError(f"module 'mini_triton.ops.llm' has no attribute {name!r}")

@@ -28,10 +28,13 @@ from mini_triton.ops.scan import RnnScanFunction, _as_tensor, _check
 __all__ = ["mingru_chunked", "MinGRU", "mingru_reference", "mingru_log_space_reference", "log_g"]
 
 
-def mingru_chunked(a, b, T_chunk_size: int, D_chunk_size: int, backward_use_scan: bool = True) -> torch.Tensor:
+def mingru_chunked(a, b, T_chunk_size: int, D_chunk_size: int, backward_use_scan: bool = True, *, kernels=None,
+                   num_warps=None) -> torch.Tensor:
     """Every state of h_t = a_t * h_{t-1} + b_t, h_{-1} = 0, for a, b of shape (B, T, D); differentiable in a
     and b. T_chunk_size / D_chunk_size: the chunk of time steps / columns one scan step covers (any positive
-    sizes; tiles are rounded up to powers of two and masked). NumPy inputs give a NumPy result (no autograd)."""
+    sizes; tiles are rounded up to powers of two and masked). NumPy inputs give a NumPy result (no autograd).
+    a and b are read through their strides (views such as torch.chunk halves need no copy); kernels /
+    num_warps: see mini_triton.ops.scan (another build of the kernel source, e.g. its Triton twin)."""
     T_chunk_size, D_chunk_size = int(T_chunk_size), int(D_chunk_size)
     if T_chunk_size < 1 or D_chunk_size < 1:
         raise ValueError(f"chunk sizes must be positive, got T_chunk_size={T_chunk_size}, "
@@ -43,8 +46,9 @@ def mingru_chunked(a, b, T_chunk_size: int, D_chunk_size: int, backward_use_scan
     if numpy_in:
         with torch.no_grad():
             return RnnScanFunction.apply(b_t, a_t, None, "chunked", bwd_mode, T_chunk_size, D_chunk_size,
-                                         None).numpy()
-    return RnnScanFunction.apply(b_t, a_t, None, "chunked", bwd_mode, T_chunk_size, D_chunk_size, None)
+                                         None, kernels, num_warps).numpy()
+    return RnnScanFunction.apply(b_t, a_t, None, "chunked", bwd_mode, T_chunk_size, D_chunk_size, None, kernels,
+                                 num_warps)
 
 
 def mingru_reference(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -35,7 +35,7 @@ def _block(n):
 
 def gram(x: torch.Tensor, acc) -> torch.Tensor:
     M, K = x.shape
-    a = torch.empty((M, M), dtype=x.dtype)
+    a = torch.empty((M, M), dtype=x.dtype, device=x.device)
     bm, bk = _block(M), _block(K)
     t = triton.cdiv(M, bm)
     _k.gram_kernel[(t, t)](x, a, M, K, x.stride(0), x.stride(1), a.stride(0), a.stride(1), BLOCK_M=bm, BLOCK_K=bk,
@@ -47,7 +47,7 @@ def matmul_epilogue(p: torch.Tensor, q: torch.Tensor, r: torch.Tensor, alpha: fl
     """alpha * (p @ q) + beta * r."""
     M, K = p.shape
     N = q.shape[1]
-    out = torch.empty((M, N), dtype=p.dtype)
+    out = torch.empty((M, N), dtype=p.dtype, device=p.device)
     bm, bn, bk = _block(M), _block(N), _block(K)
     _k.matmul_epilogue_kernel[(triton.cdiv(M, bm), triton.cdiv(N, bn))](
         p, q, r, out, M, N, K, p.stride(0), p.stride(1), q.stride(0), q.stride(1), r.stride(0), r.stride(1),
@@ -111,10 +111,12 @@ class Muon(torch.optim.Optimizer):
     """MomentUm Orthogonalized by Newton-Schulz, for 2-D parameters. Parameters of other ranks go to `adamw`: an
     optimizer that already holds them, or a callable building one from their list (e.g.
     `lambda ps: torch.optim.AdamW(ps, lr=3e-4)`); without one they raise ValueError. step() and zero_grad() also
-    drive that optimizer."""
+    drive that optimizer. `orthogonalize(update, steps)` replaces the Newton-Schulz kernel (e.g.
+    mini_triton.ops.library.newton_schulz_torch for a pure-PyTorch Muon)."""
 
     def __init__(self, params, lr: float = 0.02, momentum: float = 0.95, nesterov: bool = True, ns_steps: int = 5,
-                 weight_decay: float = 0.0, adamw=None):
+                 weight_decay: float = 0.0, adamw=None, orthogonalize=None):
+        self.orthogonalize = orthogonalize or newton_schulz
         params = list(params)
         if params and isinstance(params[0], dict):
             raise TypeError("Muon takes a flat iterable of parameters")
@@ -151,7 +153,7 @@ class Muon(torch.optim.Optimizer):
                 buf = state["momentum_buffer"]
                 buf.mul_(mom).add_(g)
                 update = g + mom * buf if group["nesterov"] else buf
-                o = newton_schulz(update, group["ns_steps"])
+                o = self.orthogonalize(update, group["ns_steps"])
                 scale = max(1.0, p.shape[0] / p.shape[1]) ** 0.5
                 if wd:
                     p.mul_(1.0 - lr * wd)

@@ -30,6 +30,18 @@ inline std::mutex mtHostAtomicMutex;
 alignas(16) unsigned char mt_host_smem[1 << 18];
 
 inline void __syncthreads() { mtHostBarrier->arrive_and_wait(); }
+/// Warp shuffles, for kernels whose every thread reaches each shuffle (as the emitter's reductions do):
+/// an exchange through a per-thread slot between two block-wide barriers.
+inline unsigned long long mtHostShflSlot[1024];
+template <typename T> T __shfl_xor_sync(unsigned, T v, int off) {
+  static_assert(sizeof(T) <= 8);
+  std::memcpy(&mtHostShflSlot[threadIdx.x], &v, sizeof v);
+  __syncthreads();
+  T r;
+  std::memcpy(&r, &mtHostShflSlot[threadIdx.x ^ unsigned(off)], sizeof r);
+  __syncthreads();
+  return r;
+}
 [[noreturn]] inline void __trap() { std::abort(); }
 inline double __longlong_as_double(long long v) {
   double d;

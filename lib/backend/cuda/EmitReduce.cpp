@@ -1,0 +1,279 @@
+// Tile IR -> CUDA C++: `reduce`, by one of three strategies chosen from the shape.
+//
+//   rank 1 -> scalar      each thread combines its own elements in registers, a butterfly of warp
+//                         shuffles combines the warp, and the warps' partials meet in shared memory
+//                         (a softmax or rmsnorm row: no spill of the tile at all).
+//   few outputs           the source is spilled to shared memory; `lanes` threads (a power of 2) per
+//                         output combine strided slices of its row, then shuffle (and, when a group
+//                         spans several warps, combine the warps' partials); results go back through
+//                         shared memory to the result tile's layout.
+//   outputs >= threads    one thread per output, sequentially from the spilled source.
+//
+// Partials carry a `has` flag, so that threads without elements (padding) need no identity value; the
+// combine region is emitted inline at each step.
+#include "backend/cuda/EmitterImpl.h"
+
+namespace mt::cuda::detail {
+
+using namespace ir;
+
+namespace {
+
+int64_t pow2Floor(int64_t v) {
+  int64_t p = 1;
+  while (p * 2 <= v)
+    p *= 2;
+  return p;
+}
+
+} // namespace
+
+void KernelEmitter::emitReduce(const Operation &op) {
+  if (op.numOperands() == 0 || op.numOperands() != op.numResults())
+    unsupported(op, "needs as many results as operands");
+  const Type *st = op.operand(0)->type();
+  if (!st->isBlock())
+    unsupported(op, "reduces a tile, got " + st->str());
+  int64_t axis = op.intAttr("axis");
+  if (axis < 0 || axis >= int64_t(st->rank()))
+    unsupported(op, "axis " + num(axis) + " out of range for " + st->str());
+  for (const Value *v : op.operands())
+    if (v->type()->shape() != st->shape())
+      unsupported(op, "all operands must have one shape");
+  if (st->rank() == 1) {
+    emitReduceToScalar(op);
+    return;
+  }
+  std::vector<const Value *> srcs(op.operands().begin(), op.operands().end());
+  std::vector<std::string> smem = spill(srcs, op);
+  const Type *rt = op.result(0)->type();
+  int64_t nOut = rt->isBlock() ? rt->numElements() : 1;
+  int64_t lanes = std::min(pow2Floor(std::max<int64_t>(1, threads_ / nOut)), pow2Floor(st->shape()[axis]));
+  if (lanes <= 1)
+    emitReduceSequential(op, smem);
+  else
+    emitReduceByGroups(op, smem, lanes);
+}
+
+KernelEmitter::Partial KernelEmitter::declarePartial(const Operation &op) {
+  Partial p;
+  for (const Value *v : op.operands()) {
+    std::string et = elemType(v->type(), &op);
+    p.types.push_back(et);
+    p.acc.push_back("v" + std::to_string(counter_++) + "_acc");
+    p.rhs.push_back("v" + std::to_string(counter_++) + "_rhs");
+    line(et + " " + p.acc.back() + " = mt::zero<" + et + ">();");
+    line(et + " " + p.rhs.back() + " = mt::zero<" + et + ">();");
+  }
+  p.has = "v" + std::to_string(counter_++) + "_has";
+  line("bool " + p.has + " = false;");
+  return p;
+}
+
+void KernelEmitter::emitFold(const Operation &op, const Partial &p,
+                             const std::function<std::string(unsigned)> &load, const std::string &rhsValid) {
+  open("if (" + rhsValid + ")");
+  if (load)
+    for (unsigned k = 0; k < p.acc.size(); ++k)
+      line(p.rhs[k] + " = " + load(k) + ";");
+  open("if (" + p.has + ")");
+  emitCombine(op, p.acc, p.rhs);
+  close(" else {");
+  ++indent_;
+  for (unsigned k = 0; k < p.acc.size(); ++k)
+    line(p.acc[k] + " = " + p.rhs[k] + ";");
+  close();
+  line(p.has + " = true;");
+  close();
+}
+
+void KernelEmitter::emitButterfly(const Operation &op, const Partial &p, int64_t width) {
+  if (width < 2)
+    return;
+  line("#pragma unroll");
+  open("for (int mt_off = " + num(width / 2) + "; mt_off > 0; mt_off >>= 1)");
+  line("const bool mt_rhas = mt::shflXor(" + p.has + ", mt_off);");
+  for (unsigned k = 0; k < p.acc.size(); ++k)
+    line(p.rhs[k] + " = mt::shflXor(" + p.acc[k] + ", mt_off);");
+  emitFold(op, p, nullptr, "mt_rhas");
+  close();
+}
+
+void KernelEmitter::emitReduceToScalar(const Operation &op) {
+  const Type *st = op.operand(0)->type();
+  int64_t n = st->numElements(), p = per(st);
+  std::vector<std::string> results;
+  for (unsigned k = 0; k < op.numResults(); ++k)
+    results.push_back(declare(op.result(k), &op));
+  open("");
+  Partial pa = declarePartial(op);
+  bool padded = p * threads_ > n;
+  line("#pragma unroll");
+  open("for (int i = 0; i < " + num(p) + "; ++i)");
+  if (padded)
+    line("const int L = " + lin(p) + ";");
+  emitFold(
+      op, pa, [&](unsigned k) { return at(op.operand(k)); }, padded ? "L < " + num(n) : "true");
+  close();
+  emitButterfly(op, pa, std::min<int64_t>(32, threads_));
+  int64_t warps = threads_ / 32;
+  if (warps > 1) {
+    size_t offset = 0;
+    std::vector<std::string> parts;
+    for (unsigned k = 0; k < pa.acc.size(); ++k) {
+      parts.push_back(smemArray(pa.types[k], offset));
+      offset = align16(offset + size_t(warps) * elemBytes(op.operand(k)->type()));
+    }
+    std::string flags = smemArray("bool", offset);
+    smemBytes_ = std::max(smemBytes_, offset + size_t(warps));
+    line("__syncthreads();");
+    open("if ((mt_tid & 31) == 0)");
+    for (unsigned k = 0; k < pa.acc.size(); ++k)
+      line(parts[k] + "[mt_tid >> 5] = " + pa.acc[k] + ";");
+    line(flags + "[mt_tid >> 5] = " + pa.has + ";");
+    close();
+    line("__syncthreads();");
+    line(pa.has + " = false;");
+    line("#pragma unroll");
+    open("for (int mt_w = 0; mt_w < " + num(warps) + "; ++mt_w)");
+    emitFold(
+        op, pa, [&](unsigned k) { return parts[k] + "[mt_w]"; }, flags + "[mt_w]");
+    close();
+  }
+  for (unsigned k = 0; k < results.size(); ++k)
+    line(results[k] + " = " + pa.acc[k] + ";");
+  close();
+}
+
+void KernelEmitter::emitReduceByGroups(const Operation &op, const std::vector<std::string> &smem,
+                                       int64_t lanes) {
+  const Type *st = op.operand(0)->type();
+  const Type *rt = op.result(0)->type();
+  int64_t axis = op.intAttr("axis");
+  int64_t extent = st->shape()[axis], inner = stridesOf(st->shape())[axis];
+  int64_t nOut = rt->numElements();
+  std::vector<std::string> results;
+  for (unsigned k = 0; k < op.numResults(); ++k)
+    results.push_back(declare(op.result(k), &op));
+  // Shared memory after the spilled sources: the warps' partials (groups wider than a warp), then
+  // one result per output.
+  size_t offset = 0;
+  for (const Value *v : op.operands())
+    offset = align16(offset + size_t(st->numElements()) * elemBytes(v->type()));
+  open("");
+  line("const int mt_o = mt_tid / " + num(lanes) + ", mt_lane = mt_tid % " + num(lanes) + ";");
+  line(inner == 1 ? "const int mt_base = mt_o * " + num(extent) + ";"
+                  : "const int mt_base = (mt_o / " + num(inner) + ") * " + num(extent * inner) +
+                        " + mt_o % " + num(inner) + ";");
+  Partial pa = declarePartial(op);
+  bool idle = threads_ / lanes > nOut;
+  if (idle)
+    open("if (mt_o < " + num(nOut) + ")");
+  open("for (int j = mt_lane; j < " + num(extent) + "; j += " + num(lanes) + ")");
+  emitFold(
+      op, pa,
+      [&](unsigned k) {
+        return smem[k] + "[mt_base + j" + (inner == 1 ? std::string() : " * " + num(inner)) + "]";
+      },
+      "true");
+  close();
+  if (idle)
+    close();
+  emitButterfly(op, pa, std::min<int64_t>(32, lanes));
+  if (lanes > 32) {
+    int64_t warps = threads_ / 32, perGroup = lanes / 32;
+    std::vector<std::string> parts;
+    for (unsigned k = 0; k < pa.acc.size(); ++k) {
+      parts.push_back(smemArray(pa.types[k], offset));
+      offset = align16(offset + size_t(warps) * elemBytes(op.operand(k)->type()));
+    }
+    std::string flags = smemArray("bool", offset);
+    offset = align16(offset + size_t(warps));
+    open("if ((mt_tid & 31) == 0)");
+    for (unsigned k = 0; k < pa.acc.size(); ++k)
+      line(parts[k] + "[mt_tid >> 5] = " + pa.acc[k] + ";");
+    line(flags + "[mt_tid >> 5] = " + pa.has + ";");
+    close();
+    line("__syncthreads();");
+    line(pa.has + " = false;");
+    line("#pragma unroll");
+    open("for (int mt_w = mt_o * " + num(perGroup) + "; mt_w < (mt_o + 1) * " + num(perGroup) + "; ++mt_w)");
+    emitFold(
+        op, pa, [&](unsigned k) { return parts[k] + "[mt_w]"; }, flags + "[mt_w]");
+    close();
+  }
+  std::vector<std::string> outs;
+  for (unsigned k = 0; k < pa.acc.size(); ++k) {
+    outs.push_back(smemArray(pa.types[k], offset));
+    offset = align16(offset + size_t(nOut) * elemBytes(op.operand(k)->type()));
+  }
+  smemBytes_ = std::max(smemBytes_, offset);
+  open("if (mt_lane == 0" + (idle ? " && mt_o < " + num(nOut) : std::string()) + ")");
+  for (unsigned k = 0; k < pa.acc.size(); ++k)
+    line(outs[k] + "[mt_o] = " + pa.acc[k] + ";");
+  close();
+  line("__syncthreads();");
+  int64_t p = per(rt);
+  line("#pragma unroll");
+  open("for (int i = 0; i < " + num(p) + "; ++i)");
+  line("const int L = " + lin(p) + ";");
+  for (unsigned k = 0; k < results.size(); ++k)
+    line(results[k] + "[i] = L < " + num(nOut) + " ? " + outs[k] + "[L] : mt::zero<" + pa.types[k] + ">();");
+  close();
+  close();
+}
+
+void KernelEmitter::emitReduceSequential(const Operation &op, const std::vector<std::string> &smem) {
+  const Type *st = op.operand(0)->type();
+  int64_t axis = op.intAttr("axis");
+  std::vector<const Value *> srcs(op.operands().begin(), op.operands().end());
+  const std::vector<int64_t> &shape = st->shape();
+  int64_t extent = shape[axis];
+  int64_t inner = stridesOf(shape)[axis];
+  const Type *rt = op.result(0)->type();
+  int64_t nOut = rt->isBlock() ? rt->numElements() : 1;
+  std::vector<std::string> results;
+  for (unsigned k = 0; k < op.numResults(); ++k)
+    results.push_back(declare(op.result(k), &op));
+
+  int64_t p = per(rt);
+  bool tile = rt->isBlock();
+  if (tile) {
+    line("#pragma unroll");
+    open("for (int i = 0; i < " + num(p) + "; ++i)");
+    line("const int L = " + lin(p) + ";");
+  } else {
+    open("");
+    line("const int L = 0;");
+  }
+  open("if (L < " + num(nOut) + ")");
+  // Output L = (outer, in); element j along the axis sits at outer * extent * inner + j * inner + in.
+  line(inner == 1 ? "const int mt_base = L * " + num(extent) + ";"
+                  : "const int mt_base = (L / " + num(inner) + ") * " + num(extent * inner) + " + L % " +
+                        num(inner) + ";");
+  std::vector<std::string> acc, rhs;
+  for (unsigned k = 0; k < srcs.size(); ++k) {
+    std::string et = elemType(srcs[k]->type(), &op);
+    acc.push_back("v" + std::to_string(counter_++) + "_acc");
+    rhs.push_back("v" + std::to_string(counter_++) + "_rhs");
+    line(et + " " + acc[k] + " = " + smem[k] + "[mt_base];");
+  }
+  open("for (int j = 1; j < " + num(extent) + "; ++j)");
+  for (unsigned k = 0; k < srcs.size(); ++k)
+    line(elemType(srcs[k]->type(), &op) + " " + rhs[k] + " = " + smem[k] + "[mt_base + j" +
+         (inner == 1 ? std::string() : " * " + num(inner)) + "];");
+  emitCombine(op, acc, rhs);
+  close();
+  for (unsigned k = 0; k < srcs.size(); ++k)
+    line(results[k] + (tile ? "[i]" : "") + " = " + acc[k] + ";");
+  close();
+  if (tile) {
+    open(" else");
+    for (unsigned k = 0; k < srcs.size(); ++k)
+      line(results[k] + "[i] = mt::zero<" + elemType(rt, &op) + ">();");
+    close();
+  }
+  close();
+}
+
+} // namespace mt::cuda::detail
