@@ -42,7 +42,7 @@ GEN=(-G Ninja)
 command -v ninja >/dev/null || GEN=(-G "Unix Makefiles")
 CMAKE_ARGS=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 CXXFLAGS_EXTRA=""
-if [ ! -e /usr/include/CLI/CLI.hpp ] && [ -d .devdeps/include/CLI ]; then
+if { [ ! -e /usr/include/CLI/CLI.hpp ] || [ ! -e /usr/include/nlohmann/json.hpp ]; } && [ -d .devdeps/include ]; then
   CXXFLAGS_EXTRA="-I$ROOT/.devdeps/include"
 fi
 HAVE_GTEST=0

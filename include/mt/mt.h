@@ -111,6 +111,9 @@ struct CompileOptions {
   bool printIrAfterAll = false; // print IR after each pass to `irDump`
   std::ostream *irDump = nullptr;
   std::vector<std::string> passes; // empty: the default pipeline
+  /// Cuda target: look up and store the compiled kernel in the Context's disk cache (see
+  /// DiskCacheOptions). False compiles afresh and leaves the disk cache alone. Not part of the key.
+  bool useDiskCache = true;
 };
 
 /// A run-time argument for a non-constexpr parameter, in parameter order (constexprs are skipped).
@@ -161,8 +164,33 @@ public:
 /// True when libcuda loads and a CUDA device exists; otherwise `why` (if given) says why not.
 bool cudaAvailable(std::string *why = nullptr);
 
+/// The on-disk cache of compiled GPU kernels (cubin + launch metadata), shared by processes. Keyed by a
+/// SHA-256 of the kernel source, specialisation, options, GPU arch, NVRTC version and compiler build;
+/// entries are written atomically, and a corrupt entry is recompiled and rewritten.
+struct DiskCacheOptions {
+  /// Empty: $MINI_TRITON_CACHE_DIR, else $XDG_CACHE_HOME/mini_triton, else $HOME/.cache/mini_triton.
+  std::string dir;
+  /// Off when false, or when the environment sets MINI_TRITON_CACHE_DISABLE (to anything but "" or "0").
+  bool enabled = true;
+  /// One line per GPU compile on stderr (disk hit/miss, milliseconds); also on with MINI_TRITON_CACHE_LOG=1.
+  bool log = false;
+};
+
 struct ContextOptions {
   unsigned numThreads = 0; // CPU worker threads; 0 = hardware concurrency
+  DiskCacheOptions diskCache{};
+};
+
+/// Counters of a Context's kernel caches (Context::cacheStats).
+struct CacheStats {
+  size_t memoryHits = 0;          // compile() answered from the Context's in-memory cache
+  size_t diskHits = 0;            // GPU kernels loaded from the disk cache (no frontend, no NVRTC)
+  size_t diskMisses = 0;          // GPU kernels compiled because the disk cache had no usable entry
+  size_t diskCorrupt = 0;         // entries found unreadable or rejected by the driver (then recompiled)
+  size_t diskWrites = 0;          // entries stored
+  double lastGpuCompileMs = 0.0;  // time of the last GPU compile() that missed the memory cache
+  bool lastGpuCompileHit = false; // whether that one was a disk hit
+  std::string diskDir;            // the disk cache's directory; empty when disabled
 };
 
 /// Owns types, sources, the compiled-kernel cache and worker threads. Thread-safe.
@@ -178,6 +206,8 @@ public:
                                                   const CompileOptions &opts = {});
   /// Number of compilations that missed the cache so far.
   size_t numCompilations() const;
+  /// Memory- and disk-cache counters.
+  CacheStats cacheStats() const;
 
   struct Impl;
 

@@ -1,11 +1,13 @@
 // mt::Context: source → AST → IR → passes → a launchable kernel, cached by specialisation key.
 #include "runtime/Compiler.h"
 #include "runtime/CudaTarget.h"
+#include "runtime/KernelCache.h"
 #include "runtime/SpecKey.h"
 
 #include "backend/cpu/Interpreter.h"
 #include "ir/Printer.h"
 
+#include <chrono>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -40,13 +42,19 @@ private:
 } // namespace
 
 struct Context::Impl {
-  explicit Impl(ContextOptions opts) : pool(opts.numThreads) {}
+  explicit Impl(ContextOptions opts) : pool(opts.numThreads) {
+    DiskCacheOptions disk = runtime::resolveDiskCacheOptions(opts.diskCache);
+    if (disk.enabled)
+      diskCache = std::make_unique<runtime::KernelCache>(disk.dir, disk.log);
+  }
   SourceManager sources;
   ir::TypeContext types;
   cpu::ThreadPool pool;
+  std::unique_ptr<runtime::KernelCache> diskCache; // GPU kernels; null when disabled
   std::mutex mutex;
   std::unordered_map<std::string, std::shared_ptr<const Kernel>> cache;
   size_t numCompilations = 0;
+  CacheStats stats; // the memory and GPU counters (disk writes/corrupt come from diskCache)
 };
 
 Context::Context(ContextOptions opts) : impl_(std::make_unique<Impl>(opts)) {}
@@ -55,6 +63,21 @@ Context::~Context() = default;
 size_t Context::numCompilations() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->numCompilations;
+}
+
+CacheStats Context::cacheStats() const {
+  CacheStats s;
+  {
+    std::lock_guard lock(impl_->mutex);
+    s = impl_->stats;
+  }
+  if (impl_->diskCache) {
+    runtime::KernelCache::Stats d = impl_->diskCache->stats();
+    s.diskCorrupt = d.corrupt;
+    s.diskWrites = d.writes;
+    s.diskDir = impl_->diskCache->dir();
+  }
+  return s;
 }
 
 Expected<std::shared_ptr<const Kernel>>
@@ -71,19 +94,32 @@ Context::compile(const KernelSource &src, const std::vector<ArgSpec> &args, cons
   if (useCache) {
     std::lock_guard lock(impl_->mutex);
     auto it = impl_->cache.find(key);
-    if (it != impl_->cache.end())
+    if (it != impl_->cache.end()) {
+      ++impl_->stats.memoryHits;
       return it->second;
+    }
   }
-  auto compiled = runtime::compileToIR(src, args, opts, impl_->sources, impl_->types);
-  if (!compiled)
-    return compiled.error();
   std::shared_ptr<const Kernel> kernel;
   if (opts.target == Target::Cuda) {
-    auto k = runtime::makeCudaKernel(std::move(*compiled), opts, backend.substr(5), impl_->sources);
+    // The disk cache skips the frontend and NVRTC on a hit; IR dumps need the frontend to run.
+    runtime::KernelCache *disk = useCache && opts.useDiskCache ? impl_->diskCache.get() : nullptr;
+    auto t0 = std::chrono::steady_clock::now();
+    runtime::CudaBinary info;
+    auto k = runtime::makeCudaKernel(src, args, opts, backend.substr(5), disk, impl_->sources, impl_->types,
+                                     &info);
     if (!k)
       return k.error();
     kernel = std::move(*k);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    std::lock_guard lock(impl_->mutex);
+    impl_->stats.lastGpuCompileMs = ms;
+    impl_->stats.lastGpuCompileHit = info.fromDiskCache;
+    if (disk)
+      ++(info.fromDiskCache ? impl_->stats.diskHits : impl_->stats.diskMisses);
   } else {
+    auto compiled = runtime::compileToIR(src, args, opts, impl_->sources, impl_->types);
+    if (!compiled)
+      return compiled.error();
     kernel = std::make_shared<CpuKernel>(std::move(*compiled), impl_->sources, impl_->pool);
   }
   std::lock_guard lock(impl_->mutex);

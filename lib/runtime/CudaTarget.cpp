@@ -1,11 +1,15 @@
-// mt::Kernel for the Cuda target, and mt::cudaAvailable.
+// mt::Kernel for the Cuda target, its disk-cache key and entry metadata, and mt::cudaAvailable.
 #include "runtime/CudaTarget.h"
 
 #include "backend/cuda/Driver.h"
-#include "backend/cuda/Emitter.h"
 #include "backend/cuda/Launch.h"
 #include "backend/cuda/Nvrtc.h"
 #include "ir/Printer.h"
+#include "runtime/Sha256.h"
+#include "runtime/SpecKey.h"
+
+#include <chrono>
+#include <cstdio>
 
 namespace mt {
 
@@ -24,17 +28,86 @@ namespace mt::runtime {
 
 namespace {
 
+#include "BuildId.inc" // kBuildId (CMake-generated: a SHA-256 of lib/ and device/)
+
+/// Bumped when the entry metadata below changes shape.
+constexpr const char *kEntryKind = "mini-triton cuda kernel v1";
+
+using Clock = std::chrono::steady_clock;
+double msSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+std::string formatMs(double ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", ms);
+  return buf;
+}
+
+nlohmann::json toMetadata(const CudaBinary &bin, const std::string &arch) {
+  nlohmann::json params = nlohmann::json::array();
+  for (const cuda::KernelParam &p : bin.kernel.params)
+    params.push_back(
+        {{"name", p.name}, {"pointer", p.isPointer}, {"dtype", std::string(ir::dtypeName(p.dtype))}});
+  return {{"kind", kEntryKind},
+          {"arch", arch},
+          {"symbol", bin.kernel.name},
+          {"num_threads", bin.kernel.numThreads},
+          {"shared_bytes", bin.kernel.sharedBytes},
+          {"params", std::move(params)},
+          {"function", bin.functionName},
+          {"runtime_params", bin.runtimeParams},
+          {"ir", bin.irText}};
+}
+
+/// Fills `bin` from an entry's metadata; false (with `why`) when a field is missing or has the wrong type.
+bool fromMetadata(const nlohmann::json &m, CudaBinary &bin, std::string &why) {
+  try {
+    if (m.at("kind").get<std::string>() != kEntryKind) {
+      why = "not a " + std::string(kEntryKind) + " entry";
+      return false;
+    }
+    bin.kernel.name = m.at("symbol").get<std::string>();
+    bin.kernel.numThreads = m.at("num_threads").get<unsigned>();
+    bin.kernel.sharedBytes = m.at("shared_bytes").get<size_t>();
+    bin.kernel.params.clear();
+    for (const nlohmann::json &p : m.at("params")) {
+      cuda::KernelParam kp;
+      kp.name = p.at("name").get<std::string>();
+      kp.isPointer = p.at("pointer").get<bool>();
+      std::optional<ir::DType> d = ir::parseDType(p.at("dtype").get<std::string>());
+      if (!d) {
+        why = "unknown dtype in the metadata";
+        return false;
+      }
+      kp.dtype = *d;
+      bin.kernel.params.push_back(std::move(kp));
+    }
+    bin.functionName = m.at("function").get<std::string>();
+    bin.runtimeParams = m.at("runtime_params").get<std::vector<std::string>>();
+    bin.irText = m.at("ir").get<std::string>();
+  } catch (const nlohmann::json::exception &e) {
+    why = std::string("bad metadata: ") + e.what();
+    return false;
+  }
+  if (bin.kernel.name.empty() || bin.kernel.numThreads == 0 || bin.kernel.numThreads > 1024 ||
+      bin.runtimeParams.size() != bin.kernel.params.size()) {
+    why = "inconsistent metadata";
+    return false;
+  }
+  return true;
+}
+
 /// A kernel loaded on the GPU. Device arguments go straight to cuLaunchKernel (asynchronous launch);
 /// a launch with any host Buffer argument copies it in and out and waits for the kernel.
 class CudaTargetKernel final : public Kernel {
 public:
-  CudaTargetKernel(CompiledModule compiled, std::unique_ptr<cuda::LoadedKernel> loaded)
-      : compiled_(std::move(compiled)), loaded_(std::move(loaded)) {
-    irText_ = ir::toString(*compiled_.module);
-  }
-  const std::string &name() const override { return compiled_.function->name(); }
+  CudaTargetKernel(CudaBinary bin, std::unique_ptr<cuda::LoadedKernel> loaded)
+      : name_(std::move(bin.functionName)), irText_(std::move(bin.irText)),
+        runtimeParams_(std::move(bin.runtimeParams)), loaded_(std::move(loaded)) {}
+  const std::string &name() const override { return name_; }
   std::string irText() const override { return irText_; }
-  const std::vector<std::string> &runtimeParams() const override { return compiled_.function->argNames(); }
+  const std::vector<std::string> &runtimeParams() const override { return runtimeParams_; }
   Status launch(Grid grid, std::span<const LaunchArg> args) const override {
     return launchOnStream(nullptr, grid, args);
   }
@@ -46,12 +119,15 @@ public:
   }
 
 private:
-  CompiledModule compiled_;
-  std::unique_ptr<cuda::LoadedKernel> loaded_;
+  std::string name_;
   std::string irText_;
+  std::vector<std::string> runtimeParams_;
+  std::unique_ptr<cuda::LoadedKernel> loaded_;
 };
 
 } // namespace
+
+const char *compilerBuildId() { return kBuildId; }
 
 Expected<std::string> cudaDeviceArch() {
   std::string why;
@@ -64,28 +140,128 @@ Expected<std::string> cudaDeviceArch() {
   return info->arch();
 }
 
-Expected<std::shared_ptr<const Kernel>> makeCudaKernel(CompiledModule compiled, const CompileOptions &opts,
-                                                       const std::string &arch,
-                                                       const SourceManager &sources) {
-  std::string why;
-  const cuda::Driver *drv = cuda::Driver::get(&why);
-  if (!drv)
-    return Error{"error: cannot compile for the GPU (Target::Cuda): no usable CUDA device: " + why};
+std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &args,
+                         const CompileOptions &opts, const std::string &arch,
+                         std::pair<int, int> nvrtcVersion) {
+  cuda::NvrtcOptions nvrtcDefaults; // what compileCudaBinary passes
+  Sha256 h;
+  h.updateField(kEntryKind);
+  h.updateField(kCompilerVersion);
+  h.updateField(kBuildId);
+  h.updateField(specKey(src, args, opts, "cuda:" + arch));
+  h.updateField(arch);
+  h.updateField("nvrtc " + std::to_string(nvrtcVersion.first) + "." + std::to_string(nvrtcVersion.second));
+  h.updateField(nvrtcDefaults.lineInfo ? "lineinfo" : "");
+  for (const std::string &f : nvrtcDefaults.extraFlags)
+    h.updateField(f);
+  return h.hexDigest();
+}
+
+Expected<CudaBinary> compileCudaBinary(const KernelSource &src, const std::vector<ArgSpec> &args,
+                                       const CompileOptions &opts, const std::string &arch,
+                                       KernelCache *cache, SourceManager &sources, ir::TypeContext &types,
+                                       bool lookup) {
+  auto t0 = Clock::now();
+  CudaBinary bin;
+  if (cache) {
+    bin.cacheKey = cudaCacheKey(src, args, opts, arch, cuda::nvrtcVersion());
+    if (lookup) {
+      std::string why;
+      if (std::optional<KernelCacheEntry> e = cache->get(bin.cacheKey, &why)) {
+        if (fromMetadata(e->metadata, bin, why)) {
+          bin.cubin = std::move(e->binary);
+          bin.fromDiskCache = true;
+          bin.milliseconds = msSince(t0);
+          if (cache->logging())
+            cache->notice("mini_triton cache: hit " + bin.functionName + " " + arch + " " +
+                          formatMs(bin.milliseconds) + " ms key=" + bin.cacheKey.substr(0, 16));
+          return bin;
+        }
+        cache->discard(bin.cacheKey, why);
+      }
+    }
+  }
+
+  auto compiled = compileToIR(src, args, opts, sources, types);
+  if (!compiled)
+    return compiled.error();
+  double frontendMs = msSince(t0);
   Diagnostics diag(&sources);
   cuda::EmitOptions eo;
   eo.numWarps = opts.numWarps;
-  std::optional<cuda::CudaKernel> emitted = cuda::emitCuda(*compiled.function, eo, diag);
+  std::optional<cuda::CudaKernel> emitted = cuda::emitCuda(*compiled->function, eo, diag);
   if (!emitted || diag.hasErrors())
     return Error{diag.renderAll()};
+  auto tNvrtc = Clock::now();
   auto cubin = cuda::compileCuda(emitted->source, emitted->name + ".cu", arch);
   if (!cubin)
     return Error{"error: NVRTC failed on the CUDA source of kernel '" + emitted->name + "' (" + arch +
                  "):\n" + cubin.error().message};
-  auto loaded = cuda::LoadedKernel::load(*drv, *emitted, *cubin, 0);
+  double nvrtcMs = msSince(tNvrtc);
+  bin.kernel = std::move(*emitted);
+  bin.cubin = std::move(*cubin);
+  bin.functionName = compiled->function->name();
+  bin.runtimeParams = compiled->function->argNames();
+  bin.irText = ir::toString(*compiled->module);
+  bin.milliseconds = msSince(t0);
+  if (cache) {
+    bool stored = cache->put(bin.cacheKey, toMetadata(bin, arch), bin.cubin);
+    if (cache->logging())
+      cache->notice("mini_triton cache: miss " + bin.functionName + " " + arch + " " +
+                    formatMs(bin.milliseconds) + " ms (frontend " + formatMs(frontendMs) + " ms, nvrtc " +
+                    formatMs(nvrtcMs) + " ms)" + (stored ? ", stored" : ", not stored") +
+                    " key=" + bin.cacheKey.substr(0, 16));
+  }
+  return bin;
+}
+
+Expected<std::shared_ptr<const Kernel>> loadCudaKernel(CudaBinary bin) {
+  std::string why;
+  const cuda::Driver *drv = cuda::Driver::get(&why);
+  if (!drv)
+    return Error{"error: cannot compile for the GPU (Target::Cuda): no usable CUDA device: " + why};
+  auto loaded = cuda::LoadedKernel::load(*drv, bin.kernel, bin.cubin, 0);
   if (!loaded)
-    return Error{"error: cannot load kernel '" + emitted->name + "' on the GPU: " + loaded.error().message};
+    return Error{"error: cannot load kernel '" + bin.kernel.name + "' on the GPU: " + loaded.error().message};
   return std::shared_ptr<const Kernel>(
-      std::make_shared<CudaTargetKernel>(std::move(compiled), std::move(*loaded)));
+      std::make_shared<CudaTargetKernel>(std::move(bin), std::move(*loaded)));
+}
+
+Expected<std::shared_ptr<const Kernel>> makeCudaKernel(const KernelSource &src,
+                                                       const std::vector<ArgSpec> &args,
+                                                       const CompileOptions &opts, const std::string &arch,
+                                                       KernelCache *cache, SourceManager &sources,
+                                                       ir::TypeContext &types, CudaBinary *binInfo) {
+  auto bin = compileCudaBinary(src, args, opts, arch, cache, sources, types);
+  if (!bin)
+    return bin.error();
+  auto info = [&](const CudaBinary &b) {
+    if (!binInfo)
+      return;
+    binInfo->cacheKey = b.cacheKey;
+    binInfo->fromDiskCache = b.fromDiskCache;
+    binInfo->milliseconds = b.milliseconds;
+  };
+  if (!bin->fromDiskCache) {
+    info(*bin);
+    return loadCudaKernel(std::move(*bin));
+  }
+  CudaBinary cached = *bin; // keep the metadata for the provenance if the load succeeds
+  cached.cubin.clear();
+  auto kernel = loadCudaKernel(std::move(*bin));
+  if (kernel) {
+    info(cached);
+    return kernel;
+  }
+  // The driver rejected the cached cubin (corrupt beyond the checksum, or built for another driver):
+  // drop it, compile afresh and store the new one.
+  cache->discard(cached.cacheKey, kernel.error().message);
+  auto fresh = compileCudaBinary(src, args, opts, arch, cache, sources, types, /*lookup=*/false);
+  if (!fresh)
+    return fresh.error();
+  fresh->milliseconds += cached.milliseconds;
+  info(*fresh);
+  return loadCudaKernel(std::move(*fresh));
 }
 
 } // namespace mt::runtime

@@ -1,8 +1,14 @@
 // The Cuda target of mt::Context: optimised tile IR → CUDA C++ (backend/cuda/Emitter) → NVRTC for the
-// device's arch → a module loaded in the current CUDA context, wrapped as an mt::Kernel.
+// device's arch → a module loaded in the current CUDA context, wrapped as an mt::Kernel. The cubin and
+// the launch metadata go through the disk cache (KernelCache.h): a hit skips the frontend and NVRTC.
+//
+//   auto bin = compileCudaBinary(src, args, opts, "sm_90a", &cache, sources, types); // no GPU needed
+//   auto kernel = loadCudaKernel(std::move(*bin));                                   // device 0
 #pragma once
 
+#include "backend/cuda/Emitter.h"
 #include "runtime/Compiler.h"
+#include "runtime/KernelCache.h"
 
 #include <memory>
 
@@ -11,9 +17,45 @@ namespace mt::runtime {
 /// The NVRTC target of device 0 ("sm_90a" on an H100), or an Error saying why no GPU can be used.
 Expected<std::string> cudaDeviceArch();
 
-/// Emits, compiles (for `arch`) and loads `compiled` on device 0. Launches take Device arguments as they
-/// are and copy Buffer (host) arguments to the device and back.
-Expected<std::shared_ptr<const Kernel>> makeCudaKernel(CompiledModule compiled, const CompileOptions &opts,
-                                                       const std::string &arch, const SourceManager &sources);
+/// Everything loading a Cuda-target kernel needs, from NVRTC or from the disk cache.
+struct CudaBinary {
+  cuda::CudaKernel kernel; // symbol, threads, shared bytes, params (`source` is empty after a disk hit)
+  std::vector<char> cubin;
+  std::string functionName;               // Kernel::name()
+  std::vector<std::string> runtimeParams; // Kernel::runtimeParams()
+  std::string irText;                     // Kernel::irText()
+  std::string cacheKey;                   // the disk-cache key (hex SHA-256)
+  bool fromDiskCache = false;
+  double milliseconds = 0.0; // time to produce it: the lookup (hit) or frontend + emitter + NVRTC (miss)
+};
+
+/// The disk-cache key of a Cuda-target compile: a SHA-256 of the entry format, the compiler version and
+/// build id (a hash of the compiler's sources), specKey (source texts, names, globals, ArgSpecs, options,
+/// target), `arch`, the NVRTC version and the NVRTC options.
+std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &args,
+                         const CompileOptions &opts, const std::string &arch,
+                         std::pair<int, int> nvrtcVersion);
+
+/// The build id of this compiler (a SHA-256 of lib/ and device/ at build time).
+const char *compilerBuildId();
+
+/// Source → cubin + metadata for `arch`, without a GPU. With a `cache`, a hit skips the frontend and NVRTC
+/// (unless `lookup` is false) and a miss stores what it compiled. Errors come back rendered.
+Expected<CudaBinary> compileCudaBinary(const KernelSource &src, const std::vector<ArgSpec> &args,
+                                       const CompileOptions &opts, const std::string &arch,
+                                       KernelCache *cache, SourceManager &sources, ir::TypeContext &types,
+                                       bool lookup = true);
+
+/// Loads `bin` on device 0 as an mt::Kernel. Launches take Device arguments as they are and copy
+/// Buffer (host) arguments to the device and back.
+Expected<std::shared_ptr<const Kernel>> loadCudaKernel(CudaBinary bin);
+
+/// compileCudaBinary + loadCudaKernel. A cached cubin the driver rejects is dropped, recompiled and
+/// rewritten. `binInfo` (optional) receives the binary's provenance (key, hit, milliseconds).
+Expected<std::shared_ptr<const Kernel>> makeCudaKernel(const KernelSource &src,
+                                                       const std::vector<ArgSpec> &args,
+                                                       const CompileOptions &opts, const std::string &arch,
+                                                       KernelCache *cache, SourceManager &sources,
+                                                       ir::TypeContext &types, CudaBinary *binInfo = nullptr);
 
 } // namespace mt::runtime

@@ -118,7 +118,11 @@ std::string findCudaInclude() {
   return "";
 }
 
+std::atomic<size_t> compileCount{0};
+
 } // namespace
+
+size_t nvrtcCompileCount() { return compileCount.load(); }
 
 const std::vector<std::pair<std::string, std::string>> &deviceHeaders() {
   static const std::vector<std::pair<std::string, std::string>> headers = [] {
@@ -175,6 +179,7 @@ Expected<std::vector<char>> compileCuda(const std::string &source, const std::st
   std::vector<const char *> argv;
   for (const std::string &f : flags)
     argv.push_back(f.c_str());
+  ++compileCount;
   r = a.CompileProgram(prog, static_cast<int>(argv.size()), argv.data());
 
   size_t logSize = 0;

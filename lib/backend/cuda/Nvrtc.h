@@ -28,6 +28,10 @@ bool nvrtcAvailable(std::string *reason = nullptr);
 /// NVRTC's version, e.g. {13, 0}; {0, 0} if unavailable.
 std::pair<int, int> nvrtcVersion();
 
+/// How many times this process has called nvrtcCompileProgram (a statistic: tests check that a disk-cache
+/// hit does not compile).
+size_t nvrtcCompileCount();
+
 /// Compiles `source` (named `name` in messages) for `arch` ("sm_90a", "sm_80", ...) to a cubin.
 /// On failure the error holds NVRTC's log and names the file where `source` was saved.
 Expected<std::vector<char>> compileCuda(const std::string &source, const std::string &name,
