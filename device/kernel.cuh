@@ -11,5 +11,6 @@
 #include "mt/debug.cuh"
 #include "mt/math.cuh"
 #include "mt/memory.cuh"
+#include "mt/mma.cuh"
 #include "mt/types.cuh"
 #include "mt/warp.cuh"

@@ -103,12 +103,13 @@ int main(int argc, char **argv) {
   CLI::App app{"mt-cuda: tile IR -> CUDA C++ (print, compile with NVRTC, or run a vector add)"};
   std::string input, function, arch = "sm_90a";
   int numWarps = 4;
-  bool compile = false, run = false;
+  bool compile = false, run = false, noTensorCores = false;
   int64_t n = 100000, block = 0;
   app.add_option("input", input, "IR file (.mtir)")->required();
   app.add_option("--function", function, "Function to emit (default: the first)");
   app.add_option("--num-warps", numWarps, "Warps per program (threads = 32 * num_warps)");
   app.add_option("--arch", arch, "NVRTC target for --compile (sm_80, sm_90a, ...; 'native': GPU 0's)");
+  app.add_flag("--no-tensor-cores", noTensorCores, "Keep every dot on the FMA loop (no mma.sync)");
   app.add_flag("--compile", compile, "Compile with NVRTC and print 'ok' and the cubin size");
   app.add_flag("--run", run, "Run a vector-add kernel on GPU 0 and check it");
   app.add_option("--n", n, "Elements for --run");
@@ -141,7 +142,10 @@ int main(int argc, char **argv) {
     std::cerr << "mt-cuda: no function " << (function.empty() ? "in the file" : "@" + function) << "\n";
     return 1;
   }
-  auto kernel = mt::cuda::emitCuda(*fn, {numWarps}, diag);
+  mt::cuda::EmitOptions eo;
+  eo.numWarps = numWarps;
+  eo.tensorCores = !noTensorCores;
+  auto kernel = mt::cuda::emitCuda(*fn, eo, diag);
   if (!kernel) {
     std::cerr << diag.renderAll();
     return 1;

@@ -468,4 +468,50 @@ func @mm(%c: ptr<f32>, %a: ptr<f32>, %b: ptr<f32>) {
     }
 }
 
+/// Round-to-nearest-even f32 -> bf16 bits.
+uint16_t bf16Bits(float f) { return __float2bfloat16(f).x; }
+
+TEST_F(CudaHostEmulation, MmaBf16LoadedAccEightWarps) {
+  // dot_mma.mtir @bf16_64x64x32: c = c + a @ b on the tensor-core path (the host runs mmaTile's FMA
+  // fallback with the same staging, 4 x 2 warp grid and accumulator ownership).
+  auto k = emit(codegenFile("dot_mma.mtir"), "bf16_64x64x32", 8);
+  ASSERT_TRUE(k);
+  ASSERT_NE(k->source.find("mt::mmaTile<mt::bf16, 64, 64, 32, 4, 2,"), std::string::npos) << k->source;
+  std::vector<float> a = randomFloats(64 * 32, 21), b = randomFloats(32 * 64, 22),
+                     c = randomFloats(64 * 64, 23);
+  std::vector<uint16_t> ha(a.size()), hb(b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    a[i] = __bfloat162float({ha[i] = bf16Bits(a[i])});
+  for (size_t i = 0; i < b.size(); ++i)
+    b[i] = __bfloat162float({hb[i] = bf16Bits(b[i])});
+  auto ba = bytesOf(ha), bb = bytesOf(hb), bc = bytesOf(c);
+  ASSERT_TRUE(run(*k, 1, {&ba, &bb, &bc}, {}));
+  std::vector<float> got = valuesOf<float>(bc);
+  for (int m = 0; m < 64; ++m)
+    for (int n = 0; n < 64; ++n) {
+      double ref = c[m * 64 + n];
+      for (int kk = 0; kk < 32; ++kk)
+        ref += double(a[m * 32 + kk]) * b[kk * 64 + n];
+      ASSERT_NEAR(got[m * 64 + n], ref, 1e-4) << m << "," << n;
+    }
+}
+
+TEST_F(CudaHostEmulation, MmaTf32ConstantAcc) {
+  // dot_mma.mtir @tf32_const_acc: 32x16 @ 16x32 + 0.5 with 2 warps; the accumulator is never staged.
+  auto k = emit(codegenFile("dot_mma.mtir"), "tf32_const_acc", 2);
+  ASSERT_TRUE(k);
+  ASSERT_NE(k->source.find("mt::mmaTile<mt::f32, 32, 32, 16, 2, 1,"), std::string::npos) << k->source;
+  std::vector<float> a = randomFloats(512, 24), b = randomFloats(512, 25), c(1024, -7.0f);
+  auto ba = bytesOf(a), bb = bytesOf(b), bc = bytesOf(c);
+  ASSERT_TRUE(run(*k, 1, {&ba, &bb, &bc}, {}));
+  std::vector<float> got = valuesOf<float>(bc);
+  for (int m = 0; m < 32; ++m)
+    for (int n = 0; n < 32; ++n) {
+      double ref = 0.5;
+      for (int kk = 0; kk < 16; ++kk)
+        ref += double(a[m * 16 + kk]) * b[kk * 32 + n];
+      ASSERT_NEAR(got[m * 32 + n], ref, 1e-4) << m << "," << n;
+    }
+}
+
 } // namespace

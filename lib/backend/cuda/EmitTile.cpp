@@ -3,7 +3,8 @@
 // __syncthreads, read in the destination layout. Simple and correct; faster layouts are a later issue.
 //
 //   broadcast / trans / join / split: a gather from the source's linear index
-//   dot     r[m, n] = acc[m, n] + sum_k a[m, k] * b[k, n], accumulated in f32 (f64, or the integer type)
+//   dot     r[m, n] = acc[m, n] + sum_k a[m, k] * b[k, n], accumulated in f32 (f64, or the integer type);
+//           f16/bf16 and tf32 dots of fitting shapes run on tensor cores instead (EmitDot.cpp)
 #include "backend/cuda/EmitterImpl.h"
 
 namespace mt::cuda::detail {
@@ -163,6 +164,8 @@ void KernelEmitter::emitDot(const Operation &op) {
     unsupported(op, "shapes do not match: " + at_->str() + " x " + bt->str() + " + " + acc->type()->str());
   if (at_->isPointerLike() || bt->isPointerLike())
     unsupported(op, "pointer operands");
+  if (emitMmaDot(op))
+    return;
   std::vector<std::string> smem = spill({a, b}, op);
   DType rd = rt->dtype();
   std::string accT = isFloat(rd) ? (rd == DType::F64 ? "mt::f64" : "mt::f32") : cudaTypeName(rd);

@@ -27,6 +27,9 @@ namespace mt::cuda {
 
 struct EmitOptions {
   int numWarps = 4;
+  /// `dot` on tensor cores (mma.sync, guarded by __CUDA_ARCH__ >= 800 in the generated code) where the
+  /// dtypes and shapes allow; false keeps every dot on the FMA loop.
+  bool tensorCores = true;
 };
 
 /// One kernel parameter (the IR function's arguments, in order).

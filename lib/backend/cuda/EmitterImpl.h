@@ -25,6 +25,19 @@ inline std::vector<int64_t> stridesOf(const std::vector<int64_t> &shape) {
 inline std::string num(int64_t v) { return std::to_string(v); }
 inline size_t align16(size_t n) { return (n + 15) / 16 * 16; }
 
+/// How a `dot` runs on tensor cores (EmitDot.cpp): operand dtype, the mma's k (16 for f16/bf16, 8 for
+/// tf32), the warp grid and the padded shared-memory row strides (elements) of A, B and C.
+struct MmaPlan {
+  ir::DType elem = ir::DType::F16;
+  int64_t m = 0, n = 0, k = 0;
+  int kStep = 16;
+  int wm = 1, wn = 1;
+  int64_t lda = 0, ldb = 0, ldc = 0;
+};
+
+/// The tensor-core plan for `op` (a dot) with `numWarps` warps, or nullopt when it takes the FMA path.
+std::optional<MmaPlan> planMma(const ir::Operation &op, int numWarps);
+
 class KernelEmitter {
 public:
   KernelEmitter(const ir::Function &f, const EmitOptions &opts, Diagnostics &diag);
@@ -148,6 +161,17 @@ private:
                    const std::vector<std::string> &rhs);
   void emitShapeOp(const ir::Operation &op);
   void emitDot(const ir::Operation &op);
+
+  // ---- EmitDot.cpp ----
+  /// Emits `op` (a dot) on tensor cores if planMma accepts it; false (nothing emitted) otherwise.
+  bool emitMmaDot(const ir::Operation &op);
+  /// Copies tile elements between the blocked layout and a row-major shared array (row stride `ld`):
+  /// `scalar(idx, i)` moves element i (at shared index idx, in terms of L); `vector(idx, i0, n)` moves the
+  /// n elements from i0 (up to 16 bytes) where they are contiguous and aligned.
+  void copyTile(const ir::Type *t,
+                const std::function<std::string(const std::string &, const std::string &)> &scalar,
+                const std::function<std::string(const std::string &, const std::string &, int)> &vector,
+                int64_t cols, int64_t ld);
 
   const ir::Function &fn_;
   EmitOptions opts_;

@@ -1,0 +1,203 @@
+// Tile IR -> CUDA C++: `dot` on tensor cores (mma.sync, sm_80+; device/mma.cuh).
+//
+//   dot a[M,K], b[K,N], acc[M,N]    f16/bf16 operands, f32 acc        -> mma.m16n8k16
+//                                   f32 operands, input_precision tf32 -> mma.m16n8k8.tf32
+//                                   (the frontend's default for f32; without the attribute a dot is
+//                                   ieee, as in the CPU interpreter)
+// Everything else (ieee or tf32x3 f32, f64, integers, an f16 accumulator, M % 16, N % 8 or K % 16/8
+// not zero) stays on the FMA loop of EmitTile.cpp.
+//
+// The operands and the accumulator go through shared memory (a layout conversion from and to the
+// blocked layout, so no other op changes):
+//   __syncthreads; a -> sa[M][LDA], b -> sb[K][LDB], acc -> sc[M][LDC] (skipped for a constant acc);
+//   __syncthreads; mt::mmaTile<...>(sa, sb, sc, init, mt_tid); __syncthreads; result[i] = sc[L].
+// Rows are padded so that fragment loads are free of bank conflicts (see device/mma.cuh). The staging
+// stores and result loads move up to 16 bytes at a time (vecWidth() consecutive elements of a thread;
+// copyTile checks that lin() makes them contiguous and aligned, which folds away), else element by element.
+#include "backend/cuda/EmitterImpl.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace mt::cuda::detail {
+
+using namespace ir;
+
+namespace {
+
+/// The most shared memory a block may opt into on sm_90 (227 KiB); a dot whose staged A, B and C need
+/// more takes the FMA loop.
+constexpr size_t kMaxMmaSharedBytes = 227 * 1024;
+
+/// The warp grid WM x WN for an M x N tile of 16 x 8 mma tiles: doubles the side with the larger
+/// per-warp extent while the tiles still divide evenly and the grid fits in `warps`.
+std::pair<int, int> warpGrid(int64_t m, int64_t n, int warps) {
+  int wm = 1, wn = 1;
+  while (wm * wn * 2 <= warps) {
+    bool canM = (m / 16) % (wm * 2) == 0, canN = (n / 8) % (wn * 2) == 0;
+    if (!canM && !canN)
+      break;
+    if (canM && (!canN || m / wm >= n / wn))
+      wm *= 2;
+    else
+      wn *= 2;
+  }
+  return {wm, wn};
+}
+
+} // namespace
+
+std::optional<MmaPlan> planMma(const Operation &op, int numWarps) {
+  const Type *at_ = op.operand(0)->type(), *bt = op.operand(1)->type(), *rt = op.result()->type();
+  if (at_->rank() != 2 || bt->rank() != 2 || rt->rank() != 2 || op.operand(2)->type() != rt)
+    return std::nullopt;
+  DType d = at_->dtype();
+  if (bt->dtype() != d || rt->dtype() != DType::F32)
+    return std::nullopt;
+  MmaPlan p;
+  p.m = at_->shape()[0];
+  p.k = at_->shape()[1];
+  p.n = bt->shape()[1];
+  if (d == DType::F16 || d == DType::BF16) {
+    p.kStep = 16;
+  } else if (d == DType::F32 && op.stringAttr("input_precision") == "tf32") {
+    p.kStep = 8;
+  } else {
+    return std::nullopt;
+  }
+  p.elem = d;
+  if (p.m % 16 != 0 || p.n % 8 != 0 || p.k % p.kStep != 0)
+    return std::nullopt;
+  std::tie(p.wm, p.wn) = warpGrid(p.m, p.n, numWarps);
+  // Padding (elements): 16-bit rows of A are 16 (mod 32) bytes apart, hence distinct 16-byte bank groups
+  // for the 8 rows of an ldmatrix phase; f32 rows of A are 4 (mod 8) words apart (lanes read rows g,
+  // columns t); B and C rows are 8 (mod 16) elements apart.
+  p.lda = p.k + (p.kStep == 16 ? 8 : 4);
+  p.ldb = p.n + (p.n % 16 == 0 ? 8 : 16);
+  p.ldc = p.n + (p.n % 16 == 0 ? 8 : 16);
+  return p;
+}
+
+bool KernelEmitter::emitMmaDot(const Operation &op) {
+  if (!opts_.tensorCores)
+    return false;
+  std::optional<MmaPlan> plan = planMma(op, opts_.numWarps);
+  if (!plan)
+    return false;
+  const MmaPlan &p = *plan;
+  const Value *a = op.operand(0), *b = op.operand(1), *acc = op.operand(2);
+  std::string et = cudaTypeName(p.elem);
+  size_t eb = elemBytes(a->type());
+
+  // A constant accumulator (tl.dot(a, b) or a splat) initialises the fragments instead of being staged.
+  const Operation *accDef = acc->definingOp();
+  bool loadC = !(accDef && accDef->kind() == OpKind::Constant && accDef->attr("value") &&
+                 std::isfinite(accDef->floatAttr("value")));
+  double init = loadC ? 0.0 : accDef->floatAttr("value");
+
+  size_t offA = 0;
+  size_t offB = align16(offA + size_t(p.m * p.lda) * eb);
+  size_t offC = align16(offB + size_t(p.k * p.ldb) * eb);
+  size_t total = align16(offC + size_t(p.m * p.ldc) * 4);
+  if (total > kMaxMmaSharedBytes)
+    return false; // the FMA loop stages only A and B
+  smemBytes_ = std::max(smemBytes_, total);
+
+  std::string id = "v" + std::to_string(counter_++);
+  std::string sa = id + "_sa", sb = id + "_sb", sc = id + "_sc";
+  line("// dot " + num(p.m) + "x" + num(p.n) + "x" + num(p.k) + " " + std::string(dtypeName(p.elem)) +
+       " on tensor cores (mma k" + num(p.kStep) + "), warps " + num(p.wm) + "x" + num(p.wn));
+  line("__syncthreads();");
+  line(et + " *" + sa + " = " + smemArray(et, offA) + ";");
+  line(et + " *" + sb + " = " + smemArray(et, offB) + ";");
+  line("mt::f32 *" + sc + " = " + smemArray("mt::f32", offC) + ";");
+  // Writes tile `v` (rows x cols, blocked) into `dst` with row stride `ld`.
+  auto stage = [&](const Value *v, const std::string &dst, int64_t cols, int64_t ld) {
+    copyTile(
+        v->type(),
+        [&](const std::string &idx, const std::string &i) {
+          return dst + "[" + idx + "] = " + name(v) + "[" + i + "];";
+        },
+        [&](const std::string &idx, const std::string &i0, int vec) {
+          std::string t = elemType(v->type(), &op);
+          std::string vt = "mt::Vec<" + t + ", " + num(vec) + ">";
+          std::string body = vt + " mt_v;";
+          for (int j = 0; j < vec; ++j)
+            body += " mt_v.v[" + num(j) + "] = " + name(v) + "[" + i0 + " + " + num(j) + "];";
+          return body + " *reinterpret_cast<" + vt + " *>(&" + dst + "[" + idx + "]) = mt_v;";
+        },
+        cols, ld);
+  };
+  stage(a, sa, p.k, p.lda);
+  stage(b, sb, p.n, p.ldb);
+  if (loadC)
+    stage(acc, sc, p.n, p.ldc);
+  line("__syncthreads();");
+  char initText[64];
+  std::snprintf(initText, sizeof initText, "%a", init);
+  line("mt::mmaTile<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " + num(p.wm) + ", " +
+       num(p.wn) + ", " + num(p.lda) + ", " + num(p.ldb) + ", " + num(p.ldc) + ", " +
+       (loadC ? "true" : "false") + ">(" + sa + ", " + sb + ", " + sc + ", " +
+       (loadC ? "0.0f" : "(float)" + std::string(initText)) + ", mt_tid);");
+  line("__syncthreads();");
+  const Type *rt = op.result()->type();
+  std::string r = declare(op.result(), &op);
+  // Padding elements (L >= M*N) of the blocked result are zero.
+  line("#pragma unroll");
+  line("for (int i = 0; i < " + num(per(rt)) + "; ++i) " + r + "[i] = 0.0f;");
+  copyTile(
+      rt,
+      [&](const std::string &idx, const std::string &i) {
+        return r + "[" + i + "] = " + sc + "[" + idx + "];";
+      },
+      [&](const std::string &idx, const std::string &i0, int vec) {
+        std::string vt = "mt::Vec<mt::f32, " + num(vec) + ">";
+        std::string body =
+            "const " + vt + " mt_v = *reinterpret_cast<const " + vt + " *>(&" + sc + "[" + idx + "]);";
+        for (int j = 0; j < vec; ++j)
+          body += " " + r + "[" + i0 + " + " + num(j) + "] = mt_v.v[" + num(j) + "];";
+        return body;
+      },
+      p.n, p.ldc);
+  return true;
+}
+
+void KernelEmitter::copyTile(
+    const Type *t, const std::function<std::string(const std::string &, const std::string &)> &scalar,
+    const std::function<std::string(const std::string &, const std::string &, int)> &vector, int64_t cols,
+    int64_t ld) {
+  int64_t p = per(t), n = t->numElements();
+  // Up to 16 bytes, at most the run of consecutive elements lin() gives a thread.
+  int vec = int(std::min<int64_t>(16 / int64_t(elemBytes(t)), vecWidth(p)));
+  std::string idx = "(L / " + num(cols) + ") * " + num(ld) + " + L % " + num(cols);
+  if (vec < 2 || p % vec != 0 || cols % vec != 0 || ld % vec != 0 || n % vec != 0) {
+    line("#pragma unroll");
+    open("for (int i = 0; i < " + num(p) + "; ++i)");
+    line("const int L = " + lin(p) + ";");
+    line("if (L < " + num(n) + ") " + scalar(idx, "i"));
+    close();
+    return;
+  }
+  // Runs of `vec` elements of a thread: one 16-byte access where lin() makes them contiguous and aligned
+  // (the checks fold away for an affine lin()), element by element otherwise.
+  line("#pragma unroll");
+  open("for (int mt_i0 = 0; mt_i0 < " + num(p) + "; mt_i0 += " + num(vec) + ")");
+  line("int mt_l0, mt_l1;");
+  line("{ const int i = mt_i0; mt_l0 = " + lin(p) + "; }");
+  line("{ const int i = mt_i0 + " + num(vec - 1) + "; mt_l1 = " + lin(p) + "; }");
+  open("if (mt_l1 == mt_l0 + " + num(vec - 1) + " && mt_l0 % " + num(vec) + " == 0)");
+  line("const int L = mt_l0;");
+  line("if (L < " + num(n) + ") { " + vector(idx, "mt_i0", vec) + " }");
+  close(" else {");
+  ++indent_;
+  line("#pragma unroll");
+  open("for (int i = mt_i0; i < mt_i0 + " + num(vec) + "; ++i)");
+  line("const int L = " + lin(p) + ";");
+  line("if (L < " + num(n) + ") " + scalar(idx, "i"));
+  close();
+  close();
+  close();
+}
+
+} // namespace mt::cuda::detail
