@@ -25,7 +25,8 @@ def main():
         return 0
     import mini_triton as mt
     import mini_triton.language as mtl
-    from mini_triton import jit as mtjit
+    import importlib
+    mtjit = importlib.import_module("mini_triton.jit")
 
     @mt.jit
     def empty(x_ptr, y_ptr, n, BLOCK: mtl.constexpr):
