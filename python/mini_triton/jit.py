@@ -148,8 +148,12 @@ class KernelInterface:
     """`kernel[grid](*args, **kwargs)` for jit functions, autotuners and heuristics."""
 
     def __getitem__(self, grid):
+        if not callable(grid):
+            grid = _grid_tuple(grid, None)  # once here, not on every launch
+        run = self.run
+
         def launcher(*args, **kwargs):
-            return self.run(*args, grid=grid, warmup=False, **kwargs)
+            return run(*args, grid=grid, warmup=False, **kwargs)
 
         return launcher
 
