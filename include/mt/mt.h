@@ -179,6 +179,11 @@ struct DiskCacheOptions {
 struct ContextOptions {
   unsigned numThreads = 0; // CPU worker threads; 0 = hardware concurrency
   DiskCacheOptions diskCache{};
+  /// Compile every Target::Cpu kernel for the GPU instead (host buffers are copied to the device and
+  /// back around each launch): runs a CPU test suite or program on the GPU unchanged. Defaults to the
+  /// environment variable MINI_TRITON_FORCE_GPU=1. Bounds checks, overflow reports and device_print's
+  /// exact output are the interpreter's alone.
+  bool forceGpu = false;
 };
 
 /// Counters of a Context's kernel caches (Context::cacheStats).

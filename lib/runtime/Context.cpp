@@ -8,6 +8,7 @@
 #include "ir/Printer.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -43,6 +44,8 @@ private:
 
 struct Context::Impl {
   explicit Impl(ContextOptions opts) : pool(opts.numThreads) {
+    const char *force = std::getenv("MINI_TRITON_FORCE_GPU");
+    forceGpu = opts.forceGpu || (force && std::string(force) == "1");
     DiskCacheOptions disk = runtime::resolveDiskCacheOptions(opts.diskCache);
     if (disk.enabled)
       diskCache = std::make_unique<runtime::KernelCache>(disk.dir, disk.log);
@@ -54,6 +57,7 @@ struct Context::Impl {
   std::mutex mutex;
   std::unordered_map<std::string, std::shared_ptr<const Kernel>> cache;
   size_t numCompilations = 0;
+  bool forceGpu = false;
   CacheStats stats; // the memory and GPU counters (disk writes/corrupt come from diskCache)
 };
 
@@ -81,7 +85,13 @@ CacheStats Context::cacheStats() const {
 }
 
 Expected<std::shared_ptr<const Kernel>>
-Context::compile(const KernelSource &src, const std::vector<ArgSpec> &args, const CompileOptions &opts) {
+Context::compile(const KernelSource &src, const std::vector<ArgSpec> &args, const CompileOptions &given) {
+  CompileOptions forced;
+  if (impl_->forceGpu && given.target == Target::Cpu) {
+    forced = given;
+    forced.target = Target::Cuda;
+  }
+  const CompileOptions &opts = impl_->forceGpu && given.target == Target::Cpu ? forced : given;
   std::string backend = "cpu";
   if (opts.target == Target::Cuda) {
     auto arch = runtime::cudaDeviceArch(); // the arch is part of the key

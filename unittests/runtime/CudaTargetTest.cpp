@@ -91,6 +91,32 @@ TEST(CudaTarget, CompileWithoutGpuGivesTheReason) {
   EXPECT_TRUE(cpu) << cpu.error();
 }
 
+TEST(CudaTarget, ForceGpuRoutesCpuCompilesToTheGpu) {
+  ContextOptions co;
+  co.forceGpu = true;
+  Context ctx(co);
+  auto k = compileFile(ctx, "vector_add.py", "add_kernel", vectorAddSpecs(1000)); // Target::Cpu asked
+  std::string why;
+  if (!cudaAvailable(&why)) {
+    ASSERT_FALSE(k);
+    EXPECT_NE(k.error().message.find("Target::Cuda"), std::string::npos) << k.error();
+    return;
+  }
+  ASSERT_TRUE(k) << k.error();
+  const int64_t n = 1000;
+  Rng rng(79);
+  Buffer x(DType::F32, n), y(DType::F32, n), out(DType::F32, n);
+  rng.fill(x);
+  rng.fill(y);
+  out.poison();
+  KernelPtr kernel = *k;
+  ASSERT_LAUNCHES(kernel, (Grid{1}), {x.arg(), y.arg(), out.arg(), LaunchArg::integer(n)});
+  std::vector<double> ref(n);
+  for (int64_t i = 0; i < n; ++i)
+    ref[i] = x.get(i) + y.get(i);
+  EXPECT_TRUE(allClose(out, ref, Tolerance{1e-6, 1e-6}));
+}
+
 TEST(CudaTarget, CpuKernelRejectsDeviceMemory) {
   Context ctx;
   auto k = compileFile(ctx, "vector_add.py", "add_kernel", vectorAddSpecs(16));
