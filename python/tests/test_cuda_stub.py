@@ -99,3 +99,27 @@ def test_softmax_scalars_and_shared_memory(stub_dir):
     assert len(launches) == 1, r.stderr
     assert "grid=7,1,1 block=64 " in launches[0]
     assert launches[0].endswith("params=500000000,600000000,64,64,64"), launches[0]
+
+
+def test_overlapping_host_buffers_share_one_device_copy(stub_dir):
+    # MINI_TRITON_FORCE_GPU=1 sends this NumPy launch to the GPU target: host buffers are copied to the
+    # device. One array passed twice and a view into it must land in one device copy, at the same offsets.
+    r = _run(stub_dir, """
+    import os
+    os.environ["MINI_TRITON_FORCE_GPU"] = "1"
+    import numpy as np
+    from test_gpu import load_example
+    add = load_example("vector_add").add_kernel
+    a = np.arange(256, dtype=np.float32)
+    b = np.ones(64, dtype=np.float32)
+    add[(1,)](a, a, a[64:], 64, BLOCK_SIZE=64)
+    add[(1,)](a, b, a[128:], 64, BLOCK_SIZE=64)
+    print("DONE")
+    """, 3)
+    assert r.returncode == 0 and "DONE" in r.stdout, r.stdout + r.stderr
+    launches = [l for l in r.stderr.splitlines() if "cuLaunchKernel" in l]
+    assert len(launches) == 2, r.stderr
+    p = [int(v, 16) for v in launches[0].rsplit("params=", 1)[1].split(",")]
+    assert p[0] == p[1] and p[2] == p[0] + 64 * 4, launches[0]
+    q = [int(v, 16) for v in launches[1].rsplit("params=", 1)[1].split(",")]
+    assert q[2] == q[0] + 128 * 4 and not (q[0] <= q[1] < q[0] + 256 * 4), launches[1]

@@ -1,6 +1,8 @@
 // LoadedKernel: module loading and launches with host-buffer arguments.
 #include "backend/cuda/Launch.h"
+#include "support/Diagnostics.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace mt::cuda {
@@ -99,30 +101,59 @@ Status LoadedKernel::launchOnHostBuffers(Grid grid, std::span<const LaunchArg> a
                  std::to_string(args.size())};
   if (Status s = drv_.ensureContext(ordinal_); !s)
     return s;
-  std::vector<CUdeviceptr> device(params.size(), 0);
+  // Host buffers are copied to the device around the launch. Buffers that overlap in host memory (one
+  // array passed twice, views of one storage, an in-place op) share one device copy of their union, so
+  // that the kernel sees one memory as the host program does and the copy back is not order-dependent.
+  struct Region {
+    uintptr_t begin, end;
+    CUdeviceptr dev = 0;
+  };
+  std::vector<Region> regions;
+  for (size_t i = 0; i < params.size(); ++i)
+    if (params[i].isPointer && args[i].kind == LaunchArg::Kind::Buffer && args[i].bytes > 0) {
+      uintptr_t b = reinterpret_cast<uintptr_t>(args[i].data);
+      regions.push_back({b, b + args[i].bytes});
+    }
+  std::sort(regions.begin(), regions.end(),
+            [](const Region &a, const Region &b) { return a.begin < b.begin; });
+  std::vector<Region> merged;
+  for (const Region &r : regions) {
+    if (!merged.empty() && r.begin < merged.back().end)
+      merged.back().end = std::max(merged.back().end, r.end);
+    else
+      merged.push_back(r);
+  }
+  auto release = [&] {
+    for (const Region &r : merged)
+      if (r.dev)
+        (void)drv_.free(r.dev);
+  };
+  for (Region &r : merged) {
+    auto d = drv_.alloc(r.end - r.begin);
+    if (!d) {
+      release();
+      return d.error();
+    }
+    r.dev = *d;
+    if (Status s = drv_.copyToDevice(r.dev, reinterpret_cast<const void *>(r.begin), r.end - r.begin); !s) {
+      release();
+      return s;
+    }
+  }
   std::vector<CUdeviceptr> passed(params.size(), 0); // what the kernel receives: copies or Device args
   std::vector<ScalarSlot> scalars(params.size());
   std::vector<void *> slots(params.size());
-  auto release = [&] {
-    for (CUdeviceptr p : device)
-      if (p)
-        (void)drv_.free(p);
-  };
   for (size_t i = 0; i < params.size(); ++i) {
     const KernelParam &p = params[i];
     const LaunchArg &a = args[i];
     if (p.isPointer) {
       if (a.kind == LaunchArg::Kind::Buffer && a.bytes > 0) {
-        auto d = drv_.alloc(a.bytes);
-        if (!d) {
-          release();
-          return d.error();
-        }
-        device[i] = passed[i] = *d;
-        if (Status s = drv_.copyToDevice(*d, a.data, a.bytes); !s) {
-          release();
-          return s;
-        }
+        uintptr_t b = reinterpret_cast<uintptr_t>(a.data);
+        auto it = std::upper_bound(merged.begin(), merged.end(), b,
+                                   [](uintptr_t v, const Region &r) { return v < r.begin; });
+        MT_ASSERT(it != merged.begin()) << "host buffer outside every copied region";
+        --it;
+        passed[i] = it->dev + (b - it->begin);
       } else if (a.kind == LaunchArg::Kind::Device) {
         passed[i] = reinterpret_cast<uintptr_t>(a.data);
       } else if (a.kind != LaunchArg::Kind::Null && a.kind != LaunchArg::Kind::Buffer) {
@@ -143,9 +174,9 @@ Status LoadedKernel::launchOnHostBuffers(Grid grid, std::span<const LaunchArg> a
                           slots.data(), static_cast<CUstream>(stream));
   if (st)
     st = drv_.synchronize();
-  for (size_t i = 0; st && i < params.size(); ++i)
-    if (device[i])
-      st = drv_.copyToHost(args[i].data, device[i], args[i].bytes);
+  for (size_t r = 0; st && r < merged.size(); ++r)
+    st = drv_.copyToHost(reinterpret_cast<void *>(merged[r].begin), merged[r].dev,
+                         merged[r].end - merged[r].begin);
   release();
   return st;
 }
