@@ -78,6 +78,15 @@ if [ -x "$BUILD/unittests/mt-unittests" ] && [ "$SKIP" != tests ]; then
   grep -E "^\[  FAILED  \]" "$LOG" | sort -u | head -30
 fi
 
+# The C++ end-to-end suite (written for the CPU target) forced onto the GPU, without the tests of the
+# interpreter's bounds/overflow checks (an out-of-bounds access on the GPU poisons the CUDA context).
+if [ -x "$BUILD/unittests/mt-unittests" ] && [ "$SKIP" != tests ]; then
+  echo "== MINI_TRITON_FORCE_GPU=1 E2E suite" >>"$LOG"
+  MINI_TRITON_FORCE_GPU=1 "$BUILD/unittests/mt-unittests" --gtest_filter='E2E*:-E2EErrors.*:E2ELaunch.*' \
+    >>"$LOG" 2>&1
+  step "E2E suite on the GPU (MINI_TRITON_FORCE_GPU=1)" $?
+fi
+
 MTC="$BUILD/tools/mt-cuda/mt-cuda"
 for args in "--n 1000003" "--n 1" "--n 1024" "--n 4097 --num-warps 8" "--n 300 --num-warps 1"; do
   echo "== mt-cuda test/codegen/vector_add.mtir --run $args" >>"$LOG"
