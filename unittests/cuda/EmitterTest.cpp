@@ -193,9 +193,10 @@ TEST_F(CudaEmitterTest, MaskedRowSoftmaxReduction) {
   EXPECT_NE(src.find("__launch_bounds__(64) row_softmax("), std::string::npos) << src;
   EXPECT_NE(src.find("mt::max("), std::string::npos) << src;
   // Row reductions stay in registers and warp shuffles; shared memory only holds the 2 warps' partials
-  // (2 floats, padded to 16 bytes, then 2 flags).
+  // (2 floats, padded to 16 bytes; every thread holds elements, so no validity flags).
   EXPECT_NE(src.find("mt::shflXor("), std::string::npos) << src;
-  EXPECT_NE(src.find("unsigned char mt_smem[]; // 18 bytes"), std::string::npos) << src;
+  EXPECT_EQ(src.find("mt_rhas"), std::string::npos) << src;
+  EXPECT_NE(src.find("unsigned char mt_smem[]; // 16 bytes"), std::string::npos) << src;
 
   // On a GPU: 5 rows of 200 columns (the last 56 lanes masked off).
   const int rows = 5, ncol = 200;

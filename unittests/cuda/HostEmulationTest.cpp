@@ -354,6 +354,21 @@ TEST_F(CudaHostEmulation, ParallelScanOfALinearRecurrence) {
   }
 }
 
+TEST_F(CudaHostEmulation, DenseRank1ReductionsNeedNoFlags) {
+  auto k = emit(codegenFile("ops.mtir"), "sum1024");
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->source.find("mt_rhas"), std::string::npos) << k->source;
+  std::vector<float> x = randomFloats(1024, 51), q = {0.0f, 0.0f};
+  auto bx = bytesOf(x), bq = bytesOf(q);
+  ASSERT_TRUE(run(*k, 1, {&bx, &bq}, {}));
+  std::vector<float> got = valuesOf<float>(bq);
+  double sum = 0.0;
+  for (float v : x)
+    sum += v;
+  EXPECT_EQ(got[0], *std::max_element(x.begin(), x.end()));
+  EXPECT_NEAR(got[1], sum, 1e-3);
+}
+
 TEST_F(CudaHostEmulation, TransJoinSplit) {
   auto k = emit(codegenFile("ops.mtir"), "shapes");
   ASSERT_TRUE(k);

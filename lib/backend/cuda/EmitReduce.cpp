@@ -87,15 +87,60 @@ void KernelEmitter::emitFold(const Operation &op, const Partial &p,
   close();
 }
 
-void KernelEmitter::emitButterfly(const Operation &op, const Partial &p, int64_t width) {
+void KernelEmitter::emitButterfly(const Operation &op, const Partial &p, int64_t width, bool dense) {
   if (width < 2)
     return;
   line("#pragma unroll");
   open("for (int mt_off = " + num(width / 2) + "; mt_off > 0; mt_off >>= 1)");
-  line("const bool mt_rhas = mt::shflXor(" + p.has + ", mt_off);");
+  if (!dense)
+    line("const bool mt_rhas = mt::shflXor(" + p.has + ", mt_off);");
   for (unsigned k = 0; k < p.acc.size(); ++k)
     line(p.rhs[k] + " = mt::shflXor(" + p.acc[k] + ", mt_off);");
-  emitFold(op, p, nullptr, "mt_rhas");
+  if (dense)
+    emitCombine(op, p.acc, p.rhs);
+  else
+    emitFold(op, p, nullptr, "mt_rhas");
+  close();
+}
+
+void KernelEmitter::emitWarpPartials(const Operation &op, const Partial &p, size_t &offset,
+                                     const std::string &firstWarp, int64_t count, bool dense) {
+  int64_t warps = threads_ / 32;
+  std::vector<std::string> parts;
+  for (unsigned k = 0; k < p.acc.size(); ++k) {
+    parts.push_back(smemArray(p.types[k], offset));
+    offset = align16(offset + size_t(warps) * elemBytes(op.operand(k)->type()));
+  }
+  std::string flags = dense ? "" : smemArray("bool", offset);
+  if (!dense)
+    offset = align16(offset + size_t(warps));
+  smemBytes_ = std::max(smemBytes_, offset);
+  line("__syncthreads();");
+  open("if ((mt_tid & 31) == 0)");
+  for (unsigned k = 0; k < p.acc.size(); ++k)
+    line(parts[k] + "[mt_tid >> 5] = " + p.acc[k] + ";");
+  if (!dense)
+    line(flags + "[mt_tid >> 5] = " + p.has + ";");
+  close();
+  line("__syncthreads();");
+  if (dense) {
+    // Every warp of the group has a partial: the first one starts, the others fold in, in warp order.
+    for (unsigned k = 0; k < p.acc.size(); ++k)
+      line(p.acc[k] + " = " + parts[k] + "[" + firstWarp + "];");
+    line("#pragma unroll");
+    open("for (int mt_w = 1; mt_w < " + num(count) + "; ++mt_w)");
+    for (unsigned k = 0; k < p.acc.size(); ++k)
+      line(p.rhs[k] + " = " + parts[k] + "[" + firstWarp + " + mt_w];");
+    emitCombine(op, p.acc, p.rhs);
+    close();
+    return;
+  }
+  line(p.has + " = false;");
+  line("#pragma unroll");
+  open("for (int mt_w = 0; mt_w < " + num(count) + "; ++mt_w)");
+  emitFold(
+      op, p, [&](unsigned k) { return parts[k] + "[" + firstWarp + " + mt_w]"; },
+      flags + "[" + firstWarp + " + mt_w]");
   close();
 }
 
@@ -115,30 +160,14 @@ void KernelEmitter::emitReduceToScalar(const Operation &op) {
   emitFold(
       op, pa, [&](unsigned k) { return at(op.operand(k)); }, padded ? "L < " + num(n) : "true");
   close();
-  emitButterfly(op, pa, std::min<int64_t>(32, threads_));
-  int64_t warps = threads_ / 32;
-  if (warps > 1) {
+  // Dense: every thread holds at least one element (its first one, at index mt_tid * V, is in range), so
+  // the shuffles and the warps' partials need no validity flags.
+  int64_t v0 = p == 1 ? 1 : vecWidth(p);
+  bool dense = (threads_ - 1) * v0 < n;
+  emitButterfly(op, pa, std::min<int64_t>(32, threads_), dense);
+  if (threads_ > 32) {
     size_t offset = 0;
-    std::vector<std::string> parts;
-    for (unsigned k = 0; k < pa.acc.size(); ++k) {
-      parts.push_back(smemArray(pa.types[k], offset));
-      offset = align16(offset + size_t(warps) * elemBytes(op.operand(k)->type()));
-    }
-    std::string flags = smemArray("bool", offset);
-    smemBytes_ = std::max(smemBytes_, offset + size_t(warps));
-    line("__syncthreads();");
-    open("if ((mt_tid & 31) == 0)");
-    for (unsigned k = 0; k < pa.acc.size(); ++k)
-      line(parts[k] + "[mt_tid >> 5] = " + pa.acc[k] + ";");
-    line(flags + "[mt_tid >> 5] = " + pa.has + ";");
-    close();
-    line("__syncthreads();");
-    line(pa.has + " = false;");
-    line("#pragma unroll");
-    open("for (int mt_w = 0; mt_w < " + num(warps) + "; ++mt_w)");
-    emitFold(
-        op, pa, [&](unsigned k) { return parts[k] + "[mt_w]"; }, flags + "[mt_w]");
-    close();
+    emitWarpPartials(op, pa, offset, "0", threads_ / 32, dense);
   }
   for (unsigned k = 0; k < results.size(); ++k)
     line(results[k] + " = " + pa.acc[k] + ";");
@@ -179,28 +208,12 @@ void KernelEmitter::emitReduceByGroups(const Operation &op, const std::vector<st
   close();
   if (idle)
     close();
-  emitButterfly(op, pa, std::min<int64_t>(32, lanes));
+  // Within a group every lane has at least one element (lanes <= extent); lanes of idle groups only
+  // meet each other. So the exchanges need no validity flags.
+  emitButterfly(op, pa, std::min<int64_t>(32, lanes), /*dense=*/true);
   if (lanes > 32) {
-    int64_t warps = threads_ / 32, perGroup = lanes / 32;
-    std::vector<std::string> parts;
-    for (unsigned k = 0; k < pa.acc.size(); ++k) {
-      parts.push_back(smemArray(pa.types[k], offset));
-      offset = align16(offset + size_t(warps) * elemBytes(op.operand(k)->type()));
-    }
-    std::string flags = smemArray("bool", offset);
-    offset = align16(offset + size_t(warps));
-    open("if ((mt_tid & 31) == 0)");
-    for (unsigned k = 0; k < pa.acc.size(); ++k)
-      line(parts[k] + "[mt_tid >> 5] = " + pa.acc[k] + ";");
-    line(flags + "[mt_tid >> 5] = " + pa.has + ";");
-    close();
-    line("__syncthreads();");
-    line(pa.has + " = false;");
-    line("#pragma unroll");
-    open("for (int mt_w = mt_o * " + num(perGroup) + "; mt_w < (mt_o + 1) * " + num(perGroup) + "; ++mt_w)");
-    emitFold(
-        op, pa, [&](unsigned k) { return parts[k] + "[mt_w]"; }, flags + "[mt_w]");
-    close();
+    int64_t perGroup = lanes / 32;
+    emitWarpPartials(op, pa, offset, "mt_o * " + num(perGroup), perGroup, /*dense=*/true);
   }
   std::vector<std::string> outs;
   for (unsigned k = 0; k < pa.acc.size(); ++k) {

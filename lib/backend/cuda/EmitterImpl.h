@@ -156,7 +156,12 @@ private:
                 const std::string &rhsValid);
   /// Butterfly over lanes `width/2 .. 1` of each warp: afterwards every lane of a `width`-group holds
   /// the group's combination.
-  void emitButterfly(const ir::Operation &op, const Partial &p, int64_t width);
+  void emitButterfly(const ir::Operation &op, const Partial &p, int64_t width, bool dense);
+  /// The warps' partials through shared memory (at `offset`, advanced): warp 0 lane of each warp writes,
+  /// a barrier, then each thread folds the `count` partials from warp `firstWarp` on. `dense`: every
+  /// warp has a value (no validity flags).
+  void emitWarpPartials(const ir::Operation &op, const Partial &p, size_t &offset,
+                        const std::string &firstWarp, int64_t count, bool dense);
   void emitCombine(const ir::Operation &op, const std::vector<std::string> &acc,
                    const std::vector<std::string> &rhs);
   void emitShapeOp(const ir::Operation &op);
