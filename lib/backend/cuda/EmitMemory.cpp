@@ -83,7 +83,7 @@ void KernelEmitter::emitVectorChecks(const Value *ptr, const Value *mask, int64_
   auto element = [&](const std::string &index, const std::string &body) {
     open("");
     line("const int i = " + index + ";");
-    if (body.find("L") != std::string::npos)
+    if (usesLinearIndex(body))
       line("const int L = " + lin(p) + ";");
     line(body);
     close();
@@ -106,15 +106,35 @@ void KernelEmitter::emitVectorChecks(const Value *ptr, const Value *mask, int64_
     element("mt_g + mt_j", "mt_vec = mt_vec && " + at(ptr) + " == mt_p0 + mt_j;");
     close();
   }
-  if (maskUniform) {
-  } else if (mask && mask->type()->isBlock()) {
+  if (mask && mask->type()->isBlock() && !maskUniform) {
     line("#pragma unroll");
     open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
     element("mt_g + mt_j", "mt_vec = mt_vec && " + at(mask) + ";");
     close();
-  } else if (mask) {
+  } else if (mask && !mask->type()->isBlock()) {
     line("mt_vec = mt_vec && " + name(mask) + ";");
   }
+}
+
+void KernelEmitter::emitVectorGroups(const Value *ptr, const Value *mask, int64_t p, int64_t v,
+                                     int64_t numElements, size_t bytes, const std::string &vectorStmt,
+                                     const std::string &elementStmt) {
+  std::string V = std::to_string(v);
+  line("#pragma unroll");
+  open("for (int mt_g = 0; mt_g < " + std::to_string(p) + "; mt_g += " + V + ")");
+  emitVectorChecks(ptr, mask, p, v, numElements, bytes);
+  open("if (mt_vec)");
+  line(vectorStmt);
+  close(" else {");
+  ++indent_;
+  line("#pragma unroll");
+  open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
+  line("const int i = mt_g + mt_j;");
+  line("const int L = " + lin(p) + ";");
+  line(elementStmt);
+  close();
+  close();
+  close();
 }
 
 bool KernelEmitter::emitVectorLoad(const Operation &op) {
@@ -130,24 +150,12 @@ bool KernelEmitter::emitVectorLoad(const Operation &op) {
     return false;
   std::string et = elemType(rt, &op);
   std::string r = declare(op.result(), &op);
-  std::string n = std::to_string(rt->numElements()), V = std::to_string(v);
+  std::string n = std::to_string(rt->numElements());
   std::string otherExpr = other ? at(other) : "mt::zero<" + et + ">()";
-  line("#pragma unroll");
-  open("for (int mt_g = 0; mt_g < " + std::to_string(p) + "; mt_g += " + V + ")");
-  emitVectorChecks(ptr, mask, p, v, rt->numElements(), bytes);
-  open("if (mt_vec)");
-  line("mt::loadVec<" + V + ">(&" + r + "[mt_g], mt_p0);");
-  close(" else {");
-  ++indent_;
-  line("#pragma unroll");
-  open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
-  line("const int i = mt_g + mt_j;");
-  line("const int L = " + lin(p) + ";");
-  line(r + "[i] = (L < " + n + (mask ? " && " + at(mask) : std::string()) + ") ? *" + at(ptr) + " : " +
-       otherExpr + ";");
-  close();
-  close();
-  close();
+  emitVectorGroups(ptr, mask, p, v, rt->numElements(), bytes,
+                   "mt::loadVec<" + std::to_string(v) + ">(&" + r + "[mt_g], mt_p0);",
+                   r + "[i] = (L < " + n + (mask ? " && " + at(mask) : std::string()) + ") ? *" + at(ptr) +
+                       " : " + otherExpr + ";");
   return true;
 }
 
@@ -161,22 +169,11 @@ bool KernelEmitter::emitVectorStore(const Operation &op) {
   size_t bytes = vecElemBytes(pt);
   if (v < 2 || bytes == 0)
     return false;
-  std::string n = std::to_string(pt->numElements()), V = std::to_string(v);
-  line("#pragma unroll");
-  open("for (int mt_g = 0; mt_g < " + std::to_string(p) + "; mt_g += " + V + ")");
-  emitVectorChecks(ptr, mask, p, v, pt->numElements(), bytes);
-  open("if (mt_vec)");
-  line("mt::storeVec<" + V + ">(mt_p0, &" + name(val) + "[mt_g]);");
-  close(" else {");
-  ++indent_;
-  line("#pragma unroll");
-  open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
-  line("const int i = mt_g + mt_j;");
-  line("const int L = " + lin(p) + ";");
-  line("if (L < " + n + (mask ? " && " + at(mask) : std::string()) + ") *" + at(ptr) + " = " + at(val) + ";");
-  close();
-  close();
-  close();
+  std::string n = std::to_string(pt->numElements());
+  emitVectorGroups(ptr, mask, p, v, pt->numElements(), bytes,
+                   "mt::storeVec<" + std::to_string(v) + ">(mt_p0, &" + name(val) + "[mt_g]);",
+                   "if (L < " + n + (mask ? " && " + at(mask) : std::string()) + ") *" + at(ptr) + " = " +
+                       at(val) + ";");
   return true;
 }
 

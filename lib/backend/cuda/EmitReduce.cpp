@@ -17,29 +17,24 @@ namespace mt::cuda::detail {
 
 using namespace ir;
 
-namespace {
-
-int64_t pow2Floor(int64_t v) {
-  int64_t p = 1;
-  while (p * 2 <= v)
-    p *= 2;
-  return p;
-}
-
-} // namespace
-
-void KernelEmitter::emitReduce(const Operation &op) {
+const Type *KernelEmitter::checkAxisOp(const Operation &op, const char *what) {
   if (op.numOperands() == 0 || op.numOperands() != op.numResults())
     unsupported(op, "needs as many results as operands");
   const Type *st = op.operand(0)->type();
   if (!st->isBlock())
-    unsupported(op, "reduces a tile, got " + st->str());
+    unsupported(op, std::string(what) + " a tile, got " + st->str());
   int64_t axis = op.intAttr("axis");
   if (axis < 0 || axis >= int64_t(st->rank()))
     unsupported(op, "axis " + num(axis) + " out of range for " + st->str());
   for (const Value *v : op.operands())
     if (v->type()->shape() != st->shape())
       unsupported(op, "all operands must have one shape");
+  return st;
+}
+
+void KernelEmitter::emitReduce(const Operation &op) {
+  const Type *st = checkAxisOp(op, "reduces");
+  int64_t axis = op.intAttr("axis");
   if (st->rank() == 1) {
     emitReduceToScalar(op);
     return;

@@ -16,31 +16,11 @@ namespace mt::cuda::detail {
 
 using namespace ir;
 
-namespace {
-
-int64_t pow2Floor(int64_t v) {
-  int64_t p = 1;
-  while (p * 2 <= v)
-    p *= 2;
-  return p;
-}
-
-} // namespace
-
 void KernelEmitter::emitScan(const Operation &op) {
-  if (op.numOperands() == 0 || op.numOperands() != op.numResults())
-    unsupported(op, "needs as many results as operands");
-  const Type *st = op.operand(0)->type();
-  if (!st->isBlock())
-    unsupported(op, "scans a tile, got " + st->str());
+  const Type *st = checkAxisOp(op, "scans");
   int64_t axis = op.intAttr("axis");
   bool reverse = op.intAttr("reverse") != 0;
-  if (axis < 0 || axis >= int64_t(st->rank()))
-    unsupported(op, "axis " + num(axis) + " out of range for " + st->str());
   std::vector<const Value *> srcs(op.operands().begin(), op.operands().end());
-  for (const Value *v : srcs)
-    if (v->type()->shape() != st->shape())
-      unsupported(op, "all operands must have one shape");
   std::vector<std::string> smem = spill(srcs, op);
 
   int64_t extent = st->shape()[axis], inner = stridesOf(st->shape())[axis];

@@ -47,17 +47,6 @@ std::string paramName(const std::string &hint, unsigned index) {
   return clash ? n + "_" : n;
 }
 
-/// True if `expr` names the linear index `L` (as a whole identifier, not the L of a `1LL` suffix).
-bool usesLinearIndex(const std::string &expr) {
-  for (size_t p = expr.find('L'); p != std::string::npos; p = expr.find('L', p + 1)) {
-    bool before = p > 0 && isIdentChar(expr[p - 1]);
-    bool after = p + 1 < expr.size() && isIdentChar(expr[p + 1]);
-    if (!before && !after)
-      return true;
-  }
-  return false;
-}
-
 } // namespace
 
 KernelEmitter::KernelEmitter(const Function &f, const EmitOptions &opts, Diagnostics &diag)
@@ -80,6 +69,16 @@ void KernelEmitter::open(const std::string &head) {
 void KernelEmitter::close(const std::string &tail) {
   --indent_;
   line("}" + tail);
+}
+
+bool usesLinearIndex(const std::string &expr) {
+  for (size_t p = expr.find('L'); p != std::string::npos; p = expr.find('L', p + 1)) {
+    bool before = p > 0 && isIdentChar(expr[p - 1]);
+    bool after = p + 1 < expr.size() && isIdentChar(expr[p + 1]);
+    if (!before && !after)
+      return true;
+  }
+  return false;
 }
 
 std::string KernelEmitter::fresh(const Value *hint) {

@@ -24,6 +24,15 @@ inline std::vector<int64_t> stridesOf(const std::vector<int64_t> &shape) {
 }
 inline std::string num(int64_t v) { return std::to_string(v); }
 inline size_t align16(size_t n) { return (n + 15) / 16 * 16; }
+/// The largest power of 2 that is <= v (1 for v < 2).
+inline int64_t pow2Floor(int64_t v) {
+  int64_t p = 1;
+  while (p * 2 <= v)
+    p *= 2;
+  return p;
+}
+/// True if `expr` names the linear index `L` (as a whole identifier, not the L of a `1LL` suffix).
+bool usesLinearIndex(const std::string &expr);
 
 /// How a `dot` runs on tensor cores (EmitDot.cpp): operand dtype, the mma's k (16 for f16/bf16, 8 for
 /// tf32), the warp grid and the padded shared-memory row strides (elements) of A, B and C.
@@ -93,6 +102,11 @@ private:
   bool emitVectorStore(const ir::Operation &op);
   void emitVectorChecks(const ir::Value *ptr, const ir::Value *mask, int64_t per, int64_t width,
                         int64_t numElements, size_t elemBytes);
+  /// The group loop of a vector load/store: checks, then `vectorStmt` (may use mt_g, mt_p0) when
+  /// mt_vec, else `elementStmt` for each element (may use i, L).
+  void emitVectorGroups(const ir::Value *ptr, const ir::Value *mask, int64_t per, int64_t width,
+                        int64_t numElements, size_t elemBytes, const std::string &vectorStmt,
+                        const std::string &elementStmt);
   void emitLoad(const ir::Operation &op);
   void emitStore(const ir::Operation &op);
   void emitAtomic(const ir::Operation &op);
@@ -132,6 +146,10 @@ private:
   AxisInfo computeAxisInfo(const ir::Value *v, int64_t w);
   /// A power of 2 that divides integer scalar `v` (from constants, multiple_of hints, products).
   int64_t scalarDivisibility(const ir::Value *v, int depth) const;
+
+  /// Checks a reduce or scan (`what`: "reduces" / "scans"): as many results as operands, tiles of one
+  /// shape, an axis in range. Returns the operands' type.
+  const ir::Type *checkAxisOp(const ir::Operation &op, const char *what);
 
   // ---- EmitScan.cpp ----
   void emitScan(const ir::Operation &op);
