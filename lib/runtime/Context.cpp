@@ -86,12 +86,9 @@ CacheStats Context::cacheStats() const {
 
 Expected<std::shared_ptr<const Kernel>>
 Context::compile(const KernelSource &src, const std::vector<ArgSpec> &args, const CompileOptions &given) {
-  CompileOptions forced;
-  if (impl_->forceGpu && given.target == Target::Cpu) {
-    forced = given;
-    forced.target = Target::Cuda;
-  }
-  const CompileOptions &opts = impl_->forceGpu && given.target == Target::Cpu ? forced : given;
+  CompileOptions opts = given;
+  if (impl_->forceGpu && opts.target == Target::Cpu)
+    opts.target = Target::Cuda;
   std::string backend = "cpu";
   if (opts.target == Target::Cuda) {
     auto arch = runtime::cudaDeviceArch(); // the arch is part of the key
