@@ -25,13 +25,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import importlib.util
 import json
 import math
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -52,26 +50,10 @@ COLUMNS = ("eager", "compile", "mini_triton", "triton")
 
 # ------------------------------------------------------------------------------------------------ real Triton
 def load_triton_kernels():
-    """Imports kernels/{llm,attention,newton_schulz}.py with `import mini_triton` rewritten to `import triton`.
+    """kernels/{llm,attention,newton_schulz}.py compiled by real Triton (mini_triton.kernels.triton_twin).
     Returns {module name: module}, or raises with the reason."""
-    import triton  # noqa: F401
-    import triton.language  # noqa: F401
-    tmp = tempfile.mkdtemp(prefix="mt_llm_bench_")
-    mods = {}
-    for name in ("llm", "attention", "newton_schulz"):
-        with open(os.path.join(KERNELS, f"{name}.py")) as f:
-            text = f.read()
-        text = text.replace("import mini_triton.language as tl", "import triton.language as tl")
-        text = text.replace("import mini_triton as triton\n", "import triton\n")
-        path = os.path.join(tmp, f"triton_{name}.py")
-        with open(path, "w") as f:
-            f.write(text)
-        spec = importlib.util.spec_from_file_location(f"triton_llm_kernels_{name}", path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = mod
-        spec.loader.exec_module(mod)
-        mods[name] = mod
-    return mods
+    from mini_triton.kernels import triton_twin
+    return {name: triton_twin(os.path.join(KERNELS, f"{name}.py")) for name in ("llm", "attention", "newton_schulz")}
 
 
 @contextlib.contextmanager

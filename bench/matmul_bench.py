@@ -15,12 +15,12 @@ Triton or mini_triton it prints {"skipped": reason} and exits 0.
 
 import argparse
 import datetime
-import importlib.util
 import json
 import os
 import sys
-import tempfile
 import time
+
+from kernel_source import load
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNEL = os.path.join(REPO, "examples", "kernels", "matmul.py")
@@ -43,23 +43,6 @@ CONFIGS = [
 def skip(reason):
     print(json.dumps({"bench": "matmul_bf16", "skipped": reason}))
     sys.exit(0)
-
-
-def load(path, name, rewrite):
-    """Imports the kernel file; with `rewrite`, its `import triton` lines bind mini_triton instead."""
-    if rewrite:
-        with open(path) as f:
-            text = f.read()
-        text = text.replace("import triton.language as tl", "import mini_triton.language as tl")
-        text = text.replace("import triton\n", "import mini_triton as triton\n")
-        path = os.path.join(tempfile.mkdtemp(prefix="mt_bench_"), os.path.basename(path))
-        with open(path, "w") as f:
-            f.write(text)
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def config_name(cfg):
@@ -94,9 +77,9 @@ def main():
         skip(f"mini_triton is not importable: {e}")
 
     kernels = {}
-    for label, rewrite, mod_name in (("mini_triton", True, "mt_bench_matmul"), ("triton", False, "triton_bench_matmul")):
+    for label in ("mini_triton", "triton"):
         try:
-            kernels[label] = load(KERNEL, mod_name, rewrite).matmul_kernel
+            kernels[label] = load(KERNEL, label).matmul_kernel
         except Exception as e:  # report the other libraries anyway
             kernels[label] = f"{type(e).__name__}: {e}"[:2000]
 

@@ -14,12 +14,12 @@ bandwidth (torch copy_ of 1 GiB) is measured in the same run. Writes memory_boun
 
 import argparse
 import datetime
-import importlib.util
 import json
 import os
 import sys
-import tempfile
 import time
+
+from kernel_source import load
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(REPO, "examples", "kernels")
@@ -29,25 +29,6 @@ LLM = os.path.join(REPO, "python", "mini_triton", "kernels", "llm.py")
 def skip(reason):
     print(json.dumps({"bench": "memory_bound", "skipped": reason}))
     sys.exit(0)
-
-
-def load(path, compiler):
-    """Imports the kernel file with its import lines bound to `compiler` ("mini_triton" or "triton")."""
-    with open(path) as f:
-        text = f.read()
-    pairs = [("import mini_triton.language as tl", "import triton.language as tl"),
-             ("import mini_triton as triton", "import triton")]
-    for mt_line, tr_line in pairs:
-        text = text.replace(mt_line, tr_line) if compiler == "triton" else text.replace(tr_line, mt_line)
-    name = f"{compiler}_{os.path.splitext(os.path.basename(path))[0]}_bench"
-    tmp = os.path.join(tempfile.mkdtemp(prefix="mt_bench_"), os.path.basename(path))
-    with open(tmp, "w") as f:
-        f.write(text)
-    spec = importlib.util.spec_from_file_location(name, tmp)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def cases(torch, quick):

@@ -10,11 +10,11 @@ Skips (prints {"skipped": reason}, exit 0) without torch, a CUDA GPU or Triton.
 
 import argparse
 import datetime
-import importlib.util
 import json
 import os
 import sys
-import tempfile
+
+from kernel_source import load
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNEL = os.path.join(REPO, "examples", "kernels", "vector_add.py")
@@ -23,23 +23,6 @@ KERNEL = os.path.join(REPO, "examples", "kernels", "vector_add.py")
 def skip(reason):
     print(json.dumps({"bench": "vector_add_bw", "skipped": reason}))
     sys.exit(0)
-
-
-def load(path, name, rewrite):
-    """Imports the kernel file; with `rewrite`, its `import triton` lines bind mini_triton instead."""
-    if rewrite:
-        with open(path) as f:
-            text = f.read()
-        text = text.replace("import triton.language as tl", "import mini_triton.language as tl")
-        text = text.replace("import triton\n", "import mini_triton as triton\n")
-        path = os.path.join(tempfile.mkdtemp(prefix="mt_bench_"), os.path.basename(path))
-        with open(path, "w") as f:
-            f.write(text)
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def main():
@@ -73,10 +56,9 @@ def main():
     bytes_moved = 3 * n * 4
     grid = (triton.cdiv(n, args.block),)
 
-    for label, rewrite, mod_name in (("mini_triton", True, "mt_bench_vector_add"),
-                                     ("triton", False, "triton_bench_vector_add")):
+    for label in ("mini_triton", "triton"):
         try:
-            kernel = load(KERNEL, mod_name, rewrite).add_kernel
+            kernel = load(KERNEL, label).add_kernel
             out = torch.empty_like(x)
 
             def run(kernel=kernel, out=out):
