@@ -195,4 +195,85 @@ __device__ __forceinline__ void mmaTile(const T *a, const T *b, float *c, float 
   }
 }
 
+/// The accumulator fragment layout (a "frag" layout in the emitter, EmitLayout.cpp): the WM x WN warps
+/// (all of the program's warps) split the M x N tile into blocks of M/WM x N/WN; in its block a warp holds
+/// FM x FN mma tiles of 16 x 8 (FM = M/WM/16, FN = N/WN/8), 4 f32 accumulators per thread each. Thread
+/// element i = (fm * FN + fn) * 4 + e sits at row fm*16 + g + (e >> 1)*8 and column fn*8 + 2t + (e & 1) of
+/// the warp's block (g = lane / 4, t = lane % 4). Returns the element's row-major index in the tile.
+template <int M, int N, int WM, int WN> __device__ __forceinline__ int fragLinear(int tid, int i) {
+  constexpr int WROWS = M / WM, WCOLS = N / WN, FN = WCOLS / 8;
+  const int warp = tid >> 5, lane = tid & 31;
+  const int row = (warp / WN) * WROWS + ((i >> 2) / FN) * 16 + (lane >> 2) + ((i >> 1) & 1) * 8;
+  const int col = (warp % WN) * WCOLS + ((i >> 2) % FN) * 8 + (lane & 3) * 2 + (i & 1);
+  return row * N + col;
+}
+
+/// acc += a[M,K] @ b[K,N] on tensor cores with the accumulator in registers, in the fragment layout of
+/// fragLinear (every one of the WM*WN warps takes part). a and b are staged in shared memory as for
+/// mmaTile; no barrier inside (the caller puts one between staging and this call).
+template <typename T, int M, int N, int K, int WM, int WN, int LDA, int LDB>
+__device__ __forceinline__ void mmaAccumulate(const T *a, const T *b,
+                                              float (&acc)[(M / WM / 16) * (N / WN / 8) * 4], int tid) {
+  static_assert(same<T, f16> || same<T, bf16> || same<T, f32>, "mma operands are f16, bf16 or f32 (tf32)");
+  constexpr int KS = same<T, f32> ? 8 : 16; // k of one mma
+  static_assert(M % (16 * WM) == 0 && N % (8 * WN) == 0 && K % KS == 0,
+                "the warp grid must tile M x N by 16 x 8 and K by the mma's k");
+  static_assert(LDA >= K && LDB >= N, "row strides must cover the rows");
+  static_assert(sizeof(T) == 4 || (LDA % 8 == 0 && LDB % 8 == 0), "ldmatrix rows must be 16-byte aligned");
+  constexpr int WROWS = M / WM, WCOLS = N / WN;
+  constexpr int FM = WROWS / 16, FN = WCOLS / 8;
+  const int warp = tid >> 5, lane = tid & 31;
+  const int g = lane >> 2, t = lane & 3;
+  const int r0 = (warp / WN) * WROWS, c0 = (warp % WN) * WCOLS;
+#pragma unroll
+  for (int k0 = 0; k0 < K; k0 += KS) {
+#if defined(MT_HAS_MMA_SYNC)
+    unsigned af[FM][4], bfr[FN][2];
+    if constexpr (sizeof(T) == 2) {
+#pragma unroll
+      for (int fm = 0; fm < FM; ++fm)
+        mma_detail::ldmatrixX4(af[fm], a + (r0 + fm * 16 + (lane & 15)) * LDA + k0 + (lane >> 4) * 8);
+      if constexpr (FN % 2 == 0) {
+#pragma unroll
+        for (int fn = 0; fn < FN; fn += 2)
+          mma_detail::ldmatrixX4Trans(bfr[fn][0], bfr[fn][1], bfr[fn + 1][0], bfr[fn + 1][1],
+                                      b + (k0 + (lane & 15)) * LDB + c0 + fn * 8 + (lane >> 4) * 8);
+      } else {
+#pragma unroll
+        for (int fn = 0; fn < FN; ++fn)
+          mma_detail::ldmatrixX2Trans(bfr[fn][0], bfr[fn][1], b + (k0 + (lane & 15)) * LDB + c0 + fn * 8);
+      }
+    } else {
+#pragma unroll
+      for (int fm = 0; fm < FM; ++fm) {
+        const T *p = a + (r0 + fm * 16 + g) * LDA + k0 + t;
+        af[fm][0] = mma_detail::toTf32(p[0]);
+        af[fm][1] = mma_detail::toTf32(p[8 * LDA]);
+        af[fm][2] = mma_detail::toTf32(p[4]);
+        af[fm][3] = mma_detail::toTf32(p[8 * LDA + 4]);
+      }
+#pragma unroll
+      for (int fn = 0; fn < FN; ++fn) {
+        const T *p = b + (k0 + t) * LDB + c0 + fn * 8 + g;
+        bfr[fn][0] = mma_detail::toTf32(p[0]);
+        bfr[fn][1] = mma_detail::toTf32(p[4 * LDB]);
+      }
+    }
+#pragma unroll
+    for (int fm = 0; fm < FM; ++fm)
+#pragma unroll
+      for (int fn = 0; fn < FN; ++fn)
+        mma_detail::mmaSync<T>(*reinterpret_cast<float(*)[4]>(&acc[(fm * FN + fn) * 4]), af[fm], bfr[fn]);
+#else
+    for (int fm = 0; fm < FM; ++fm)
+      for (int fn = 0; fn < FN; ++fn)
+        for (int e = 0; e < 4; ++e) {
+          const int row = r0 + fm * 16 + g + (e >> 1) * 8, col = c0 + fn * 8 + 2 * t + (e & 1);
+          for (int kk = k0; kk < k0 + KS; ++kk)
+            acc[(fm * FN + fn) * 4 + e] += toF32(a[row * LDA + kk]) * toF32(b[kk * LDB + col]);
+        }
+#endif
+  }
+}
+
 } // namespace mt

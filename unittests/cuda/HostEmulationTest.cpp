@@ -491,7 +491,7 @@ TEST_F(CudaHostEmulation, MmaBf16LoadedAccEightWarps) {
   // fallback with the same staging, 4 x 2 warp grid and accumulator ownership).
   auto k = emit(codegenFile("dot_mma.mtir"), "bf16_64x64x32", 8);
   ASSERT_TRUE(k);
-  ASSERT_NE(k->source.find("mt::mmaTile<mt::bf16, 64, 64, 32, 4, 2,"), std::string::npos) << k->source;
+  ASSERT_NE(k->source.find("mt::mmaAccumulate<mt::bf16, 64, 64, 32, 4, 2,"), std::string::npos) << k->source;
   std::vector<float> a = randomFloats(64 * 32, 21), b = randomFloats(32 * 64, 22),
                      c = randomFloats(64 * 64, 23);
   std::vector<uint16_t> ha(a.size()), hb(b.size());
@@ -515,7 +515,7 @@ TEST_F(CudaHostEmulation, MmaTf32ConstantAcc) {
   // dot_mma.mtir @tf32_const_acc: 32x16 @ 16x32 + 0.5 with 2 warps; the accumulator is never staged.
   auto k = emit(codegenFile("dot_mma.mtir"), "tf32_const_acc", 2);
   ASSERT_TRUE(k);
-  ASSERT_NE(k->source.find("mt::mmaTile<mt::f32, 32, 32, 16, 2, 1,"), std::string::npos) << k->source;
+  ASSERT_NE(k->source.find("mt::mmaAccumulate<mt::f32, 32, 32, 16, 2, 1,"), std::string::npos) << k->source;
   std::vector<float> a = randomFloats(512, 24), b = randomFloats(512, 25), c(1024, -7.0f);
   auto ba = bytesOf(a), bb = bytesOf(b), bc = bytesOf(c);
   ASSERT_TRUE(run(*k, 1, {&ba, &bb, &bc}, {}));
@@ -527,6 +527,93 @@ TEST_F(CudaHostEmulation, MmaTf32ConstantAcc) {
         ref += double(a[m * 16 + kk]) * b[kk * 32 + n];
       ASSERT_NEAR(got[m * 32 + n], ref, 1e-4) << m << "," << n;
     }
+}
+
+TEST_F(CudaHostEmulation, MmaFragAccumulatorLoopWithAdvancedPointers) {
+  // A K loop whose pointer tiles are loop-carried and advanced by a uniform step (`a_ptrs += 16`): they
+  // stay lazy (init expression + running offset). The accumulator stays in the fragment layout across the
+  // loop; its row sums need a blocked copy (one conversion after the loop), the tile itself is stored from
+  // the fragments. c = a[32 x 16*kt] @ b[16*kt x 32]; rows[m] = sum_n c[m, n].
+  const char *ir = R"(
+func @mm(%a_ptr: ptr<bf16>, %b_ptr: ptr<bf16>, %c_ptr: ptr<f32>, %rows_ptr: ptr<f32>, %kt: i32) {
+  %r512 = make_range {end = 512, start = 0} : tensor<512xi32>
+  %ia = reshape %r512 : tensor<32x16xi32>
+  %rm = make_range {end = 32, start = 0} : tensor<32xi32>
+  %rme = expand_dims %rm {axis = 1} : tensor<32x1xi32>
+  %rmb = broadcast %rme : tensor<32x16xi32>
+  %ka = splat %kt : tensor<32x16xi32>
+  %c16 = constant {value = 16} : tensor<32x16xi32>
+  %rowk = mul %rmb, %ka : tensor<32x16xi32>
+  %rowk16 = mul %rowk, %c16 : tensor<32x16xi32>
+  %row16 = mul %rmb, %c16 : tensor<32x16xi32>
+  %aoff0 = sub %ia, %row16 : tensor<32x16xi32>
+  %aoff = add %aoff0, %rowk16 : tensor<32x16xi32>
+  %ap = splat %a_ptr : tensor<32x16xptr<bf16>>
+  %aps = addptr %ap, %aoff : tensor<32x16xptr<bf16>>
+  %ib = reshape %r512 : tensor<16x32xi32>
+  %bp = splat %b_ptr : tensor<16x32xptr<bf16>>
+  %bps = addptr %bp, %ib : tensor<16x32xptr<bf16>>
+  %zero = constant {value = 0} : i32
+  %one = constant {value = 1} : i32
+  %s16 = constant {value = 16} : i32
+  %s512 = constant {value = 512} : i32
+  %acc0 = constant {value = 0.25} : tensor<32x32xf32>
+  %acc, %pa, %pb = for %zero, %kt, %one, %acc0, %aps, %bps : tensor<32x32xf32>, tensor<32x16xptr<bf16>>, tensor<16x32xptr<bf16>> {
+  ^bb(%k: i32, %acc_in: tensor<32x32xf32>, %a_in: tensor<32x16xptr<bf16>>, %b_in: tensor<16x32xptr<bf16>>):
+    %a = load %a_in : tensor<32x16xbf16>
+    %b = load %b_in : tensor<16x32xbf16>
+    %d = dot %a, %b, %acc_in : tensor<32x32xf32>
+    %sa = splat %s16 : tensor<32x16xi32>
+    %an = addptr %a_in, %sa : tensor<32x16xptr<bf16>>
+    %sb = splat %s512 : tensor<16x32xi32>
+    %bn = addptr %b_in, %sb : tensor<16x32xptr<bf16>>
+    yield %d, %an, %bn
+  }
+  %r1k = make_range {end = 1024, start = 0} : tensor<1024xi32>
+  %ic = reshape %r1k : tensor<32x32xi32>
+  %cp = splat %c_ptr : tensor<32x32xptr<f32>>
+  %cps = addptr %cp, %ic : tensor<32x32xptr<f32>>
+  store %cps, %acc
+  %rows = reduce %acc {axis = 1} : tensor<32xf32> {
+  ^bb(%x: f32, %y: f32):
+    %s = add %x, %y : f32
+    yield %s
+  }
+  %rp = splat %rows_ptr : tensor<32xptr<f32>>
+  %rps = addptr %rp, %rm : tensor<32xptr<f32>>
+  store %rps, %rows
+  return
+}
+)";
+  auto k = emit(ir, "mm", 4);
+  ASSERT_TRUE(k);
+  // The pointer tiles are not registers: each is its init's expression plus a running offset.
+  EXPECT_NE(k->source.find("_off += (mt::i64)("), std::string::npos) << k->source;
+  EXPECT_NE(k->source.find("mt::mmaAccumulate<mt::bf16, 32, 32, 16, 2, 2,"), std::string::npos) << k->source;
+  EXPECT_EQ(k->source.find("blocked -> frag"), std::string::npos) << k->source;
+  EXPECT_NE(k->source.find("frag -> blocked"), std::string::npos) << k->source; // for the reduction only
+  const int kt = 3, K = 16 * kt;
+  std::vector<float> a = randomFloats(32 * K, 31), b = randomFloats(K * 32, 32);
+  std::vector<uint16_t> ha(a.size()), hb(b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    a[i] = __bfloat162float({ha[i] = __float2bfloat16(a[i]).x});
+  for (size_t i = 0; i < b.size(); ++i)
+    b[i] = __bfloat162float({hb[i] = __float2bfloat16(b[i]).x});
+  std::vector<float> c(32 * 32, -77.0f), rows(32, -77.0f);
+  auto ba = bytesOf(ha), bb = bytesOf(hb), bc = bytesOf(c), br = bytesOf(rows);
+  ASSERT_TRUE(run(*k, 1, {&ba, &bb, &bc, &br}, {kt}));
+  std::vector<float> got = valuesOf<float>(bc), gotRows = valuesOf<float>(br);
+  for (int m = 0; m < 32; ++m) {
+    double rowRef = 0;
+    for (int n = 0; n < 32; ++n) {
+      double ref = 0.25;
+      for (int kk = 0; kk < K; ++kk)
+        ref += double(a[m * K + kk]) * b[kk * 32 + n];
+      rowRef += ref;
+      ASSERT_NEAR(got[m * 32 + n], ref, 1e-4) << m << "," << n;
+    }
+    ASSERT_NEAR(gotRows[m], rowRef, 1e-3) << m;
+  }
 }
 
 } // namespace

@@ -91,31 +91,32 @@ size_t count(const std::string &text, const std::string &needle) {
 TEST(CudaTargetMma, MatmulBf16UsesTensorCores) {
   std::string src =
       emittedSource("matmul.py", "matmul_kernel", matmulSpecs(DType::BF16, {300, 193, 111, 64, 64, 32}), 4);
-  // 64x64x32 bf16, 4 warps as 2 x 2; A rows 32 + 8, B and C rows 64 + 8 (padding).
-  EXPECT_NE(src.find("mt::mmaTile<mt::bf16, 64, 64, 32, 2, 2, 40, 72, 72, true>"), std::string::npos) << src;
+  // 64x64x32 bf16, 4 warps as 2 x 2; A rows 32 + 8, B rows 64 + 8 (padding); the accumulator in registers.
+  EXPECT_NE(src.find("mt::mmaAccumulate<mt::bf16, 64, 64, 32, 2, 2, 40, 72>"), std::string::npos) << src;
+  EXPECT_EQ(src.find("through shared memory"), std::string::npos) << src;
 }
 
 TEST(CudaTargetMma, MatmulF16EightWarps) {
   std::string src =
       emittedSource("matmul.py", "matmul_kernel", matmulSpecs(DType::F16, {333, 257, 77, 128, 128, 32}), 8);
-  EXPECT_NE(src.find("mt::mmaTile<mt::f16, 128, 128, 32, 4, 2, 40, 136, 136, true>"), std::string::npos)
-      << src;
+  EXPECT_NE(src.find("mt::mmaAccumulate<mt::f16, 128, 128, 32, 4, 2, 40, 136>"), std::string::npos) << src;
 }
 
 TEST(CudaTargetMma, MatmulF32IsTf32) {
   std::string src =
       emittedSource("matmul.py", "matmul_kernel", matmulSpecs(DType::F32, {130, 70, 90, 32, 32, 16}), 4);
   // tf32 (the default input_precision of an f32 tl.dot): A rows 16 + 4 words.
-  EXPECT_NE(src.find("mt::mmaTile<mt::f32, 32, 32, 16, 2, 2, 20, 40, 40, true>"), std::string::npos) << src;
+  EXPECT_NE(src.find("mt::mmaAccumulate<mt::f32, 32, 32, 16, 2, 2, 20, 40>"), std::string::npos) << src;
 }
 
 TEST(CudaTargetMma, AttentionBothDotsOnTensorCores) {
   std::string src =
       emittedSource("attention.py", "attn_fwd_kernel", attentionSpecs({2, 300, 64, 64, 32, true}), 4);
-  // q @ k^T starts from a zero accumulator (not staged); p @ v accumulates into acc.
-  EXPECT_EQ(count(src, "mt::mmaTile<"), 2u) << src;
-  EXPECT_NE(src.find("mt::mmaTile<mt::f32, 64, 32, 64, 4, 1, 68, 40, 40, false>"), std::string::npos) << src;
-  EXPECT_NE(src.find("mt::mmaTile<mt::f32, 64, 64, 32, 2, 2, 36, 72, 72, true>"), std::string::npos) << src;
+  // q @ k^T starts from a zero accumulator; p @ v accumulates into acc. Both accumulate in registers; acc is
+  // rescaled by a blocked row vector, so it is converted around that (EmitLayout.cpp).
+  EXPECT_EQ(count(src, "mt::mmaAccumulate<"), 2u) << src;
+  EXPECT_NE(src.find("mt::mmaAccumulate<mt::f32, 64, 32, 64, 4, 1, 68, 40>"), std::string::npos) << src;
+  EXPECT_NE(src.find("mt::mmaAccumulate<mt::f32, 64, 64, 32, 2, 2, 36, 72>"), std::string::npos) << src;
 }
 
 // ---- On a GPU --------------------------------------------------------------------------------------------

@@ -77,6 +77,14 @@ KernelEmitter::AxisInfo KernelEmitter::axisInfo(const Value *v, int64_t w) {
 
 KernelEmitter::AxisInfo KernelEmitter::computeAxisInfo(const Value *v, int64_t w) {
   const AxisInfo other{AxisInfo::Other, 1};
+  if (auto it = lazyIter_.find(v); it != lazyIter_.end() && isLazy(v)) {
+    // init + a uniform running offset: the init's kind; divisibility shared with the step.
+    AxisInfo a = axisInfo(it->second.init, w);
+    a.div = std::min(a.div, axisInfo(it->second.advance->operand(1), w).div);
+    if (it->second.advance->kind() == OpKind::AddPtr)
+      a.div = 1;
+    return a;
+  }
   const Operation *def = v->definingOp();
   if (!def || !isLazy(v))
     return other;

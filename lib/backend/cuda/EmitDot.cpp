@@ -100,6 +100,11 @@ bool KernelEmitter::emitMmaDot(const Operation &op) {
   size_t offB = align16(offA + size_t(p.m * p.lda) * eb);
   size_t offC = align16(offB + size_t(p.k * p.ldb) * eb);
   size_t total = align16(offC + size_t(p.m * p.ldc) * 4);
+  int frag = fragOf(op.result());
+  if (frag >= 0) {
+    emitFragDot(op, p, frag, loadC ? std::optional<double>() : std::optional<double>(init), offB);
+    return true;
+  }
   if (total > kMaxMmaSharedBytes)
     return false; // the FMA loop stages only A and B
   smemBytes_ = std::max(smemBytes_, total);
@@ -112,27 +117,10 @@ bool KernelEmitter::emitMmaDot(const Operation &op) {
   line(et + " *" + sa + " = " + smemArray(et, offA) + ";");
   line(et + " *" + sb + " = " + smemArray(et, offB) + ";");
   line("mt::f32 *" + sc + " = " + smemArray("mt::f32", offC) + ";");
-  // Writes tile `v` (rows x cols, blocked) into `dst` with row stride `ld`.
-  auto stage = [&](const Value *v, const std::string &dst, int64_t cols, int64_t ld) {
-    copyTile(
-        v->type(),
-        [&](const std::string &idx, const std::string &i) {
-          return dst + "[" + idx + "] = " + name(v) + "[" + i + "];";
-        },
-        [&](const std::string &idx, const std::string &i0, int vec) {
-          std::string t = elemType(v->type(), &op);
-          std::string vt = "mt::Vec<" + t + ", " + num(vec) + ">";
-          std::string body = vt + " mt_v;";
-          for (int j = 0; j < vec; ++j)
-            body += " mt_v.v[" + num(j) + "] = " + name(v) + "[" + i0 + " + " + num(j) + "];";
-          return body + " *reinterpret_cast<" + vt + " *>(&" + dst + "[" + idx + "]) = mt_v;";
-        },
-        cols, ld);
-  };
-  stage(a, sa, p.k, p.lda);
-  stage(b, sb, p.n, p.ldb);
+  stageOperand(op, a, sa, p.k, p.lda);
+  stageOperand(op, b, sb, p.n, p.ldb);
   if (loadC)
-    stage(acc, sc, p.n, p.ldc);
+    stageOperand(op, acc, sc, p.n, p.ldc);
   line("__syncthreads();");
   char initText[64];
   std::snprintf(initText, sizeof initText, "%a", init);
@@ -161,6 +149,64 @@ bool KernelEmitter::emitMmaDot(const Operation &op) {
       },
       p.n, p.ldc);
   return true;
+}
+
+void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag, std::optional<double> init,
+                                size_t offB) {
+  const Value *a = op.operand(0), *b = op.operand(1), *acc = op.operand(2);
+  std::string et = cudaTypeName(p.elem);
+  size_t eb = elemBytes(a->type());
+  smemBytes_ = std::max(smemBytes_, align16(offB + size_t(p.k * p.ldb) * eb));
+  std::string id = "v" + std::to_string(counter_++);
+  std::string sa = id + "_sa", sb = id + "_sb";
+  line("// dot " + num(p.m) + "x" + num(p.n) + "x" + num(p.k) + " " + std::string(dtypeName(p.elem)) +
+       " on tensor cores (mma k" + num(p.kStep) + "), warps " + num(p.wm) + "x" + num(p.wn) +
+       ", accumulator in registers");
+  std::string r = declare(op.result(), &op);
+  if (init) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%a", *init);
+    forEach(op.result()->type(), r, "(float)" + std::string(text), frag);
+  } else {
+    assign(op.result()->type(), r, valueIn(acc, frag), frag);
+  }
+  line("__syncthreads();");
+  line(et + " *" + sa + " = " + smemArray(et, 0) + ";");
+  line(et + " *" + sb + " = " + smemArray(et, offB) + ";");
+  stageOperand(op, a, sa, p.k, p.lda);
+  stageOperand(op, b, sb, p.n, p.ldb);
+  line("__syncthreads();");
+  line("mt::mmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " + num(p.wm) +
+       ", " + num(p.wn) + ", " + num(p.lda) + ", " + num(p.ldb) + ">(" + sa + ", " + sb + ", " + r +
+       ", mt_tid);");
+}
+
+void KernelEmitter::stageOperand(const Operation &op, const Value *v, const std::string &dst, int64_t cols,
+                                 int64_t ld) {
+  int f = fragOf(v);
+  if (f >= 0) { // fragment layout: element by element at its own index
+    const Type *t = v->type();
+    line("#pragma unroll");
+    open("for (int i = 0; i < " + num(perIn(t, f)) + "; ++i)");
+    line("const int L = " + linIn(t, f) + ";");
+    line(dst + "[(L / " + num(cols) + ") * " + num(ld) + " + L % " + num(cols) + "] = " + name(v) + "[i];");
+    close();
+    return;
+  }
+  copyTile(
+      v->type(),
+      [&](const std::string &idx, const std::string &i) {
+        return dst + "[" + idx + "] = " + name(v) + "[" + i + "];";
+      },
+      [&](const std::string &idx, const std::string &i0, int vec) {
+        std::string t = elemType(v->type(), &op);
+        std::string vt = "mt::Vec<" + t + ", " + num(vec) + ">";
+        std::string body = vt + " mt_v;";
+        for (int j = 0; j < vec; ++j)
+          body += " mt_v.v[" + num(j) + "] = " + name(v) + "[" + i0 + " + " + num(j) + "];";
+        return body + " *reinterpret_cast<" + vt + " *>(&" + dst + "[" + idx + "]) = mt_v;";
+      },
+      cols, ld);
 }
 
 void KernelEmitter::copyTile(

@@ -212,6 +212,15 @@ void KernelEmitter::emitStore(const Operation &op) {
          at(val) + ";");
     return;
   }
+  if (fragOf(val) >= 0 && fragAware(op, val)) { // a fragment-layout tile (EmitLayout.cpp): its own indices
+    int f = fragOf(val);
+    line("#pragma unroll");
+    open("for (int i = 0; i < " + std::to_string(perIn(pt, f)) + "; ++i)");
+    line("const int L = " + linIn(pt, f) + ";");
+    line(std::string(mask ? "if (" + at(mask) + ") " : "") + "*" + at(ptr) + " = " + at(val) + ";");
+    close();
+    return;
+  }
   if (emitVectorStore(op))
     return;
   int64_t p = per(pt);

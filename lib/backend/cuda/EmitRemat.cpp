@@ -59,14 +59,94 @@ void collectUsers(const Block &b, std::map<const Value *, std::vector<const Oper
   }
 }
 
+/// Loop-carried tiles of `loop` (a for) that each iteration advances by a uniform step: the yield gives
+/// back `addptr %arg, splat(s)` (or an integer `add`, or a constant step) whose only user is the yield,
+/// and the argument and loop result are read only through at(). Returns (argument index k, advance op).
+std::vector<std::pair<unsigned, const Operation *>>
+advancedIterArgs(const Operation &loop,
+                 const std::map<const Value *, std::vector<const Operation *>> &users) {
+  std::vector<std::pair<unsigned, const Operation *>> r;
+  Block &body = const_cast<Operation &>(loop).body(0);
+  const Operation *yield = body.terminator();
+  if (!yield || yield->kind() != OpKind::Yield)
+    return r;
+  auto readOnlyThroughAt = [&](const Value *v, const Operation *except) {
+    auto it = users.find(v);
+    if (it == users.end())
+      return true;
+    for (const Operation *u : it->second)
+      if (u != except && !readsThroughAt(*u))
+        return false;
+    return true;
+  };
+  for (unsigned k = 0; k + 1 < body.numArguments() && k < yield->numOperands() && k < loop.numResults();
+       ++k) {
+    const Value *arg = body.argument(k + 1), *next = yield->operand(k);
+    const Operation *adv = next->definingOp();
+    if (!arg->type()->isBlock() || !adv || adv->parentBlock() != &body || adv->numOperands() != 2 ||
+        adv->operand(0) != arg || next->type() != arg->type())
+      continue;
+    bool intAdd = adv->kind() == OpKind::Add && arg->type()->isIntLike();
+    if (adv->kind() != OpKind::AddPtr && !intAdd)
+      continue;
+    const Operation *step = adv->operand(1)->definingOp();
+    if (!step || (step->kind() != OpKind::Splat && step->kind() != OpKind::Constant))
+      continue;
+    auto nextUsers = users.find(next);
+    if (nextUsers == users.end() || nextUsers->second.size() != 1 || nextUsers->second[0] != yield)
+      continue;
+    if (!readOnlyThroughAt(arg, adv) || !readOnlyThroughAt(loop.result(k), nullptr))
+      continue;
+    r.emplace_back(k, adv);
+  }
+  return r;
+}
+
 } // namespace
 
 void KernelEmitter::planLazyValues(const Block &body) {
   std::map<const Value *, std::vector<const Operation *>> users;
   collectUsers(body, users);
+  // Loop inits of advanced iter args are read through at() once those args are lazy.
+  std::map<const Operation *, std::vector<std::pair<unsigned, const Operation *>>> advanced;
+  std::set<std::pair<const Operation *, const Value *>> initUses;
+  std::function<void(const Block &)> findLoops = [&](const Block &b) {
+    for (const auto &op : b.operations()) {
+      for (unsigned r = 0; r < op->numRegions(); ++r)
+        findLoops(op->region(r).block());
+      if (op->kind() != OpKind::For)
+        continue;
+      advanced[op.get()] = advancedIterArgs(*op, users);
+      for (auto &[k, adv] : advanced[op.get()])
+        initUses.insert({op.get(), op->operand(3 + k)});
+    }
+  };
+  findLoops(body);
   std::map<const Value *, int> cost;
   std::function<void(const Block &)> visit = [&](const Block &b) {
     for (const auto &op : b.operations()) {
+      if (op->kind() == OpKind::For) {
+        Block &lb = op->region(0).block();
+        for (auto &[k, adv] : advanced[op.get()]) {
+          const Value *init = op->operand(3 + k);
+          bool onlyAdvanced = true; // every use of init in this loop is an advanced arg's init
+          for (unsigned o = 3; o < op->numOperands(); ++o)
+            if (op->operand(o) == init) {
+              bool adv2 = false;
+              for (auto &[k2, a2] : advanced[op.get()])
+                adv2 = adv2 || k2 + 3 == o;
+              onlyAdvanced = onlyAdvanced && adv2;
+            }
+          if (!lazy_.count(init) || !onlyAdvanced || cost[init] + 2 > kLazyCost)
+            continue;
+          const Value *arg = lb.argument(k + 1);
+          lazy_.insert(arg);
+          lazy_.insert(op->result(k));
+          lazy_.insert(adv->result());
+          cost[arg] = cost[op->result(k)] = cost[adv->result()] = cost[init] + 2;
+          lazyIter_[arg] = lazyIter_[op->result(k)] = LazyIter{init, adv, ""};
+        }
+      }
       for (unsigned r = 0; r < op->numRegions(); ++r)
         visit(op->region(r).block());
       if (!recomputable(*op) || !op->result()->type()->isBlock())
@@ -86,7 +166,7 @@ void KernelEmitter::planLazyValues(const Block &body) {
         continue;
       bool aware = true;
       for (const Operation *u : us->second)
-        aware = aware && readsThroughAt(*u);
+        aware = aware && (readsThroughAt(*u) || initUses.count({u, v}));
       if (!aware)
         continue;
       lazy_.insert(v);
@@ -117,6 +197,14 @@ std::string KernelEmitter::broadcastSourceIndex(const Operation &op, const std::
 std::optional<std::string> KernelEmitter::valueAt(const Value *v, const std::string &idx, int &budget) {
   if (!v->type()->isBlock())
     return name(v);
+  if (auto it = lazyIter_.find(v); it != lazyIter_.end() && !it->second.offset.empty()) {
+    auto e = valueAt(it->second.init, idx, budget);
+    if (!e)
+      return std::nullopt;
+    if (it->second.advance->kind() == OpKind::AddPtr)
+      return "(" + *e + " + " + it->second.offset + ")";
+    return "mt::add(" + *e + ", " + it->second.offset + ")";
+  }
   if (isLazy(v))
     budget = std::max(budget, kLazyCost + 1); // planned: its whole expression fits
   const Operation *def = v->definingOp();

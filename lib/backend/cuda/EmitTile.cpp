@@ -84,7 +84,7 @@ void KernelEmitter::emitCombine(const Operation &op, const std::vector<std::stri
   emitBlock(body, [&](const Operation &term) {
     if (term.kind() != OpKind::Yield)
       unsupported(term, "a combine region must end in yield");
-    assignYield(term, 0, acc, types);
+    assignYield(term, operandsFrom(term, 0), acc, types);
   });
   close();
 }

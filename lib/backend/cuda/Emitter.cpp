@@ -154,29 +154,29 @@ std::string KernelEmitter::declare(const Value *v, const Operation *where, const
   std::string n = fresh(v);
   std::string t = elemType(v->type(), where);
   if (v->type()->isBlock())
-    line(t + " " + n + "[" + std::to_string(per(v->type())) + "];");
+    line(t + " " + n + "[" + std::to_string(perOf(v)) + "];");
   else
     line(t + " " + n + (init.empty() ? "" : " = " + init) + ";");
   bind(v, n);
   return n;
 }
 
-void KernelEmitter::forEach(const Type *t, const std::string &dst, const std::string &expr) {
+void KernelEmitter::forEach(const Type *t, const std::string &dst, const std::string &expr, int frag) {
   if (!t->isBlock()) {
     line(dst + " = " + expr + ";");
     return;
   }
-  int64_t p = per(t);
+  int64_t p = perIn(t, frag);
   line("#pragma unroll");
   open("for (int i = 0; i < " + std::to_string(p) + "; ++i)");
   if (usesLinearIndex(expr))
-    line("const int L = " + lin(p) + ";");
+    line("const int L = " + linIn(t, frag) + ";");
   line(dst + "[i] = " + expr + ";");
   close();
 }
 
-void KernelEmitter::assign(const Type *t, const std::string &dst, const std::string &src) {
-  forEach(t, dst, t->isBlock() ? src + "[i]" : src);
+void KernelEmitter::assign(const Type *t, const std::string &dst, const std::string &src, int frag) {
+  forEach(t, dst, t->isBlock() ? src + "[i]" : src, frag);
 }
 
 std::string KernelEmitter::literal(const Operation &op, const Type *t) {
@@ -227,8 +227,28 @@ void KernelEmitter::emitBlock(const Block &b, const std::function<void(const Ope
 }
 
 void KernelEmitter::emitOp(const Operation &op) {
-  if (op.numResults() == 1 && isLazy(op.result()))
+  if (op.numResults() == 1 && op.numRegions() == 0 && isLazy(op.result()))
     return; // computed where it is read (EmitRemat.cpp)
+  // Operands in a fragment layout that this op cannot read in place: their blocked copies (EmitLayout.cpp).
+  // Loops convert their inits themselves; an if has no tile operands.
+  std::vector<std::pair<const Value *, std::string>> rebound;
+  if (!fragOf_.empty() && op.kind() != OpKind::For && op.kind() != OpKind::While) {
+    for (const Value *o : op.operands())
+      if (fragOf(o) >= 0 && !fragAware(op, o)) {
+        auto it = blockedCopy_.find(o);
+        MT_ASSERT(it != blockedCopy_.end()) << "CUDA emitter: a frag value without its blocked copy";
+        rebound.emplace_back(o, name(o));
+        bind(o, it->second);
+      }
+  }
+  emitOpIn(op);
+  for (auto &[v, n] : rebound)
+    bind(v, n);
+  for (unsigned r = 0; r < op.numResults(); ++r)
+    emitBlockedCopy(op.result(r));
+}
+
+void KernelEmitter::emitOpIn(const Operation &op) {
   if (reloadBarrierPending_ && (op.kind() == OpKind::Store || op.kind() == OpKind::AtomicRmw ||
                                 op.kind() == OpKind::AtomicCas || op.numRegions() > 0)) {
     line("__syncthreads(); // re-loaded broadcasts (EmitRemat.cpp) before any later store");
@@ -241,7 +261,7 @@ void KernelEmitter::emitOp(const Operation &op) {
       declare(op.result(), &op, lit);
       return;
     }
-    forEach(op.result()->type(), declare(op.result(), &op), lit);
+    forEach(op.result()->type(), declare(op.result(), &op), lit, fragOf(op.result()));
     return;
   }
   case OpKind::ProgramId:
@@ -508,18 +528,27 @@ void KernelEmitter::emitElementwise(const Operation &op) {
     declare(op.result(), &op, expr);
     return;
   }
-  forEach(t, declare(op.result(), &op), expr);
+  forEach(t, declare(op.result(), &op), expr, fragOf(op.result()));
 }
 
 // ---- Control flow ----------------------------------------------------------------------------------
 
-void KernelEmitter::assignYield(const Operation &term, unsigned from, const std::vector<std::string> &targets,
-                                const std::vector<const Type *> &types) {
-  unsigned n = term.numOperands() - from;
+std::vector<const Value *> KernelEmitter::operandsFrom(const Operation &term, unsigned from) {
+  std::vector<const Value *> r;
+  for (unsigned k = from; k < term.numOperands(); ++k)
+    r.push_back(term.operand(k));
+  return r;
+}
+
+void KernelEmitter::assignYield(const Operation &term, const std::vector<const Value *> &srcs,
+                                const std::vector<std::string> &targets,
+                                const std::vector<const Type *> &types, const std::vector<int> &frags) {
+  unsigned n = unsigned(srcs.size());
   if (n != targets.size())
     unsupported(term, "yields " + std::to_string(n) + " values, expected " + std::to_string(targets.size()));
+  auto fragAt = [&](unsigned k) { return k < frags.size() ? frags[k] : -1; };
   if (n == 1) {
-    assign(types[0], targets[0], name(term.operand(from)));
+    assign(types[0], targets[0], valueIn(srcs[0], fragAt(0)), fragAt(0));
     return;
   }
   // Several values: read all before writing any (`yield %b, %a` swaps loop-carried values).
@@ -527,12 +556,13 @@ void KernelEmitter::assignYield(const Operation &term, unsigned from, const std:
   for (unsigned k = 0; k < n; ++k) {
     std::string tmp = "v" + std::to_string(counter_++) + "_next";
     const Type *t = types[k];
-    line(elemType(t, &term) + " " + tmp + (t->isBlock() ? "[" + std::to_string(per(t)) + "]" : "") + ";");
-    assign(t, tmp, name(term.operand(from + k)));
+    line(elemType(t, &term) + " " + tmp +
+         (t->isBlock() ? "[" + std::to_string(perIn(t, fragAt(k))) + "]" : "") + ";");
+    assign(t, tmp, valueIn(srcs[k], fragAt(k)), fragAt(k));
     tmps.push_back(tmp);
   }
   for (unsigned k = 0; k < n; ++k)
-    assign(types[k], targets[k], tmps[k]);
+    assign(types[k], targets[k], tmps[k], fragAt(k));
 }
 
 void KernelEmitter::emitFor(const Operation &op) {
@@ -544,13 +574,27 @@ void KernelEmitter::emitFor(const Operation &op) {
     unsupported(op, "loop-carried values do not match the body's arguments");
   std::vector<std::string> carried;
   std::vector<const Type *> types;
+  std::vector<int> frags;
+  std::vector<unsigned> lazyArgs;
   for (unsigned k = 0; k < nIter; ++k) {
     const Value *init = op.operand(3 + k);
+    if (isLazy(body.argument(k + 1))) { // init + a running offset (EmitRemat.cpp)
+      const Type *st = init->type()->scalarType();
+      std::string offType = st->isPointer() ? "mt::i64" : elemType(st, &op);
+      std::string off = fresh(body.argument(k + 1)) + "_off";
+      line(offType + " " + off + " = 0;");
+      lazyIter_[body.argument(k + 1)].offset = off;
+      lazyIter_[op.result(k)].offset = off;
+      lazyArgs.push_back(k);
+      continue;
+    }
+    int f = fragOf(op.result(k));
     std::string c = declare(op.result(k), &op, init->type()->isBlock() ? "" : name(init));
     if (init->type()->isBlock())
-      assign(init->type(), c, name(init));
+      assign(init->type(), c, valueIn(init, f), f);
     carried.push_back(c);
     types.push_back(op.result(k)->type());
+    frags.push_back(f);
     bind(body.argument(k + 1), c);
   }
   const Value *lb = op.operand(0), *ub = op.operand(1), *step = op.operand(2);
@@ -562,10 +606,28 @@ void KernelEmitter::emitFor(const Operation &op) {
   const std::string &s = name(step);
   open("for (" + ivType + " " + iv + " = " + name(lb) + "; " + s + " > 0 ? " + iv + " < " + name(ub) + " : " +
        iv + " > " + name(ub) + "; " + iv + " = mt::add(" + iv + ", (" + ivType + ")" + s + "))");
+  for (unsigned k = 0; k < nIter; ++k)
+    emitBlockedCopy(body.argument(k + 1));
   emitBlock(body, [&](const Operation &term) {
     if (term.kind() != OpKind::Yield)
       unsupported(term, "a for body must end in yield");
-    assignYield(term, 0, carried, types);
+    if (term.numOperands() != nIter)
+      unsupported(term, "yields " + std::to_string(term.numOperands()) + " values, expected " +
+                            std::to_string(nIter));
+    std::vector<const Value *> srcs;
+    for (unsigned k = 0; k < nIter; ++k)
+      if (!isLazy(body.argument(k + 1)))
+        srcs.push_back(term.operand(k));
+    assignYield(term, srcs, carried, types, frags);
+    for (unsigned k : lazyArgs) {
+      const LazyIter &li = lazyIter_.at(body.argument(k + 1));
+      int budget = 4;
+      std::string step = *valueAt(li.advance->operand(1), "0", budget);
+      if (li.advance->kind() == OpKind::AddPtr)
+        line(li.offset + " += (mt::i64)(" + step + ");");
+      else
+        line(li.offset + " = mt::add(" + li.offset + ", " + step + ");");
+    }
   });
   close();
 }
@@ -588,7 +650,7 @@ void KernelEmitter::emitIf(const Operation &op) {
     if (term.kind() != OpKind::Yield)
       unsupported(term, "an if region must end in yield");
     if (!results.empty())
-      assignYield(term, 0, results, types);
+      assignYield(term, operandsFrom(term, 0), results, types);
   };
   open("if (" + name(cond) + ")");
   emitBlock(const_cast<Operation &>(op).body(0), onYield);
@@ -616,7 +678,7 @@ void KernelEmitter::emitWhile(const Operation &op) {
     const Value *arg = before.argument(k);
     std::string c = declare(arg, &op, init->type()->isBlock() ? "" : name(init));
     if (init->type()->isBlock())
-      assign(init->type(), c, name(init));
+      assign(init->type(), c, valueIn(init, -1));
     carried.push_back(c);
     carriedTypes.push_back(arg->type());
   }
@@ -636,18 +698,18 @@ void KernelEmitter::emitWhile(const Operation &op) {
       unsupported(term, "the condition must be a scalar (a uniform loop)");
     open("if (!" + name(term.operand(0)) + ")");
     if (!results.empty())
-      assignYield(term, 1, results, resultTypes);
+      assignYield(term, operandsFrom(term, 1), results, resultTypes);
     line("break;");
     close();
     if (after.numArguments() != term.numOperands() - 1)
       unsupported(op, "the after-region's arguments do not match the forwarded values");
     for (unsigned k = 0; k < after.numArguments(); ++k)
-      bind(after.argument(k), name(term.operand(k + 1)));
+      bind(after.argument(k), valueIn(term.operand(k + 1), -1));
   });
   emitBlock(after, [&](const Operation &term) {
     if (term.kind() != OpKind::Yield)
       unsupported(term, "a while's after-region must end in yield");
-    assignYield(term, 0, carried, carriedTypes);
+    assignYield(term, operandsFrom(term, 0), carried, carriedTypes);
   });
   close();
   for (unsigned k = 0; k < op.numResults(); ++k)
@@ -662,6 +724,7 @@ CudaKernel KernelEmitter::run() {
   k.numThreads = unsigned(threads_);
   vecElems_ = chooseVecElems(fn_);
   planLazyValues(fn_.body());
+  planFragLayouts(fn_.body());
   if (opts_.numWarps < 1 || opts_.numWarps > 32)
     diag_.fatal(fn_.loc(), "CUDA backend: num_warps must be in 1..32, got " + std::to_string(opts_.numWarps));
 

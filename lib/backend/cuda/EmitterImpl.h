@@ -76,17 +76,24 @@ private:
   /// Declares a fresh variable for `v` (an array of per(v) for tiles) and binds it; returns the name.
   std::string declare(const ir::Value *v, const ir::Operation *where, const std::string &init = "");
   /// Emits `for (i...) dst[i] = expr;` (or `dst = expr;` for a scalar type); `expr` may use `i` and `L`.
-  void forEach(const ir::Type *t, const std::string &dst, const std::string &expr);
-  void assign(const ir::Type *t, const std::string &dst, const std::string &src);
+  /// `frag`: the layout of dst (-1: blocked).
+  void forEach(const ir::Type *t, const std::string &dst, const std::string &expr, int frag = -1);
+  void assign(const ir::Type *t, const std::string &dst, const std::string &src, int frag = -1);
   std::string literal(const ir::Operation &op, const ir::Type *t);
 
   void emitBlock(const ir::Block &b, const std::function<void(const ir::Operation &)> &onTerminator);
+  /// Emits `op` (reading fragment-layout operands through their blocked copies where needed).
   void emitOp(const ir::Operation &op);
+  void emitOpIn(const ir::Operation &op);
   void emitElementwise(const ir::Operation &op);
   std::string elementwiseExpr(const ir::Operation &op);
   /// Assigns the terminator's operands [from, ...) to `targets` (through temporaries when several).
-  void assignYield(const ir::Operation &term, unsigned from, const std::vector<std::string> &targets,
-                   const std::vector<const ir::Type *> &types);
+  /// `frags`: the targets' layouts (empty: all blocked).
+  void assignYield(const ir::Operation &term, const std::vector<const ir::Value *> &srcs,
+                   const std::vector<std::string> &targets, const std::vector<const ir::Type *> &types,
+                   const std::vector<int> &frags = {});
+  /// The terminator's operands from `from` on.
+  static std::vector<const ir::Value *> operandsFrom(const ir::Operation &term, unsigned from);
   void emitFor(const ir::Operation &op);
   void emitIf(const ir::Operation &op);
   void emitWhile(const ir::Operation &op);
@@ -188,6 +195,13 @@ private:
   // ---- EmitDot.cpp ----
   /// Emits `op` (a dot) on tensor cores if planMma accepts it; false (nothing emitted) otherwise.
   bool emitMmaDot(const ir::Operation &op);
+  /// A tensor-core dot whose result is in fragment layout `frag`: A and B staged, the accumulator (the
+  /// constant `init`, or operand 2 in the frag layout) updated in registers by mt::mmaAccumulate.
+  void emitFragDot(const ir::Operation &op, const MmaPlan &p, int frag, std::optional<double> init,
+                   size_t offB);
+  /// Writes tile `v` (rows x cols, any layout) into shared array `dst` with row stride `ld`.
+  void stageOperand(const ir::Operation &op, const ir::Value *v, const std::string &dst, int64_t cols,
+                    int64_t ld);
   /// Copies tile elements between the blocked layout and a row-major shared array (row stride `ld`):
   /// `scalar(idx, i)` moves element i (at shared index idx, in terms of L); `vector(idx, i0, n)` moves the
   /// n elements from i0 (up to 16 bytes) where they are contiguous and aligned.
@@ -195,6 +209,44 @@ private:
                 const std::function<std::string(const std::string &, const std::string &)> &scalar,
                 const std::function<std::string(const std::string &, const std::string &, int)> &vector,
                 int64_t cols, int64_t ld);
+
+  // ---- EmitLayout.cpp: the accumulator fragment layout of tensor-core dots ----
+  /// A tile held as mma accumulator fragments (device/mma.cuh fragLinear): all warps, a WM x WN grid.
+  struct FragLayout {
+    int64_t m = 0, n = 0;
+    int wm = 1, wn = 1;
+  };
+  /// Chooses the values held in a fragment layout instead of the blocked one: results of tensor-core
+  /// dots, loop-carried values that a loop's yield gives them back, elementwise ops over them (other
+  /// operands lazy), and marks those some user needs in the blocked layout (converted once, at their
+  /// definition).
+  void planFragLayouts(const ir::Block &body);
+  void planFragBlock(const ir::Block &b);
+  /// The fragment layout of a dot's result, or -1 when it keeps the blocked layout.
+  int fragForDot(const ir::Operation &op);
+  /// True if `user` reads fragment-layout operand `v` in place (no conversion).
+  bool fragAware(const ir::Operation &user, const ir::Value *v) const;
+  /// The fragment layout of `v` (an index into frags_), or -1 for the blocked layout.
+  int fragOf(const ir::Value *v) const {
+    auto it = fragOf_.find(v);
+    return it == fragOf_.end() ? -1 : it->second;
+  }
+  /// Elements per thread and the linear index (in terms of i) of element i in layout `frag` (-1: the
+  /// blocked layout of tile type t).
+  int64_t perIn(const ir::Type *t, int frag) const;
+  std::string linIn(const ir::Type *t, int frag) const;
+  int64_t perOf(const ir::Value *v) const { return perIn(v->type(), fragOf(v)); }
+  /// `src` (registers of `v`'s type in layout `from`) copied into fresh registers in layout `to`,
+  /// through shared memory; returns their name.
+  std::string convertLayout(const ir::Value *v, const std::string &src, int from, int to);
+  /// The registers of `v` in layout `frag`: its own, its blocked copy, or a conversion emitted here.
+  std::string valueIn(const ir::Value *v, int frag);
+  /// After `v` is defined: its blocked copy, when some user needs one.
+  void emitBlockedCopy(const ir::Value *v);
+  std::vector<FragLayout> frags_;
+  std::map<const ir::Value *, int> fragOf_;
+  std::set<const ir::Value *> needsBlocked_;
+  std::map<const ir::Value *, std::string> blockedCopy_;
 
   const ir::Function &fn_;
   EmitOptions opts_;
@@ -209,6 +261,14 @@ private:
   /// While valueAt() re-emits an op: its operands' expressions, which at() returns instead of `name[i]`.
   std::map<const ir::Value *, std::string> exprOverride_;
   std::set<const ir::Value *> lazy_;
+  /// A loop-carried tile advanced by a uniform step each iteration (`a_ptrs += BLOCK_K * stride_ak`) whose
+  /// init is lazy: lazy itself, the init's expression plus a scalar running offset (EmitRemat.cpp).
+  struct LazyIter {
+    const ir::Value *init = nullptr;
+    const ir::Operation *advance = nullptr; // the addptr/add in the body that the yield gives back
+    std::string offset;                     // its running offset, declared by emitFor
+  };
+  std::map<const ir::Value *, LazyIter> lazyIter_; // keyed by the body argument and the loop's result
   /// Stores and atomics emitted so far, and the count when each tile load was emitted: a broadcast of
   /// a loaded tile may load again at its own indices when no store came in between (same block).
   unsigned sideEffects_ = 0;

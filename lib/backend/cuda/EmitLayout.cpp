@@ -1,0 +1,241 @@
+// Tile IR -> CUDA C++: a second layout for tiles, the accumulator fragments of tensor-core dots.
+//
+// Every tile is held in the blocked layout (groups of consecutive elements per thread, Emitter.cpp lin())
+// except the ones chosen here, which are held the way mma.sync leaves its accumulators (device/mma.cuh
+// fragLinear): a dot's result, and what flows from it without leaving the registers:
+//
+//   %acc0 = constant 0.0 : tensor<128x128xf32>          blocked (a splat: written in any layout for free)
+//   %r = for ... iter %acc = %acc0 {                      frag: the yield gives it a frag value
+//     %d = dot %a, %b, %acc                               frag: a tensor-core dot, accumulating in place
+//     yield %d
+//   }
+//   %c = cast %r : tensor<128x128xbf16>                  frag: elementwise, other operands lazy
+//   store %c_ptrs, %c, %c_mask                           stores each fragment element at its own index
+//
+// So the K loop of a matmul keeps its accumulator in registers instead of a shared-memory round trip per
+// dot. Any other user (a reduction, a shape op, an elementwise op with a blocked operand) reads a blocked
+// copy converted once through shared memory right after the value's definition; a yield or loop init
+// whose target has the other layout is converted where it is assigned.
+#include "backend/cuda/EmitterImpl.h"
+
+#include <algorithm>
+
+namespace mt::cuda::detail {
+
+using namespace ir;
+
+namespace {
+
+/// The most shared memory a block may opt into on sm_90 (227 KiB).
+constexpr size_t kMaxSharedBytes = 227 * 1024;
+/// The most accumulator elements a thread holds (128 x 256 on 8 warps, as Triton allows).
+constexpr int64_t kMaxFragPerThread = 128;
+
+bool isPureElementwise(const Operation &op) {
+  return op.hasTrait(Elementwise) && op.hasTrait(Pure) && op.numResults() == 1 &&
+         op.result()->type()->isBlock();
+}
+
+void collectUses(const Block &b, std::map<const Value *, std::vector<const Operation *>> &users) {
+  for (const auto &op : b.operations()) {
+    for (const Value *v : op->operands())
+      users[v].push_back(op.get());
+    for (unsigned r = 0; r < op->numRegions(); ++r)
+      collectUses(op->region(r).block(), users);
+  }
+}
+
+} // namespace
+
+int KernelEmitter::fragForDot(const Operation &op) {
+  if (!opts_.tensorCores)
+    return -1;
+  std::optional<MmaPlan> p = planMma(op, opts_.numWarps);
+  if (!p || int64_t(p->wm) * p->wn != opts_.numWarps)
+    return -1; // every warp must hold a part of the accumulator
+  if (p->m * p->n / (int64_t(opts_.numWarps) * 32) > kMaxFragPerThread)
+    return -1;
+  size_t eb = elemBytes(op.operand(0)->type());
+  if (align16(size_t(p->m * p->lda) * eb) + size_t(p->k * p->ldb) * eb > kMaxSharedBytes)
+    return -1;
+  for (size_t f = 0; f < frags_.size(); ++f)
+    if (frags_[f].m == p->m && frags_[f].n == p->n && frags_[f].wm == p->wm && frags_[f].wn == p->wn)
+      return int(f);
+  frags_.push_back({p->m, p->n, p->wm, p->wn});
+  return int(frags_.size()) - 1;
+}
+
+void KernelEmitter::planFragBlock(const Block &b) {
+  for (const auto &opPtr : b.operations()) {
+    const Operation &op = *opPtr;
+    if (op.kind() == OpKind::Dot) {
+      int f = fragForDot(op);
+      if (f >= 0)
+        fragOf_[op.result()] = f;
+      continue;
+    }
+    if (op.kind() == OpKind::For) {
+      Block &body = const_cast<Operation &>(op).body(0);
+      const Operation *yield = body.terminator();
+      // Loop-carried values take the layout their yield gives them; that may make more of the body frag,
+      // so repeat until nothing changes (each round only adds frag values; bounded for safety).
+      for (int round = 0; round < 4; ++round) {
+        planFragBlock(body);
+        bool changed = false;
+        for (unsigned k = 0; yield && k + 1 < body.numArguments() && k < yield->numOperands(); ++k) {
+          int f = fragOf(yield->operand(k));
+          const Value *arg = body.argument(k + 1);
+          if (f < 0 || fragOf(arg) == f || yield->operand(k)->type() != arg->type())
+            continue;
+          fragOf_[arg] = f;
+          fragOf_[op.result(k)] = f;
+          changed = true;
+        }
+        if (!changed)
+          break;
+      }
+      continue;
+    }
+    for (unsigned r = 0; r < op.numRegions(); ++r)
+      planFragBlock(op.region(r).block());
+    if (!isPureElementwise(op) || isLazy(op.result()))
+      continue;
+    int f = -1;
+    bool ok = true;
+    for (const Value *o : op.operands()) {
+      if (!o->type()->isBlock())
+        continue;
+      int fo = fragOf(o);
+      if (fo >= 0)
+        ok = ok && (f < 0 || f == fo), f = fo;
+      else
+        ok = ok && isLazy(o);
+    }
+    if (ok && f >= 0)
+      fragOf_[op.result()] = f;
+    else
+      fragOf_.erase(op.result());
+  }
+}
+
+bool KernelEmitter::fragAware(const Operation &user, const Value *v) const {
+  int f = fragOf(v);
+  switch (user.kind()) {
+  case OpKind::Dot:
+    // A tensor-core dot with a frag result: the accumulator in place; the operands are staged element by
+    // element from any layout.
+    if (fragOf(user.result()) < 0)
+      return false;
+    return user.operand(2) != v || fragOf(user.result()) == f;
+  case OpKind::Store: {
+    if (user.numOperands() < 2 || user.operand(1) != v || user.operand(0) == v)
+      return false;
+    for (unsigned k = 0; k < user.numOperands(); ++k)
+      if (k != 1 && user.operand(k)->type()->isBlock() && !isLazy(user.operand(k)) &&
+          fragOf(user.operand(k)) != f)
+        return false;
+    return true;
+  }
+  case OpKind::Yield: {
+    const Block *owner = user.parentBlock();
+    const Operation *parent = owner ? owner->parentOp() : nullptr;
+    if (!parent || parent->kind() != OpKind::For)
+      return false;
+    for (unsigned k = 0; k < user.numOperands(); ++k)
+      if (user.operand(k) == v && fragOf(owner->argument(k + 1)) != f)
+        return false;
+    return true;
+  }
+  case OpKind::For:
+    for (unsigned k = 3; k < user.numOperands(); ++k)
+      if (user.operand(k) == v && fragOf(user.result(k - 3)) != f)
+        return false;
+    return true;
+  default:
+    return isPureElementwise(user) && fragOf(user.result()) == f;
+  }
+}
+
+void KernelEmitter::planFragLayouts(const Block &body) {
+  if (!opts_.tensorCores)
+    return;
+  planFragBlock(body);
+  if (fragOf_.empty())
+    return;
+  std::map<const Value *, std::vector<const Operation *>> users;
+  collectUses(body, users);
+  for (const auto &[v, f] : fragOf_) {
+    auto it = users.find(v);
+    if (it == users.end())
+      continue;
+    for (const Operation *u : it->second)
+      if (!fragAware(*u, v))
+        needsBlocked_.insert(v);
+  }
+}
+
+int64_t KernelEmitter::perIn(const Type *t, int frag) const {
+  if (frag < 0)
+    return per(t);
+  const FragLayout &l = frags_[size_t(frag)];
+  return (l.m / l.wm / 16) * (l.n / l.wn / 8) * 4;
+}
+
+std::string KernelEmitter::linIn(const Type *t, int frag) const {
+  if (frag < 0)
+    return lin(per(t));
+  const FragLayout &l = frags_[size_t(frag)];
+  return "mt::fragLinear<" + num(l.m) + ", " + num(l.n) + ", " + num(l.wm) + ", " + num(l.wn) +
+         ">(mt_tid, i)";
+}
+
+std::string KernelEmitter::convertLayout(const Value *v, const std::string &src, int from, int to) {
+  const Type *t = v->type();
+  std::string et = elemType(t, nullptr);
+  int64_t n = t->numElements();
+  smemBytes_ = std::max(smemBytes_, align16(size_t(n) * elemBytes(t)));
+  std::string dst = fresh(v) + (to < 0 ? "_blocked" : "_frag");
+  line("// " + std::string(from < 0 ? "blocked" : "frag") + " -> " + (to < 0 ? "blocked" : "frag") +
+       " through shared memory");
+  line(et + " " + dst + "[" + num(perIn(t, to)) + "];");
+  line("__syncthreads();");
+  std::string s = dst + "_s";
+  line(et + " *" + s + " = " + smemArray(et, 0) + ";");
+  line("#pragma unroll");
+  open("for (int i = 0; i < " + num(perIn(t, from)) + "; ++i)");
+  line("const int L = " + linIn(t, from) + ";");
+  line("if (L < " + num(n) + ") " + s + "[L] = " + src + "[i];");
+  close();
+  line("__syncthreads();");
+  line("#pragma unroll");
+  open("for (int i = 0; i < " + num(perIn(t, to)) + "; ++i)");
+  line("const int L = " + linIn(t, to) + ";");
+  line(dst + "[i] = L < " + num(n) + " ? " + s + "[L] : mt::zero<" + et + ">();");
+  close();
+  return dst;
+}
+
+std::string KernelEmitter::valueIn(const Value *v, int frag) {
+  int f = fragOf(v);
+  if (!v->type()->isBlock() || f == frag)
+    return name(v);
+  if (frag < 0)
+    if (auto it = blockedCopy_.find(v); it != blockedCopy_.end())
+      return it->second;
+  const Operation *def = v->definingOp();
+  if (def && def->kind() == OpKind::Constant) { // a splat: written in the new layout directly
+    std::string dst = fresh(v) + (frag < 0 ? "_blocked" : "_frag");
+    line(elemType(v->type(), def) + " " + dst + "[" + num(perIn(v->type(), frag)) + "];");
+    forEach(v->type(), dst, literal(*def, v->type()), frag);
+    return dst;
+  }
+  return convertLayout(v, name(v), f, frag);
+}
+
+void KernelEmitter::emitBlockedCopy(const Value *v) {
+  if (!needsBlocked_.count(v) || blockedCopy_.count(v))
+    return;
+  blockedCopy_[v] = convertLayout(v, name(v), fragOf(v), -1);
+}
+
+} // namespace mt::cuda::detail
