@@ -8,7 +8,7 @@
 # Files in $OUT (the device tool returns at most 8): summary.txt, nvidia-smi.txt, build.log, tests.log
 # (unit tests, smoke, pytest, lit), memory_bound.json + .png, and extra.tar.gz with whatever the optional
 # command in $MT_DEVICE_EXTRA (run last, from the repo root, with $EXTRA as its output folder) wrote.
-# MT_DEVICE_SKIP=tests skips the unit tests and pytest, =bench the benchmarks. Exit status: 0 when every
+# MT_DEVICE_SKIP=tests skips the unit tests and pytest, =bench the benchmarks, =tests,bench both. Exit status: 0 when every
 # step passed.
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,7 +71,7 @@ fi
 SKIP=${MT_DEVICE_SKIP:-}
 LOG=$OUT/tests.log
 : >"$LOG"
-if [ -x "$BUILD/unittests/mt-unittests" ] && [ "$SKIP" != tests ]; then
+if [ -x "$BUILD/unittests/mt-unittests" ] && [[ "$SKIP" != *tests* ]]; then
   "$BUILD/unittests/mt-unittests" >>"$LOG" 2>&1
   step unittests $?
   grep -E "^\[  (PASSED|FAILED|SKIPPED) " "$LOG" | head -20 | tee -a "$SUMMARY"
@@ -80,7 +80,7 @@ fi
 
 # The C++ end-to-end suite (written for the CPU target) forced onto the GPU, without the tests of the
 # interpreter's bounds/overflow checks (an out-of-bounds access on the GPU poisons the CUDA context).
-if [ -x "$BUILD/unittests/mt-unittests" ] && [ "$SKIP" != tests ]; then
+if [ -x "$BUILD/unittests/mt-unittests" ] && [[ "$SKIP" != *tests* ]]; then
   echo "== MINI_TRITON_FORCE_GPU=1 E2E suite" >>"$LOG"
   MINI_TRITON_FORCE_GPU=1 "$BUILD/unittests/mt-unittests" --gtest_filter='E2E*:-E2EErrors.*:E2ELaunch.*' \
     >>"$LOG" 2>&1
@@ -105,14 +105,14 @@ done
 # The Python GPU suite: torch CUDA tensors through mini_triton's JIT (tests marked gpu).
 PYPATH="$ROOT/python:$BUILD/python${PYTHONPATH:+:$PYTHONPATH}"
 if ls "$BUILD"/python/mini_triton/_C*.so >/dev/null 2>&1; then
-  if [ "$SKIP" != tests ]; then
+  if [[ "$SKIP" != *tests* ]]; then
     echo "== pytest -m gpu" >>"$LOG"
     PYTHONPATH="$PYPATH" timeout 400 python3 -m pytest -q -m gpu -rs python/tests >>"$LOG" 2>&1
     step "pytest -m gpu" $?
     tail -3 "$LOG" | tee -a "$SUMMARY"
     grep "launch overhead" "$LOG" | tee -a "$SUMMARY"
   fi
-  if [ "$SKIP" != bench ]; then
+  if [[ "$SKIP" != *bench* ]]; then
     echo "== bench/memory_bound.py" >>"$LOG"
     PYTHONPATH="$PYPATH" timeout 400 python3 bench/memory_bound.py --out "$OUT" >>"$SUMMARY" 2>>"$LOG"
     step "bench memory_bound" $?
