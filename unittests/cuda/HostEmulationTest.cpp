@@ -616,4 +616,36 @@ func @mm(%a_ptr: ptr<bf16>, %b_ptr: ptr<bf16>, %c_ptr: ptr<f32>, %rows_ptr: ptr<
   }
 }
 
+TEST_F(CudaHostEmulation, RemOfContiguousOffsetsChecksGroupEnds) {
+  // out[i] = in[16 + (i - 16) % 16] (C remainder), 128 elements on one warp: groups of 4 are contiguous
+  // except the one at i = 0..3, which reads 16 + {0, -15, -14, -13}: its ends disagree, so it takes the
+  // element path.
+  const char *ir = R"(
+func @remk(%in: ptr<f32>, %out: ptr<f32>) {
+  %r = make_range {end = 128, start = 0} : tensor<128xi32>
+  %c16 = constant {value = 16} : tensor<128xi32>
+  %s = sub %r, %c16 : tensor<128xi32>
+  %m = rem %s, %c16 : tensor<128xi32>
+  %o = add %m, %c16 : tensor<128xi32>
+  %ip = splat %in : tensor<128xptr<f32>>
+  %ips = addptr %ip, %o : tensor<128xptr<f32>>
+  %v = load %ips : tensor<128xf32>
+  %op = splat %out : tensor<128xptr<f32>>
+  %ops = addptr %op, %r : tensor<128xptr<f32>>
+  store %ops, %v
+  return
+}
+)";
+  auto k = emit(ir, "remk", 1);
+  ASSERT_TRUE(k);
+  EXPECT_NE(k->source.find(" == mt_p0 + 3;"), std::string::npos) << k->source; // one end comparison
+  EXPECT_EQ(k->source.find("for (int mt_j = 1;"), std::string::npos) << k->source;
+  std::vector<float> in = randomFloats(32, 41), out(128, -5.0f);
+  auto bi = bytesOf(in), bo = bytesOf(out);
+  ASSERT_TRUE(run(*k, 1, {&bi, &bo}, {}));
+  std::vector<float> got = valuesOf<float>(bo);
+  for (int i = 0; i < 128; ++i)
+    ASSERT_EQ(got[i], in[16 + (i - 16) % 16]) << i;
+}
+
 } // namespace

@@ -5,6 +5,7 @@
 //   Uniform  f(L0 + j) == f(L0)       for j < W   (a mask of `rows < M` along a row)
 //   Contig   f(L0 + j) == f(L0) + j   for j < W   (offsets `start + arange`, pointers base + offsets)
 //   div      f(L0) is a multiple of div (a power of 2; of every element for scalars)
+//   EndsContig  contiguous exactly when f(L0 + W - 1) == f(L0) + W - 1 (checked at run time)
 // as Triton's axis analysis does with contiguity, constancy and divisibility. Integer overflow is not
 // modelled: Triton assumes none, and the interpreter reports it.
 #include "backend/cuda/EmitterImpl.h"
@@ -135,7 +136,11 @@ KernelEmitter::AxisInfo KernelEmitter::computeAxisInfo(const Value *v, int64_t w
     in.push_back(kindOf(k));
     allUniform = allUniform && in.back().kind == AxisInfo::Uniform;
   }
-  auto U = AxisInfo::Uniform, C = AxisInfo::Contig;
+  auto U = AxisInfo::Uniform, C = AxisInfo::Contig, E = AxisInfo::EndsContig;
+  // A contiguous-like group plus a uniform one keeps its kind (Contig or EndsContig).
+  auto shifted = [&](const AxisInfo &a, const AxisInfo &b) {
+    return (a.kind == C || a.kind == E) && b.kind == U;
+  };
   int64_t divMin = in[0].div;
   for (const AxisInfo &a : in)
     divMin = std::min(divMin, a.div);
@@ -143,22 +148,36 @@ KernelEmitter::AxisInfo KernelEmitter::computeAxisInfo(const Value *v, int64_t w
   case OpKind::Add:
     if (allUniform)
       return {U, divMin};
-    if ((in[0].kind == C && in[1].kind == U) || (in[0].kind == U && in[1].kind == C))
-      return {C, divMin};
+    if (shifted(in[0], in[1]))
+      return {in[0].kind, divMin};
+    if (shifted(in[1], in[0]))
+      return {in[1].kind, divMin};
     return {AxisInfo::Other, divMin};
   case OpKind::Sub:
     if (allUniform)
       return {U, divMin};
-    if (in[0].kind == C && in[1].kind == U)
-      return {C, divMin};
+    if (shifted(in[0], in[1]))
+      return {in[0].kind, divMin};
     return {AxisInfo::Other, divMin};
   case OpKind::Mul:
     return {allUniform ? U : AxisInfo::Other, std::min(kMaxDiv, in[0].div * in[1].div)};
+  case OpKind::Rem:
+    // (s + j) % n for j < W, with s = f(L0) and n multiples of W (`(pid * BLOCK + arange) % N`, N % 16 == 0):
+    // s + j for j >= 1 lies strictly between multiples of W, hence of n, so only j = 0 can wrap: for s >= 0
+    // the group is contiguous; for a negative multiple s of n it is 0, j - n, ... So it is contiguous
+    // exactly when its ends are (EndsContig). Triton assumes s >= 0; we check the ends at run time.
+    if (allUniform)
+      return {U, 1};
+    if (in[0].kind == C && in[1].kind == U && in[0].div >= w && in[1].div >= w && v->type()->isIntLike())
+      return {E, std::min(in[0].div, in[1].div)};
+    return other;
   case OpKind::AddPtr:
     if (allUniform)
       return {U, 1};
-    if ((in[0].kind == U && in[1].kind == C) || (in[0].kind == C && in[1].kind == U))
-      return {C, 1};
+    if (shifted(in[0], in[1]))
+      return {in[0].kind, 1};
+    if (shifted(in[1], in[0]))
+      return {in[1].kind, 1};
     return other;
   case OpKind::Cmp: {
     if (allUniform)
@@ -174,8 +193,8 @@ KernelEmitter::AxisInfo KernelEmitter::computeAxisInfo(const Value *v, int64_t w
   case OpKind::Cast:
     if (in[0].kind == U)
       return {U, 1};
-    if (in[0].kind == C && def->operand(0)->type()->isIntLike() && v->type()->isIntLike() &&
-        bitWidth(v->type()->dtype()) >= bitWidth(def->operand(0)->type()->dtype()))
+    if ((in[0].kind == C || in[0].kind == E) && def->operand(0)->type()->isIntLike() &&
+        v->type()->isIntLike() && bitWidth(v->type()->dtype()) >= bitWidth(def->operand(0)->type()->dtype()))
       return in[0];
     return other;
   default:

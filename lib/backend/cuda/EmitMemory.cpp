@@ -100,7 +100,11 @@ void KernelEmitter::emitVectorChecks(const Value *ptr, const Value *mask, int64_
   if (maskUniform)
     first += " && " + at(mask);
   element("mt_g", first + ";");
-  if (axisInfo(ptr, v).kind != AxisInfo::Contig) {
+  AxisInfo::Kind ptrKind = axisInfo(ptr, v).kind;
+  if (ptrKind == AxisInfo::EndsContig) { // one comparison: the last element (EmitAxis.cpp)
+    element("mt_g + " + std::to_string(v - 1),
+            "mt_vec = mt_vec && " + at(ptr) + " == mt_p0 + " + std::to_string(v - 1) + ";");
+  } else if (ptrKind != AxisInfo::Contig) {
     line("#pragma unroll");
     open("for (int mt_j = 1; mt_j < " + V + "; ++mt_j)");
     element("mt_g + mt_j", "mt_vec = mt_vec && " + at(ptr) + " == mt_p0 + mt_j;");

@@ -145,7 +145,9 @@ private:
 
   // ---- EmitAxis.cpp ----
   struct AxisInfo {
-    enum Kind { Other, Uniform, Contig } kind = Other;
+    /// EndsContig: contiguous exactly when f(L0 + W - 1) == f(L0) + W - 1 (a `%` of a contiguous group
+    /// may wrap inside it; one run-time comparison decides).
+    enum Kind { Other, Uniform, Contig, EndsContig } kind = Other;
     int64_t div = 1;
   };
   /// What is known about lazy tile `v` over groups of `w` consecutive linear indices (EmitAxis.cpp).
