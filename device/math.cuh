@@ -48,7 +48,8 @@ template <typename T> __device__ __forceinline__ T divFull(T a, T b) {
 #else
     return a / b;
 #endif
-  } else return T(a / b);
+  }
+  else return T(a / b);
 }
 template <typename T> __device__ __forceinline__ T rem(T a, T b) {
   MT_VIA_F32_BINARY(rem)

@@ -91,6 +91,14 @@ struct alignas(16) Word16 {
 };
 template <> struct Word<16> { using type = Word16; };
 
+/// x, unknown to the optimiser (it cannot hoist what depends on it out of a branch or loop).
+__device__ __forceinline__ int opaque(int x) {
+#if defined(__CUDA_ARCH__)
+  asm volatile("" : "+r"(x));
+#endif
+  return x;
+}
+
 /// Whether `p` is aligned to `Align` bytes.
 template <int Align> __device__ __forceinline__ bool aligned(const void *p) {
   return (reinterpret_cast<unsigned long long>(p) & (Align - 1)) == 0;
@@ -117,6 +125,42 @@ template <int V, typename T> __device__ __forceinline__ void storeVec(T *dst, co
     memcpy(&w, reinterpret_cast<const char *>(src) + c * chunk, chunk);
     reinterpret_cast<W *>(dst)[c] = w;
   }
+}
+
+/// Copies `Bytes` (4, 8 or 16) from global `src` to shared `dst` without going through registers
+/// (cp.async, sm_80+; 16 bytes bypass L1), or writes zeros when !pred (src is not read). Completes at
+/// cpAsyncWait; cpAsyncCommit closes a group. Elsewhere (the host emulation) a plain copy.
+template <int Bytes> __device__ __forceinline__ void cpAsync(void *dst, const void *src, bool pred) {
+  static_assert(Bytes == 4 || Bytes == 8 || Bytes == 16, "cp.async copies 4, 8 or 16 bytes");
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+  if constexpr (Bytes == 16)
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(pred ? 16 : 0)
+                 : "memory");
+  else
+    asm volatile("cp.async.ca.shared.global [%0], [%1], %2, %3;\n" ::"r"(d), "l"(src), "n"(Bytes),
+                 "r"(pred ? Bytes : 0)
+                 : "memory");
+#else
+  using W = typename Word<Bytes>::type;
+  W w;
+  if (pred)
+    w = *reinterpret_cast<const W *>(src);
+  else
+    memset(&w, 0, Bytes);
+  *reinterpret_cast<W *>(dst) = w;
+#endif
+}
+__device__ __forceinline__ void cpAsyncCommit() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+#endif
+}
+/// Waits until at most N committed groups of this thread are still in flight.
+template <int N> __device__ __forceinline__ void cpAsyncWait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+#endif
 }
 
 /// The IR's atomic_cas: `old = *p; if (old == cmp) *p = v; return old` (bitwise equality).

@@ -110,6 +110,8 @@ int main(int argc, char **argv) {
   app.add_option("--num-warps", numWarps, "Warps per program (threads = 32 * num_warps)");
   app.add_option("--arch", arch, "NVRTC target for --compile (sm_80, sm_90a, ...; 'native': GPU 0's)");
   app.add_flag("--no-tensor-cores", noTensorCores, "Keep every dot on the FMA loop (no mma.sync)");
+  int numStages = 3;
+  app.add_option("--num-stages", numStages, "Pipeline depth of loops feeding a dot (cp.async; < 2: none)");
   app.add_flag("--compile", compile, "Compile with NVRTC and print 'ok' and the cubin size");
   app.add_flag("--run", run, "Run a vector-add kernel on GPU 0 and check it");
   app.add_option("--n", n, "Elements for --run");
@@ -145,6 +147,7 @@ int main(int argc, char **argv) {
   mt::cuda::EmitOptions eo;
   eo.numWarps = numWarps;
   eo.tensorCores = !noTensorCores;
+  eo.numStages = numStages;
   auto kernel = mt::cuda::emitCuda(*fn, eo, diag);
   if (!kernel) {
     std::cerr << diag.renderAll();

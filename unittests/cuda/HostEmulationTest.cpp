@@ -57,6 +57,8 @@ std::vector<float> randomFloats(size_t n, unsigned seed) {
 class CudaHostEmulation : public ::testing::Test {
 protected:
   fs::path dir;
+  /// Runs MmaFragAccumulatorLoopWithAdvancedPointers' kernel for `kt` K-tiles against a reference.
+  void checkFragLoop(const cuda::CudaKernel &k, int kt);
 
   void SetUp() override {
     if (std::system("c++ --version > /dev/null 2>&1") != 0)
@@ -592,14 +594,24 @@ func @mm(%a_ptr: ptr<bf16>, %b_ptr: ptr<bf16>, %c_ptr: ptr<f32>, %rows_ptr: ptr<
   EXPECT_NE(k->source.find("mt::mmaAccumulate<mt::bf16, 32, 32, 16, 2, 2,"), std::string::npos) << k->source;
   EXPECT_EQ(k->source.find("blocked -> frag"), std::string::npos) << k->source;
   EXPECT_NE(k->source.find("frag -> blocked"), std::string::npos) << k->source; // for the reduction only
-  const int kt = 3, K = 16 * kt;
-  std::vector<float> a = randomFloats(32 * K, 31), b = randomFloats(K * 32, 32);
+  // The loads are copied 2 iterations ahead into a ring of 3 stages (EmitDotPipeline.cpp): the loop runs
+  // 0, 1, 2 (fewer iterations than stages) and 5 times.
+  EXPECT_NE(k->source.find("mt::cpAsyncWait<1>();"), std::string::npos) << k->source;
+  for (int kt : {0, 1, 2, 5})
+    checkFragLoop(*k, kt);
+}
+
+void CudaHostEmulation::checkFragLoop(const cuda::CudaKernel &kernel, int kt) {
+  const cuda::CudaKernel *k = &kernel;
+  const int K = 16 * kt;
+  std::vector<float> a = randomFloats(32 * K, 31 + kt), b = randomFloats(K * 32, 32 + kt);
   std::vector<uint16_t> ha(a.size()), hb(b.size());
   for (size_t i = 0; i < a.size(); ++i)
     a[i] = __bfloat162float({ha[i] = __float2bfloat16(a[i]).x});
   for (size_t i = 0; i < b.size(); ++i)
     b[i] = __bfloat162float({hb[i] = __float2bfloat16(b[i]).x});
   std::vector<float> c(32 * 32, -77.0f), rows(32, -77.0f);
+  ha.push_back(0), hb.push_back(0); // never empty
   auto ba = bytesOf(ha), bb = bytesOf(hb), bc = bytesOf(c), br = bytesOf(rows);
   ASSERT_TRUE(run(*k, 1, {&ba, &bb, &bc, &br}, {kt}));
   std::vector<float> got = valuesOf<float>(bc), gotRows = valuesOf<float>(br);
@@ -610,9 +622,9 @@ func @mm(%a_ptr: ptr<bf16>, %b_ptr: ptr<bf16>, %c_ptr: ptr<f32>, %rows_ptr: ptr<
       for (int kk = 0; kk < K; ++kk)
         ref += double(a[m * K + kk]) * b[kk * 32 + n];
       rowRef += ref;
-      ASSERT_NEAR(got[m * 32 + n], ref, 1e-4) << m << "," << n;
+      ASSERT_NEAR(got[m * 32 + n], ref, 1e-4) << m << "," << n << " kt " << kt;
     }
-    ASSERT_NEAR(gotRows[m], rowRef, 1e-3) << m;
+    ASSERT_NEAR(gotRows[m], rowRef, 1e-3) << m << " kt " << kt;
   }
 }
 

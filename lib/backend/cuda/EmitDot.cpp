@@ -156,13 +156,15 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
   const Value *a = op.operand(0), *b = op.operand(1), *acc = op.operand(2);
   std::string et = cudaTypeName(p.elem);
   size_t eb = elemBytes(a->type());
-  smemBytes_ = std::max(smemBytes_, align16(offB + size_t(p.k * p.ldb) * eb));
+  if (!pipes_.count(&op))
+    smemBytes_ = std::max(smemBytes_, align16(offB + size_t(p.k * p.ldb) * eb));
   std::string id = "v" + std::to_string(counter_++);
   std::string sa = id + "_sa", sb = id + "_sb";
   line("// dot " + num(p.m) + "x" + num(p.n) + "x" + num(p.k) + " " + std::string(dtypeName(p.elem)) +
        " on tensor cores (mma k" + num(p.kStep) + "), warps " + num(p.wm) + "x" + num(p.wn) +
        ", accumulator in registers");
   std::string r = declare(op.result(), &op);
+  auto pipe = pipes_.find(&op);
   if (init) {
     char text[64];
     std::snprintf(text, sizeof text, "%a", *init);
@@ -170,12 +172,30 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
   } else {
     assign(op.result()->type(), r, valueIn(acc, frag), frag);
   }
-  line("__syncthreads();");
-  line(et + " *" + sa + " = " + smemArray(et, 0) + ";");
-  line(et + " *" + sb + " = " + smemArray(et, offB) + ";");
-  stageOperand(op, a, sa, p.k, p.lda);
-  stageOperand(op, b, sb, p.n, p.ldb);
-  line("__syncthreads();");
+  if (pipe != pipes_.end()) { // operands copied stages ahead (EmitDotPipeline.cpp)
+    const DotPipe &dp = pipe->second;
+    const LoopBounds &lb = loopBounds_.at(dp.loop);
+    std::string iv = name(const_cast<Operation *>(dp.loop)->body(0).argument(0));
+    line("mt::cpAsyncWait<" + num(dp.stages - 2) + ">(); // this iteration's stage has landed");
+    line("__syncthreads();");
+    std::string next = "(" + lb.ivType + ")(" + iv + " + " + num(dp.stages - 1) + " * " + lb.step + ")";
+    open("if (" + inRange(next, lb.ub, lb.step) + ")");
+    emitPipeIssue(dp, next, dp.stages - 1,
+                  "(" + dp.stage + " + " + num(dp.stages - 1) + ") % " + num(dp.stages));
+    close();
+    line("mt::cpAsyncCommit();");
+    line(et + " *" + sa + " = reinterpret_cast<" + et + " *>(mt_smem + @PIPE@ + " + num(int64_t(dp.offA)) +
+         " + " + dp.stage + " * " + num(int64_t(dp.stageBytes)) + ");");
+    line(et + " *" + sb + " = reinterpret_cast<" + et + " *>(mt_smem + @PIPE@ + " + num(int64_t(dp.offB)) +
+         " + " + dp.stage + " * " + num(int64_t(dp.stageBytes)) + ");");
+  } else {
+    line("__syncthreads();");
+    line(et + " *" + sa + " = " + smemArray(et, 0) + ";");
+    line(et + " *" + sb + " = " + smemArray(et, offB) + ";");
+    stageOperand(op, a, sa, p.k, p.lda);
+    stageOperand(op, b, sb, p.n, p.ldb);
+    line("__syncthreads();");
+  }
   line("mt::mmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " + num(p.wm) +
        ", " + num(p.wn) + ", " + num(p.lda) + ", " + num(p.ldb) + ">(" + sa + ", " + sb + ", " + r +
        ", mt_tid);");

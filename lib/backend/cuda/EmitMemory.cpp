@@ -134,7 +134,9 @@ void KernelEmitter::emitVectorGroups(const Value *ptr, const Value *mask, int64_
   line("#pragma unroll");
   open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
   line("const int i = mt_g + mt_j;");
-  line("const int L = " + lin(p) + ";");
+  // Opaque to the optimiser: the rare element path's addresses are computed here, not hoisted out of
+  // loops into registers held across them.
+  line("const int L = mt::opaque(" + lin(p) + ");");
   line(elementStmt);
   close();
   close();

@@ -196,14 +196,28 @@ std::string KernelEmitter::broadcastSourceIndex(const Operation &op, const std::
 
 std::optional<std::string> KernelEmitter::valueAt(const Value *v, const std::string &idx, int &budget) {
   if (!v->type()->isBlock())
-    return name(v);
+    return pipeSubst_ ? scalarAt(v) : name(v);
   if (auto it = lazyIter_.find(v); it != lazyIter_.end() && !it->second.offset.empty()) {
     auto e = valueAt(it->second.init, idx, budget);
     if (!e)
       return std::nullopt;
-    if (it->second.advance->kind() == OpKind::AddPtr)
-      return "(" + *e + " + " + it->second.offset + ")";
-    return "mt::add(" + *e + ", " + it->second.offset + ")";
+    std::string off = it->second.offset;
+    const Operation *adv = it->second.advance;
+    if (pipeSubst_ && adv->parentBlock() == &const_cast<Operation *>(pipeSubst_->loop)->body(0)) {
+      // A later iteration (EmitDotPipeline.cpp): the running offset plus `distance` more steps.
+      int b = 4;
+      auto step = valueAt(adv->operand(1), "0", b);
+      if (!step)
+        return std::nullopt;
+      if (adv->kind() == OpKind::AddPtr)
+        off = "(" + off + " + (mt::i64)" + pipeSubst_->distance + " * (mt::i64)(" + *step + "))";
+      else
+        off = "mt::add(" + off + ", mt::mul(" + *step + ", (" + elemType(v->type()->scalarType(), adv) + ")" +
+              pipeSubst_->distance + "))";
+    }
+    if (adv->kind() == OpKind::AddPtr)
+      return "(" + *e + " + " + off + ")";
+    return "mt::add(" + *e + ", " + off + ")";
   }
   if (isLazy(v))
     budget = std::max(budget, kLazyCost + 1); // planned: its whole expression fits
@@ -214,7 +228,7 @@ std::optional<std::string> KernelEmitter::valueAt(const Value *v, const std::str
   case OpKind::MakeRange:
     return "(mt::i32)(" + num(def->intAttr("start")) + " + " + idx + ")";
   case OpKind::Splat:
-    return name(def->operand(0));
+    return valueAt(def->operand(0), idx, budget);
   case OpKind::Constant:
     return literal(*def, v->type());
   case OpKind::Hint:
@@ -247,7 +261,7 @@ std::optional<std::string> KernelEmitter::valueAt(const Value *v, const std::str
   case OpKind::Broadcast: {
     const Value *src = def->operand(0);
     if (!src->type()->isBlock())
-      return name(src);
+      return valueAt(src, idx, budget);
     if (src->type()->numElements() == v->type()->numElements())
       return valueAt(src, idx, budget);
     if (def->kind() != OpKind::Broadcast || src->type()->rank() > v->type()->rank())
@@ -267,8 +281,7 @@ std::optional<std::string> KernelEmitter::valueAt(const Value *v, const std::str
     operands.push_back("(" + *e + ")");
   }
   for (unsigned k = 0; k < def->numOperands(); ++k)
-    if (def->operand(k)->type()->isBlock())
-      exprOverride_[def->operand(k)] = operands[k];
+    exprOverride_[def->operand(k)] = operands[k];
   std::string r = elementwiseExpr(*def);
   for (const Value *o : def->operands())
     exprOverride_.erase(o);

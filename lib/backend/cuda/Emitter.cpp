@@ -229,6 +229,8 @@ void KernelEmitter::emitBlock(const Block &b, const std::function<void(const Ope
 void KernelEmitter::emitOp(const Operation &op) {
   if (op.numResults() == 1 && op.numRegions() == 0 && isLazy(op.result()))
     return; // computed where it is read (EmitRemat.cpp)
+  if (pipedLoads_.count(&op))
+    return; // copied into shared memory stages ahead by its loop (EmitDotPipeline.cpp)
   // Operands in a fragment layout that this op cannot read in place: their blocked copies (EmitLayout.cpp).
   // Loops convert their inits themselves; an if has no tile operands.
   std::vector<std::pair<const Value *, std::string>> rebound;
@@ -572,6 +574,7 @@ void KernelEmitter::emitFor(const Operation &op) {
   unsigned nIter = op.numOperands() - 3;
   if (body.numArguments() != nIter + 1 || op.numResults() != nIter)
     unsupported(op, "loop-carried values do not match the body's arguments");
+  const DotPipe *pipe = planDotPipeline(op);
   std::vector<std::string> carried;
   std::vector<const Type *> types;
   std::vector<int> frags;
@@ -604,6 +607,9 @@ void KernelEmitter::emitFor(const Operation &op) {
   std::string iv = fresh(body.argument(0));
   bind(body.argument(0), iv);
   const std::string &s = name(step);
+  loopBounds_[&op] = {name(ub), s, ivType};
+  if (pipe)
+    emitPipePrologue(*pipe, name(lb), name(ub), s, ivType);
   open("for (" + ivType + " " + iv + " = " + name(lb) + "; " + s + " > 0 ? " + iv + " < " + name(ub) + " : " +
        iv + " > " + name(ub) + "; " + iv + " = mt::add(" + iv + ", (" + ivType + ")" + s + "))");
   for (unsigned k = 0; k < nIter; ++k)
@@ -628,8 +634,13 @@ void KernelEmitter::emitFor(const Operation &op) {
       else
         line(li.offset + " = mt::add(" + li.offset + ", " + step + ");");
     }
+    if (pipe)
+      line(pipe->stage + " = " + pipe->stage + " + 1 == " + num(pipe->stages) + " ? 0 : " + pipe->stage +
+           " + 1;");
   });
   close();
+  if (pipe)
+    line("mt::cpAsyncWait<0>();");
 }
 
 void KernelEmitter::emitIf(const Operation &op) {
@@ -749,6 +760,10 @@ CudaKernel KernelEmitter::run() {
     if (term.numOperands() != 0)
       unsupported(term, "kernels return nothing");
   });
+  // The cp.async stages (EmitDotPipeline.cpp) after every other use of shared memory.
+  size_t pipeBase = align16(smemBytes_);
+  if (pipeBytes_ > 0)
+    smemBytes_ = pipeBase + pipeBytes_;
   k.sharedBytes = smemBytes_;
 
   std::ostringstream src;
@@ -760,7 +775,10 @@ CudaKernel KernelEmitter::run() {
   src << "  const int mt_tid = threadIdx.x;\n";
   if (smemBytes_ > 0)
     src << "  extern __shared__ __align__(16) unsigned char mt_smem[]; // " << smemBytes_ << " bytes\n";
-  src << out_.str() << "}\n";
+  std::string body_ = out_.str();
+  for (size_t at = body_.find("@PIPE@"); at != std::string::npos; at = body_.find("@PIPE@", at))
+    body_.replace(at, 6, std::to_string(pipeBase));
+  src << body_ << "}\n";
   k.source = src.str();
   return k;
 }

@@ -30,6 +30,9 @@ struct EmitOptions {
   /// `dot` on tensor cores (mma.sync, guarded by __CUDA_ARCH__ >= 800 in the generated code) where the
   /// dtypes and shapes allow; false keeps every dot on the FMA loop.
   bool tensorCores = true;
+  /// Pipeline depth of loops that feed a tensor-core dot from loads (cp.async, EmitDotPipeline.cpp);
+  /// below 2, no pipelining.
+  int numStages = 3;
 };
 
 /// One kernel parameter (the IR function's arguments, in order).

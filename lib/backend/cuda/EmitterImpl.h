@@ -245,6 +245,44 @@ private:
   std::string valueIn(const ir::Value *v, int frag);
   /// After `v` is defined: its blocked copy, when some user needs one.
   void emitBlockedCopy(const ir::Value *v);
+  // ---- EmitDotPipeline.cpp: a loop's dot operands loaded with cp.async, stages ahead ----
+  struct DotPipe {
+    const ir::Operation *loop = nullptr, *dot = nullptr;
+    const ir::Operation *loads[2] = {nullptr, nullptr}; // of A and B
+    MmaPlan plan;
+    int stages = 3;
+    size_t offA = 0, offB = 0, stageBytes = 0; // in the pipeline region of shared memory
+    std::string stage;                         // the loop's stage counter
+  };
+  /// Plans the pipeline of `loop` (a for): its one tensor-core dot whose operands are loaded in the
+  /// body from addresses the next iterations can recompute (lazy tiles over the induction variable, the
+  /// loop's advanced pointers, invariants), with no store in the body. Null when it does not apply.
+  const DotPipe *planDotPipeline(const ir::Operation &loop);
+  /// True if `v` can be evaluated for a later iteration of `loop` (see planDotPipeline).
+  bool pipelineable(const ir::Value *v, const ir::Operation &loop, int depth);
+  /// Issues the cp.async copies of the pipe's A and B for the iteration whose induction variable is
+  /// `iv`, `distance` iterations after the current one, into stage `stageExpr`.
+  void emitPipeIssue(const DotPipe &p, const std::string &iv, int distance, const std::string &stageExpr);
+  /// The prologue (before the loop): stages 0 .. S-2.
+  void emitPipePrologue(const DotPipe &p, const std::string &lb, const std::string &ub,
+                        const std::string &step, const std::string &ivType);
+  /// The scalar `v` under pipeSubst_: recomputed for the later iteration when the loop body defines it.
+  std::optional<std::string> scalarAt(const ir::Value *v);
+  /// `(step > 0 ? x < ub : x > ub)` for the loop being emitted.
+  static std::string inRange(const std::string &x, const std::string &ub, const std::string &step);
+  std::map<const ir::Operation *, DotPipe> pipes_; // by dot
+  std::set<const ir::Operation *> pipedLoads_;
+  size_t pipeBytes_ = 0;
+  struct PipeSubst {
+    const ir::Operation *loop = nullptr;
+    std::string iv, distance;
+  };
+  std::optional<PipeSubst> pipeSubst_;
+  struct LoopBounds {
+    std::string ub, step, ivType;
+  };
+  std::map<const ir::Operation *, LoopBounds> loopBounds_;
+
   std::vector<FragLayout> frags_;
   std::map<const ir::Value *, int> fragOf_;
   std::set<const ir::Value *> needsBlocked_;
