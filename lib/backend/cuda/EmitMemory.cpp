@@ -134,9 +134,10 @@ void KernelEmitter::emitVectorGroups(const Value *ptr, const Value *mask, int64_
   line("#pragma unroll");
   open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
   line("const int i = mt_g + mt_j;");
-  // Opaque to the optimiser: the rare element path's addresses are computed here, not hoisted out of
-  // loops into registers held across them.
-  line("const int L = mt::opaque(" + lin(p) + ");");
+  // In a loop, opaque to the optimiser: the rare element path's addresses are computed here, not hoisted
+  // out of the loop into registers held across it (outside loops that would only cost common
+  // subexpressions with the checks).
+  line("const int L = " + (loopDepth_ > 0 ? "mt::opaque(" + lin(p) + ")" : lin(p)) + ";");
   line(elementStmt);
   close();
   close();

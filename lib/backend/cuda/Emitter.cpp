@@ -614,6 +614,7 @@ void KernelEmitter::emitFor(const Operation &op) {
        iv + " > " + name(ub) + "; " + iv + " = mt::add(" + iv + ", (" + ivType + ")" + s + "))");
   for (unsigned k = 0; k < nIter; ++k)
     emitBlockedCopy(body.argument(k + 1));
+  ++loopDepth_;
   emitBlock(body, [&](const Operation &term) {
     if (term.kind() != OpKind::Yield)
       unsupported(term, "a for body must end in yield");
@@ -639,6 +640,7 @@ void KernelEmitter::emitFor(const Operation &op) {
            " + 1;");
   });
   close();
+  --loopDepth_;
   if (pipe)
     line("mt::cpAsyncWait<0>();");
 }
@@ -702,6 +704,7 @@ void KernelEmitter::emitWhile(const Operation &op) {
     resultTypes.push_back(r->type());
   }
   open("while (true)");
+  ++loopDepth_;
   emitBlock(before, [&](const Operation &term) {
     if (term.kind() != OpKind::Condition || term.numOperands() < 1)
       unsupported(term, "a while's before-region must end in condition");
@@ -723,6 +726,7 @@ void KernelEmitter::emitWhile(const Operation &op) {
     assignYield(term, operandsFrom(term, 0), carried, carriedTypes);
   });
   close();
+  --loopDepth_;
   for (unsigned k = 0; k < op.numResults(); ++k)
     bind(op.result(k), results[k]);
 }

@@ -282,6 +282,7 @@ private:
     std::string ub, step, ivType;
   };
   std::map<const ir::Operation *, LoopBounds> loopBounds_;
+  int loopDepth_ = 0; // loops around the op being emitted
 
   std::vector<FragLayout> frags_;
   std::map<const ir::Value *, int> fragOf_;
