@@ -57,6 +57,7 @@ void KernelEmitter::unsupported(const Operation &op, const std::string &msg) {
 }
 
 std::string KernelEmitter::line(const std::string &text) {
+  lineDirective(text);
   out_ << std::string(size_t(indent_) * 2, ' ') << text << "\n";
   return text;
 }
@@ -218,6 +219,7 @@ std::string KernelEmitter::literal(const Operation &op, const Type *t) {
 void KernelEmitter::emitBlock(const Block &b, const std::function<void(const Operation &)> &onTerminator) {
   for (const auto &opPtr : b.operations()) {
     const Operation &op = *opPtr;
+    LocationScope scope(*this, op.loc()); // its lines map to its kernel-source line (EmitLineInfo.cpp)
     if (op.hasTrait(Terminator)) {
       onTerminator(op);
       continue;
@@ -686,6 +688,8 @@ CudaKernel KernelEmitter::run() {
     if (term.numOperands() != 0)
       unsupported(term, "kernels return nothing");
   });
+  indent_ = 0;
+  line("}"); // through line(): the kernel's end keeps the last op's line
   k.sharedBytes = smemBytes_;
 
   std::ostringstream src;
@@ -697,7 +701,7 @@ CudaKernel KernelEmitter::run() {
   src << "  const int mt_tid = threadIdx.x;\n";
   if (smemBytes_ > 0)
     src << "  extern __shared__ __align__(16) unsigned char mt_smem[]; // " << smemBytes_ << " bytes\n";
-  src << out_.str() << "}\n";
+  src << out_.str();
   k.source = src.str();
   return k;
 }

@@ -30,6 +30,10 @@ struct EmitOptions {
   /// `dot` on tensor cores (mma.sync, guarded by __CUDA_ARCH__ >= 800 in the generated code) where the
   /// dtypes and shapes allow; false keeps every dot on the FMA loop.
   bool tensorCores = true;
+  /// `#line N "kernel.py"` directives (ops with a known location, names from the Diagnostics'
+  /// SourceManager), so that NVRTC's -lineinfo maps the code to kernel-source lines for profilers and
+  /// compute-sanitizer (and NVRTC's own errors name kernel lines). False: plain generated lines.
+  bool lineDirectives = true;
 };
 
 /// One kernel parameter (the IR function's arguments, in order).
