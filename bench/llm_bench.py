@@ -162,8 +162,11 @@ def make_call(fn, inputs, mode):
 
 
 def measure(call, device, budget_ms: float, max_reps: int = 50):
-    """{ms (median), reps, peak_mib}, out: a warm-up call (compiles), then timed calls within budget_ms (one
-    when the warm-up alone took longer than the budget); the first timed call also gives the peak memory."""
+    """{ms (median), reps, peak_mib}, out: a warm-up call (compiles; a second one when it took longer than the
+    budget, so that compile time does not decide), then timed calls within budget_ms (one when the warm-up alone
+    took longer than the budget); the first timed call also gives the peak memory. A single timed call right
+    after a compile is no steady-state time (the rmsnorm 8192x4096 forward: one sample of 0.33 ms, while the
+    same kernel runs in 0.05 ms in bench/memory_bound.py)."""
     cuda = device.type == "cuda"
 
     def sync():
@@ -173,6 +176,10 @@ def measure(call, device, budget_ms: float, max_reps: int = 50):
     t0 = time.perf_counter()
     out = call()
     sync()
+    if (time.perf_counter() - t0) * 1e3 > budget_ms:  # the first call compiled: judge by a second one
+        t0 = time.perf_counter()
+        out = call()
+        sync()
     slow = (time.perf_counter() - t0) * 1e3 > budget_ms
     if cuda:
         torch.cuda.reset_peak_memory_stats()

@@ -2,6 +2,7 @@
 // the GPU. For golden tests of the emitter and for the device smoke check.
 //
 //   mt-cuda FILE.mtir [--function NAME] [--num-warps 4]        print the generated CUDA
+//   mt-cuda FILE.mtir --line-directives                        ... with #line directives to the .mtir lines
 //   mt-cuda FILE.mtir --compile [--arch sm_90a]                compile with NVRTC: "ok: ..." + cubin size
 //   mt-cuda FILE.mtir --run [--n 100000] [--block B]           run a vector add (x, y, out, n) on GPU 0
 //                                                              and check out == x + y
@@ -103,7 +104,7 @@ int main(int argc, char **argv) {
   CLI::App app{"mt-cuda: tile IR -> CUDA C++ (print, compile with NVRTC, or run a vector add)"};
   std::string input, function, arch = "sm_90a";
   int numWarps = 4;
-  bool compile = false, run = false, noTensorCores = false;
+  bool compile = false, run = false, noTensorCores = false, lineDirectives = false;
   int64_t n = 100000, block = 0;
   app.add_option("input", input, "IR file (.mtir)")->required();
   app.add_option("--function", function, "Function to emit (default: the first)");
@@ -112,6 +113,8 @@ int main(int argc, char **argv) {
   app.add_flag("--no-tensor-cores", noTensorCores, "Keep every dot on the FMA loop (no mma.sync)");
   int numStages = 3;
   app.add_option("--num-stages", numStages, "Pipeline depth of loops feeding a dot (cp.async; < 2: none)");
+  app.add_flag("--line-directives", lineDirectives,
+               "#line directives mapping the CUDA to the .mtir lines (off: IR goldens stay plain)");
   app.add_flag("--compile", compile, "Compile with NVRTC and print 'ok' and the cubin size");
   app.add_flag("--run", run, "Run a vector-add kernel on GPU 0 and check it");
   app.add_option("--n", n, "Elements for --run");
@@ -148,6 +151,7 @@ int main(int argc, char **argv) {
   eo.numWarps = numWarps;
   eo.tensorCores = !noTensorCores;
   eo.numStages = numStages;
+  eo.lineDirectives = lineDirectives;
   auto kernel = mt::cuda::emitCuda(*fn, eo, diag);
   if (!kernel) {
     std::cerr << diag.renderAll();

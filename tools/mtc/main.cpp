@@ -3,7 +3,8 @@
 //   mtc FILE --emit=ast                       parse FILE and print its AST (see lib/frontend/AstDump.h)
 //   mtc FILE -k NAME --emit=ir  ARGS...       lower kernel NAME for ARGS and print the tile IR
 //   mtc FILE -k NAME --emit=ir-opt ARGS...    ... after the optimisation pipeline (--print-ir-after-all)
-//   mtc FILE -k NAME --emit=cuda ARGS...      ... and the CUDA C++ the GPU backend generates (--num-warps)
+//   mtc FILE -k NAME --emit=cuda ARGS...      ... and the CUDA C++ the GPU backend generates (--num-warps),
+//                                             with #line directives to FILE (--no-line-directives)
 //   mtc FILE -k NAME --run ARGS... --grid X,Y,Z   run it on the CPU with random inputs
 //   mtc FILE --run                            run every `# mtc-run:` line of FILE (see KernelArgs.h)
 //
@@ -38,6 +39,7 @@ struct Options {
   std::string passes;
   bool run = false;
   bool printIrAfterAll = false;
+  bool noLineDirectives = false;
   int numWarps = 4;
   int numStages = 3;
   bool locations = false;
@@ -89,8 +91,11 @@ int emitIr(const Options &opts, const mt::KernelSource &src, const mtc::KernelAr
     return 0;
   if (opts.emit == "cuda") {
     mt::Diagnostics diag(&sources);
-    auto k = mt::cuda::emitCuda(*compiled->function, {.numWarps = opts.numWarps, .numStages = opts.numStages},
-                                diag);
+    mt::cuda::EmitOptions eo;
+    eo.numWarps = opts.numWarps;
+    eo.numStages = opts.numStages;
+    eo.lineDirectives = !opts.noLineDirectives;
+    auto k = mt::cuda::emitCuda(*compiled->function, eo, diag);
     if (!k) {
       std::cerr << diag.renderAll();
       return 1;
@@ -177,6 +182,8 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"ast", "ir", "ir-opt", "cuda"}));
   app.add_option("--num-warps", opts.numWarps, "Warps per program for --emit=cuda")->check(CLI::Range(1, 32));
   app.add_option("--num-stages", opts.numStages, "Pipeline depth for --emit=cuda (cp.async; < 2: none)");
+  app.add_flag("--no-line-directives", opts.noLineDirectives,
+               "--emit=cuda without the #line directives that map it to the kernel source");
   app.add_option("-k,--kernel", opts.kernel, "Kernel (function) name");
   app.add_option("--arg", opts.args, "name=spec: *fp32:N pointer to N elements, i32:V scalar, V constexpr");
   app.add_option("--grid", opts.grid, "Launch grid X[,Y[,Z]] for --run");

@@ -410,6 +410,13 @@ TEST(CudaCacheKey, DependsOnEverythingThatChangesTheCubin) {
   s2 = src;
   s2.globals["EPS"] = 1e-5;
   distinct(cudaCacheKey(s2, args, opts, "sm_90a", nv), "a module global");
+  // The file name and line offset reach the cubin's line table through the #line directives.
+  s2 = src;
+  s2.fileName = "other.py";
+  distinct(cudaCacheKey(s2, args, opts, "sm_90a", nv), "the file name");
+  s2 = src;
+  s2.lineOffset = 7;
+  distinct(cudaCacheKey(s2, args, opts, "sm_90a", nv), "the line offset");
   EXPECT_EQ(std::string(compilerBuildId()).size(), 64u);
 }
 

@@ -57,6 +57,7 @@ void KernelEmitter::unsupported(const Operation &op, const std::string &msg) {
 }
 
 std::string KernelEmitter::line(const std::string &text) {
+  lineDirective(text);
   out_ << std::string(size_t(indent_) * 2, ' ') << text << "\n";
   return text;
 }
@@ -218,6 +219,7 @@ std::string KernelEmitter::literal(const Operation &op, const Type *t) {
 void KernelEmitter::emitBlock(const Block &b, const std::function<void(const Operation &)> &onTerminator) {
   for (const auto &opPtr : b.operations()) {
     const Operation &op = *opPtr;
+    LocationScope scope(*this, op.loc()); // its lines map to its kernel-source line (EmitLineInfo.cpp)
     if (op.hasTrait(Terminator)) {
       onTerminator(op);
       continue;
@@ -768,6 +770,8 @@ CudaKernel KernelEmitter::run() {
   size_t pipeBase = align16(smemBytes_);
   if (pipeBytes_ > 0)
     smemBytes_ = pipeBase + pipeBytes_;
+  indent_ = 0;
+  line("}"); // through line(): the kernel's end keeps the last op's line
   k.sharedBytes = smemBytes_;
 
   std::ostringstream src;
@@ -782,7 +786,7 @@ CudaKernel KernelEmitter::run() {
   std::string body_ = out_.str();
   for (size_t at = body_.find("@PIPE@"); at != std::string::npos; at = body_.find("@PIPE@", at))
     body_.replace(at, 6, std::to_string(pipeBase));
-  src << body_ << "}\n";
+  src << body_;
   k.source = src.str();
   return k;
 }

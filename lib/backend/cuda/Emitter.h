@@ -33,6 +33,10 @@ struct EmitOptions {
   /// Pipeline depth of loops that feed a tensor-core dot from loads (cp.async, EmitDotPipeline.cpp);
   /// below 2, no pipelining.
   int numStages = 3;
+  /// `#line N "kernel.py"` directives (ops with a known location, names from the Diagnostics'
+  /// SourceManager), so that NVRTC's -lineinfo maps the code to kernel-source lines for profilers and
+  /// compute-sanitizer (and NVRTC's own errors name kernel lines). False: plain generated lines.
+  bool lineDirectives = true;
 };
 
 /// One kernel parameter (the IR function's arguments, in order).

@@ -98,6 +98,14 @@ private:
   void emitIf(const ir::Operation &op);
   void emitWhile(const ir::Operation &op);
 
+  // ---- EmitLineInfo.cpp ----
+  /// Attributes the lines emitted from now on to `loc` (ops without a location keep the current one).
+  friend class LocationScope;
+  /// Called by line() before each generated line: writes a `#line` directive when the line would
+  /// otherwise be attributed to another kernel-source line than the current location's (every line of
+  /// a multi-line op keeps the op's line). Nothing while no location is known.
+  void lineDirective(const std::string &text);
+
   // ---- EmitMemory.cpp ----
   /// Elements per thread-contiguous group for this kernel: 16 bytes of its narrowest loaded or stored
   /// element type (at most 8 elements), so that loads and stores can be 16-byte vectors.
@@ -320,6 +328,28 @@ private:
   bool reloadBarrierPending_ = false;
   bool reloaded_ = false;
   std::map<std::pair<const ir::Value *, int64_t>, AxisInfo> axisMemo_;
+  /// Line info (EmitLineInfo.cpp): the location of the op being emitted, the last valid one (lines
+  /// emitted between ops keep it), and where the compiler presumes the next output line to be.
+  SourceLoc loc_, lastLoc_;
+  uint32_t presumedFile_ = 0, presumedLine_ = 0;
+};
+
+/// Sets the emitter's current location for the lifetime of the scope (an op's lines), then restores it.
+class LocationScope {
+public:
+  LocationScope(KernelEmitter &e, SourceLoc loc) : e_(e), saved_(e.loc_) {
+    if (!loc.isValid())
+      return;
+    e.loc_ = loc;
+    e.lastLoc_ = loc;
+  }
+  ~LocationScope() { e_.loc_ = saved_; }
+  LocationScope(const LocationScope &) = delete;
+  LocationScope &operator=(const LocationScope &) = delete;
+
+private:
+  KernelEmitter &e_;
+  SourceLoc saved_;
 };
 
 } // namespace mt::cuda::detail

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 namespace mt::cuda {
 
@@ -31,6 +32,8 @@ struct NvrtcApi {
   nvrtcResult (*GetProgramLog)(nvrtcProgram, char *);
   nvrtcResult (*GetCUBINSize)(nvrtcProgram, size_t *);
   nvrtcResult (*GetCUBIN)(nvrtcProgram, char *);
+  nvrtcResult (*GetPTXSize)(nvrtcProgram, size_t *);
+  nvrtcResult (*GetPTX)(nvrtcProgram, char *);
 };
 
 template <typename Fn> bool resolve(void *h, const char *sym, Fn &out) {
@@ -63,7 +66,9 @@ const NvrtcApi &api() {
               resolve(a.handle, "nvrtcGetProgramLogSize", a.GetProgramLogSize) &&
               resolve(a.handle, "nvrtcGetProgramLog", a.GetProgramLog) &&
               resolve(a.handle, "nvrtcGetCUBINSize", a.GetCUBINSize) &&
-              resolve(a.handle, "nvrtcGetCUBIN", a.GetCUBIN);
+              resolve(a.handle, "nvrtcGetCUBIN", a.GetCUBIN) &&
+              resolve(a.handle, "nvrtcGetPTXSize", a.GetPTXSize) &&
+              resolve(a.handle, "nvrtcGetPTX", a.GetPTX);
     if (!ok) {
       dlclose(a.handle);
       a.handle = nullptr;
@@ -149,8 +154,28 @@ std::pair<int, int> nvrtcVersion() {
   return {major, minor};
 }
 
-Expected<std::vector<char>> compileCuda(const std::string &source, const std::string &name,
-                                        const std::string &arch, const NvrtcOptions &opts) {
+namespace {
+
+/// A compiled NVRTC program, destroyed with the object.
+class Program {
+public:
+  explicit Program(nvrtcProgram p) : p_(p) {}
+  ~Program() {
+    if (p_)
+      api().DestroyProgram(&p_);
+  }
+  Program(const Program &) = delete;
+  Program &operator=(const Program &) = delete;
+  nvrtcProgram get() const { return p_; }
+
+private:
+  nvrtcProgram p_;
+};
+
+/// Compiles `source` for `arch` (a real sm_ or a virtual compute_ architecture). On failure the error
+/// holds NVRTC's log and names the file where `source` was saved.
+Expected<std::unique_ptr<Program>> compileProgram(const std::string &source, const std::string &name,
+                                                  const std::string &arch, const NvrtcOptions &opts) {
   const NvrtcApi &a = api();
   if (!a.handle)
     return Error{a.reason};
@@ -160,11 +185,12 @@ Expected<std::vector<char>> compileCuda(const std::string &source, const std::st
     headerNames.push_back(hname.c_str());
     headerTexts.push_back(text.c_str());
   }
-  nvrtcProgram prog = nullptr;
-  nvrtcResult r = a.CreateProgram(&prog, source.c_str(), name.c_str(), static_cast<int>(headers.size()),
+  nvrtcProgram raw = nullptr;
+  nvrtcResult r = a.CreateProgram(&raw, source.c_str(), name.c_str(), static_cast<int>(headers.size()),
                                   headerTexts.data(), headerNames.data());
   if (r != 0)
     return Error{std::string("nvrtcCreateProgram failed: ") + a.GetErrorString(r)};
+  auto prog = std::make_unique<Program>(raw);
 
   std::vector<std::string> flags = {"-std=c++17", "--gpu-architecture=" + arch, "-default-device"};
   if (opts.lineInfo)
@@ -180,36 +206,60 @@ Expected<std::vector<char>> compileCuda(const std::string &source, const std::st
   for (const std::string &f : flags)
     argv.push_back(f.c_str());
   ++compileCount;
-  r = a.CompileProgram(prog, static_cast<int>(argv.size()), argv.data());
+  r = a.CompileProgram(prog->get(), static_cast<int>(argv.size()), argv.data());
+  if (r == 0)
+    return prog;
 
   size_t logSize = 0;
   std::string log;
-  if (a.GetProgramLogSize(prog, &logSize) == 0 && logSize > 1) {
+  if (a.GetProgramLogSize(prog->get(), &logSize) == 0 && logSize > 1) {
     log.resize(logSize);
-    a.GetProgramLog(prog, log.data());
+    a.GetProgramLog(prog->get(), log.data());
     log.resize(logSize - 1);
   }
-  if (r != 0) {
-    a.DestroyProgram(&prog);
-    std::string saved = dumpSource(source, name, opts.dumpDir);
-    std::string hint = cudaInclude.empty() ? "(no CUDA include directory with cuda_fp16.h was found: set "
-                                             "CUDA_HOME or NvrtcOptions::includeDirs)\n"
-                                           : "";
-    return Error{"NVRTC failed to compile " + name + " for " + arch + " (" + a.GetErrorString(r) +
-                 "); the generated CUDA is saved in " + saved + "\n" + hint + log};
-  }
+  std::string saved = dumpSource(source, name, opts.dumpDir);
+  std::string hint = cudaInclude.empty() ? "(no CUDA include directory with cuda_fp16.h was found: set "
+                                           "CUDA_HOME or NvrtcOptions::includeDirs)\n"
+                                         : "";
+  if (source.find("#line ") != std::string::npos)
+    hint += "(the log's kernel-source lines come from the #line directives in the saved file)\n";
+  return Error{"NVRTC failed to compile " + name + " for " + arch + " (" + a.GetErrorString(r) +
+               "); the generated CUDA is saved in " + saved + "\n" + hint + log};
+}
+
+} // namespace
+
+Expected<std::vector<char>> compileCuda(const std::string &source, const std::string &name,
+                                        const std::string &arch, const NvrtcOptions &opts) {
+  auto prog = compileProgram(source, name, arch, opts);
+  if (!prog)
+    return prog.error();
+  const NvrtcApi &a = api();
   size_t size = 0;
   std::vector<char> cubin;
-  if (a.GetCUBINSize(prog, &size) != 0 || size == 0) {
-    a.DestroyProgram(&prog);
+  if (a.GetCUBINSize((*prog)->get(), &size) != 0 || size == 0)
     return Error{"NVRTC produced no cubin for " + arch + " (a virtual compute_ target gives PTX only)"};
-  }
   cubin.resize(size);
-  r = a.GetCUBIN(prog, cubin.data());
-  a.DestroyProgram(&prog);
-  if (r != 0)
+  if (nvrtcResult r = a.GetCUBIN((*prog)->get(), cubin.data()); r != 0)
     return Error{std::string("nvrtcGetCUBIN failed: ") + a.GetErrorString(r)};
   return cubin;
+}
+
+Expected<std::string> compileCudaToPtx(const std::string &source, const std::string &name,
+                                       const std::string &arch, const NvrtcOptions &opts) {
+  std::string virt = arch.rfind("sm_", 0) == 0 ? "compute_" + arch.substr(3) : arch;
+  auto prog = compileProgram(source, name, virt, opts);
+  if (!prog)
+    return prog.error();
+  const NvrtcApi &a = api();
+  size_t size = 0;
+  if (a.GetPTXSize((*prog)->get(), &size) != 0 || size == 0)
+    return Error{"NVRTC produced no PTX for " + virt};
+  std::string ptx(size, '\0');
+  if (nvrtcResult r = a.GetPTX((*prog)->get(), ptx.data()); r != 0)
+    return Error{std::string("nvrtcGetPTX failed: ") + a.GetErrorString(r)};
+  ptx.resize(size - 1); // without the terminating NUL
+  return ptx;
 }
 
 } // namespace mt::cuda

@@ -37,6 +37,12 @@ size_t nvrtcCompileCount();
 Expected<std::vector<char>> compileCuda(const std::string &source, const std::string &name,
                                         const std::string &arch, const NvrtcOptions &opts = {});
 
+/// Compiles `source` to PTX for the virtual architecture of `arch` ("sm_90a" -> "compute_90a"), with the
+/// same options and error reporting as compileCuda. For inspecting the generated code, e.g. the `.file` /
+/// `.loc` line info that -lineinfo and the kernel's #line directives produce.
+Expected<std::string> compileCudaToPtx(const std::string &source, const std::string &name,
+                                       const std::string &arch, const NvrtcOptions &opts = {});
+
 /// The embedded device headers, as (include name, text) pairs: ("mt/tile.cuh", "...").
 const std::vector<std::pair<std::string, std::string>> &deviceHeaders();
 

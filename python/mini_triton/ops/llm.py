@@ -61,6 +61,15 @@ def _rms_bwd_programs(device) -> int:
     return 4 * _SM_COUNT[idx]
 
 
+def _row_warps(block_n: int) -> int:
+    """num_warps for the RMSNorm kernels, which hold a BLOCK_N-wide row per program: one warp per 256 columns,
+    1 to 8 (the rule of Triton's layer-norm tutorial). The default 4 warps left a 4096-wide row at 32 values
+    per thread: 89 registers per thread forward and 246 backward (sm_90a, ptxas -v), i.e. 8 warps per SM in the
+    backward pass; with 8 warps 56 and 128 registers. bench/memory_bound.py's rmsnorm (8 warps) runs at
+    Triton's speed."""
+    return max(1, min(8, block_n // 256))
+
+
 def rms_norm_forward(x2d: torch.Tensor, w: torch.Tensor, eps: float):
     """x2d: (M, N) with unit column stride; returns y (M, N) in x's dtype and rstd (M,) in the accumulator dtype."""
     M, N = x2d.shape
@@ -68,8 +77,9 @@ def rms_norm_forward(x2d: torch.Tensor, w: torch.Tensor, eps: float):
     rstd = torch.empty((M,), dtype=_acc_torch(x2d, w), device=x2d.device)
     if M == 0:
         return y, rstd
+    block_n = triton.next_power_of_2(N)
     _k.rmsnorm_fwd_kernel[(M,)](x2d, w, y, rstd, x2d.stride(0), y.stride(0), N, float(eps),
-                                BLOCK_N=triton.next_power_of_2(N), ACC=_acc(x2d, w))
+                                BLOCK_N=block_n, ACC=_acc(x2d, w), num_warps=_row_warps(block_n))
     return y, rstd
 
 
@@ -86,7 +96,8 @@ def rms_norm_backward(dy: torch.Tensor, x2d: torch.Tensor, w: torch.Tensor, rstd
     if M == 0:
         return dx, torch.zeros_like(w)
     _k.rmsnorm_bwd_kernel[(programs,)](dy, x2d, w, rstd, dx, partial, M, N, dy.stride(0), x2d.stride(0),
-                                       dx.stride(0), rows_per_program, BLOCK_N=block_n, ACC=acc)
+                                       dx.stride(0), rows_per_program, BLOCK_N=block_n, ACC=acc,
+                                       num_warps=_row_warps(block_n))
     dw = torch.empty((N,), dtype=w.dtype, device=w.device)
     block = min(block_n, 256)
     _k.sum_rows_kernel[(triton.cdiv(N, block),)](partial, dw, programs, N, BLOCK_N=block, ACC=acc)
