@@ -534,8 +534,8 @@ TEST_F(CudaHostEmulation, MmaTf32ConstantAcc) {
 TEST_F(CudaHostEmulation, MmaFragAccumulatorLoopWithAdvancedPointers) {
   // A K loop whose pointer tiles are loop-carried and advanced by a uniform step (`a_ptrs += 16`): they
   // stay lazy (init expression + running offset). The accumulator stays in the fragment layout across the
-  // loop; its row sums need a blocked copy (one conversion after the loop), the tile itself is stored from
-  // the fragments. c = a[32 x 16*kt] @ b[16*kt x 32]; rows[m] = sum_n c[m, n].
+  // loop; its row sums reduce the fragments in place, the tile itself is stored from the fragments. c = a[32
+  // x 16*kt] @ b[16*kt x 32]; rows[m] = sum_n c[m, n].
   const char *ir = R"(
 func @mm(%a_ptr: ptr<bf16>, %b_ptr: ptr<bf16>, %c_ptr: ptr<f32>, %rows_ptr: ptr<f32>, %kt: i32) {
   %r512 = make_range {end = 512, start = 0} : tensor<512xi32>
@@ -593,7 +593,8 @@ func @mm(%a_ptr: ptr<bf16>, %b_ptr: ptr<bf16>, %c_ptr: ptr<f32>, %rows_ptr: ptr<
   EXPECT_NE(k->source.find("_off += (mt::i64)("), std::string::npos) << k->source;
   EXPECT_NE(k->source.find("mt::mmaAccumulate<mt::bf16, 32, 32, 16, 2, 2,"), std::string::npos) << k->source;
   EXPECT_EQ(k->source.find("blocked -> frag"), std::string::npos) << k->source;
-  EXPECT_NE(k->source.find("frag -> blocked"), std::string::npos) << k->source; // for the reduction only
+  EXPECT_EQ(k->source.find("frag -> blocked"), std::string::npos) << k->source;
+  EXPECT_NE(k->source.find("reduce axis 1 of a fragment tile"), std::string::npos) << k->source;
   // The loads are copied 2 iterations ahead into a ring of 3 stages (EmitDotPipeline.cpp): the loop runs
   // 0, 1, 2 (fewer iterations than stages) and 5 times.
   EXPECT_NE(k->source.find("mt::cpAsyncWait<1>();"), std::string::npos) << k->source;
@@ -658,6 +659,43 @@ func @remk(%in: ptr<f32>, %out: ptr<f32>) {
   std::vector<float> got = valuesOf<float>(bo);
   for (int i = 0; i < 128; ++i)
     ASSERT_EQ(got[i], in[16 + (i - 16) % 16]) << i;
+}
+
+TEST_F(CudaHostEmulation, AttentionFragmentsRowReductionsAndBroadcasts) {
+  // attention_frag.mtir: examples/kernels/attention.py, causal, HEAD_DIM 32, 32 x 32 blocks on 4 warps, with
+  // its scores and output in the fragment layout throughout (EmitLayout.cpp). N_CTX = 50: two query
+  // blocks, the second partial; qk_scale = 1 (a scalar argument).
+  auto k = emit(codegenFile("attention_frag.mtir"), "attn_fwd_kernel", 4);
+  ASSERT_TRUE(k);
+  ASSERT_EQ(k->source.find("-> blocked through"), std::string::npos) << k->source;
+  ASSERT_EQ(k->source.find("-> frag through"), std::string::npos) << k->source;
+  ASSERT_NE(k->source.find("reduce axis 1 of a fragment tile"), std::string::npos) << k->source;
+  const int n = 50, d = 32;
+  std::vector<float> q = randomFloats(n * d, 51), kk = randomFloats(n * d, 52), v = randomFloats(n * d, 53);
+  std::vector<float> out(n * d, -99.0f);
+  auto bq = bytesOf(q), bk = bytesOf(kk), bv = bytesOf(v), bo = bytesOf(out);
+  // qk_scale, stride_z, stride_h, stride_s, stride_d, H, N_CTX
+  ASSERT_TRUE(run(*k, 2, {&bq, &bk, &bv, &bo}, {1, n * d, n * d, d, 1, 1, n}));
+  std::vector<float> got = valuesOf<float>(bo);
+  for (int i = 0; i < n; ++i) {
+    std::vector<double> s(size_t(i) + 1);
+    double mx = -1e300, sum = 0;
+    for (int j = 0; j <= i; ++j) {
+      double dotv = 0;
+      for (int c = 0; c < d; ++c)
+        dotv += double(q[i * d + c]) * kk[j * d + c];
+      s[size_t(j)] = dotv;
+      mx = std::max(mx, dotv);
+    }
+    for (double &x : s)
+      sum += (x = std::exp(x - mx));
+    for (int c = 0; c < d; ++c) {
+      double ref = 0;
+      for (int j = 0; j <= i; ++j)
+        ref += s[size_t(j)] / sum * v[j * d + c];
+      ASSERT_NEAR(got[i * d + c], ref, 2e-4) << i << "," << c;
+    }
+  }
 }
 
 } // namespace

@@ -112,11 +112,13 @@ TEST(CudaTargetMma, MatmulF32IsTf32) {
 TEST(CudaTargetMma, AttentionBothDotsOnTensorCores) {
   std::string src =
       emittedSource("attention.py", "attn_fwd_kernel", attentionSpecs({2, 300, 64, 64, 32, true}), 4);
-  // q @ k^T starts from a zero accumulator; p @ v accumulates into acc. Both accumulate in registers; acc is
-  // rescaled by a blocked row vector, so it is converted around that (EmitLayout.cpp).
+  // q @ k^T starts from a zero accumulator; p @ v accumulates into acc. Both accumulate in registers, and the
+  // scores and acc stay in the fragment layout: row reductions and row-vector broadcasts work on it
+  // (EmitLayout.cpp), so no tile is converted.
   EXPECT_EQ(count(src, "mt::mmaAccumulate<"), 2u) << src;
   EXPECT_NE(src.find("mt::mmaAccumulate<mt::f32, 64, 32, 64, 4, 1, 68, 40>"), std::string::npos) << src;
   EXPECT_NE(src.find("mt::mmaAccumulate<mt::f32, 64, 64, 32, 2, 2, 36, 72>"), std::string::npos) << src;
+  EXPECT_EQ(src.find("-> blocked through shared memory"), std::string::npos) << src;
 }
 
 // ---- On a GPU --------------------------------------------------------------------------------------------

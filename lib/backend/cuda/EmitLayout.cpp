@@ -102,19 +102,28 @@ void KernelEmitter::planFragBlock(const Block &b) {
       continue;
     int f = -1;
     bool ok = true;
+    std::vector<const Value *> spread; // broadcasts to emit in the frag layout
     for (const Value *o : op.operands()) {
       if (!o->type()->isBlock())
         continue;
+      const Operation *od = o->definingOp();
       int fo = fragOf(o);
-      if (fo >= 0)
+      if (fo >= 0 && !(od && od->kind() == OpKind::Broadcast))
         ok = ok && (f < 0 || f == fo), f = fo;
+      else if (fragBroadcastCandidate(o))
+        spread.push_back(o);
       else
-        ok = ok && isLazy(o);
+        ok = ok && (isLazy(o) || (od && od->kind() == OpKind::Constant)); // both read through at()
     }
-    if (ok && f >= 0)
+    for (const Value *o : spread)
+      ok = ok && (fragOf(o) < 0 || fragOf(o) == f);
+    if (ok && f >= 0) {
       fragOf_[op.result()] = f;
-    else
+      for (const Value *o : spread)
+        fragOf_[o] = f;
+    } else {
       fragOf_.erase(op.result());
+    }
   }
 }
 
@@ -151,6 +160,8 @@ bool KernelEmitter::fragAware(const Operation &user, const Value *v) const {
       if (user.operand(k) == v && fragOf(user.result(k - 3)) != f)
         return false;
     return true;
+  case OpKind::Reduce:
+    return fragRowReduce(user);
   default:
     return isPureElementwise(user) && fragOf(user.result()) == f;
   }
@@ -236,6 +247,126 @@ void KernelEmitter::emitBlockedCopy(const Value *v) {
   if (!needsBlocked_.count(v) || blockedCopy_.count(v))
     return;
   blockedCopy_[v] = convertLayout(v, name(v), fragOf(v), -1);
+}
+
+} // namespace mt::cuda::detail
+
+namespace mt::cuda::detail {
+
+using namespace ir;
+
+bool KernelEmitter::fragRowReduce(const Operation &op) const {
+  if (op.kind() != OpKind::Reduce || op.numOperands() == 0 || op.intAttr("axis") != 1)
+    return false;
+  int f = fragOf(op.operand(0));
+  if (f < 0 || op.operand(0)->type()->rank() != 2)
+    return false;
+  for (const Value *v : op.operands())
+    if (fragOf(v) != f)
+      return false;
+  return true;
+}
+
+void KernelEmitter::emitFragRowReduce(const Operation &op) {
+  // Rows of a fragment tile (EmitLayout.cpp): a thread holds FM x 2 row pieces (rows g and g + 8 of each
+  // 16-row tile), each over FN tiles x 2 columns; the 4 lanes of a quad hold the rest of the warp's
+  // columns, and the WN warps of a warp row the rest of the tile's.
+  const FragLayout &l = frags_[size_t(fragOf(op.operand(0)))];
+  int64_t fm = l.m / l.wm / 16, fn = l.n / l.wn / 8, rows = l.m;
+  unsigned n = op.numOperands();
+  line("// reduce axis 1 of a fragment tile: registers, quad shuffles, the " + num(l.wn) +
+       " warp(s) of a row through shared memory");
+  std::vector<std::string> results;
+  for (unsigned k = 0; k < n; ++k)
+    results.push_back(declare(op.result(k), &op));
+  open("");
+  std::vector<std::string> outs, types;
+  size_t offset = 0;
+  for (unsigned k = 0; k < n; ++k) {
+    types.push_back(elemType(op.operand(k)->type(), &op));
+    outs.push_back("v" + std::to_string(counter_++) + "_rows");
+  }
+  line("__syncthreads();");
+  for (unsigned k = 0; k < n; ++k) {
+    line(types[k] + " *" + outs[k] + " = " + smemArray(types[k], offset) + ";");
+    offset = align16(offset + size_t(l.wn * rows) * elemBytes(op.operand(k)->type()));
+  }
+  smemBytes_ = std::max(smemBytes_, offset);
+  std::vector<std::string> acc, rhs;
+  for (unsigned k = 0; k < n; ++k) {
+    acc.push_back("v" + std::to_string(counter_++) + "_acc");
+    rhs.push_back("v" + std::to_string(counter_++) + "_rhs");
+    line(types[k] + " " + acc.back() + ", " + rhs.back() + ";");
+  }
+  line("const int mt_warp = mt_tid >> 5, mt_lane = mt_tid & 31;");
+  for (int64_t r = 0; r < fm * 2; ++r) {
+    int64_t tile = r / 2, half = r % 2;
+    open("");
+    for (unsigned k = 0; k < n; ++k)
+      line(acc[k] + " = " + name(op.operand(k)) + "[" + num((tile * fn) * 4 + half * 2) + "];");
+    for (int64_t t = 0; t < fn; ++t)
+      for (int64_t c = 0; c < 2; ++c) {
+        if (t == 0 && c == 0)
+          continue;
+        for (unsigned k = 0; k < n; ++k)
+          line(rhs[k] + " = " + name(op.operand(k)) + "[" + num((tile * fn + t) * 4 + half * 2 + c) + "];");
+        emitCombine(op, acc, rhs);
+      }
+    for (int off : {1, 2}) {
+      for (unsigned k = 0; k < n; ++k)
+        line(rhs[k] + " = mt::shflXor(" + acc[k] + ", " + std::to_string(off) + ");");
+      emitCombine(op, acc, rhs);
+    }
+    std::string row = "(mt_warp / " + num(l.wn) + ") * " + num(l.m / l.wm) + " + " +
+                      num(tile * 16 + half * 8) + " + (mt_lane >> 2)";
+    open("if ((mt_lane & 3) == 0)");
+    for (unsigned k = 0; k < n; ++k)
+      line(outs[k] + "[(mt_warp % " + num(l.wn) + ") * " + num(rows) + " + " + row + "] = " + acc[k] + ";");
+    close();
+    close();
+  }
+  line("__syncthreads();");
+  // The [M] result in the blocked layout: the warps' pieces of each row, folded in warp order.
+  const Type *rt = op.result(0)->type();
+  int64_t p = per(rt);
+  line("#pragma unroll");
+  open("for (int i = 0; i < " + num(p) + "; ++i)");
+  line("const int L = " + lin(p) + ";");
+  open("if (L < " + num(rows) + ")");
+  for (unsigned k = 0; k < n; ++k)
+    line(acc[k] + " = " + outs[k] + "[L];");
+  for (int64_t w = 1; w < l.wn; ++w) {
+    for (unsigned k = 0; k < n; ++k)
+      line(rhs[k] + " = " + outs[k] + "[" + num(w * rows) + " + L];");
+    emitCombine(op, acc, rhs);
+  }
+  close(" else {");
+  ++indent_;
+  for (unsigned k = 0; k < n; ++k)
+    line(acc[k] + " = mt::zero<" + types[k] + ">();");
+  close();
+  for (unsigned k = 0; k < n; ++k)
+    line(results[k] + "[i] = " + acc[k] + ";");
+  close();
+  close();
+}
+
+bool KernelEmitter::fragBroadcastCandidate(const Value *v) const {
+  const Operation *def = v->definingOp();
+  if (!def || def->kind() != OpKind::Broadcast || isLazy(v) || !v->type()->isBlock())
+    return false;
+  const Type *st = def->operand(0)->type();
+  return st->isBlock() && st->rank() <= v->type()->rank() && st->numElements() <= 4096 &&
+         fragOf(def->operand(0)) < 0;
+}
+
+void KernelEmitter::emitFragBroadcast(const Operation &op) {
+  // A row or column vector spread over a fragment tile: the (small) source through shared memory, read
+  // at each fragment element's source index.
+  int f = fragOf(op.result());
+  std::vector<std::string> smem = spill({op.operand(0)}, op);
+  std::string r = declare(op.result(), &op);
+  forEach(op.result()->type(), r, smem[0] + "[" + broadcastSourceIndex(op, "L") + "]", f);
 }
 
 } // namespace mt::cuda::detail

@@ -34,6 +34,10 @@ const Type *KernelEmitter::checkAxisOp(const Operation &op, const char *what) {
 
 void KernelEmitter::emitReduce(const Operation &op) {
   const Type *st = checkAxisOp(op, "reduces");
+  if (fragRowReduce(op)) { // EmitLayout.cpp
+    emitFragRowReduce(op);
+    return;
+  }
   int64_t axis = op.intAttr("axis");
   if (st->rank() == 1) {
     emitReduceToScalar(op);

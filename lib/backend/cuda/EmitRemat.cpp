@@ -156,6 +156,11 @@ void KernelEmitter::planLazyValues(const Block &body) {
       for (const Value *o : op->operands()) {
         if (!o->type()->isBlock())
           continue;
+        const Operation *od = o->definingOp();
+        if (od && od->kind() == OpKind::Constant) { // a splat literal: read in place by at()
+          c += 1;
+          continue;
+        }
         auto it = cost.find(o);
         ok = ok && it != cost.end() && lazy_.count(o);
         c += ok ? it->second : 0;

@@ -148,6 +148,9 @@ std::string KernelEmitter::at(const Value *v) const {
     MT_ASSERT(e) << "CUDA emitter: a lazy tile that cannot be recomputed";
     return "(" + *e + ")";
   }
+  // A tile constant is a splat: its literal, in any layout.
+  if (const Operation *def = v->definingOp(); def && def->kind() == OpKind::Constant && v->type()->isBlock())
+    return "(" + const_cast<KernelEmitter *>(this)->literal(*def, v->type()) + ")";
   return v->type()->isBlock() ? name(v) + "[i]" : name(v);
 }
 
@@ -294,6 +297,10 @@ void KernelEmitter::emitOpIn(const Operation &op) {
     const Type *rt = op.result()->type();
     if (!src->type()->isBlock()) { // a scalar operand: a splat
       forEach(rt, declare(op.result(), &op), name(src));
+      return;
+    }
+    if (op.kind() == OpKind::Broadcast && fragOf(op.result()) >= 0) { // EmitLayout.cpp
+      emitFragBroadcast(op);
       return;
     }
     if (isLazy(src)) { // index arithmetic, read here by something that needs it in registers

@@ -292,6 +292,14 @@ private:
   std::map<const ir::Operation *, LoopBounds> loopBounds_;
   int loopDepth_ = 0; // loops around the op being emitted
 
+  /// A reduce along axis 1 of fragment-layout operands (attention's row max and sum): no conversion of
+  /// the tile; the [M] result in the blocked layout.
+  bool fragRowReduce(const ir::Operation &op) const;
+  void emitFragRowReduce(const ir::Operation &op);
+  /// A broadcast of a small non-lazy tile (`alpha[:, None]`) that a fragment-layout elementwise op reads:
+  /// emitted in that layout from the source in shared memory.
+  bool fragBroadcastCandidate(const ir::Value *v) const;
+  void emitFragBroadcast(const ir::Operation &op);
   std::vector<FragLayout> frags_;
   std::map<const ir::Value *, int> fragOf_;
   std::set<const ir::Value *> needsBlocked_;
