@@ -3,12 +3,14 @@
 #   here:   bash scripts/pack_device_deps.sh         (gtest + CLI11 into .devdeps/, git-ignored)
 #   device: run(command="bash scripts/device_check.sh", carry=[".devdeps"], timeout_s=600)
 # Builds the project (cmake + ninja, -j16), runs the unit tests (the CUDA ones launch kernels when a GPU
-# is present), the vector-add smoke test through mt-cuda --run, the GPU pytest suite (-m gpu, torch CUDA
+# is present), compute-sanitizer (memcheck, racecheck) over the GPU tests and the E2E suite forced onto the
+# GPU, the vector-add smoke test through mt-cuda --run, the GPU pytest suite (-m gpu, torch CUDA
 # tensors), the memory-bound benchmarks vs Triton (bench/memory_bound.py), and lit if it is installed.
 # Files in $OUT (the device tool returns at most 8): summary.txt, nvidia-smi.txt, build.log, tests.log
 # (unit tests, smoke, pytest, lit), memory_bound.json + .png, and extra.tar.gz with whatever the optional
 # command in $MT_DEVICE_EXTRA (run last, from the repo root, with $EXTRA as its output folder) wrote.
-# MT_DEVICE_SKIP=tests skips the unit tests and pytest, =bench the benchmarks, =tests,bench both. Exit status: 0 when every
+# MT_DEVICE_SKIP=tests skips the unit tests, sanitizers and pytest, =bench the benchmarks, =sanitizer the
+# compute-sanitizer runs (comma-separate several). Exit status: 0 when every
 # step passed.
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -85,6 +87,27 @@ if [ -x "$BUILD/unittests/mt-unittests" ] && [[ "$SKIP" != *tests* ]]; then
   MINI_TRITON_FORCE_GPU=1 "$BUILD/unittests/mt-unittests" --gtest_filter='E2E*:-E2EErrors.*:E2ELaunch.*' \
     >>"$LOG" 2>&1
   step "E2E suite on the GPU (MINI_TRITON_FORCE_GPU=1)" $?
+fi
+
+# compute-sanitizer over the kernels of the GPU unit tests and the E2E suite forced onto the GPU: memcheck
+# (out-of-bounds and misaligned accesses) and racecheck (shared-memory hazards: staging, cp.async rings,
+# reductions). MT_DEVICE_SKIP=sanitizer skips it.
+if [ -x "$BUILD/unittests/mt-unittests" ] && [[ "$SKIP" != *tests* ]] && [[ "$SKIP" != *sanitizer* ]] &&
+  command -v compute-sanitizer >/dev/null; then
+  GPU_FILTER='CudaTargetGpu*:CudaTargetMma*:CudaEmitterTest*'
+  E2E_FILTER='E2E*:-E2EErrors.*:E2ELaunch.*'
+  for tool in memcheck racecheck; do
+    echo "== compute-sanitizer --tool $tool" >>"$LOG"
+    timeout 240 compute-sanitizer --tool "$tool" --error-exitcode 3 "$BUILD/unittests/mt-unittests" \
+      --gtest_filter="$GPU_FILTER" >>"$LOG" 2>&1
+    step "compute-sanitizer $tool (GPU unit tests)" $?
+    grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$LOG" | tail -1 | tee -a "$SUMMARY"
+  done
+  echo "== compute-sanitizer --tool memcheck, E2E suite on the GPU" >>"$LOG"
+  MINI_TRITON_FORCE_GPU=1 timeout 240 compute-sanitizer --tool memcheck --error-exitcode 3 \
+    "$BUILD/unittests/mt-unittests" --gtest_filter="$E2E_FILTER" >>"$LOG" 2>&1
+  step "compute-sanitizer memcheck (E2E suite on the GPU)" $?
+  grep -E "ERROR SUMMARY" "$LOG" | tail -1 | tee -a "$SUMMARY"
 fi
 
 MTC="$BUILD/tools/mt-cuda/mt-cuda"
