@@ -111,6 +111,49 @@ TEST(E2EMatmul, GroupLargerThanTileRows) {
 }
 TEST(E2EMatmul, SingleKBlockAndOneRowTile) { runMatmul({16, 48, 16, 16, 16, 16, 1}, 37); }
 
+/// examples/kernels/matmul_block_ptr.py: the same product through tl.make_block_ptr / tl.advance with
+/// boundary checks (partial tiles in M, N and K), f16 inputs, f32 output; B optionally transposed.
+void runBlockPtrMatmul(int64_t M, int64_t N, int64_t K, bool transposeB, uint64_t seed) {
+  Context ctx;
+  int64_t sbk = transposeB ? 1 : N, sbn = transposeB ? K : 1;
+  auto src = loadKernelWith("matmul_block_ptr.py", "matmul_block_ptr_kernel", {});
+  ASSERT_TRUE(src) << src.error();
+  KernelPtr k;
+  ASSERT_COMPILES(k, ctx.compile(*src, {ArgSpec::pointer(DType::F16), ArgSpec::pointer(DType::F16),
+                                        ArgSpec::pointer(DType::F32), ArgSpec::forInt(M), ArgSpec::forInt(N),
+                                        ArgSpec::forInt(K), ArgSpec::forInt(K), ArgSpec::forInt(1),
+                                        ArgSpec::forInt(sbk), ArgSpec::forInt(sbn), ArgSpec::forInt(N),
+                                        ArgSpec::forInt(1), ArgSpec::constant(int64_t(32)),
+                                        ArgSpec::constant(int64_t(32)), ArgSpec::constant(int64_t(16))}));
+  Rng rng(seed);
+  Buffer a(DType::F16, M * K), b(DType::F16, K * N), c(DType::F32, M * N, /*slack=*/64);
+  rng.fill(a);
+  rng.fill(b);
+  c.poison();
+  ASSERT_LAUNCHES(k, Grid{cdiv(M, 32) * cdiv(N, 32)},
+                  {a.arg(), b.arg(), c.arg(), LaunchArg::integer(M), LaunchArg::integer(N),
+                   LaunchArg::integer(K), LaunchArg::integer(K), LaunchArg::integer(1),
+                   LaunchArg::integer(sbk), LaunchArg::integer(sbn), LaunchArg::integer(N),
+                   LaunchArg::integer(1)});
+  std::vector<double> ref(M * N), bound(M * N);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double s = 0.0, as = 0.0;
+      for (int64_t kk = 0; kk < K; ++kk) {
+        double p = a.get(i * K + kk) * b.get(kk * sbk + j * sbn);
+        s += p;
+        as += std::abs(p);
+      }
+      ref[i * N + j] = s;
+      bound[i * N + j] = 4.0 * K * 6e-8 * as + 1e-6; // f16 products are exact in f32
+    }
+  EXPECT_TRUE(withinBounds(c.values(), ref, bound));
+  EXPECT_TRUE(c.slackUntouched());
+}
+
+TEST(E2EMatmul, BlockPointersOddSizes) { runBlockPtrMatmul(100, 72, 50, false, 39); }
+TEST(E2EMatmul, BlockPointersTransposedB) { runBlockPtrMatmul(65, 40, 90, true, 40); }
+
 TEST(E2EMatmul, Timing512) {
   // A measurement, not an assertion on speed (the result is still checked).
   runMatmul({512, 512, 512, 64, 64, 32, 8}, 38, /*timing=*/true);

@@ -12,8 +12,10 @@
 // global latency overlaps the tensor cores (Triton's num_stages). The addresses of a later iteration are
 // the same lazy expressions (EmitRemat.cpp) with the induction variable advanced (pipeSubst_): scalars the
 // body computes from it are recomputed (scalarAt), the loop's advanced pointers add the steps to their
-// running offsets. Masked-off elements are zero (other must be 0 or absent). Groups that are not provably
-// contiguous and aligned, or partly masked, are copied element by element (synchronously).
+// running offsets, and loop-carried scalars the yield advances by a uniform step (the offsets of
+// tl.advance'd block pointers) add the steps to their current values. Masked-off elements are zero (other
+// must be 0 or absent). Groups that are not provably contiguous and aligned, or partly masked, are copied
+// element by element (synchronously).
 //
 // Applies when the body has exactly one dot with a fragment-layout result (EmitLayout.cpp), both its
 // operands are loads in the body used only by it, every address operand can be recomputed for a later
@@ -70,6 +72,37 @@ bool isZeroConstant(const Value *v) {
   return def && def->kind() == OpKind::Constant && def->attr("value") && def->floatAttr("value") == 0.0;
 }
 
+/// For a scalar loop-carried value `v` (a body argument of `loop`): the step its yield adds each iteration
+/// (`offs += BLOCK_K`, as tl.advance does), null for a value the yield passes through unchanged (`v` itself
+/// is returned as `same`), or false when it is anything else.
+bool advancedScalar(const Value *v, const Operation &loop, const Value *&step, bool &same) {
+  Block &body = const_cast<Operation &>(loop).body(0);
+  const Operation *yield = body.terminator();
+  step = nullptr;
+  same = false;
+  for (unsigned k = 1; yield && k < body.numArguments() && k - 1 < yield->numOperands(); ++k) {
+    if (body.argument(k) != v)
+      continue;
+    const Value *next = yield->operand(k - 1);
+    if (next == v) {
+      same = true;
+      return true;
+    }
+    const Operation *add = next->definingOp();
+    if (!add || add->kind() != OpKind::Add || add->numOperands() != 2)
+      return false;
+    const Value *other = add->operand(0) == v   ? add->operand(1)
+                         : add->operand(1) == v ? add->operand(0)
+                                                : nullptr;
+    const Operation *od = other ? other->definingOp() : nullptr;
+    if (!other || (!(od && od->kind() == OpKind::Constant) && inside(other, loop)))
+      return false;
+    step = other;
+    return true;
+  }
+  return false;
+}
+
 } // namespace
 
 std::string KernelEmitter::inRange(const std::string &x, const std::string &ub, const std::string &step) {
@@ -85,8 +118,11 @@ bool KernelEmitter::pipelineable(const Value *v, const Operation &loop, int dept
     if (v == const_cast<Operation &>(loop).body(0).argument(0))
       return true;
     const Operation *def = v->definingOp();
-    if (!def)
-      return false; // a loop-carried scalar: unknown in later iterations
+    if (!def) { // a loop-carried scalar: known later only when the loop advances it by a uniform step
+      const Value *step;
+      bool same;
+      return v->ownerBlock() == &const_cast<Operation &>(loop).body(0) && advancedScalar(v, loop, step, same);
+    }
     if (def->kind() == OpKind::Constant)
       return true;
     if (def->kind() != OpKind::Hint && !(def->hasTrait(Elementwise) && def->hasTrait(Pure)))
@@ -176,8 +212,17 @@ std::optional<std::string> KernelEmitter::scalarAt(const Value *v) {
   if (v == const_cast<Operation &>(loop).body(0).argument(0))
     return pipeSubst_->iv;
   const Operation *def = v->definingOp();
-  if (!def)
-    return std::nullopt;
+  if (!def) { // this loop's advanced scalar: its current value plus `distance` steps
+    const Value *step;
+    bool same;
+    if (v->ownerBlock() != &const_cast<Operation &>(loop).body(0) || !advancedScalar(v, loop, step, same))
+      return std::nullopt;
+    if (same)
+      return name(v);
+    std::string t = elemType(v->type(), nullptr);
+    return "mt::add(" + name(v) + ", mt::mul(" + *scalarAt(step) + ", (" + t + ")" + pipeSubst_->distance +
+           "))";
+  }
   if (def->kind() == OpKind::Constant)
     return literal(*def, v->type());
   if (def->kind() == OpKind::Hint)
