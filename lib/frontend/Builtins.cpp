@@ -94,6 +94,13 @@ Val makeRange(Lowerer &L, Bound &a, bool isStatic) {
   }
   if (r.elems[2].kind == Val::Kind::Int && r.elems[2].i == 0)
     L.fail(a.callLoc, "range step must not be zero");
+  // tl.range(..., num_stages=N): the loop's own pipeline depth (a fourth element; the CUDA backend reads it
+  // from the for op's num_stages attribute).
+  if (!isStatic && a.vals.size() > 3 && a.has(3)) {
+    if (!a[3].isIntLike())
+      L.fail(a.loc(3), "tl.range num_stages must be a compile-time integer, got " + describe(a[3]));
+    r.elems.push_back(Val::integer(a[3].asInt()));
+  }
   return r;
 }
 
@@ -499,7 +506,7 @@ void registerCoreBuiltins(BuiltinTable &t) {
   // ---- Loops ----
   t["static_range"] = {{"arg1", "arg2?", "step?"},
                        [](Lowerer &L, Bound &a) { return makeRange(L, a, true); }};
-  t["range"] = {{"arg1", "arg2?", "step?", "**"},
+  t["range"] = {{"arg1", "arg2?", "step?", "num_stages?", "**"},
                 [](Lowerer &L, Bound &a) { return makeRange(L, a, false); }};
   t["py.range"] = {{"start", "stop?", "step?"}, [](Lowerer &L, Bound &a) { return makeRange(L, a, false); }};
 

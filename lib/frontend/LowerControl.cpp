@@ -509,6 +509,8 @@ void Lowerer::lowerFor(const Stmt &s) {
     std::vector<ir::Value *> inits;
     lv.materialiseInits(*this, s.loc, carried, inits);
     ir::Operation *forOp = b_.createFor(lb, ub, st, inits);
+    if (iter.elems.size() > 3)
+      forOp->setAttr("num_stages", iter.elems[3].i);
     ir::Block &body = forOp->body();
     std::vector<ir::Value *> args;
     for (unsigned i = 1; i < body.numArguments(); ++i)

@@ -152,7 +152,7 @@ bool KernelEmitter::pipelineable(const Value *v, const Operation &loop, int dept
 }
 
 const KernelEmitter::DotPipe *KernelEmitter::planDotPipeline(const Operation &loop) {
-  if (!opts_.tensorCores || opts_.numStages < 2)
+  if (!opts_.tensorCores || (opts_.numStages < 2 && !loop.attr("num_stages")))
     return nullptr;
   Block &body = const_cast<Operation &>(loop).body(0);
   if (storesAnywhere(body))
@@ -193,6 +193,10 @@ const KernelEmitter::DotPipe *KernelEmitter::planDotPipeline(const Operation &lo
   p.offB = align16(size_t(p.plan.m * p.plan.lda) * eb);
   p.stageBytes = align16(p.offB + size_t(p.plan.k * p.plan.ldb) * eb);
   p.stages = opts_.numStages;
+  if (loop.attr("num_stages")) // tl.range(..., num_stages=N) overrides the launch's num_stages
+    p.stages = int(loop.intAttr("num_stages"));
+  if (p.stages < 2)
+    return nullptr;
   while (p.stages >= 2 && size_t(p.stages) * p.stageBytes > kMaxPipeBytes)
     --p.stages;
   if (p.stages < 2)
