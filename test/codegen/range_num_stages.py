@@ -5,7 +5,7 @@
 # RUN: %mtc %s -k mm a=*fp16:4096 b=*fp16:4096 c=*fp32:1024 KT=4 --emit=cuda --num-stages 1 --no-line-directives | FileCheck %s
 # RUN: not %mtc %s -k bad a=*fp16:4096 b=*fp16:4096 c=*fp32:1024 KT=4 n=i32:2 --emit=ir 2>&1 | FileCheck %s --check-prefix=ERR
 # IR: {num_stages = 4}
-# CHECK: // the dot's operands, 4 stages of cp.async (EmitDotPipeline.cpp)
+# CHECK: // the dots' operands, 4 stages of cp.async (EmitDotPipeline.cpp)
 # CHECK: mt::cpAsyncWait<2>();
 # CHECK: = [[ST:v[0-9]+_stage]] + 1 == 4 ? 0 : [[ST]] + 1;
 # ERR: range_num_stages.py:[[@LINE+19]]:{{[0-9]+}}: error: tl.range num_stages must be a compile-time integer

@@ -156,7 +156,7 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
   const Value *a = op.operand(0), *b = op.operand(1), *acc = op.operand(2);
   std::string et = cudaTypeName(p.elem);
   size_t eb = elemBytes(a->type());
-  if (!pipes_.count(&op))
+  if (!pipedDots_.count(&op))
     smemBytes_ = std::max(smemBytes_, align16(offB + size_t(p.k * p.ldb) * eb));
   std::string id = "v" + std::to_string(counter_++);
   std::string sa = id + "_sa", sb = id + "_sb";
@@ -164,7 +164,6 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
        " on tensor cores (mma k" + num(p.kStep) + "), warps " + num(p.wm) + "x" + num(p.wn) +
        ", accumulator in registers");
   std::string r = declare(op.result(), &op);
-  auto pipe = pipes_.find(&op);
   if (init) {
     char text[64];
     std::snprintf(text, sizeof text, "%a", *init);
@@ -172,22 +171,8 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
   } else {
     assign(op.result()->type(), r, valueIn(acc, frag), frag);
   }
-  if (pipe != pipes_.end()) { // operands copied stages ahead (EmitDotPipeline.cpp)
-    const DotPipe &dp = pipe->second;
-    const LoopBounds &lb = loopBounds_.at(dp.loop);
-    std::string iv = name(const_cast<Operation *>(dp.loop)->body(0).argument(0));
-    line("mt::cpAsyncWait<" + num(dp.stages - 2) + ">(); // this iteration's stage has landed");
-    line("__syncthreads();");
-    std::string next = "(" + lb.ivType + ")(" + iv + " + " + num(dp.stages - 1) + " * " + lb.step + ")";
-    open("if (" + inRange(next, lb.ub, lb.step) + ")");
-    emitPipeIssue(dp, next, dp.stages - 1,
-                  "(" + dp.stage + " + " + num(dp.stages - 1) + ") % " + num(dp.stages));
-    close();
-    line("mt::cpAsyncCommit();");
-    line(et + " *" + sa + " = reinterpret_cast<" + et + " *>(mt_smem + @PIPE@ + " + num(int64_t(dp.offA)) +
-         " + " + dp.stage + " * " + num(int64_t(dp.stageBytes)) + ");");
-    line(et + " *" + sb + " = reinterpret_cast<" + et + " *>(mt_smem + @PIPE@ + " + num(int64_t(dp.offB)) +
-         " + " + dp.stage + " * " + num(int64_t(dp.stageBytes)) + ");");
+  if (pipedDots_.count(&op)) { // operands copied stages ahead or staged once (EmitDotPipeline.cpp)
+    std::tie(sa, sb) = emitPipedOperands(op, et);
   } else {
     line("__syncthreads();");
     line(et + " *" + sa + " = " + smemArray(et, 0) + ";");

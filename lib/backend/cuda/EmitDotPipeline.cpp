@@ -151,61 +151,82 @@ bool KernelEmitter::pipelineable(const Value *v, const Operation &loop, int dept
   return true;
 }
 
-const KernelEmitter::DotPipe *KernelEmitter::planDotPipeline(const Operation &loop) {
-  if (!opts_.tensorCores || (opts_.numStages < 2 && !loop.attr("num_stages")))
+const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &loop) {
+  if (!opts_.tensorCores)
     return nullptr;
+  LoopPipe lp;
+  lp.loop = &loop;
+  lp.stages = loop.attr("num_stages") ? int(loop.intAttr("num_stages")) : opts_.numStages;
   Block &body = const_cast<Operation &>(loop).body(0);
-  if (storesAnywhere(body))
+  if (lp.stages < 2 || storesAnywhere(body))
     return nullptr;
-  const Operation *dot = nullptr;
-  for (const auto &op : body.operations()) {
-    if (op->kind() != OpKind::Dot)
+  bool anyRing = false;
+  for (const auto &opPtr : body.operations()) {
+    const Operation *dot = opPtr.get();
+    if (dot->kind() != OpKind::Dot || fragOf(dot->result()) < 0)
       continue;
-    if (dot)
-      return nullptr; // one pipelined dot per loop
-    dot = op.get();
+    std::optional<MmaPlan> plan = planMma(*dot, opts_.numWarps);
+    if (!plan)
+      continue;
+    PipedDot pd;
+    pd.dot = dot;
+    pd.plan = *plan;
+    bool useful = false;
+    for (int k = 0; k < 2; ++k) {
+      PipeOperand &po = pd.ops[k];
+      const Value *operand = dot->operand(unsigned(k));
+      po.value = operand;
+      po.cols = k == 0 ? plan->k : plan->n;
+      po.ld = k == 0 ? plan->lda : plan->ldb;
+      const Operation *ld = operand->definingOp();
+      bool ring = ld && ld->kind() == OpKind::Load && ld->parentBlock() == &body &&
+                  countUses(body, operand) == 1 &&
+                  (ld->numOperands() < 3 || isZeroConstant(ld->operand(2))) &&
+                  int64_t(per(operand->type())) * threads_ >= operand->type()->numElements();
+      for (unsigned o = 0; ring && o < std::min(2u, ld->numOperands()); ++o) // `other` is a zero literal
+        ring = pipelineable(ld->operand(o), loop, 0);
+      if (ring) {
+        po.kind = PipeOperand::Ring;
+        po.load = ld;
+        anyRing = useful = true;
+      } else if (!inside(operand, loop) && fragOf(operand) < 0) {
+        po.kind = PipeOperand::Invariant; // e.g. attention's q: staged once
+        useful = true;
+      }
+    }
+    if (useful)
+      lp.dots.push_back(pd);
   }
-  if (!dot || fragOf(dot->result()) < 0)
+  if (!anyRing)
     return nullptr;
-  std::optional<MmaPlan> plan = planMma(*dot, opts_.numWarps);
-  if (!plan)
+  // The region: per dot, A then B; a ring operand takes `stages` slots.
+  auto layout = [&](int stages) {
+    size_t off = 0;
+    for (PipedDot &pd : lp.dots)
+      for (int k = 0; k < 2; ++k) {
+        PipeOperand &po = pd.ops[k];
+        if (po.kind == PipeOperand::Staged)
+          continue;
+        size_t rows = size_t(k == 0 ? pd.plan.m : pd.plan.k);
+        po.slotBytes = align16(rows * size_t(po.ld) * elemBytes(po.value->type()));
+        po.offset = off;
+        off += po.slotBytes * size_t(po.kind == PipeOperand::Ring ? stages : 1);
+      }
+    return off;
+  };
+  while (lp.stages >= 2 && layout(lp.stages) > kMaxPipeBytes)
+    --lp.stages;
+  if (lp.stages < 2)
     return nullptr;
-  DotPipe p;
-  p.loop = &loop;
-  p.dot = dot;
-  p.plan = *plan;
-  for (int k = 0; k < 2; ++k) {
-    const Value *operand = dot->operand(unsigned(k));
-    const Operation *ld = operand->definingOp();
-    if (!ld || ld->kind() != OpKind::Load || ld->parentBlock() != &body || countUses(body, operand) != 1)
-      return nullptr;
-    if (ld->numOperands() > 2 && !isZeroConstant(ld->operand(2)))
-      return nullptr;
-    for (const Value *o : ld->operands())
-      if (!pipelineable(o, loop, 0))
-        return nullptr;
-    if (int64_t(per(operand->type())) * threads_ < operand->type()->numElements())
-      return nullptr;
-    p.loads[k] = ld;
+  pipeBytes_ = std::max(pipeBytes_, layout(lp.stages));
+  lp.stage = "v" + std::to_string(counter_++) + "_stage";
+  for (const PipedDot &pd : lp.dots) {
+    pipedDots_[pd.dot] = &loop;
+    for (const PipeOperand &po : pd.ops)
+      if (po.kind == PipeOperand::Ring)
+        pipedLoads_.insert(po.load);
   }
-  size_t eb = elemBytes(dot->operand(0)->type());
-  p.offA = 0;
-  p.offB = align16(size_t(p.plan.m * p.plan.lda) * eb);
-  p.stageBytes = align16(p.offB + size_t(p.plan.k * p.plan.ldb) * eb);
-  p.stages = opts_.numStages;
-  if (loop.attr("num_stages")) // tl.range(..., num_stages=N) overrides the launch's num_stages
-    p.stages = int(loop.intAttr("num_stages"));
-  if (p.stages < 2)
-    return nullptr;
-  while (p.stages >= 2 && size_t(p.stages) * p.stageBytes > kMaxPipeBytes)
-    --p.stages;
-  if (p.stages < 2)
-    return nullptr;
-  p.stage = "v" + std::to_string(counter_++) + "_stage";
-  pipeBytes_ = std::max(pipeBytes_, size_t(p.stages) * p.stageBytes);
-  pipedLoads_.insert(p.loads[0]);
-  pipedLoads_.insert(p.loads[1]);
-  return &(pipes_[dot] = p);
+  return &(loopPipes_[&loop] = lp);
 }
 
 std::optional<std::string> KernelEmitter::scalarAt(const Value *v) {
@@ -246,45 +267,56 @@ std::optional<std::string> KernelEmitter::scalarAt(const Value *v) {
   return "(" + r + ")";
 }
 
-void KernelEmitter::emitPipeIssue(const DotPipe &p, const std::string &iv, int distance,
+void KernelEmitter::emitPipeIssue(const LoopPipe &p, const std::string &iv, int distance,
                                   const std::string &stageExpr) {
   pipeSubst_ = PipeSubst{p.loop, iv, std::to_string(distance)};
-  std::string et = cudaTypeName(p.plan.elem);
-  size_t eb = elemBytes(p.dot->operand(0)->type());
-  for (int k = 0; k < 2; ++k) {
-    const Operation &ld = *p.loads[k];
-    const Value *ptr = ld.operand(0), *mask = ld.numOperands() > 1 ? ld.operand(1) : nullptr;
-    const Type *t = ld.result()->type();
-    int64_t cols = k == 0 ? p.plan.k : p.plan.n, ld_ = k == 0 ? p.plan.lda : p.plan.ldb;
-    std::string dst = "v" + std::to_string(counter_++) + (k == 0 ? "_pa" : "_pb");
-    line(et + " *" + dst + " = reinterpret_cast<" + et + " *>(mt_smem + @PIPE@ + " +
-         num(int64_t(k == 0 ? p.offA : p.offB)) + " + (" + stageExpr + ") * " + num(int64_t(p.stageBytes)) +
-         ");");
-    int64_t pe = per(t), w = vecWidth(pe), n = t->numElements();
-    std::string idx = "(L / " + num(cols) + ") * " + num(ld_) + " + L % " + num(cols);
-    std::string elem = "if (L < " + num(n) + ") " + dst + "[" + idx +
-                       "] = " + (mask ? at(mask) + " ? *" : "*") + at(ptr) +
-                       (mask ? " : mt::zero<" + et + ">()" : "") + ";";
-    int64_t bytes = w * int64_t(eb);
-    if (w < 2 || cols % w != 0 || (bytes != 4 && bytes != 8 && bytes != 16)) {
-      line("#pragma unroll");
-      open("for (int i = 0; i < " + num(pe) + "; ++i)");
-      line("const int L = " + lin(pe) + ";");
-      line(elem);
-      close();
-      continue;
+  for (const PipedDot &pd : p.dots)
+    for (const PipeOperand &po : pd.ops) {
+      if (po.kind != PipeOperand::Ring)
+        continue;
+      const Operation &ld = *po.load;
+      const Value *ptr = ld.operand(0), *mask = ld.numOperands() > 1 ? ld.operand(1) : nullptr;
+      const Type *t = ld.result()->type();
+      std::string et = elemType(t, &ld);
+      size_t eb = elemBytes(t);
+      std::string dst = "v" + std::to_string(counter_++) + "_ring";
+      line(et + " *" + dst + " = reinterpret_cast<" + et + " *>(mt_smem + @PIPE@ + " +
+           num(int64_t(po.offset)) + " + (" + stageExpr + ") * " + num(int64_t(po.slotBytes)) + ");");
+      int64_t pe = per(t), w = vecWidth(pe), n = t->numElements();
+      std::string idx = "(L / " + num(po.cols) + ") * " + num(po.ld) + " + L % " + num(po.cols);
+      std::string elem = "if (L < " + num(n) + ") " + dst + "[" + idx +
+                         "] = " + (mask ? at(mask) + " ? *" : "*") + at(ptr) +
+                         (mask ? " : mt::zero<" + et + ">()" : "") + ";";
+      int64_t bytes = w * int64_t(eb);
+      if (w < 2 || po.cols % w != 0 || (bytes != 4 && bytes != 8 && bytes != 16)) {
+        line("#pragma unroll");
+        open("for (int i = 0; i < " + num(pe) + "; ++i)");
+        line("const int L = " + lin(pe) + ";");
+        line(elem);
+        close();
+        continue;
+      }
+      std::string vec = "{ const int i = mt_g; const int L = " + lin(pe) + "; mt::cpAsync<" + num(bytes) +
+                        ">(&" + dst + "[" + idx + "], mt_p0, true); }";
+      emitVectorGroups(ptr, mask, pe, w, n, eb, vec, elem);
     }
-    std::string vec = "{ const int i = mt_g; const int L = " + lin(pe) + "; mt::cpAsync<" + num(bytes) +
-                      ">(&" + dst + "[" + idx + "], mt_p0, true); }";
-    emitVectorGroups(ptr, mask, pe, w, n, eb, vec, elem);
-  }
   pipeSubst_.reset();
 }
 
-void KernelEmitter::emitPipePrologue(const DotPipe &p, const std::string &lb, const std::string &ub,
+void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, const std::string &ub,
                                      const std::string &step, const std::string &ivType) {
-  line("// the dot's operands, " + num(p.stages) + " stages of cp.async (EmitDotPipeline.cpp)");
+  line("// the dots' operands, " + num(p.stages) + " stages of cp.async (EmitDotPipeline.cpp)");
   line("int " + p.stage + " = 0;");
+  line("__syncthreads(); // an enclosing loop's last reads of the region are done");
+  for (const PipedDot &pd : p.dots)
+    for (const PipeOperand &po : pd.ops)
+      if (po.kind == PipeOperand::Invariant) {
+        std::string et = elemType(po.value->type(), pd.dot);
+        std::string dst = "v" + std::to_string(counter_++) + "_fixed";
+        line(et + " *" + dst + " = reinterpret_cast<" + et + " *>(mt_smem + @PIPE@ + " +
+             num(int64_t(po.offset)) + ");");
+        stageOperand(*pd.dot, po.value, dst, po.cols, po.ld); // visible after the loop's first barrier
+      }
   for (int s = 0; s + 1 < p.stages; ++s) {
     std::string iv = "(" + ivType + ")(" + lb + " + " + num(s) + " * " + step + ")";
     open("if (" + inRange(iv, ub, step) + ")");
@@ -292,6 +324,54 @@ void KernelEmitter::emitPipePrologue(const DotPipe &p, const std::string &lb, co
     close();
     line("mt::cpAsyncCommit();");
   }
+}
+
+std::pair<std::string, std::string> KernelEmitter::emitPipedOperands(const Operation &dot,
+                                                                     const std::string &et) {
+  const LoopPipe &p = loopPipes_.at(pipedDots_.at(&dot));
+  const PipedDot *pd = nullptr;
+  for (const PipedDot &d : p.dots)
+    if (d.dot == &dot)
+      pd = &d;
+  MT_ASSERT(pd) << "CUDA emitter: a piped dot without its plan";
+  const LoopBounds &lb = loopBounds_.at(p.loop);
+  if (pd == &p.dots.front()) {
+    std::string iv = name(const_cast<Operation *>(p.loop)->body(0).argument(0));
+    line("mt::cpAsyncWait<" + num(p.stages - 2) + ">(); // this iteration's slots have landed");
+    line("__syncthreads();");
+    std::string next = "(" + lb.ivType + ")(" + iv + " + " + num(p.stages - 1) + " * " + lb.step + ")";
+    open("if (" + inRange(next, lb.ub, lb.step) + ")");
+    emitPipeIssue(p, next, p.stages - 1, "(" + p.stage + " + " + num(p.stages - 1) + ") % " + num(p.stages));
+    close();
+    line("mt::cpAsyncCommit();");
+  }
+  bool staged = pd->ops[0].kind == PipeOperand::Staged || pd->ops[1].kind == PipeOperand::Staged;
+  if (staged && pd != &p.dots.front())
+    line("__syncthreads();"); // earlier users of the per-op shared memory are done
+  std::string ptrs[2];
+  size_t off = 0;
+  for (int k = 0; k < 2; ++k) {
+    const PipeOperand &po = pd->ops[k];
+    ptrs[k] = "v" + std::to_string(counter_++) + (k == 0 ? "_sa" : "_sb");
+    std::string base;
+    if (po.kind == PipeOperand::Ring)
+      base = "mt_smem + @PIPE@ + " + num(int64_t(po.offset)) + " + " + p.stage + " * " +
+             num(int64_t(po.slotBytes));
+    else if (po.kind == PipeOperand::Invariant)
+      base = "mt_smem + @PIPE@ + " + num(int64_t(po.offset));
+    else
+      base = "mt_smem + " + num(int64_t(off));
+    line(et + " *" + ptrs[k] + " = reinterpret_cast<" + et + " *>(" + base + ");");
+    if (po.kind == PipeOperand::Staged) {
+      size_t rows = size_t(k == 0 ? pd->plan.m : pd->plan.k);
+      stageOperand(dot, po.value, ptrs[k], po.cols, po.ld);
+      off = align16(off + rows * size_t(po.ld) * elemBytes(po.value->type()));
+      smemBytes_ = std::max(smemBytes_, off);
+    }
+  }
+  if (staged)
+    line("__syncthreads();");
+  return {ptrs[0], ptrs[1]};
 }
 
 } // namespace mt::cuda::detail

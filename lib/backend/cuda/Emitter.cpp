@@ -583,7 +583,7 @@ void KernelEmitter::emitFor(const Operation &op) {
   unsigned nIter = op.numOperands() - 3;
   if (body.numArguments() != nIter + 1 || op.numResults() != nIter)
     unsupported(op, "loop-carried values do not match the body's arguments");
-  const DotPipe *pipe = planDotPipeline(op);
+  const LoopPipe *pipe = planDotPipeline(op);
   std::vector<std::string> carried;
   std::vector<const Type *> types;
   std::vector<int> frags;

@@ -254,31 +254,49 @@ private:
   /// After `v` is defined: its blocked copy, when some user needs one.
   void emitBlockedCopy(const ir::Value *v);
   // ---- EmitDotPipeline.cpp: a loop's dot operands loaded with cp.async, stages ahead ----
-  struct DotPipe {
-    const ir::Operation *loop = nullptr, *dot = nullptr;
-    const ir::Operation *loads[2] = {nullptr, nullptr}; // of A and B
-    MmaPlan plan;
-    int stages = 3;
-    size_t offA = 0, offB = 0, stageBytes = 0; // in the pipeline region of shared memory
-    std::string stage;                         // the loop's stage counter
+  /// One operand of a pipelined dot: copied by cp.async into a ring of `stages` slots (a load of the body),
+  /// staged once before the loop (a value defined outside it), or staged from registers each iteration.
+  struct PipeOperand {
+    enum Kind { Ring, Invariant, Staged } kind = Staged;
+    const ir::Operation *load = nullptr; // Ring
+    const ir::Value *value = nullptr;
+    size_t offset = 0; // in the pipeline region (Ring: slot 0; slots are slotBytes apart)
+    size_t slotBytes = 0;
+    int64_t cols = 0, ld = 0;
   };
-  /// Plans the pipeline of `loop` (a for): its one tensor-core dot whose operands are loaded in the
-  /// body from addresses the next iterations can recompute (lazy tiles over the induction variable, the
-  /// loop's advanced pointers, invariants), with no store in the body. Null when it does not apply.
-  const DotPipe *planDotPipeline(const ir::Operation &loop);
+  struct PipedDot {
+    const ir::Operation *dot = nullptr;
+    MmaPlan plan;
+    PipeOperand ops[2];
+  };
+  struct LoopPipe {
+    const ir::Operation *loop = nullptr;
+    std::vector<PipedDot> dots; // in program order; the first one waits and issues for all
+    int stages = 3;
+    std::string stage; // the loop's stage counter
+  };
+  /// Plans the pipeline of `loop` (a for): its top-level tensor-core dots (fragment results) whose
+  /// operands are loads of the body from addresses later iterations can recompute (lazy tiles over the
+  /// induction variable, the loop's advanced pointers and scalars, invariants) or values defined outside
+  /// the loop; nothing in the body may store. Null when it does not apply.
+  const LoopPipe *planDotPipeline(const ir::Operation &loop);
   /// True if `v` can be evaluated for a later iteration of `loop` (see planDotPipeline).
   bool pipelineable(const ir::Value *v, const ir::Operation &loop, int depth);
-  /// Issues the cp.async copies of the pipe's A and B for the iteration whose induction variable is
-  /// `iv`, `distance` iterations after the current one, into stage `stageExpr`.
-  void emitPipeIssue(const DotPipe &p, const std::string &iv, int distance, const std::string &stageExpr);
-  /// The prologue (before the loop): stages 0 .. S-2.
-  void emitPipePrologue(const DotPipe &p, const std::string &lb, const std::string &ub,
+  /// Issues the cp.async copies of every ring operand of the pipe for the iteration whose induction
+  /// variable is `iv`, `distance` iterations after the current one, into slot `stageExpr`.
+  void emitPipeIssue(const LoopPipe &p, const std::string &iv, int distance, const std::string &stageExpr);
+  /// The prologue (before the loop): the invariant operands, then slots 0 .. S-2.
+  void emitPipePrologue(const LoopPipe &p, const std::string &lb, const std::string &ub,
                         const std::string &step, const std::string &ivType);
+  /// At a pipelined dot: (for the loop's first one) waits for this iteration's slot and issues the copies
+  /// S-1 iterations ahead; stages the per-iteration operands; returns the shared-memory pointers of A and B.
+  std::pair<std::string, std::string> emitPipedOperands(const ir::Operation &dot, const std::string &et);
   /// The scalar `v` under pipeSubst_: recomputed for the later iteration when the loop body defines it.
   std::optional<std::string> scalarAt(const ir::Value *v);
   /// `(step > 0 ? x < ub : x > ub)` for the loop being emitted.
   static std::string inRange(const std::string &x, const std::string &ub, const std::string &step);
-  std::map<const ir::Operation *, DotPipe> pipes_; // by dot
+  std::map<const ir::Operation *, LoopPipe> loopPipes_;              // by loop
+  std::map<const ir::Operation *, const ir::Operation *> pipedDots_; // dot -> its loop
   std::set<const ir::Operation *> pipedLoads_;
   size_t pipeBytes_ = 0;
   struct PipeSubst {
