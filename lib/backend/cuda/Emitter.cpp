@@ -559,6 +559,7 @@ void KernelEmitter::emitFor(const Operation &op) {
   std::string ivType = elemType(lb->type(), &op);
   std::string iv = fresh(body.argument(0));
   bind(body.argument(0), iv);
+  emitPrefetchPrologue(op); // loads of the first iteration, when they can run ahead (EmitPipeline.cpp)
   const std::string &s = name(step);
   open("for (" + ivType + " " + iv + " = " + name(lb) + "; " + s + " > 0 ? " + iv + " < " + name(ub) + " : " +
        iv + " > " + name(ub) + "; " + iv + " = mt::add(" + iv + ", (" + ivType + ")" + s + "))");

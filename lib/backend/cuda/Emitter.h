@@ -30,6 +30,9 @@ struct EmitOptions {
   /// `dot` on tensor cores (mma.sync, guarded by __CUDA_ARCH__ >= 800 in the generated code) where the
   /// dtypes and shapes allow; false keeps every dot on the FMA loop.
   bool tensorCores = true;
+  /// Software-pipeline loads in `for` loops: the next iteration's tile is loaded into registers while the
+  /// current one computes (EmitPipeline.cpp). false: every load is issued where it stands.
+  bool prefetchLoads = true;
 };
 
 /// One kernel parameter (the IR function's arguments, in order).
