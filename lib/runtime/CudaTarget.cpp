@@ -189,6 +189,7 @@ Expected<CudaBinary> compileCudaBinary(const KernelSource &src, const std::vecto
   Diagnostics diag(&sources);
   cuda::EmitOptions eo;
   eo.numWarps = opts.numWarps;
+  eo.prefetchLoads = opts.numStages > 1; // num_stages=1: no software pipelining, as in Triton
   std::optional<cuda::CudaKernel> emitted = cuda::emitCuda(*compiled->function, eo, diag);
   if (!emitted || diag.hasErrors())
     return Error{diag.renderAll()};
