@@ -4,6 +4,7 @@
 // scans, transposes, joins, broadcasts, dot, loops, atomics) without a GPU. Needs a host C++20
 // compiler (`c++`) at test time; skipped otherwise.
 #include "backend/cuda/Emitter.h"
+#include "backend/cuda/Nvrtc.h"
 #include "ir/Parser.h"
 #include "ir/Verifier.h"
 #include "mt/mt.h"
@@ -781,6 +782,43 @@ func @ranges(%in: ptr<f32>, %out: ptr<f32>, %lb: i32, %ub: i32, %step: i32) {
         ref = ref * 0.5f + (j < 50 ? in[size_t(i * 50 + j)] : -1.0f);
       ASSERT_EQ(got[j], ref) << j;
     }
+  }
+}
+
+TEST_F(CudaHostEmulation, PrefetchedScanKernelsCompileForSm90a) {
+  // bf16 in and out, as the GPU ops launch them, in launch configurations the benchmarks pick.
+  std::string why;
+  if (!cuda::nvrtcAvailable(&why))
+    GTEST_SKIP() << "NVRTC unavailable: " << why;
+  ScanProblem p(4, 4096, 5120, 1);
+  auto specs = [&](int ptrs, const std::vector<std::string> &ints, const std::vector<ConstexprValue> &cx) {
+    std::vector<ArgSpec> s = p.specs(ptrs, ints, cx);
+    for (int i = 0; i < ptrs; ++i)
+      s[size_t(i)] = ArgSpec::pointer(DType::BF16);
+    return s;
+  };
+  struct Case {
+    const char *kernel;
+    std::vector<ArgSpec> specs;
+    int numWarps;
+    size_t prefetched;
+  };
+  std::string fp32 = "fp32";
+  std::vector<Case> cases = {
+      {"rnn_scan_fwd_seq_kernel", specs(4, kFwdInts, {false, fp32, int64_t(64)}), 2, 2},
+      {"rnn_scan_fwd_chunked_kernel",
+       specs(4, kFwdInts, {false, fp32, int64_t(128), int64_t(32), int64_t(128), int64_t(32)}), 4, 2},
+      {"rnn_scan_bwd_seq_kernel", specs(7, kBwdInts, {true, fp32, int64_t(64)}), 2, 3},
+      {"rnn_scan_bwd_chunked_kernel",
+       specs(7, kBwdInts, {true, fp32, int64_t(64), int64_t(32), int64_t(64), int64_t(32)}), 4, 3}};
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.kernel);
+    auto k = emitLibrary("scan.py", c.kernel, c.specs, c.numWarps);
+    ASSERT_TRUE(k);
+    EXPECT_EQ(countOf(k->source, "// prefetched loads"), c.prefetched);
+    auto cubin = cuda::compileCuda(k->source, k->name + ".cu", "sm_90a");
+    ASSERT_TRUE(cubin) << cubin.error();
+    EXPECT_GT(cubin->size(), 256u);
   }
 }
 
