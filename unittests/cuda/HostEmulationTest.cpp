@@ -822,4 +822,26 @@ TEST_F(CudaHostEmulation, PrefetchedScanKernelsCompileForSm90a) {
   }
 }
 
+TEST_F(CudaHostEmulation, PrefetchedLoopCarriedPointers) {
+  // `p += 256` each iteration (test/codegen/prefetch.mtir @carried_ptr): the next tile's pointers are the
+  // yielded ones, rebuilt from the current ones; `in` holds exactly n rows.
+  auto k = emit(codegenFile("prefetch.mtir"), "carried_ptr");
+  ASSERT_TRUE(k);
+  EXPECT_EQ(countOf(k->source, "// prefetched loads"), 1u) << k->source;
+  extraFlags = kAsan;
+  for (int n : {5, 1, 0}) {
+    SCOPED_TRACE("n = " + std::to_string(n));
+    std::vector<float> in = randomFloats(size_t(n) * 256, 505), out(256, std::nanf(""));
+    auto bi = bytesOf(in), bo = bytesOf(out);
+    ASSERT_TRUE(run(*k, 1, {&bi, &bo}, {n}));
+    std::vector<float> got = valuesOf<float>(bo);
+    for (int j = 0; j < 256; ++j) {
+      float ref = 0.0f;
+      for (int r = 0; r < n; ++r)
+        ref = ref + in[size_t(r * 256 + j)];
+      ASSERT_EQ(got[j], ref) << j;
+    }
+  }
+}
+
 } // namespace

@@ -237,9 +237,9 @@ void KernelEmitter::emitPrefetchPrologue(const Operation &forOp) {
         !op.operand(0)->type()->isPointerLike())
       continue;
     const Value *root = rootPointer(op.operand(0));
-    bool hazard = !root;
+    bool hazard = false; // a store that may write what this load reads
     for (const Value *s : fx.storeRoots)
-      hazard = hazard || !s || s == root;
+      hazard = hazard || !s || !root || s == root;
     if (hazard)
       continue;
     const Type *rt = op.result()->type();
