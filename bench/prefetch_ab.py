@@ -1,10 +1,12 @@
-"""Loads one iteration ahead in `for` loops (the CUDA emitter's register prefetch, EmitPipeline.cpp): the scan
-kernels with it (num_stages=3, the default) against without it (num_stages=1), same source, same launch
-configuration; fwd and bwd, sequential and chunked, bf16, B=4, D=5120 (the seed-002 grid's shape).
+"""Loads run ahead in `for` loops (the CUDA emitter's register prefetch, EmitPipeline.cpp): the scan kernels
+without it (num_stages=1), one iteration ahead (num_stages=2), two (3, the default) and four (5; deeper than
+one only where the tiles are small, i.e. the sequential kernels), same source, same launch configuration; fwd
+and bwd, sequential and chunked, bf16, B=4, D=5120 (the seed-002 grid's shape).
 
-For each row: ms and effective GB/s (fwd moves x, a, h; bwd dout, a, h, dx, da) with and without, the speedup,
-and whether both give bit-identical outputs (they must: only the timing of the loads changes). Writes
-prefetch_ab.json to --out (default $OUT or bench/results) and prints one `summary` line per direction.
+For each row: ms and effective GB/s (fwd moves x, a, h; bwd dout, a, h, dx, da) per num_stages, the speedup of
+the default over num_stages=1, and whether all give bit-identical outputs (they must: only the timing of the
+loads changes). Writes prefetch_ab.json to --out (default $OUT or bench/results) and prints one `summary` line
+per direction and mode.
 
     python3 bench/prefetch_ab.py [--out DIR] [--quick]
     python3 bench/prefetch_ab.py --smoke            # CPU interpreter, tiny sizes: the script itself
@@ -60,7 +62,8 @@ def main():
     target_ms = 5.0 if args.smoke else (40.0 if args.quick else 100.0)
     dtype = torch.float32 if args.smoke else torch.bfloat16
     configs = CONFIGS[:1] + CONFIGS[3:4] if args.smoke else CONFIGS
-    with_pf, without_pf = StagedKernels(kscan, 3), StagedKernels(kscan, 1)
+    stages = [1, 2, 3, 5]
+    kernels = {s: StagedKernels(kscan, s) for s in stages}
     rows = []
     for T in t_list:
         g = torch.Generator(device=device).manual_seed(T)
@@ -76,20 +79,20 @@ def main():
                     return scan_backward(dout, a, x, mode=mode, chunk_t=ct, chunk_d=cd, kernels=kernels,
                                          num_warps=nw)
                 moved = (3 if direction == "fwd" else 5) * B * T * D * elem
-                ms_on, out_on = common.bench(lambda: run(with_pf), device, target_ms=target_ms, keep=True)
-                ms_off, out_off = common.bench(lambda: run(without_pf), device, target_ms=target_ms, keep=True)
-                outs_on = out_on if isinstance(out_on, tuple) else (out_on,)
-                outs_off = out_off if isinstance(out_off, tuple) else (out_off,)
-                same = all(p is None and q is None or torch.equal(p, q) for p, q in zip(outs_on, outs_off))
-                row = {"T": T, "direction": direction, "mode": mode, "chunk_t": ct, "chunk_d": cd, "num_warps": nw,
-                       "ms_prefetch": ms_on, "ms_no_prefetch": ms_off,
-                       "gbps_prefetch": moved / (ms_on * 1e-3) / 1e9,
-                       "gbps_no_prefetch": moved / (ms_off * 1e-3) / 1e9,
-                       "speedup": ms_off / ms_on, "identical": same}
+                row = {"T": T, "direction": direction, "mode": mode, "chunk_t": ct, "chunk_d": cd, "num_warps": nw}
+                outs = {}
+                for st in stages:
+                    ms, out = common.bench(lambda: run(kernels[st]), device, target_ms=target_ms, keep=True)
+                    outs[st] = out if isinstance(out, tuple) else (out,)
+                    row[f"ms_s{st}"] = ms
+                    row[f"gbps_s{st}"] = moved / (ms * 1e-3) / 1e9
+                row["speedup"] = row["ms_s1"] / row["ms_s3"]
+                row["identical"] = all(p is None and q is None or torch.equal(p, q)
+                                       for st in stages[1:] for p, q in zip(outs[1], outs[st]))
                 rows.append(row)
-                common.log(f"T={T:6d} {direction} {mode:10s} ct={ct} cd={cd} w={nw}: "
-                           f"{row['gbps_no_prefetch']:7.1f} -> {row['gbps_prefetch']:7.1f} GB/s "
-                           f"(x{row['speedup']:.2f}){'' if same else '  OUTPUTS DIFFER'}")
+                common.log(f"T={T:6d} {direction} {mode:10s} ct={ct} cd={cd} w={nw}: GB/s "
+                           + " ".join(f"s{st}={row[f'gbps_s{st}']:.0f}" for st in stages)
+                           + f" (s3/s1 x{row['speedup']:.2f}){'' if row['identical'] else '  OUTPUTS DIFFER'}")
         del x, a, dout
         common.release(device)
     for direction in ("fwd", "bwd"):
@@ -97,12 +100,12 @@ def main():
             sel = [r for r in rows if r["direction"] == direction and r["mode"] == mode]
             if not sel:
                 continue
-            best_on = max(sel, key=lambda r: r["gbps_prefetch"])
-            best_off = max(sel, key=lambda r: r["gbps_no_prefetch"])
-            print(f"summary {direction} {mode}: best {best_off['gbps_no_prefetch']:.0f} GB/s without prefetch, "
-                  f"{best_on['gbps_prefetch']:.0f} GB/s with (T={best_on['T']}, ct={best_on['chunk_t']}, "
-                  f"cd={best_on['chunk_d']}, w={best_on['num_warps']}); "
-                  f"all identical: {all(r['identical'] for r in sel)}")
+            best = {st: max(sel, key=lambda r, st=st: r[f"gbps_s{st}"]) for st in stages}
+            print(f"summary {direction} {mode}: best GB/s "
+                  + ", ".join(f"num_stages={st}: {best[st][f'gbps_s{st}']:.0f} (T={best[st]['T']} "
+                              f"ct={best[st]['chunk_t']} cd={best[st]['chunk_d']} w={best[st]['num_warps']})"
+                              for st in stages)
+                  + f"; all identical: {all(r['identical'] for r in sel)}")
     path = common.write_json(args.out, "prefetch_ab", {"meta": common.metadata(device, B=B, D=D, dtype=str(dtype)),
                                                        "rows": rows})
     print("wrote", path)

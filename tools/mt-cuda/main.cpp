@@ -2,7 +2,7 @@
 // the GPU. For golden tests of the emitter and for the device smoke check.
 //
 //   mt-cuda FILE.mtir [--function NAME] [--num-warps 4]        print the generated CUDA
-//                     [--no-tensor-cores] [--no-prefetch]       (emitter options)
+//                     [--no-tensor-cores] [--no-prefetch] [--prefetch-depth 2]   (emitter options)
 //   mt-cuda FILE.mtir --compile [--arch sm_90a]                compile with NVRTC: "ok: ..." + cubin size
 //   mt-cuda FILE.mtir --run [--n 100000] [--block B]           run a vector add (x, y, out, n) on GPU 0
 //                                                              and check out == x + y
@@ -103,7 +103,7 @@ int runVectorAdd(const cuda::CudaKernel &k, int64_t n, int64_t block) {
 int main(int argc, char **argv) {
   CLI::App app{"mt-cuda: tile IR -> CUDA C++ (print, compile with NVRTC, or run a vector add)"};
   std::string input, function, arch = "sm_90a";
-  int numWarps = 4;
+  int numWarps = 4, prefetchDepth = 2;
   bool compile = false, run = false, noTensorCores = false, noPrefetch = false;
   int64_t n = 100000, block = 0;
   app.add_option("input", input, "IR file (.mtir)")->required();
@@ -113,6 +113,8 @@ int main(int argc, char **argv) {
   app.add_flag("--no-tensor-cores", noTensorCores, "Keep every dot on the FMA loop (no mma.sync)");
   app.add_flag("--no-prefetch", noPrefetch,
                "Issue every load where it stands (no loads one iteration ahead)");
+  app.add_option("--prefetch-depth", prefetchDepth,
+                 "Iterations a loop's loads run ahead, at most (default 2)");
   app.add_flag("--compile", compile, "Compile with NVRTC and print 'ok' and the cubin size");
   app.add_flag("--run", run, "Run a vector-add kernel on GPU 0 and check it");
   app.add_option("--n", n, "Elements for --run");
@@ -149,6 +151,7 @@ int main(int argc, char **argv) {
   eo.numWarps = numWarps;
   eo.tensorCores = !noTensorCores;
   eo.prefetchLoads = !noPrefetch;
+  eo.prefetchDepth = prefetchDepth;
   auto kernel = mt::cuda::emitCuda(*fn, eo, diag);
   if (!kernel) {
     std::cerr << diag.renderAll();

@@ -41,6 +41,7 @@ struct Options {
   int numWarps = 4;
   bool locations = false;
   bool noPrefetch = false;
+  int prefetchDepth = 2;
   int repeat = 1;
 };
 
@@ -89,8 +90,10 @@ int emitIr(const Options &opts, const mt::KernelSource &src, const mtc::KernelAr
     return 0;
   if (opts.emit == "cuda") {
     mt::Diagnostics diag(&sources);
-    auto k = mt::cuda::emitCuda(*compiled->function,
-                                {.numWarps = opts.numWarps, .prefetchLoads = !opts.noPrefetch}, diag);
+    auto k = mt::cuda::emitCuda(
+        *compiled->function,
+        {.numWarps = opts.numWarps, .prefetchLoads = !opts.noPrefetch, .prefetchDepth = opts.prefetchDepth},
+        diag);
     if (!k) {
       std::cerr << diag.renderAll();
       return 1;
@@ -177,6 +180,8 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"ast", "ir", "ir-opt", "cuda"}));
   app.add_option("--num-warps", opts.numWarps, "Warps per program for --emit=cuda")->check(CLI::Range(1, 32));
   app.add_flag("--no-prefetch", opts.noPrefetch, "--emit=cuda: issue every load where it stands");
+  app.add_option("--prefetch-depth", opts.prefetchDepth,
+                 "--emit=cuda: iterations loop loads run ahead, at most");
   app.add_option("-k,--kernel", opts.kernel, "Kernel (function) name");
   app.add_option("--arg", opts.args, "name=spec: *fp32:N pointer to N elements, i32:V scalar, V constexpr");
   app.add_option("--grid", opts.grid, "Launch grid X[,Y[,Z]] for --run");

@@ -77,7 +77,7 @@ protected:
 
   /// Parses `file` (under test/codegen) or IR text and emits function `fn`.
   std::optional<cuda::CudaKernel> emit(const std::string &irText, const std::string &fn, int numWarps = 4,
-                                       bool prefetch = true) {
+                                       bool prefetch = true, int prefetchDepth = 2) {
     SourceManager sources;
     ir::TypeContext types;
     Diagnostics diag(&sources);
@@ -91,7 +91,8 @@ protected:
       ADD_FAILURE() << "no function @" << fn;
       return std::nullopt;
     }
-    auto k = cuda::emitCuda(*f, {.numWarps = numWarps, .prefetchLoads = prefetch}, diag);
+    auto k = cuda::emitCuda(
+        *f, {.numWarps = numWarps, .prefetchLoads = prefetch, .prefetchDepth = prefetchDepth}, diag);
     if (!k)
       ADD_FAILURE() << diag.renderAll();
     return k;
@@ -635,11 +636,22 @@ const std::vector<std::string> kFwdInts = {"T",         "D",         "stride_xb"
 const std::vector<std::string> kBwdInts = {"T",         "D",         "stride_gb", "stride_gt",  "stride_gd",
                                            "stride_ab", "stride_at", "stride_ad", "stride_h0b", "stride_h0d"};
 
-size_t countOf(const std::string &s, const std::string &what) {
-  size_t n = 0;
-  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1))
-    ++n;
-  return n;
+/// Loads prefetched (their first registers, `vN_pf[` or `vN_pf0[`) and how many iterations ahead.
+struct Prefetched {
+  size_t loads = 0, depth = 0;
+};
+Prefetched prefetchedIn(const std::string &src) {
+  Prefetched r;
+  std::istringstream in(src);
+  size_t regs = 0;
+  for (std::string l; std::getline(in, l);) {
+    if (l.find("// prefetched loads") == std::string::npos)
+      continue;
+    ++regs;
+    r.loads += l.find("_pf[") != std::string::npos || l.find("_pf0[") != std::string::npos;
+  }
+  r.depth = r.loads ? regs / r.loads : 0;
+  return r;
 }
 
 /// Checks the forward states h (B, T, D) against h_t = a_t h_{t-1} + x_t from h0.
@@ -679,7 +691,8 @@ TEST_F(CudaHostEmulation, PrefetchedSequentialScanForward) {
   auto k = emitLibrary("scan.py", "rnn_scan_fwd_seq_kernel",
                        p.specs(4, kFwdInts, {true, std::string("fp32"), int64_t(64)}), 1);
   ASSERT_TRUE(k);
-  EXPECT_EQ(countOf(k->source, "// prefetched loads"), 2u) << k->source; // a and x
+  EXPECT_EQ(prefetchedIn(k->source).loads, 2u) << k->source; // a and x
+  EXPECT_EQ(prefetchedIn(k->source).depth, 2u); // tiles of 2 elements per thread: two iterations ahead
   extraFlags = kAsan;
   std::vector<float> h(size_t(p.B * p.T * p.D), std::nanf(""));
   auto bx = bytesOf(p.x), ba = bytesOf(p.a), b0 = bytesOf(p.h0), bh = bytesOf(h);
@@ -694,7 +707,8 @@ TEST_F(CudaHostEmulation, PrefetchedChunkedScanForward) {
       "scan.py", "rnn_scan_fwd_chunked_kernel",
       p.specs(4, kFwdInts, {true, std::string("fp32"), int64_t(7), int64_t(19), int64_t(8), int64_t(32)}), 2);
   ASSERT_TRUE(k);
-  EXPECT_EQ(countOf(k->source, "// prefetched loads"), 2u) << k->source;
+  EXPECT_EQ(prefetchedIn(k->source).loads, 2u) << k->source;
+  EXPECT_EQ(prefetchedIn(k->source).depth, 2u);
   EXPECT_NE(k->source.find("mt::loadVec<4>(&v"), std::string::npos); // the prefetch keeps vector loads
   extraFlags = kAsan;
   std::vector<float> h(size_t(p.B * p.T * p.D), std::nanf(""));
@@ -710,12 +724,12 @@ TEST_F(CudaHostEmulation, PrefetchedReverseLoopsOfTheBackwardScans) {
   auto seq = emitLibrary("scan.py", "rnn_scan_bwd_seq_kernel",
                          p.specs(7, kBwdInts, {true, std::string("fp32"), int64_t(32)}), 1);
   ASSERT_TRUE(seq);
-  EXPECT_EQ(countOf(seq->source, "// prefetched loads"), 3u) << seq->source; // dout, a, h
+  EXPECT_EQ(prefetchedIn(seq->source).loads, 3u) << seq->source; // dout, a, h
   auto chunked = emitLibrary(
       "scan.py", "rnn_scan_bwd_chunked_kernel",
       p.specs(7, kBwdInts, {true, std::string("fp32"), int64_t(6), int64_t(13), int64_t(8), int64_t(16)}), 1);
   ASSERT_TRUE(chunked);
-  EXPECT_EQ(countOf(chunked->source, "// prefetched loads"), 3u) << chunked->source;
+  EXPECT_EQ(prefetchedIn(chunked->source).loads, 3u) << chunked->source;
   extraFlags = kAsan;
   for (const auto &[k, gridY] : {std::pair{&*seq, 2u}, std::pair{&*chunked, 4u}}) {
     SCOPED_TRACE(k->name);
@@ -759,28 +773,31 @@ func @ranges(%in: ptr<f32>, %out: ptr<f32>, %lb: i32, %ub: i32, %step: i32) {
   return
 }
 )";
-  auto k = emit(ir, "ranges", 1);
-  ASSERT_TRUE(k);
-  EXPECT_EQ(countOf(k->source, "// prefetched loads"), 1u) << k->source;
   extraFlags = kAsan;
   std::vector<float> in = randomFloats(7 * 50, 404);
   struct Range {
     int lb, ub, step;
   };
-  // Empty ranges whose first row lies outside `in` (7, 9, -1): loading it ahead would fail under ASan.
-  for (Range rg : {Range{0, 7, 1}, Range{0, 7, 3}, Range{3, 3, 1}, Range{7, 7, 1}, Range{9, 3, 1},
-                   Range{6, -1, -1}, Range{6, 0, -2}, Range{-1, 5, -1}}) {
-    SCOPED_TRACE("range(" + std::to_string(rg.lb) + ", " + std::to_string(rg.ub) + ", " +
-                 std::to_string(rg.step) + ")");
-    std::vector<float> out(64, std::nanf(""));
-    auto bi = bytesOf(in), bo = bytesOf(out);
-    ASSERT_TRUE(run(*k, 1, {&bi, &bo}, {rg.lb, rg.ub, rg.step}));
-    std::vector<float> got = valuesOf<float>(bo);
-    for (int j = 0; j < 64; ++j) {
-      float ref = 0.0f;
-      for (int i = rg.lb; rg.step > 0 ? i < rg.ub : i > rg.ub; i += rg.step)
-        ref = ref * 0.5f + (j < 50 ? in[size_t(i * 50 + j)] : -1.0f);
-      ASSERT_EQ(got[j], ref) << j;
+  for (int depth : {1, 3}) {
+    auto k = emit(ir, "ranges", 1, true, depth);
+    ASSERT_TRUE(k);
+    EXPECT_EQ(prefetchedIn(k->source).loads, 1u) << k->source;
+    EXPECT_EQ(prefetchedIn(k->source).depth, size_t(depth)) << k->source;
+    // Empty ranges whose first row lies outside `in` (7, 9, -1): loading it ahead would fail under ASan.
+    for (Range rg : {Range{0, 7, 1}, Range{0, 7, 3}, Range{3, 3, 1}, Range{7, 7, 1}, Range{9, 3, 1},
+                     Range{6, -1, -1}, Range{6, 0, -2}, Range{-1, 5, -1}}) {
+      SCOPED_TRACE("depth " + std::to_string(depth) + ", range(" + std::to_string(rg.lb) + ", " +
+                   std::to_string(rg.ub) + ", " + std::to_string(rg.step) + ")");
+      std::vector<float> out(64, std::nanf(""));
+      auto bi = bytesOf(in), bo = bytesOf(out);
+      ASSERT_TRUE(run(*k, 1, {&bi, &bo}, {rg.lb, rg.ub, rg.step}));
+      std::vector<float> got = valuesOf<float>(bo);
+      for (int j = 0; j < 64; ++j) {
+        float ref = 0.0f;
+        for (int i = rg.lb; rg.step > 0 ? i < rg.ub : i > rg.ub; i += rg.step)
+          ref = ref * 0.5f + (j < 50 ? in[size_t(i * 50 + j)] : -1.0f);
+        ASSERT_EQ(got[j], ref) << j;
+      }
     }
   }
 }
@@ -815,7 +832,7 @@ TEST_F(CudaHostEmulation, PrefetchedScanKernelsCompileForSm90a) {
     SCOPED_TRACE(c.kernel);
     auto k = emitLibrary("scan.py", c.kernel, c.specs, c.numWarps);
     ASSERT_TRUE(k);
-    EXPECT_EQ(countOf(k->source, "// prefetched loads"), c.prefetched);
+    EXPECT_EQ(prefetchedIn(k->source).loads, c.prefetched);
     auto cubin = cuda::compileCuda(k->source, k->name + ".cu", "sm_90a");
     ASSERT_TRUE(cubin) << cubin.error();
     EXPECT_GT(cubin->size(), 256u);
@@ -827,7 +844,8 @@ TEST_F(CudaHostEmulation, PrefetchedLoopCarriedPointers) {
   // yielded ones, rebuilt from the current ones; `in` holds exactly n rows.
   auto k = emit(codegenFile("prefetch.mtir"), "carried_ptr");
   ASSERT_TRUE(k);
-  EXPECT_EQ(countOf(k->source, "// prefetched loads"), 1u) << k->source;
+  EXPECT_EQ(prefetchedIn(k->source).loads, 1u) << k->source;
+  EXPECT_EQ(prefetchedIn(k->source).depth, 2u);
   extraFlags = kAsan;
   for (int n : {5, 1, 0}) {
     SCOPED_TRACE("n = " + std::to_string(n));

@@ -28,6 +28,14 @@
 // alias, as Triton's pipeliner assumes. A loop-carried pointer that the body advances by a loop-invariant
 // amount (`a_ptrs += BLOCK_K * stride_ak`) counts too: its next value is the yielded one, rebuilt from the
 // current one. The prefetch registers of one loop are capped at kMaxRegisters 32-bit registers per thread.
+//
+// Deeper (EmitOptions::prefetchDepth = D > 1, where the tiles are small: kMaxDeepRegisters): D register
+// sets hold iterations iv + 0 .. D - 1 and the body is emitted D times per loop iteration (a `break`
+// between copies when the loop ends), copy c reading set c and refilling it at the end of the body with
+// iteration iv + D * step. Loading into a set only once its value is dead lets ptxas keep each set in the
+// same registers: a rotation (pf0 = pf1; pf1 = load) or a refill while the old value is still live costs
+// register moves at the loop's back edge, and a move waits for the load it copies. With one set (D = 1) the
+// refill stays at the load's position, to overlap the rest of the body.
 #include "backend/cuda/EmitterImpl.h"
 
 namespace mt::cuda::detail {
@@ -36,8 +44,9 @@ using namespace ir;
 
 namespace {
 
-constexpr int64_t kMaxRegisters = 64; // prefetch registers per thread, all loads of one loop together
-constexpr int kRebuildBudget = 80;    // ops rebuilt for one operand
+constexpr int64_t kMaxRegisters = 32;     // prefetch registers per thread, all loads of one loop together
+constexpr int64_t kMaxDeepRegisters = 16; // the same, loading more than one iteration ahead
+constexpr int kRebuildBudget = 80;        // ops rebuilt for one operand
 
 /// Follows a pointer through ops that keep its base: addptr, splat, shape ops, hints, pointer casts.
 const Value *stripToBase(const Value *v) {
@@ -186,31 +195,46 @@ std::optional<std::string> KernelEmitter::rebuildAt(const Value *v, const std::s
   return "(" + r + ")";
 }
 
+std::shared_ptr<KernelEmitter::LoopArgs>
+KernelEmitter::argsAfter(const Operation &forOp, std::shared_ptr<LoopArgs> prev, const std::string &ivName) {
+  const Block &body = forOp.region(0).block();
+  const Operation *term = body.terminator();
+  auto args = std::make_shared<LoopArgs>();
+  (*args)[body.argument(0)] = [ivName](const std::string &) { return std::optional<std::string>(ivName); };
+  for (unsigned k = 1; k < body.numArguments() && k <= term->numOperands(); ++k)
+    (*args)[body.argument(k)] = [this, yielded = term->operand(k - 1), pb = &body,
+                                 prev](const std::string &idx) {
+      int budget = kRebuildBudget;
+      return rebuildAt(yielded, idx, *pb, *prev, budget);
+    };
+  return args;
+}
+
 void KernelEmitter::emitPrefetchPrologue(const Operation &forOp) {
-  if (!opts_.prefetchLoads)
+  if (!opts_.prefetchLoads || opts_.prefetchDepth < 1)
     return;
   const Block &body = forOp.region(0).block();
+  const Operation *term = body.terminator();
+  if (!term || term->kind() != OpKind::Yield)
+    return;
   BodyEffects fx;
   collectEffects(body, fx);
   if (fx.unsafe)
     return;
   const Value *iv = body.argument(0);
-  std::string ivType = elemType(iv->type(), &forOp);
-  std::string lb = name(forOp.operand(0)), ub = name(forOp.operand(1)), step = name(forOp.operand(2));
-  std::string nextIv = name(iv) + "_pfnext";
-  const Operation *term = body.terminator();
-  if (!term || term->kind() != OpKind::Yield)
-    return;
+  PrefetchLoop pl;
+  pl.ivType = elemType(iv->type(), &forOp);
+  pl.ub = name(forOp.operand(1));
+  pl.step = name(forOp.operand(2));
+  std::string lb = name(forOp.operand(0));
 
-  // The body's arguments at the first iteration (lb, the inits), at the current one (as bound) and at the
-  // next one (iv + step; a carried value is what the body yields, rebuilt from the current arguments).
-  using Args = std::map<const Value *, ArgExpr>;
-  auto first = std::make_shared<Args>(), current = std::make_shared<Args>(), next = std::make_shared<Args>();
+  // The body's arguments at the first iteration (lb and the inits) and at the current one (as bound); those
+  // of later iterations follow through argsAfter (a carried value: what the body yields, rebuilt).
+  auto first = std::make_shared<LoopArgs>(), current = std::make_shared<LoopArgs>();
   (*first)[iv] = [lb](const std::string &) { return std::optional<std::string>(lb); };
   (*current)[iv] = [this, iv](const std::string &) { return std::optional<std::string>(name(iv)); };
-  (*next)[iv] = [nextIv](const std::string &) { return std::optional<std::string>(nextIv); };
   for (unsigned k = 1; k < body.numArguments() && k <= term->numOperands(); ++k) {
-    const Value *arg = body.argument(k), *init = forOp.operand(2 + k), *yielded = term->operand(k - 1);
+    const Value *arg = body.argument(k), *init = forOp.operand(2 + k);
     (*first)[arg] = [this, init, pb = &body](const std::string &idx) {
       int budget = kRebuildBudget;
       return rebuildAt(init, idx, *pb, {}, budget);
@@ -222,13 +246,25 @@ void KernelEmitter::emitPrefetchPrologue(const Operation &forOp) {
         return std::nullopt;
       return name(arg) + "[i]";
     };
-    (*next)[arg] = [this, yielded, pb = &body, current](const std::string &idx) {
-      int budget = kRebuildBudget;
-      return rebuildAt(yielded, idx, *pb, *current, budget);
-    };
   }
+  // `depth` iterations ahead of the current one / of the first one, the induction variables named `iv`_pfK.
+  auto ahead = [&](std::shared_ptr<LoopArgs> base, int from, int depth) {
+    for (int k = from + 1; k <= from + depth; ++k)
+      base = argsAfter(forOp, base, name(iv) + "_pf" + num(k));
+    return base;
+  };
+  auto rebuilds = [&](const Operation &op, int depth) {
+    auto pro = ahead(first, 0, depth - 1), next = ahead(current, 0, depth);
+    for (const Value *o : op.operands()) {
+      int b1 = kRebuildBudget, b2 = kRebuildBudget;
+      if (!rebuildAt(o, "L", body, *pro, b1) || !rebuildAt(o, "L", body, *next, b2))
+        return false;
+    }
+    return true;
+  };
 
-  // The loads to prefetch, in body order while the register budget lasts.
+  // The loads to prefetch, in body order while the register budget lasts; then as many iterations ahead as
+  // the option and the budget allow.
   std::vector<const Operation *> chosen;
   int64_t registers = 0;
   for (const auto &opPtr : body.operations()) {
@@ -240,42 +276,61 @@ void KernelEmitter::emitPrefetchPrologue(const Operation &forOp) {
     bool hazard = false; // a store that may write what this load reads
     for (const Value *s : fx.storeRoots)
       hazard = hazard || !s || !root || s == root;
-    if (hazard)
-      continue;
     const Type *rt = op.result()->type();
     int64_t cost = registersOf(rt, per(rt));
-    if (registers + cost > kMaxRegisters)
-      continue;
-    bool ok = true;
-    for (const Value *o : op.operands()) {
-      int b1 = kRebuildBudget, b2 = kRebuildBudget;
-      ok = ok && rebuildAt(o, "L", body, *first, b1) && rebuildAt(o, "L", body, *next, b2);
-    }
-    if (!ok)
+    if (hazard || registers + cost > kMaxRegisters || !rebuilds(op, 1))
       continue;
     registers += cost;
     chosen.push_back(&op);
   }
   if (chosen.empty())
     return;
+  // Deeper only for small tiles (the sequential scans' rows): the loop is unrolled by the depth.
+  pl.depth = int(std::max<int64_t>(1, std::min<int64_t>(opts_.prefetchDepth, kMaxDeepRegisters / registers)));
+  for (const Operation *op : chosen)
+    if (pl.depth > 1 && !rebuilds(*op, pl.depth))
+      pl.depth = 1;
+  pl.next = ahead(current, 0, pl.depth);
 
   for (const Operation *op : chosen) {
     const Value *r = op->result();
-    std::string regs = fresh(r) + "_pf";
-    line(elemType(r->type(), op) + " " + regs +
-         (r->type()->isBlock() ? "[" + num(per(r->type())) + "]" : "") +
-         "; // prefetched loads (EmitPipeline.cpp)");
-    prefetch_[op] = {&forOp, regs};
+    std::string base = fresh(r) + "_pf";
+    PrefetchedLoad &p = prefetch_[op];
+    p.loop = &forOp;
+    for (int k = 0; k < pl.depth; ++k) {
+      p.regs.push_back(base + (pl.depth > 1 ? num(k) : ""));
+      line(elemType(r->type(), op) + " " + p.regs.back() +
+           (r->type()->isBlock() ? "[" + num(per(r->type())) + "]" : "") +
+           "; // prefetched loads (EmitPipeline.cpp)");
+    }
   }
-  open("if (" + step + " > 0 ? " + lb + " < " + ub + " : " + lb + " > " + ub + ")");
-  for (const Operation *op : chosen)
-    emitLoadFrom(*op, prefetch_[op].regs, body, *first);
+  // Iteration lb + k * step goes to registers k, if the loop gets that far.
+  open("");
+  std::string ok = fresh() + "_pfok";
+  line("bool " + ok + " = " + pl.step + " > 0 ? " + lb + " < " + pl.ub + " : " + lb + " > " + pl.ub + ";");
+  auto stage = first;
+  std::string prevIv = lb;
+  for (int k = 0; k < pl.depth; ++k) {
+    if (k > 0) {
+      std::string ivk = name(iv) + "_pf" + num(k);
+      line("const " + pl.ivType + " " + ivk + " = mt::add(" + prevIv + ", (" + pl.ivType + ")" + pl.step +
+           ");");
+      line(ok + " = " + ok + " && (" + pl.step + " > 0 ? " + ivk + " < " + pl.ub + " : " + ivk + " > " +
+           pl.ub + ");");
+      stage = argsAfter(forOp, stage, ivk);
+      prevIv = ivk;
+    }
+    open("if (" + ok + ")");
+    for (const Operation *op : chosen)
+      emitLoadFrom(*op, prefetch_[op].regs[size_t(k)], body, *stage);
+    close();
+  }
   close();
-  prefetchLoops_[&forOp] = {ivType, nextIv, ub, step, next};
+  prefetchLoops_[&forOp] = pl;
 }
 
 void KernelEmitter::emitLoadFrom(const Operation &load, const std::string &regs, const Block &body,
-                                 const std::map<const Value *, ArgExpr> &args) {
+                                 const LoopArgs &args) {
   std::vector<std::pair<const Value *, std::string>> operands;
   for (const Value *o : load.operands()) {
     int budget = kRebuildBudget;
@@ -294,23 +349,67 @@ bool KernelEmitter::emitPrefetchedLoad(const Operation &op) {
   auto it = prefetch_.find(&op);
   if (it == prefetch_.end())
     return false;
-  const Operation &loop = *it->second.loop;
-  const std::string &regs = it->second.regs;
-  const PrefetchLoop &pl = prefetchLoops_.at(&loop);
-  const Block &body = loop.region(0).block();
+  PrefetchLoop &pl = prefetchLoops_.at(it->second.loop);
   const Type *rt = op.result()->type();
+  // Copy c of the unrolled body reads registers c, then loads `depth` iterations ahead into them: one
+  // iteration ahead right here, so that the load overlaps the rest of the body; deeper at the end of the
+  // body, once the registers' value is dead, so that the load can reuse them with no register moves.
+  const std::string &mine = it->second.regs[size_t(pl.copy)];
   if (rt->isBlock())
-    assign(rt, declare(op.result(), &op), regs);
+    assign(rt, declare(op.result(), &op), mine);
   else
-    declare(op.result(), &op, regs);
-  open("");
-  line("const " + pl.ivType + " " + pl.nextIv + " = mt::add(" + name(body.argument(0)) + ", (" + pl.ivType +
-       ")" + pl.step + ");");
-  open("if (" + pl.step + " > 0 ? " + pl.nextIv + " < " + pl.ub + " : " + pl.nextIv + " > " + pl.ub + ")");
-  emitLoadFrom(op, regs, body, *pl.next);
-  close();
-  close();
+    declare(op.result(), &op, mine);
+  if (pl.depth == 1)
+    emitLoadAhead(op);
+  else
+    pl.pending.push_back(&op);
   return true;
+}
+
+void KernelEmitter::emitLoadAhead(const Operation &op) {
+  const PrefetchedLoad &p = prefetch_.at(&op);
+  const PrefetchLoop &pl = prefetchLoops_.at(p.loop);
+  const Block &body = p.loop->region(0).block();
+  const Type *rt = op.result()->type();
+  const std::string &mine = p.regs[size_t(pl.copy)];
+  open("");
+  std::string iv = name(body.argument(0)), ok = fresh() + "_pfok";
+  for (int k = 1; k <= pl.depth; ++k) {
+    std::string ivk = name(body.argument(0)) + "_pf" + num(k);
+    line("const " + pl.ivType + " " + ivk + " = mt::add(" + iv + ", (" + pl.ivType + ")" + pl.step + ");");
+    std::string cond = pl.step + " > 0 ? " + ivk + " < " + pl.ub + " : " + ivk + " > " + pl.ub;
+    line(k == 1 ? "bool " + ok + " = " + cond + ";" : ok + " = " + ok + " && (" + cond + ");");
+    iv = ivk;
+  }
+  open("if (" + ok + ")");
+  emitLoadFrom(op, mine, body, *pl.next);
+  // Written on both paths, the registers never merge with their old value (which would need a copy that
+  // waits for the load); the zeros are never read, there is no such iteration.
+  close(" else {");
+  ++indent_;
+  forEach(rt, mine, "mt::zero<" + elemType(rt, &op) + ">()");
+  close();
+  close();
+}
+
+void KernelEmitter::emitPrefetchTail(const Operation &forOp) {
+  auto it = prefetchLoops_.find(&forOp);
+  if (it == prefetchLoops_.end())
+    return;
+  std::vector<const Operation *> pending = std::move(it->second.pending);
+  it->second.pending.clear();
+  for (const Operation *op : pending)
+    emitLoadAhead(*op);
+}
+
+int KernelEmitter::prefetchCopies(const Operation &forOp) const {
+  auto it = prefetchLoops_.find(&forOp);
+  return it == prefetchLoops_.end() ? 1 : it->second.depth;
+}
+
+void KernelEmitter::setPrefetchCopy(const Operation &forOp, int copy) {
+  if (auto it = prefetchLoops_.find(&forOp); it != prefetchLoops_.end())
+    it->second.copy = copy;
 }
 
 } // namespace mt::cuda::detail

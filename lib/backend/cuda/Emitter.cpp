@@ -563,11 +563,20 @@ void KernelEmitter::emitFor(const Operation &op) {
   const std::string &s = name(step);
   open("for (" + ivType + " " + iv + " = " + name(lb) + "; " + s + " > 0 ? " + iv + " < " + name(ub) + " : " +
        iv + " > " + name(ub) + "; " + iv + " = mt::add(" + iv + ", (" + ivType + ")" + s + "))");
-  emitBlock(body, [&](const Operation &term) {
-    if (term.kind() != OpKind::Yield)
-      unsupported(term, "a for body must end in yield");
-    assignYield(term, 0, carried, types);
-  });
+  // Loops whose loads run several iterations ahead are unrolled by that depth (EmitPipeline.cpp).
+  for (int copy = 0; copy < prefetchCopies(op); ++copy) {
+    if (copy > 0) {
+      line(iv + " = mt::add(" + iv + ", (" + ivType + ")" + s + ");");
+      line("if (!(" + s + " > 0 ? " + iv + " < " + name(ub) + " : " + iv + " > " + name(ub) + ")) break;");
+    }
+    setPrefetchCopy(op, copy);
+    emitBlock(body, [&](const Operation &term) {
+      if (term.kind() != OpKind::Yield)
+        unsupported(term, "a for body must end in yield");
+      emitPrefetchTail(op);
+      assignYield(term, 0, carried, types);
+    });
+  }
   close();
 }
 

@@ -33,6 +33,8 @@ struct EmitOptions {
   /// Software-pipeline loads in `for` loops: the next iteration's tile is loaded into registers while the
   /// current one computes (EmitPipeline.cpp). false: every load is issued where it stands.
   bool prefetchLoads = true;
+  /// Iterations loaded ahead, at most (fewer where the registers do not allow).
+  int prefetchDepth = 2;
 };
 
 /// One kernel parameter (the IR function's arguments, in order).
