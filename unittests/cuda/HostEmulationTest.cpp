@@ -862,4 +862,69 @@ TEST_F(CudaHostEmulation, PrefetchedLoopCarriedPointers) {
   }
 }
 
+TEST_F(CudaHostEmulation, PrefetchedNestedLoops) {
+  // The outer loop runs two iterations ahead (unrolled twice), so the inner loop, whose loads depend on
+  // both induction variables, is emitted and planned twice: out = sum_i row_i * sum_j 0.5^(m-1-j) row_{i+j}.
+  const char *ir = R"(
+func @nested(%in: ptr<f32>, %out: ptr<f32>, %n: i32, %m: i32) {
+  %c0 = constant {value = 0} : i32
+  %c1 = constant {value = 1} : i32
+  %c64 = constant {value = 64} : i32
+  %r = make_range {end = 64, start = 0} : tensor<64xi32>
+  %half = constant {value = 0.5} : tensor<64xf32>
+  %zero = constant {value = 0.0} : tensor<64xf32>
+  %ins = splat %in : tensor<64xptr<f32>>
+  %acc = for %c0, %n, %c1, %zero : tensor<64xf32> {
+  ^bb(%i: i32, %a: tensor<64xf32>):
+    %row = mul %i, %c64 : i32
+    %rows = splat %row : tensor<64xi32>
+    %offs = add %rows, %r : tensor<64xi32>
+    %ptrs = addptr %ins, %offs : tensor<64xptr<f32>>
+    %x = load %ptrs : tensor<64xf32>
+    %inner = for %c0, %m, %c1, %zero : tensor<64xf32> {
+    ^bb(%j: i32, %b: tensor<64xf32>):
+      %ij = add %i, %j : i32
+      %row2 = mul %ij, %c64 : i32
+      %rows2 = splat %row2 : tensor<64xi32>
+      %offs2 = add %rows2, %r : tensor<64xi32>
+      %ptrs2 = addptr %ins, %offs2 : tensor<64xptr<f32>>
+      %y = load %ptrs2 : tensor<64xf32>
+      %bh = mul %b, %half : tensor<64xf32>
+      %bn = add %bh, %y : tensor<64xf32>
+      yield %bn
+    }
+    %xi = mul %x, %inner : tensor<64xf32>
+    %an = add %a, %xi : tensor<64xf32>
+    yield %an
+  }
+  %outs = splat %out : tensor<64xptr<f32>>
+  %op = addptr %outs, %r : tensor<64xptr<f32>>
+  store %op, %acc
+  return
+}
+)";
+  auto k = emit(ir, "nested", 1);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(prefetchedIn(k->source).depth, 2u) << k->source;
+  extraFlags = kAsan;
+  for (auto [n, m] : {std::pair{5, 3}, std::pair{4, 0}, std::pair{0, 2}}) {
+    SCOPED_TRACE("n " + std::to_string(n) + " m " + std::to_string(m));
+    std::vector<float> in = randomFloats(size_t(std::max({n, n + m - 1, 1})) * 64, 606),
+                       out(64, std::nanf(""));
+    auto bi = bytesOf(in), bo = bytesOf(out);
+    ASSERT_TRUE(run(*k, 1, {&bi, &bo}, {n, m}));
+    std::vector<float> got = valuesOf<float>(bo);
+    for (int c = 0; c < 64; ++c) {
+      float acc = 0.0f;
+      for (int i = 0; i < n; ++i) {
+        float inner = 0.0f;
+        for (int j = 0; j < m; ++j)
+          inner = inner * 0.5f + in[size_t((i + j) * 64 + c)];
+        acc = acc + in[size_t(i * 64 + c)] * inner;
+      }
+      ASSERT_EQ(got[c], acc) << c;
+    }
+  }
+}
+
 } // namespace

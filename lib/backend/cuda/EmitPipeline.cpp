@@ -295,7 +295,7 @@ void KernelEmitter::emitPrefetchPrologue(const Operation &forOp) {
   for (const Operation *op : chosen) {
     const Value *r = op->result();
     std::string base = fresh(r) + "_pf";
-    PrefetchedLoad &p = prefetch_[op];
+    PrefetchedLoad &p = prefetch_[op] = PrefetchedLoad{}; // a loop inside an unrolled one is planned again
     p.loop = &forOp;
     for (int k = 0; k < pl.depth; ++k) {
       p.regs.push_back(base + (pl.depth > 1 ? num(k) : ""));
