@@ -4,11 +4,12 @@
 #   scan_bench.{json,png,log}       bench/scan_bench.py      (seed-002 efficiency grid, fwd + bwd, vs Triton, torch)
 #   scan_precision.{json,png,log}   bench/scan_precision.py  (seeds 3407/4/42/57, fp32/bf16/fp16 vs float64)
 #   mingru_bench.{json,png,log}     bench/mingru_bench.py    (MinGRU fwd+bwd vs PyTorch)
+#   prefetch_ab.{json,log}          bench/prefetch_ab.py     (loop loads prefetched vs not; only in STEPS)
 #   summary.txt
 #   scan_results.tar.gz   all of the above in one file (the device tool returns at most 8 files)
 # Usage (device tool): run(command="bash bench/run_scan_gpu.sh", carry=[".devdeps"], timeout_s=600)
 #   QUICK=1      every 4th / 2nd T and fewer repetitions (about half the time)
-#   STEPS="..."  a subset of: build tests scan precision mingru (default: all)
+#   STEPS="..."  a subset of: build tests scan precision mingru prefetch (default: all but prefetch)
 # The Python extension is built into $MT_DEVICE_BUILD (default /tmp/mt-device-build, the folder
 # scripts/device_check.sh uses) unless it is there already.
 set -u -o pipefail
@@ -63,6 +64,7 @@ run_bench() { # run_bench NAME TIMEOUT ARGS...
 has scan && run_bench scan_bench 230 $QUICK_ARG
 has precision && run_bench scan_precision 130 $QUICK_ARG
 has mingru && run_bench mingru_bench 90 --configs-from "$OUT/scan_bench.json"
+has prefetch && run_bench prefetch_ab 300 $QUICK_ARG
 # The device tool returns at most 8 files: the logs, JSON and PNG also go into one archive.
 tar -czf "$OUT/scan_results.tar.gz" -C "$OUT" --exclude=scan_results.tar.gz . 2>/dev/null
 cat "$SUMMARY"

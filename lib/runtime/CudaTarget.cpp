@@ -190,6 +190,9 @@ Expected<CudaBinary> compileCudaBinary(const KernelSource &src, const std::vecto
   cuda::EmitOptions eo;
   eo.numWarps = opts.numWarps;
   eo.numStages = opts.numStages;
+  // As in Triton: num_stages=1 pipelines nothing, num_stages=S loads up to S - 1 iterations ahead.
+  eo.prefetchLoads = opts.numStages > 1;
+  eo.prefetchDepth = std::max(1, opts.numStages - 1);
   std::optional<cuda::CudaKernel> emitted = cuda::emitCuda(*compiled->function, eo, diag);
   if (!emitted || diag.hasErrors())
     return Error{diag.renderAll()};

@@ -3,6 +3,7 @@
 //
 //   mt-cuda FILE.mtir [--function NAME] [--num-warps 4]        print the generated CUDA
 //   mt-cuda FILE.mtir --line-directives                        ... with #line directives to the .mtir lines
+//                     [--no-tensor-cores] [--no-prefetch] [--prefetch-depth 2]   (emitter options)
 //   mt-cuda FILE.mtir --compile [--arch sm_90a]                compile with NVRTC: "ok: ..." + cubin size
 //   mt-cuda FILE.mtir --run [--n 100000] [--block B]           run a vector add (x, y, out, n) on GPU 0
 //                                                              and check out == x + y
@@ -103,8 +104,8 @@ int runVectorAdd(const cuda::CudaKernel &k, int64_t n, int64_t block) {
 int main(int argc, char **argv) {
   CLI::App app{"mt-cuda: tile IR -> CUDA C++ (print, compile with NVRTC, or run a vector add)"};
   std::string input, function, arch = "sm_90a";
-  int numWarps = 4;
-  bool compile = false, run = false, noTensorCores = false, lineDirectives = false;
+  int numWarps = 4, prefetchDepth = 2;
+  bool compile = false, run = false, noTensorCores = false, lineDirectives = false, noPrefetch = false;
   int64_t n = 100000, block = 0;
   app.add_option("input", input, "IR file (.mtir)")->required();
   app.add_option("--function", function, "Function to emit (default: the first)");
@@ -115,6 +116,10 @@ int main(int argc, char **argv) {
   app.add_option("--num-stages", numStages, "Pipeline depth of loops feeding a dot (cp.async; < 2: none)");
   app.add_flag("--line-directives", lineDirectives,
                "#line directives mapping the CUDA to the .mtir lines (off: IR goldens stay plain)");
+  app.add_flag("--no-prefetch", noPrefetch,
+               "Issue every load where it stands (no loads one iteration ahead)");
+  app.add_option("--prefetch-depth", prefetchDepth,
+                 "Iterations a loop's loads run ahead, at most (default 2)");
   app.add_flag("--compile", compile, "Compile with NVRTC and print 'ok' and the cubin size");
   app.add_flag("--run", run, "Run a vector-add kernel on GPU 0 and check it");
   app.add_option("--n", n, "Elements for --run");
@@ -152,6 +157,8 @@ int main(int argc, char **argv) {
   eo.tensorCores = !noTensorCores;
   eo.numStages = numStages;
   eo.lineDirectives = lineDirectives;
+  eo.prefetchLoads = !noPrefetch;
+  eo.prefetchDepth = prefetchDepth;
   auto kernel = mt::cuda::emitCuda(*fn, eo, diag);
   if (!kernel) {
     std::cerr << diag.renderAll();

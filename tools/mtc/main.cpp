@@ -43,6 +43,8 @@ struct Options {
   int numWarps = 4;
   int numStages = 3;
   bool locations = false;
+  bool noPrefetch = false;
+  int prefetchDepth = 2;
   int repeat = 1;
 };
 
@@ -95,6 +97,8 @@ int emitIr(const Options &opts, const mt::KernelSource &src, const mtc::KernelAr
     eo.numWarps = opts.numWarps;
     eo.numStages = opts.numStages;
     eo.lineDirectives = !opts.noLineDirectives;
+    eo.prefetchLoads = !opts.noPrefetch;
+    eo.prefetchDepth = opts.prefetchDepth;
     auto k = mt::cuda::emitCuda(*compiled->function, eo, diag);
     if (!k) {
       std::cerr << diag.renderAll();
@@ -184,6 +188,9 @@ int main(int argc, char **argv) {
   app.add_option("--num-stages", opts.numStages, "Pipeline depth for --emit=cuda (cp.async; < 2: none)");
   app.add_flag("--no-line-directives", opts.noLineDirectives,
                "--emit=cuda without the #line directives that map it to the kernel source");
+  app.add_flag("--no-prefetch", opts.noPrefetch, "--emit=cuda: issue every load where it stands");
+  app.add_option("--prefetch-depth", opts.prefetchDepth,
+                 "--emit=cuda: iterations loop loads run ahead, at most");
   app.add_option("-k,--kernel", opts.kernel, "Kernel (function) name");
   app.add_option("--arg", opts.args, "name=spec: *fp32:N pointer to N elements, i32:V scalar, V constexpr");
   app.add_option("--grid", opts.grid, "Launch grid X[,Y[,Z]] for --run");

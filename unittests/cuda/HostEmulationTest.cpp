@@ -4,8 +4,11 @@
 // scans, transposes, joins, broadcasts, dot, loops, atomics) without a GPU. Needs a host C++20
 // compiler (`c++`) at test time; skipped otherwise.
 #include "backend/cuda/Emitter.h"
+#include "backend/cuda/Nvrtc.h"
 #include "ir/Parser.h"
 #include "ir/Verifier.h"
+#include "mt/mt.h"
+#include "runtime/Compiler.h"
 
 #include "host/host_shim.h" // the f16/bf16 conversions, for building inputs
 
@@ -17,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <unistd.h>
@@ -74,7 +78,8 @@ protected:
   }
 
   /// Parses `file` (under test/codegen) or IR text and emits function `fn`.
-  std::optional<cuda::CudaKernel> emit(const std::string &irText, const std::string &fn, int numWarps = 4) {
+  std::optional<cuda::CudaKernel> emit(const std::string &irText, const std::string &fn, int numWarps = 4,
+                                       bool prefetch = true, int prefetchDepth = 2) {
     SourceManager sources;
     ir::TypeContext types;
     Diagnostics diag(&sources);
@@ -88,10 +93,46 @@ protected:
       ADD_FAILURE() << "no function @" << fn;
       return std::nullopt;
     }
-    auto k = cuda::emitCuda(*f, {numWarps}, diag);
+    auto k = cuda::emitCuda(
+        *f, {.numWarps = numWarps, .prefetchLoads = prefetch, .prefetchDepth = prefetchDepth}, diag);
     if (!k)
       ADD_FAILURE() << diag.renderAll();
     return k;
+  }
+  /// Lowers kernel `fn` of python/mini_triton/kernels/`file` for `specs` and emits it.
+  std::optional<cuda::CudaKernel> emitLibrary(const std::string &file, const std::string &fn,
+                                              const std::vector<ArgSpec> &specs, int numWarps,
+                                              bool prefetch = true) {
+    auto src = KernelSource::fromFile(
+        (fs::path(MT_SOURCE_DIR) / "python" / "mini_triton" / "kernels" / file).string(), fn);
+    if (!src) {
+      ADD_FAILURE() << src.error();
+      return std::nullopt;
+    }
+    SourceManager sources;
+    ir::TypeContext types;
+    auto compiled = runtime::compileToIR(*src, specs, CompileOptions{}, sources, types);
+    if (!compiled) {
+      ADD_FAILURE() << compiled.error();
+      return std::nullopt;
+    }
+    Diagnostics diag(&sources);
+    auto k = cuda::emitCuda(*compiled->function, {.numWarps = numWarps, .prefetchLoads = prefetch}, diag);
+    if (!k)
+      ADD_FAILURE() << diag.renderAll();
+    return k;
+  }
+  /// The scalar arguments of `k` in parameter order, by name.
+  static std::vector<int64_t> scalarsByName(const cuda::CudaKernel &k,
+                                            const std::map<std::string, int64_t> &v) {
+    std::vector<int64_t> r;
+    for (const cuda::KernelParam &p : k.params)
+      if (!p.isPointer) {
+        auto it = v.find(p.name);
+        EXPECT_NE(it, v.end()) << "no value for scalar parameter " << p.name;
+        r.push_back(it == v.end() ? 0 : it->second);
+      }
+    return r;
   }
   std::string codegenFile(const std::string &name) {
     return readFile(fs::path(MT_SOURCE_DIR) / "test" / "codegen" / name);
@@ -100,7 +141,7 @@ protected:
   /// Compiles `k` as host C++ and runs it on a 1-D grid: pointer parameters take `bufs` in order
   /// (updated in place), scalar parameters take `scalars` in order.
   bool run(const cuda::CudaKernel &k, unsigned grid, std::vector<std::vector<char> *> bufs,
-           std::vector<int64_t> scalars) {
+           std::vector<int64_t> scalars, unsigned gridY = 1) {
     std::ostringstream src;
     src << k.source << "\n#include <fstream>\n#include <iterator>\nint main(int argc, char **argv) {\n";
     std::ostringstream call;
@@ -124,16 +165,16 @@ protected:
       ADD_FAILURE() << "kernel has " << nb << " pointer parameters, got " << bufs.size() << " buffers";
       return false;
     }
-    src << "  mtHostLaunch({" << grid << ", 1, 1}, " << k.numThreads << ", [&] { " << k.name << "("
-        << call.str() << "); });\n";
+    src << "  mtHostLaunch({" << grid << ", " << gridY << ", 1}, " << k.numThreads << ", [&] { " << k.name
+        << "(" << call.str() << "); });\n";
     for (size_t i = 0; i < nb; ++i)
       src << "  std::ofstream out" << i << "(argv[" << i + 1 << "], std::ios::binary); out" << i << ".write(b"
           << i << ".data(), b" << i << ".size());\n";
     src << "  return 0;\n}\n";
     std::ofstream(dir / "kernel.cpp") << src.str();
     fs::path host = fs::path(MT_SOURCE_DIR) / "unittests" / "cuda" / "host";
-    std::string cmd = "c++ -std=c++20 -O1 -w -pthread -I" + dir.string() + " -I" + host.string() +
-                      " -include host_shim.h " + (dir / "kernel.cpp").string() + " -o " +
+    std::string cmd = "c++ -std=c++20 -O1 -w -pthread " + extraFlags + " -I" + dir.string() + " -I" +
+                      host.string() + " -include host_shim.h " + (dir / "kernel.cpp").string() + " -o " +
                       (dir / "kernel").string() + " > " + (dir / "cc.log").string() + " 2>&1";
     if (std::system(cmd.c_str()) != 0) {
       ADD_FAILURE() << "host compile failed:\n" << readFile(dir / "cc.log") << "\n" << src.str();
@@ -158,6 +199,8 @@ protected:
     return true;
   }
   std::string runLog() { return readFile(dir / "run.log"); }
+  /// Extra host compiler flags (-fsanitize=address: a read outside a buffer fails the run).
+  std::string extraFlags;
 };
 
 TEST_F(CudaHostEmulation, VectorAdd) {
@@ -725,6 +768,361 @@ TEST_F(CudaHostEmulation, BlockPointerMatmulPipelined) {
         ref += double(a[m * K + kk]) * b[kk * N + n];
       ASSERT_EQ(got[m * N + n], float(ref)) << m << "," << n;
     }
+}
+
+} // namespace
+
+namespace {
+
+// ---- Loads one iteration ahead (EmitPipeline.cpp) --------------------------------------------------------
+// The library's scan kernels (python/mini_triton/kernels/scan.py) with their loop loads prefetched, built
+// with AddressSanitizer: a prefetch past the last iteration, or outside a mask, reads outside the exact-size
+// buffers and fails the run. Odd sizes: masked columns, a partial last chunk, a padded row stride for `a`.
+
+/// AddressSanitizer, with libstdc++'s vector annotations: the harness reads buffers into vectors whose
+/// capacity may exceed their size.
+const char *const kAsan = "-fsanitize=address -D_GLIBCXX_SANITIZE_VECTOR";
+
+/// (B, T, D) inputs: x, dout and h contiguous, a with a padded row stride, h0 of (B, D); values in f32.
+struct ScanProblem {
+  int64_t B, T, D, aRow;
+  std::vector<float> x, a, h0, dout, hSaved;
+  ScanProblem(int64_t b, int64_t t, int64_t d, unsigned seed) : B(b), T(t), D(d), aRow(d + 3) {
+    x = randomFloats(size_t(B * T * D), seed);
+    dout = randomFloats(size_t(B * T * D), seed + 1);
+    hSaved = randomFloats(size_t(B * T * D), seed + 2);
+    h0 = randomFloats(size_t(B * D), seed + 3);
+    a = randomFloats(size_t(B * T * aRow), seed + 4);
+    for (float &v : a)
+      v = 0.775f + v / 12.0f; // in (0.525, 1.025)
+  }
+  double X(int64_t b, int64_t t, int64_t d) const { return x[size_t((b * T + t) * D + d)]; }
+  double A(int64_t b, int64_t t, int64_t d) const { return a[size_t((b * T + t) * aRow + d)]; }
+  double G(int64_t b, int64_t t, int64_t d) const { return dout[size_t((b * T + t) * D + d)]; }
+  double H(int64_t b, int64_t t, int64_t d) const { return hSaved[size_t((b * T + t) * D + d)]; }
+  /// The kernels' integer arguments (forward and backward names).
+  std::map<std::string, int64_t> scalars() const {
+    return {{"T", T},
+            {"D", D},
+            {"stride_xb", T * D},
+            {"stride_xt", D},
+            {"stride_xd", 1},
+            {"stride_gb", T * D},
+            {"stride_gt", D},
+            {"stride_gd", 1},
+            {"stride_ab", T * aRow},
+            {"stride_at", aRow},
+            {"stride_ad", 1},
+            {"stride_h0b", D},
+            {"stride_h0d", 1}};
+  }
+  /// ArgSpecs: `ptrs` f32 pointers, then T, D and `strides` integer strides as in scalars(), then constexprs.
+  std::vector<ArgSpec> specs(int ptrs, const std::vector<std::string> &ints,
+                             const std::vector<ConstexprValue> &constexprs) const {
+    std::vector<ArgSpec> s(size_t(ptrs), ArgSpec::pointer(DType::F32));
+    auto v = scalars();
+    for (const std::string &n : ints)
+      s.push_back(ArgSpec::forInt(v.at(n)));
+    for (const ConstexprValue &c : constexprs)
+      s.push_back(ArgSpec::constant(c));
+    return s;
+  }
+};
+
+const std::vector<std::string> kFwdInts = {"T",         "D",         "stride_xb", "stride_xt",  "stride_xd",
+                                           "stride_ab", "stride_at", "stride_ad", "stride_h0b", "stride_h0d"};
+const std::vector<std::string> kBwdInts = {"T",         "D",         "stride_gb", "stride_gt",  "stride_gd",
+                                           "stride_ab", "stride_at", "stride_ad", "stride_h0b", "stride_h0d"};
+
+/// Loads prefetched (their first registers, `vN_pf[` or `vN_pf0[`) and how many iterations ahead.
+struct Prefetched {
+  size_t loads = 0, depth = 0;
+};
+Prefetched prefetchedIn(const std::string &src) {
+  Prefetched r;
+  std::istringstream in(src);
+  size_t regs = 0;
+  for (std::string l; std::getline(in, l);) {
+    if (l.find("// prefetched loads") == std::string::npos)
+      continue;
+    ++regs;
+    r.loads += l.find("_pf[") != std::string::npos || l.find("_pf0[") != std::string::npos;
+  }
+  r.depth = r.loads ? regs / r.loads : 0;
+  return r;
+}
+
+/// Checks the forward states h (B, T, D) against h_t = a_t h_{t-1} + x_t from h0.
+void expectForward(const ScanProblem &p, const std::vector<float> &h) {
+  for (int64_t b = 0; b < p.B; ++b)
+    for (int64_t d = 0; d < p.D; ++d) {
+      double ref = p.h0[size_t(b * p.D + d)];
+      for (int64_t t = 0; t < p.T; ++t) {
+        ref = p.A(b, t, d) * ref + p.X(b, t, d);
+        ASSERT_NEAR(h[size_t((b * p.T + t) * p.D + d)], ref, 2e-5 * (1.0 + std::fabs(ref)))
+            << "b " << b << " t " << t << " d " << d;
+      }
+    }
+}
+
+/// Checks dx, da (B, T, D) and dh0 (B, D) of the backward recurrence (see scan.py).
+void expectBackward(const ScanProblem &p, const std::vector<float> &dx, const std::vector<float> &da,
+                    const std::vector<float> &dh0) {
+  for (int64_t b = 0; b < p.B; ++b)
+    for (int64_t d = 0; d < p.D; ++d) {
+      double g = 0.0; // a_{t+1} dh_{t+1}
+      for (int64_t t = p.T - 1; t >= 0; --t) {
+        double dh = p.G(b, t, d) + g;
+        double hPrev = t > 0 ? p.H(b, t - 1, d) : p.h0[size_t(b * p.D + d)];
+        size_t at = size_t((b * p.T + t) * p.D + d);
+        ASSERT_NEAR(dx[at], dh, 2e-5 * (1.0 + std::fabs(dh))) << "dx b " << b << " t " << t << " d " << d;
+        ASSERT_NEAR(da[at], dh * hPrev, 2e-5 * (1.0 + std::fabs(dh * hPrev)))
+            << "da b " << b << " t " << t << " d " << d;
+        g = p.A(b, t, d) * dh;
+      }
+      ASSERT_NEAR(dh0[size_t(b * p.D + d)], g, 2e-5 * (1.0 + std::fabs(g))) << "dh0 b " << b << " d " << d;
+    }
+}
+
+TEST_F(CudaHostEmulation, PrefetchedSequentialScanForward) {
+  ScanProblem p(2, 37, 83, 101);
+  auto k = emitLibrary("scan.py", "rnn_scan_fwd_seq_kernel",
+                       p.specs(4, kFwdInts, {true, std::string("fp32"), int64_t(64)}), 1);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(prefetchedIn(k->source).loads, 2u) << k->source; // a and x
+  EXPECT_EQ(prefetchedIn(k->source).depth, 2u); // tiles of 2 elements per thread: two iterations ahead
+  extraFlags = kAsan;
+  std::vector<float> h(size_t(p.B * p.T * p.D), std::nanf(""));
+  auto bx = bytesOf(p.x), ba = bytesOf(p.a), b0 = bytesOf(p.h0), bh = bytesOf(h);
+  ASSERT_TRUE(run(*k, unsigned(p.B), {&bx, &ba, &b0, &bh}, scalarsByName(*k, p.scalars()), 2));
+  expectForward(p, valuesOf<float>(bh));
+}
+
+TEST_F(CudaHostEmulation, PrefetchedChunkedScanForward) {
+  // Chunks of 7 time steps in 8-row tiles, 19 of 32 columns: 45 = 6 * 7 + 3 steps, D = 50 = 2 * 19 + 12.
+  ScanProblem p(2, 45, 50, 202);
+  auto k = emitLibrary(
+      "scan.py", "rnn_scan_fwd_chunked_kernel",
+      p.specs(4, kFwdInts, {true, std::string("fp32"), int64_t(7), int64_t(19), int64_t(8), int64_t(32)}), 2);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(prefetchedIn(k->source).loads, 2u) << k->source;
+  EXPECT_EQ(prefetchedIn(k->source).depth, 2u);
+  EXPECT_NE(k->source.find("mt::loadVec<4>(&v"), std::string::npos); // the prefetch keeps vector loads
+  extraFlags = kAsan;
+  std::vector<float> h(size_t(p.B * p.T * p.D), std::nanf(""));
+  auto bx = bytesOf(p.x), ba = bytesOf(p.a), b0 = bytesOf(p.h0), bh = bytesOf(h);
+  ASSERT_TRUE(run(*k, unsigned(p.B), {&bx, &ba, &b0, &bh}, scalarsByName(*k, p.scalars()), 3));
+  expectForward(p, valuesOf<float>(bh));
+}
+
+TEST_F(CudaHostEmulation, PrefetchedReverseLoopsOfTheBackwardScans) {
+  // t = T - 1 - i: the loads walk memory backwards; the chunked kernel also loads a one step ahead under
+  // its own mask (has_next) and h one step behind (offs_t > 0).
+  ScanProblem p(2, 29, 45, 303);
+  auto seq = emitLibrary("scan.py", "rnn_scan_bwd_seq_kernel",
+                         p.specs(7, kBwdInts, {true, std::string("fp32"), int64_t(32)}), 1);
+  ASSERT_TRUE(seq);
+  EXPECT_EQ(prefetchedIn(seq->source).loads, 3u) << seq->source; // dout, a, h
+  auto chunked = emitLibrary(
+      "scan.py", "rnn_scan_bwd_chunked_kernel",
+      p.specs(7, kBwdInts, {true, std::string("fp32"), int64_t(6), int64_t(13), int64_t(8), int64_t(16)}), 1);
+  ASSERT_TRUE(chunked);
+  EXPECT_EQ(prefetchedIn(chunked->source).loads, 3u) << chunked->source;
+  extraFlags = kAsan;
+  for (const auto &[k, gridY] : {std::pair{&*seq, 2u}, std::pair{&*chunked, 4u}}) {
+    SCOPED_TRACE(k->name);
+    std::vector<float> dx(size_t(p.B * p.T * p.D), std::nanf("")), da = dx,
+                                                                   dh0(size_t(p.B * p.D), std::nanf(""));
+    auto bg = bytesOf(p.dout), ba = bytesOf(p.a), bh = bytesOf(p.hSaved), b0 = bytesOf(p.h0),
+         bdx = bytesOf(dx), bda = bytesOf(da), bd0 = bytesOf(dh0);
+    ASSERT_TRUE(run(*k, unsigned(p.B), {&bg, &ba, &bh, &b0, &bdx, &bda, &bd0}, scalarsByName(*k, p.scalars()),
+                    gridY));
+    expectBackward(p, valuesOf<float>(bdx), valuesOf<float>(bda), valuesOf<float>(bd0));
+  }
+}
+
+TEST_F(CudaHostEmulation, PrefetchedLoopBoundsStepsAndEmptyRanges) {
+  // acc = acc * 0.5 + row_i over i in range(lb, ub, step): the order and the set of rows show in the result;
+  // masked columns (>= 50) read `other` (-1). `in` holds exactly rows 0..6.
+  const char *ir = R"(
+func @ranges(%in: ptr<f32>, %out: ptr<f32>, %lb: i32, %ub: i32, %step: i32) {
+  %r = make_range {end = 64, start = 0} : tensor<64xi32>
+  %c50 = constant {value = 50} : i32
+  %c50s = splat %c50 : tensor<64xi32>
+  %m = cmp %r, %c50s {pred = "lt"} : tensor<64xi1>
+  %other = constant {value = -1.0} : tensor<64xf32>
+  %half = constant {value = 0.5} : tensor<64xf32>
+  %zero = constant {value = 0.0} : tensor<64xf32>
+  %ins = splat %in : tensor<64xptr<f32>>
+  %acc = for %lb, %ub, %step, %zero : tensor<64xf32> {
+  ^bb(%i: i32, %a: tensor<64xf32>):
+    %row = mul %i, %c50 : i32
+    %rows = splat %row : tensor<64xi32>
+    %offs = add %rows, %r : tensor<64xi32>
+    %ptrs = addptr %ins, %offs : tensor<64xptr<f32>>
+    %x = load %ptrs, %m, %other : tensor<64xf32>
+    %ah = mul %a, %half : tensor<64xf32>
+    %an = add %ah, %x : tensor<64xf32>
+    yield %an
+  }
+  %outs = splat %out : tensor<64xptr<f32>>
+  %op = addptr %outs, %r : tensor<64xptr<f32>>
+  store %op, %acc
+  return
+}
+)";
+  extraFlags = kAsan;
+  std::vector<float> in = randomFloats(7 * 50, 404);
+  struct Range {
+    int lb, ub, step;
+  };
+  for (int depth : {1, 3}) {
+    auto k = emit(ir, "ranges", 1, true, depth);
+    ASSERT_TRUE(k);
+    EXPECT_EQ(prefetchedIn(k->source).loads, 1u) << k->source;
+    EXPECT_EQ(prefetchedIn(k->source).depth, size_t(depth)) << k->source;
+    // Empty ranges whose first row lies outside `in` (7, 9, -1): loading it ahead would fail under ASan.
+    for (Range rg : {Range{0, 7, 1}, Range{0, 7, 3}, Range{3, 3, 1}, Range{7, 7, 1}, Range{9, 3, 1},
+                     Range{6, -1, -1}, Range{6, 0, -2}, Range{-1, 5, -1}}) {
+      SCOPED_TRACE("depth " + std::to_string(depth) + ", range(" + std::to_string(rg.lb) + ", " +
+                   std::to_string(rg.ub) + ", " + std::to_string(rg.step) + ")");
+      std::vector<float> out(64, std::nanf(""));
+      auto bi = bytesOf(in), bo = bytesOf(out);
+      ASSERT_TRUE(run(*k, 1, {&bi, &bo}, {rg.lb, rg.ub, rg.step}));
+      std::vector<float> got = valuesOf<float>(bo);
+      for (int j = 0; j < 64; ++j) {
+        float ref = 0.0f;
+        for (int i = rg.lb; rg.step > 0 ? i < rg.ub : i > rg.ub; i += rg.step)
+          ref = ref * 0.5f + (j < 50 ? in[size_t(i * 50 + j)] : -1.0f);
+        ASSERT_EQ(got[j], ref) << j;
+      }
+    }
+  }
+}
+
+TEST_F(CudaHostEmulation, PrefetchedScanKernelsCompileForSm90a) {
+  // bf16 in and out, as the GPU ops launch them, in launch configurations the benchmarks pick.
+  std::string why;
+  if (!cuda::nvrtcAvailable(&why))
+    GTEST_SKIP() << "NVRTC unavailable: " << why;
+  ScanProblem p(4, 4096, 5120, 1);
+  auto specs = [&](int ptrs, const std::vector<std::string> &ints, const std::vector<ConstexprValue> &cx) {
+    std::vector<ArgSpec> s = p.specs(ptrs, ints, cx);
+    for (int i = 0; i < ptrs; ++i)
+      s[size_t(i)] = ArgSpec::pointer(DType::BF16);
+    return s;
+  };
+  struct Case {
+    const char *kernel;
+    std::vector<ArgSpec> specs;
+    int numWarps;
+    size_t prefetched;
+  };
+  std::string fp32 = "fp32";
+  std::vector<Case> cases = {
+      {"rnn_scan_fwd_seq_kernel", specs(4, kFwdInts, {false, fp32, int64_t(64)}), 2, 2},
+      {"rnn_scan_fwd_chunked_kernel",
+       specs(4, kFwdInts, {false, fp32, int64_t(128), int64_t(32), int64_t(128), int64_t(32)}), 4, 2},
+      {"rnn_scan_bwd_seq_kernel", specs(7, kBwdInts, {true, fp32, int64_t(64)}), 2, 3},
+      {"rnn_scan_bwd_chunked_kernel",
+       specs(7, kBwdInts, {true, fp32, int64_t(64), int64_t(32), int64_t(64), int64_t(32)}), 4, 3}};
+  for (const Case &c : cases) {
+    SCOPED_TRACE(c.kernel);
+    auto k = emitLibrary("scan.py", c.kernel, c.specs, c.numWarps);
+    ASSERT_TRUE(k);
+    EXPECT_EQ(prefetchedIn(k->source).loads, c.prefetched);
+    auto cubin = cuda::compileCuda(k->source, k->name + ".cu", "sm_90a");
+    ASSERT_TRUE(cubin) << cubin.error();
+    EXPECT_GT(cubin->size(), 256u);
+  }
+}
+
+TEST_F(CudaHostEmulation, PrefetchedLoopCarriedPointers) {
+  // `p += 256` each iteration (test/codegen/prefetch.mtir @carried_ptr): the next tile's pointers are the
+  // yielded ones, rebuilt from the current ones; `in` holds exactly n rows.
+  auto k = emit(codegenFile("prefetch.mtir"), "carried_ptr");
+  ASSERT_TRUE(k);
+  EXPECT_EQ(prefetchedIn(k->source).loads, 1u) << k->source;
+  EXPECT_EQ(prefetchedIn(k->source).depth, 2u);
+  extraFlags = kAsan;
+  for (int n : {5, 1, 0}) {
+    SCOPED_TRACE("n = " + std::to_string(n));
+    std::vector<float> in = randomFloats(size_t(n) * 256, 505), out(256, std::nanf(""));
+    auto bi = bytesOf(in), bo = bytesOf(out);
+    ASSERT_TRUE(run(*k, 1, {&bi, &bo}, {n}));
+    std::vector<float> got = valuesOf<float>(bo);
+    for (int j = 0; j < 256; ++j) {
+      float ref = 0.0f;
+      for (int r = 0; r < n; ++r)
+        ref = ref + in[size_t(r * 256 + j)];
+      ASSERT_EQ(got[j], ref) << j;
+    }
+  }
+}
+
+TEST_F(CudaHostEmulation, PrefetchedNestedLoops) {
+  // The outer loop runs two iterations ahead (unrolled twice), so the inner loop, whose loads depend on
+  // both induction variables, is emitted and planned twice: out = sum_i row_i * sum_j 0.5^(m-1-j) row_{i+j}.
+  const char *ir = R"(
+func @nested(%in: ptr<f32>, %out: ptr<f32>, %n: i32, %m: i32) {
+  %c0 = constant {value = 0} : i32
+  %c1 = constant {value = 1} : i32
+  %c64 = constant {value = 64} : i32
+  %r = make_range {end = 64, start = 0} : tensor<64xi32>
+  %half = constant {value = 0.5} : tensor<64xf32>
+  %zero = constant {value = 0.0} : tensor<64xf32>
+  %ins = splat %in : tensor<64xptr<f32>>
+  %acc = for %c0, %n, %c1, %zero : tensor<64xf32> {
+  ^bb(%i: i32, %a: tensor<64xf32>):
+    %row = mul %i, %c64 : i32
+    %rows = splat %row : tensor<64xi32>
+    %offs = add %rows, %r : tensor<64xi32>
+    %ptrs = addptr %ins, %offs : tensor<64xptr<f32>>
+    %x = load %ptrs : tensor<64xf32>
+    %inner = for %c0, %m, %c1, %zero : tensor<64xf32> {
+    ^bb(%j: i32, %b: tensor<64xf32>):
+      %ij = add %i, %j : i32
+      %row2 = mul %ij, %c64 : i32
+      %rows2 = splat %row2 : tensor<64xi32>
+      %offs2 = add %rows2, %r : tensor<64xi32>
+      %ptrs2 = addptr %ins, %offs2 : tensor<64xptr<f32>>
+      %y = load %ptrs2 : tensor<64xf32>
+      %bh = mul %b, %half : tensor<64xf32>
+      %bn = add %bh, %y : tensor<64xf32>
+      yield %bn
+    }
+    %xi = mul %x, %inner : tensor<64xf32>
+    %an = add %a, %xi : tensor<64xf32>
+    yield %an
+  }
+  %outs = splat %out : tensor<64xptr<f32>>
+  %op = addptr %outs, %r : tensor<64xptr<f32>>
+  store %op, %acc
+  return
+}
+)";
+  auto k = emit(ir, "nested", 1);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(prefetchedIn(k->source).depth, 2u) << k->source;
+  extraFlags = kAsan;
+  for (auto [n, m] : {std::pair{5, 3}, std::pair{4, 0}, std::pair{0, 2}}) {
+    SCOPED_TRACE("n " + std::to_string(n) + " m " + std::to_string(m));
+    std::vector<float> in = randomFloats(size_t(std::max({n, n + m - 1, 1})) * 64, 606),
+                       out(64, std::nanf(""));
+    auto bi = bytesOf(in), bo = bytesOf(out);
+    ASSERT_TRUE(run(*k, 1, {&bi, &bo}, {n, m}));
+    std::vector<float> got = valuesOf<float>(bo);
+    for (int c = 0; c < 64; ++c) {
+      float acc = 0.0f;
+      for (int i = 0; i < n; ++i) {
+        float inner = 0.0f;
+        for (int j = 0; j < m; ++j)
+          inner = inner * 0.5f + in[size_t((i + j) * 64 + c)];
+        acc = acc + in[size_t(i * 64 + c)] * inner;
+      }
+      ASSERT_EQ(got[c], acc) << c;
+    }
+  }
 }
 
 } // namespace

@@ -116,7 +116,7 @@ void KernelEmitter::emitVectorChecks(const Value *ptr, const Value *mask, int64_
     element("mt_g + mt_j", "mt_vec = mt_vec && " + at(mask) + ";");
     close();
   } else if (mask && !mask->type()->isBlock()) {
-    line("mt_vec = mt_vec && " + name(mask) + ";");
+    line("mt_vec = mt_vec && " + at(mask) + ";");
   }
 }
 
@@ -144,7 +144,7 @@ void KernelEmitter::emitVectorGroups(const Value *ptr, const Value *mask, int64_
   close();
 }
 
-bool KernelEmitter::emitVectorLoad(const Operation &op) {
+bool KernelEmitter::emitVectorLoad(const Operation &op, const std::string &dst) {
   const Value *ptr = op.operand(0);
   const Value *mask = op.numOperands() > 1 ? op.operand(1) : nullptr;
   const Value *other = op.numOperands() > 2 ? op.operand(2) : nullptr;
@@ -156,7 +156,7 @@ bool KernelEmitter::emitVectorLoad(const Operation &op) {
   if (v < 2 || bytes == 0)
     return false;
   std::string et = elemType(rt, &op);
-  std::string r = declare(op.result(), &op);
+  std::string r = dst.empty() ? declare(op.result(), &op) : dst;
   std::string n = std::to_string(rt->numElements());
   std::string otherExpr = other ? at(other) : "mt::zero<" + et + ">()";
   emitVectorGroups(ptr, mask, p, v, rt->numElements(), bytes,
@@ -184,9 +184,11 @@ bool KernelEmitter::emitVectorStore(const Operation &op) {
   return true;
 }
 
-void KernelEmitter::emitLoad(const Operation &op) {
+void KernelEmitter::emitLoad(const Operation &op, const std::string &dst) {
   if (op.numOperands() < 1 || op.numOperands() > 3)
     unsupported(op, "expects ptr [, mask [, other]]");
+  if (dst.empty() && emitPrefetchedLoad(op)) // loaded one iteration ahead (EmitPipeline.cpp)
+    return;
   const Value *ptr = op.operand(0);
   const Value *mask = op.numOperands() > 1 ? op.operand(1) : nullptr;
   const Value *other = op.numOperands() > 2 ? op.operand(2) : nullptr;
@@ -197,13 +199,18 @@ void KernelEmitter::emitLoad(const Operation &op) {
   std::string otherExpr = other ? at(other) : "mt::zero<" + et + ">()";
   std::string deref = "*" + at(ptr);
   if (!rt->isBlock()) {
-    declare(op.result(), &op, mask ? "(" + name(mask) + " ? " + deref + " : " + otherExpr + ")" : deref);
+    std::string value = mask ? "(" + at(mask) + " ? " + deref + " : " + otherExpr + ")" : deref;
+    if (dst.empty())
+      declare(op.result(), &op, value);
+    else
+      line(dst + " = " + value + ";");
     return;
   }
-  if (emitVectorLoad(op))
+  if (emitVectorLoad(op, dst))
     return;
   std::string guard = "L < " + std::to_string(rt->numElements()) + (mask ? " && " + at(mask) : "");
-  forEach(rt, declare(op.result(), &op), "(" + guard + ") ? " + deref + " : " + otherExpr);
+  forEach(rt, dst.empty() ? declare(op.result(), &op) : dst,
+          "(" + guard + ") ? " + deref + " : " + otherExpr);
 }
 
 void KernelEmitter::emitStore(const Operation &op) {

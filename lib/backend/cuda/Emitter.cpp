@@ -615,39 +615,49 @@ void KernelEmitter::emitFor(const Operation &op) {
   std::string ivType = elemType(lb->type(), &op);
   std::string iv = fresh(body.argument(0));
   bind(body.argument(0), iv);
+  emitPrefetchPrologue(op); // loads of the first iteration, when they can run ahead (EmitPipeline.cpp)
   const std::string &s = name(step);
   loopBounds_[&op] = {name(ub), s, ivType};
   if (pipe)
     emitPipePrologue(*pipe, name(lb), name(ub), s, ivType);
   open("for (" + ivType + " " + iv + " = " + name(lb) + "; " + s + " > 0 ? " + iv + " < " + name(ub) + " : " +
        iv + " > " + name(ub) + "; " + iv + " = mt::add(" + iv + ", (" + ivType + ")" + s + "))");
-  for (unsigned k = 0; k < nIter; ++k)
-    emitBlockedCopy(body.argument(k + 1));
   ++loopDepth_;
-  emitBlock(body, [&](const Operation &term) {
-    if (term.kind() != OpKind::Yield)
-      unsupported(term, "a for body must end in yield");
-    if (term.numOperands() != nIter)
-      unsupported(term, "yields " + std::to_string(term.numOperands()) + " values, expected " +
-                            std::to_string(nIter));
-    std::vector<const Value *> srcs;
-    for (unsigned k = 0; k < nIter; ++k)
-      if (!isLazy(body.argument(k + 1)))
-        srcs.push_back(term.operand(k));
-    assignYield(term, srcs, carried, types, frags);
-    for (unsigned k : lazyArgs) {
-      const LazyIter &li = lazyIter_.at(body.argument(k + 1));
-      int budget = 4;
-      std::string step = *valueAt(li.advance->operand(1), "0", budget);
-      if (li.advance->kind() == OpKind::AddPtr)
-        line(li.offset + " += (mt::i64)(" + step + ");");
-      else
-        line(li.offset + " = mt::add(" + li.offset + ", " + step + ");");
+  // Loops whose loads run several iterations ahead are unrolled by that depth (EmitPipeline.cpp).
+  for (int copy = 0; copy < prefetchCopies(op); ++copy) {
+    if (copy > 0) {
+      line(iv + " = mt::add(" + iv + ", (" + ivType + ")" + s + ");");
+      line("if (!(" + s + " > 0 ? " + iv + " < " + name(ub) + " : " + iv + " > " + name(ub) + ")) break;");
     }
-    if (pipe)
-      line(pipe->stage + " = " + pipe->stage + " + 1 == " + num(pipe->stages) + " ? 0 : " + pipe->stage +
-           " + 1;");
-  });
+    setPrefetchCopy(op, copy);
+    for (unsigned k = 0; k < nIter; ++k)
+      emitBlockedCopy(body.argument(k + 1));
+    emitBlock(body, [&](const Operation &term) {
+      if (term.kind() != OpKind::Yield)
+        unsupported(term, "a for body must end in yield");
+      if (term.numOperands() != nIter)
+        unsupported(term, "yields " + std::to_string(term.numOperands()) + " values, expected " +
+                              std::to_string(nIter));
+      emitPrefetchTail(op);
+      std::vector<const Value *> srcs;
+      for (unsigned k = 0; k < nIter; ++k)
+        if (!isLazy(body.argument(k + 1)))
+          srcs.push_back(term.operand(k));
+      assignYield(term, srcs, carried, types, frags);
+      for (unsigned k : lazyArgs) {
+        const LazyIter &li = lazyIter_.at(body.argument(k + 1));
+        int budget = 4;
+        std::string step = *valueAt(li.advance->operand(1), "0", budget);
+        if (li.advance->kind() == OpKind::AddPtr)
+          line(li.offset + " += (mt::i64)(" + step + ");");
+        else
+          line(li.offset + " = mt::add(" + li.offset + ", " + step + ");");
+      }
+      if (pipe)
+        line(pipe->stage + " = " + pipe->stage + " + 1 == " + num(pipe->stages) + " ? 0 : " + pipe->stage +
+             " + 1;");
+    });
+  }
   close();
   --loopDepth_;
   if (pipe)

@@ -37,6 +37,11 @@ struct EmitOptions {
   /// SourceManager), so that NVRTC's -lineinfo maps the code to kernel-source lines for profilers and
   /// compute-sanitizer (and NVRTC's own errors name kernel lines). False: plain generated lines.
   bool lineDirectives = true;
+  /// Software-pipeline loads in `for` loops: the next iteration's tile is loaded into registers while the
+  /// current one computes (EmitPipeline.cpp). false: every load is issued where it stands.
+  bool prefetchLoads = true;
+  /// Iterations loaded ahead, at most (fewer where the registers do not allow).
+  int prefetchDepth = 2;
 };
 
 /// One kernel parameter (the IR function's arguments, in order).

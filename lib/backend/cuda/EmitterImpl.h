@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -113,7 +114,8 @@ private:
   /// A tile load or store as groups of vecWidth(per) elements: one vector access when the group's
   /// pointers are consecutive, aligned and unmasked (checked at run time), elementwise otherwise.
   /// Returns false when the tile cannot be vectorised at all.
-  bool emitVectorLoad(const ir::Operation &op);
+  /// `dst` (when not empty): the declared registers to load into instead of a new variable for the result.
+  bool emitVectorLoad(const ir::Operation &op, const std::string &dst = "");
   bool emitVectorStore(const ir::Operation &op);
   void emitVectorChecks(const ir::Value *ptr, const ir::Value *mask, int64_t per, int64_t width,
                         int64_t numElements, size_t elemBytes);
@@ -122,7 +124,9 @@ private:
   void emitVectorGroups(const ir::Value *ptr, const ir::Value *mask, int64_t per, int64_t width,
                         int64_t numElements, size_t elemBytes, const std::string &vectorStmt,
                         const std::string &elementStmt);
-  void emitLoad(const ir::Operation &op);
+  /// Loads into `dst` when it is not empty (registers already declared), else into a new variable bound to
+  /// the result (or, for a prefetched load, from its prefetch registers: emitPrefetchedLoad).
+  void emitLoad(const ir::Operation &op, const std::string &dst = "");
   void emitStore(const ir::Operation &op);
   void emitAtomic(const ir::Operation &op);
   void emitPrint(const ir::Operation &op);
@@ -150,6 +154,53 @@ private:
   /// A broadcast whose source valueAt() can recompute: each thread evaluates its own elements, with no
   /// shared-memory round trip. Returns false when it does not apply.
   bool emitBroadcastInRegisters(const ir::Operation &op);
+
+  // ---- EmitPipeline.cpp ----
+  /// Register prefetch (software pipelining) of the loads at the top level of a `for` body whose operands
+  /// are functions of the induction variable and of values defined outside the loop: iteration i + step's
+  /// tile is loaded into registers while iteration i computes. Called by emitFor once the induction
+  /// variable is bound and before the loop opens: picks the loads and loads iteration lb's tiles.
+  void emitPrefetchPrologue(const ir::Operation &forOp);
+  /// Called by emitLoad: for a prefetched load, binds the result to a copy of its registers and loads the
+  /// next iteration's tile into them (if there is a next iteration). False for any other load.
+  bool emitPrefetchedLoad(const ir::Operation &op);
+  /// How many copies of `forOp`'s body emitFor emits per loop iteration (the prefetch depth; 1 without);
+  /// setPrefetchCopy says which one comes next.
+  int prefetchCopies(const ir::Operation &forOp) const;
+  /// Called by emitFor at the end of each copy of the body: the loads deferred there (depth > 1).
+  void emitPrefetchTail(const ir::Operation &forOp);
+  /// The load of `op`'s tile `depth` iterations ahead into the current copy's registers, if the loop gets
+  /// that far.
+  void emitLoadAhead(const ir::Operation &op);
+  void setPrefetchCopy(const ir::Operation &forOp, int copy);
+  /// The value of a loop-body argument at the iteration an expression is rebuilt for, at linear index idx.
+  using ArgExpr = std::function<std::optional<std::string>(const std::string &idx)>;
+  using LoopArgs = std::map<const ir::Value *, ArgExpr>;
+  /// `v` (element `idx` for tiles) as a C expression at another iteration of the loop whose body is `body`:
+  /// values defined outside the loop are read as they are, the body's arguments through `args`, and the
+  /// body's pure ops are recomputed. nullopt when `v` depends on anything else or exceeds `budget` ops.
+  std::optional<std::string> rebuildAt(const ir::Value *v, const std::string &idx, const ir::Block &body,
+                                       const LoopArgs &args, int &budget);
+  /// The body's arguments one iteration after `prev`'s: the induction variable is the C variable `ivName`,
+  /// a carried value what the body yields, rebuilt from `prev`.
+  std::shared_ptr<LoopArgs> argsAfter(const ir::Operation &forOp, std::shared_ptr<LoopArgs> prev,
+                                      const std::string &ivName);
+  /// Emits `load` into `regs` with its operands rebuilt for the iteration `args` describe.
+  void emitLoadFrom(const ir::Operation &load, const std::string &regs, const ir::Block &body,
+                    const LoopArgs &args);
+  struct PrefetchedLoad {
+    const ir::Operation *loop = nullptr;
+    std::vector<std::string> regs; // the prefetch registers: the tiles of the next `depth` iterations
+  };
+  struct PrefetchLoop {
+    std::string ivType, ub, step;
+    int depth = 1; // iterations loaded ahead; the body is emitted `depth` times, copy c using registers c
+    int copy = 0;  // the copy being emitted
+    std::vector<const ir::Operation *> pending; // loads of this copy to issue at the end of the body
+    std::shared_ptr<LoopArgs> next;             // the body's arguments `depth` iterations ahead
+  };
+  std::map<const ir::Operation *, PrefetchedLoad> prefetch_;
+  std::map<const ir::Operation *, PrefetchLoop> prefetchLoops_;
 
   // ---- EmitAxis.cpp ----
   struct AxisInfo {
