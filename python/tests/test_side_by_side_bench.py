@@ -1,0 +1,71 @@
+"""bench/attention_bench.py and bench/newton_schulz_bench.py: their --dry-run (mini_triton's CPU interpreter on
+tiny bf16 shapes, plus the torch baseline) runs the kernel texts and the script logic end to end and must match the
+float64 reference; without a GPU the real run prints {"skipped": ...} and exits 0."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _cuda():
+    try:
+        import torch
+        return torch.cuda.is_available()
+    except ImportError:
+        return False
+
+
+def _run(script, *args):
+    import mini_triton
+    env = dict(os.environ)
+    paths = [os.path.dirname(p) for p in mini_triton.__path__]
+    env["PYTHONPATH"] = os.pathsep.join(paths + [env.get("PYTHONPATH", "")])
+    return subprocess.run([sys.executable, os.path.join(REPO, "bench", script), *args], env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def _check(data, n_cases, libs):
+    assert len(data["cases"]) == n_cases
+    for case in data["cases"]:
+        for lib in libs:
+            e = case[lib]
+            assert "error" not in e, (case["name"], lib, e)
+            assert e["rel_err_ok"] and 0 < e["rel_err"] <= 1e-2, (case["name"], lib, e)
+            assert e["ms"] > 0 and e["tflops"] > 0
+        tried = case["mini_triton"]["configs"]
+        assert len(tried) == 2 and all("ms" in v for v in tried.values()), tried
+
+
+def test_attention_bench_dry_run(tmp_path):
+    r = _run("attention_bench.py", "--dry-run", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    data = json.loads((tmp_path / "attention_bf16_dry_run.json").read_text())
+    _check(data, 3, ("mini_triton", "torch"))
+    assert [c["causal"] for c in data["cases"]] == [False, True, True]
+    # causal work is half of the full square
+    assert data["cases"][1]["flops"] * 2 == data["cases"][0]["flops"]
+
+
+def test_newton_schulz_bench_dry_run(tmp_path):
+    r = _run("newton_schulz_bench.py", "--dry-run", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    data = json.loads((tmp_path / "newton_schulz_bf16_dry_run.json").read_text())
+    _check(data, 2, ("mini_triton", "torch"))
+    assert [c["name"] for c in data["cases"]] == ["library", "tensor_core"]
+
+
+@pytest.mark.skipif(_cuda(), reason="a GPU is present: the benches run for real")
+@pytest.mark.parametrize("script,bench", [("attention_bench.py", "attention_bf16"),
+                                          ("newton_schulz_bench.py", "newton_schulz_bf16")])
+def test_bench_skips_without_gpu(tmp_path, script, bench):
+    out = tmp_path / "results"
+    r = _run(script, "--quick", "--out", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    data = json.loads(r.stdout)
+    assert data["bench"] == bench and data["skipped"]
+    assert not out.exists()
