@@ -50,6 +50,13 @@ __device__ __forceinline__ void ldmatrixX4(unsigned (&r)[4], const void *p) {
                : "memory");
 }
 
+__device__ __forceinline__ void ldmatrixX2(unsigned &r0, unsigned &r1, const void *p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];\n"
+               : "=r"(r0), "=r"(r1)
+               : "r"(smemAddr(p))
+               : "memory");
+}
+
 __device__ __forceinline__ void ldmatrixX4Trans(unsigned &r0, unsigned &r1, unsigned &r2, unsigned &r3,
                                                 const void *p) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
@@ -210,15 +217,16 @@ template <int M, int N, int WM, int WN> __device__ __forceinline__ int fragLinea
 
 /// acc += a[M,K] @ b[K,N] on tensor cores with the accumulator in registers, in the fragment layout of
 /// fragLinear (every one of the WM*WN warps takes part). a and b are staged in shared memory as for
-/// mmaTile; no barrier inside (the caller puts one between staging and this call).
-template <typename T, int M, int N, int K, int WM, int WN, int LDA, int LDB>
+/// mmaTile (with BT, b holds B transposed: N rows of K, row stride LDB); no barrier inside (the caller puts
+/// one between staging and this call).
+template <typename T, int M, int N, int K, int WM, int WN, int LDA, int LDB, bool BT = false>
 __device__ __forceinline__ void mmaAccumulate(const T *a, const T *b,
                                               float (&acc)[(M / WM / 16) * (N / WN / 8) * 4], int tid) {
   static_assert(same<T, f16> || same<T, bf16> || same<T, f32>, "mma operands are f16, bf16 or f32 (tf32)");
   constexpr int KS = same<T, f32> ? 8 : 16; // k of one mma
   static_assert(M % (16 * WM) == 0 && N % (8 * WN) == 0 && K % KS == 0,
                 "the warp grid must tile M x N by 16 x 8 and K by the mma's k");
-  static_assert(LDA >= K && LDB >= N, "row strides must cover the rows");
+  static_assert(LDA >= K && LDB >= (BT ? K : N), "row strides must cover the rows");
   static_assert(sizeof(T) == 4 || (LDA % 8 == 0 && LDB % 8 == 0), "ldmatrix rows must be 16-byte aligned");
   constexpr int WROWS = M / WM, WCOLS = N / WN;
   constexpr int FM = WROWS / 16, FN = WCOLS / 8;
@@ -233,7 +241,12 @@ __device__ __forceinline__ void mmaAccumulate(const T *a, const T *b,
 #pragma unroll
       for (int fm = 0; fm < FM; ++fm)
         mma_detail::ldmatrixX4(af[fm], a + (r0 + fm * 16 + (lane & 15)) * LDA + k0 + (lane >> 4) * 8);
-      if constexpr (FN % 2 == 0) {
+      if constexpr (BT) { // B given as N x K rows: its "col" fragments are plain ldmatrix rows
+#pragma unroll
+        for (int fn = 0; fn < FN; ++fn)
+          mma_detail::ldmatrixX2(bfr[fn][0], bfr[fn][1],
+                                 b + (c0 + fn * 8 + (lane & 7)) * LDB + k0 + ((lane >> 3) & 1) * 8);
+      } else if constexpr (FN % 2 == 0) {
 #pragma unroll
         for (int fn = 0; fn < FN; fn += 2)
           mma_detail::ldmatrixX4Trans(bfr[fn][0], bfr[fn][1], bfr[fn + 1][0], bfr[fn + 1][1],
@@ -254,9 +267,15 @@ __device__ __forceinline__ void mmaAccumulate(const T *a, const T *b,
       }
 #pragma unroll
       for (int fn = 0; fn < FN; ++fn) {
-        const T *p = b + (k0 + t) * LDB + c0 + fn * 8 + g;
-        bfr[fn][0] = mma_detail::toTf32(p[0]);
-        bfr[fn][1] = mma_detail::toTf32(p[4 * LDB]);
+        if constexpr (BT) {
+          const T *p = b + (c0 + fn * 8 + g) * LDB + k0 + t;
+          bfr[fn][0] = mma_detail::toTf32(p[0]);
+          bfr[fn][1] = mma_detail::toTf32(p[4]);
+        } else {
+          const T *p = b + (k0 + t) * LDB + c0 + fn * 8 + g;
+          bfr[fn][0] = mma_detail::toTf32(p[0]);
+          bfr[fn][1] = mma_detail::toTf32(p[4 * LDB]);
+        }
       }
     }
 #pragma unroll
@@ -270,7 +289,8 @@ __device__ __forceinline__ void mmaAccumulate(const T *a, const T *b,
         for (int e = 0; e < 4; ++e) {
           const int row = r0 + fm * 16 + g + (e >> 1) * 8, col = c0 + fn * 8 + 2 * t + (e & 1);
           for (int kk = k0; kk < k0 + KS; ++kk)
-            acc[(fm * FN + fn) * 4 + e] += toF32(a[row * LDA + kk]) * toF32(b[kk * LDB + col]);
+            acc[(fm * FN + fn) * 4 + e] +=
+                toF32(a[row * LDA + kk]) * toF32(BT ? b[col * LDB + kk] : b[kk * LDB + col]);
         }
 #endif
   }

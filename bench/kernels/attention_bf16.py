@@ -1,7 +1,8 @@
 """Flash-attention forward for 16-bit inputs: O = softmax(Q K^T * sm_scale) V over [Z, H, N_CTX, HEAD_DIM] tensors
 sharing the four strides. Differs from examples/kernels/attention.py where bf16 needs it: the probabilities are
 cast to V's dtype before the second dot (Triton's tl.dot wants both operands of one dtype, and a 16-bit dot runs
-on the tensor cores), and the output is cast to Out's element type before the store.
+on the tensor cores), the output is cast to Out's element type before the store, and K blocks are loaded as
+stored (BLOCK_N rows of HEAD_DIM, contiguous) and transposed with tl.trans for q @ k^T.
 
 No bounds masks: N_CTX must be a multiple of BLOCK_M and BLOCK_N (the bench checks it). With CAUSAL, key blocks
 left of the query block's diagonal run without the mask; only the blocks that cross it are masked.
@@ -36,8 +37,8 @@ def attn_fwd_bf16_kernel(Q, K, V, Out, qk_scale,
         hi = N_CTX
     for start_n in range(0, full_end, BLOCK_N):
         cols = start_n + offs_n
-        kt = tl.load(K + base + cols[None, :] * stride_s + offs_d[:, None] * stride_d)
-        qk = tl.dot(q, kt) * scale
+        k = tl.load(K + base + cols[:, None] * stride_s + offs_d[None, :] * stride_d)
+        qk = tl.dot(q, tl.trans(k)) * scale
         m_new = tl.maximum(m_i, tl.max(qk, 1))
         p = tl.math.exp2(qk - m_new[:, None])
         alpha = tl.math.exp2(m_i - m_new)
@@ -48,8 +49,8 @@ def attn_fwd_bf16_kernel(Q, K, V, Out, qk_scale,
     if CAUSAL:
         for start_n in range(full_end, hi, BLOCK_N):
             cols = start_n + offs_n
-            kt = tl.load(K + base + cols[None, :] * stride_s + offs_d[:, None] * stride_d)
-            qk = tl.dot(q, kt) * scale
+            k = tl.load(K + base + cols[:, None] * stride_s + offs_d[None, :] * stride_d)
+            qk = tl.dot(q, tl.trans(k)) * scale
             qk = tl.where(offs_m[:, None] >= cols[None, :], qk, -1.0e6)
             m_new = tl.maximum(m_i, tl.max(qk, 1))
             p = tl.math.exp2(qk - m_new[:, None])

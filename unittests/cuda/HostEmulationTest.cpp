@@ -1125,4 +1125,32 @@ func @nested(%in: ptr<f32>, %out: ptr<f32>, %n: i32, %m: i32) {
   }
 }
 
+TEST_F(CudaHostEmulation, DotOfTransposedLoadReadsTheRingTransposed) {
+  // dot_trans_b.mtir: C = A @ B^T with B loaded as 32 rows of K and passed through tl.trans; K = 48 (3 blocks
+  // of 16, so the ring wraps). Inputs exact in f16, sums exact in f32.
+  auto k = emit(codegenFile("dot_trans_b.mtir"), "abt_kernel", 4);
+  ASSERT_TRUE(k);
+  ASSERT_NE(k->source.find(", 24, 24, true>("), std::string::npos) << k->source;
+  const int K = 48;
+  std::mt19937 rng(71);
+  std::uniform_int_distribution<int> dist(-32, 32);
+  std::vector<float> a(32 * K), b(32 * K);
+  std::vector<uint16_t> ha(a.size()), hb(b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    ha[i] = __float2half(a[i] = dist(rng) / 8.0f).x;
+  for (size_t i = 0; i < b.size(); ++i)
+    hb[i] = __float2half(b[i] = dist(rng) / 8.0f).x;
+  std::vector<float> c(32 * 32, -5.0f);
+  auto ba = bytesOf(ha), bb = bytesOf(hb), bc = bytesOf(c);
+  ASSERT_TRUE(run(*k, 1, {&ba, &bb, &bc}, {K}));
+  std::vector<float> got = valuesOf<float>(bc);
+  for (int m = 0; m < 32; ++m)
+    for (int n = 0; n < 32; ++n) {
+      double ref = 0;
+      for (int kk = 0; kk < K; ++kk)
+        ref += double(a[m * K + kk]) * b[n * K + kk];
+      ASSERT_EQ(got[m * 32 + n], float(ref)) << m << "," << n;
+    }
+}
+
 } // namespace

@@ -171,8 +171,11 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
   } else {
     assign(op.result()->type(), r, valueIn(acc, frag), frag);
   }
+  int64_t ldb = p.ldb;
+  bool bT = false;
   if (pipedDots_.count(&op)) { // operands copied stages ahead or staged once (EmitDotPipeline.cpp)
-    std::tie(sa, sb) = emitPipedOperands(op, et);
+    PipedOperands po = emitPipedOperands(op, et);
+    sa = po.a, sb = po.b, ldb = po.ldb, bT = po.bTransposed;
   } else {
     line("__syncthreads();");
     line(et + " *" + sa + " = " + smemArray(et, 0) + ";");
@@ -182,8 +185,8 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
     line("__syncthreads();");
   }
   line("mt::mmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " + num(p.wm) +
-       ", " + num(p.wn) + ", " + num(p.lda) + ", " + num(p.ldb) + ">(" + sa + ", " + sb + ", " + r +
-       ", mt_tid);");
+       ", " + num(p.wn) + ", " + num(p.lda) + ", " + num(ldb) + (bT ? ", true" : "") + ">(" + sa + ", " + sb +
+       ", " + r + ", mt_tid);");
 }
 
 void KernelEmitter::stageOperand(const Operation &op, const Value *v, const std::string &dst, int64_t cols,

@@ -179,6 +179,13 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
       po.cols = k == 0 ? plan->k : plan->n;
       po.ld = k == 0 ? plan->lda : plan->ldb;
       const Operation *ld = operand->definingOp();
+      const Operation *trans = nullptr;
+      if (k == 1 && ld && ld->kind() == OpKind::Trans && ld->parentBlock() == &body &&
+          countUses(body, operand) == 1 && ld->operand(0)->type()->rank() == 2) {
+        trans = ld; // tl.dot(q, tl.trans(k)): the ring holds k as loaded
+        operand = ld->operand(0);
+        ld = operand->definingOp();
+      }
       bool ring = ld && ld->kind() == OpKind::Load && ld->parentBlock() == &body &&
                   countUses(body, operand) == 1 &&
                   (ld->numOperands() < 3 || isZeroConstant(ld->operand(2))) &&
@@ -188,7 +195,14 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
       if (ring) {
         po.kind = PipeOperand::Ring;
         po.load = ld;
+        po.trans = trans;
+        if (trans) { // N rows of K, padded like A's rows
+          po.cols = plan->k;
+          po.ld = plan->lda;
+        }
         anyRing = useful = true;
+      } else if (trans) {
+        operand = dot->operand(1); // staged from the transposed value's registers
       } else if (!inside(operand, loop) && fragOf(operand) < 0) {
         po.kind = PipeOperand::Invariant; // e.g. attention's q: staged once
         useful = true;
@@ -207,7 +221,7 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
         PipeOperand &po = pd.ops[k];
         if (po.kind == PipeOperand::Staged)
           continue;
-        size_t rows = size_t(k == 0 ? pd.plan.m : pd.plan.k);
+        size_t rows = size_t(k == 0 ? pd.plan.m : po.trans ? pd.plan.n : pd.plan.k);
         po.slotBytes = align16(rows * size_t(po.ld) * elemBytes(po.value->type()));
         po.offset = off;
         off += po.slotBytes * size_t(po.kind == PipeOperand::Ring ? stages : 1);
@@ -223,8 +237,11 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
   for (const PipedDot &pd : lp.dots) {
     pipedDots_[pd.dot] = &loop;
     for (const PipeOperand &po : pd.ops)
-      if (po.kind == PipeOperand::Ring)
+      if (po.kind == PipeOperand::Ring) {
         pipedLoads_.insert(po.load);
+        if (po.trans)
+          pipedLoads_.insert(po.trans); // not emitted either: the mma reads the ring transposed
+      }
   }
   return &(loopPipes_[&loop] = lp);
 }
@@ -326,8 +343,7 @@ void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, c
   }
 }
 
-std::pair<std::string, std::string> KernelEmitter::emitPipedOperands(const Operation &dot,
-                                                                     const std::string &et) {
+KernelEmitter::PipedOperands KernelEmitter::emitPipedOperands(const Operation &dot, const std::string &et) {
   const LoopPipe &p = loopPipes_.at(pipedDots_.at(&dot));
   const PipedDot *pd = nullptr;
   for (const PipedDot &d : p.dots)
@@ -371,7 +387,7 @@ std::pair<std::string, std::string> KernelEmitter::emitPipedOperands(const Opera
   }
   if (staged)
     line("__syncthreads();");
-  return {ptrs[0], ptrs[1]};
+  return {ptrs[0], ptrs[1], pd->ops[1].ld, pd->ops[1].trans != nullptr};
 }
 
 } // namespace mt::cuda::detail

@@ -309,7 +309,8 @@ private:
   /// staged once before the loop (a value defined outside it), or staged from registers each iteration.
   struct PipeOperand {
     enum Kind { Ring, Invariant, Staged } kind = Staged;
-    const ir::Operation *load = nullptr; // Ring
+    const ir::Operation *load = nullptr;  // Ring
+    const ir::Operation *trans = nullptr; // Ring of B read through tl.trans: the ring holds B^T (N x K)
     const ir::Value *value = nullptr;
     size_t offset = 0; // in the pipeline region (Ring: slot 0; slots are slotBytes apart)
     size_t slotBytes = 0;
@@ -341,7 +342,12 @@ private:
                         const std::string &step, const std::string &ivType);
   /// At a pipelined dot: (for the loop's first one) waits for this iteration's slot and issues the copies
   /// S-1 iterations ahead; stages the per-iteration operands; returns the shared-memory pointers of A and B.
-  std::pair<std::string, std::string> emitPipedOperands(const ir::Operation &dot, const std::string &et);
+  struct PipedOperands {
+    std::string a, b;
+    int64_t ldb = 0;
+    bool bTransposed = false;
+  };
+  PipedOperands emitPipedOperands(const ir::Operation &dot, const std::string &et);
   /// The scalar `v` under pipeSubst_: recomputed for the later iteration when the loop body defines it.
   std::optional<std::string> scalarAt(const ir::Value *v);
   /// `(step > 0 ? x < ub : x > ub)` for the loop being emitted.
