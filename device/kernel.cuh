@@ -13,5 +13,6 @@
 #include "mt/math.cuh"
 #include "mt/memory.cuh"
 #include "mt/mma.cuh"
+#include "mt/wgmma.cuh"
 #include "mt/types.cuh"
 #include "mt/warp.cuh"

@@ -140,6 +140,11 @@ Expected<std::string> cudaDeviceArch() {
   return info->arch();
 }
 
+bool wgmmaFor(const std::string &arch) {
+  const char *env = std::getenv("MINI_TRITON_WGMMA");
+  return arch == "sm_90a" && !(env && std::string(env) == "0");
+}
+
 std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &args,
                          const CompileOptions &opts, const std::string &arch,
                          std::pair<int, int> nvrtcVersion) {
@@ -150,6 +155,7 @@ std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &ar
   h.updateField(kBuildId);
   h.updateField(specKey(src, args, opts, "cuda:" + arch));
   h.updateField(arch);
+  h.updateField(wgmmaFor(arch) ? "wgmma" : "mma.sync");
   h.updateField("nvrtc " + std::to_string(nvrtcVersion.first) + "." + std::to_string(nvrtcVersion.second));
   h.updateField(nvrtcDefaults.lineInfo ? "lineinfo" : "");
   for (const std::string &f : nvrtcDefaults.extraFlags)
@@ -193,6 +199,7 @@ Expected<CudaBinary> compileCudaBinary(const KernelSource &src, const std::vecto
   // As in Triton: num_stages=1 pipelines nothing, num_stages=S loads up to S - 1 iterations ahead.
   eo.prefetchLoads = opts.numStages > 1;
   eo.prefetchDepth = std::max(1, opts.numStages - 1);
+  eo.wgmma = wgmmaFor(arch);
   std::optional<cuda::CudaKernel> emitted = cuda::emitCuda(*compiled->function, eo, diag);
   if (!emitted || diag.hasErrors())
     return Error{diag.renderAll()};

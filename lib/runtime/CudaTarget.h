@@ -32,6 +32,9 @@ struct CudaBinary {
 /// The disk-cache key of a Cuda-target compile: a SHA-256 of the entry format, the compiler version and
 /// build id (a hash of the compiler's sources), specKey (source texts, names, globals, ArgSpecs, options,
 /// target), `arch`, the NVRTC version and the NVRTC options.
+/// Whether kernels compiled for `arch` use warpgroup MMAs (cuda::EmitOptions::wgmma): on sm_90a, unless the
+/// environment sets MINI_TRITON_WGMMA=0 (then mma.sync, as on other GPUs; part of the cache key).
+bool wgmmaFor(const std::string &arch);
 std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &args,
                          const CompileOptions &opts, const std::string &arch,
                          std::pair<int, int> nvrtcVersion);

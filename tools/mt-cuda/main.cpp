@@ -3,7 +3,7 @@
 //
 //   mt-cuda FILE.mtir [--function NAME] [--num-warps 4]        print the generated CUDA
 //   mt-cuda FILE.mtir --line-directives                        ... with #line directives to the .mtir lines
-//                     [--no-tensor-cores] [--no-prefetch] [--prefetch-depth 2]   (emitter options)
+//                     [--no-tensor-cores] [--wgmma] [--no-prefetch] [--prefetch-depth 2]   (emitter options)
 //   mt-cuda FILE.mtir --compile [--arch sm_90a]                compile with NVRTC: "ok: ..." + cubin size
 //   mt-cuda FILE.mtir --run [--n 100000] [--block B]           run a vector add (x, y, out, n) on GPU 0
 //                                                              and check out == x + y
@@ -105,13 +105,15 @@ int main(int argc, char **argv) {
   CLI::App app{"mt-cuda: tile IR -> CUDA C++ (print, compile with NVRTC, or run a vector add)"};
   std::string input, function, arch = "sm_90a";
   int numWarps = 4, prefetchDepth = 2;
-  bool compile = false, run = false, noTensorCores = false, lineDirectives = false, noPrefetch = false;
+  bool compile = false, run = false, noTensorCores = false, lineDirectives = false, noPrefetch = false,
+       wgmma = false;
   int64_t n = 100000, block = 0;
   app.add_option("input", input, "IR file (.mtir)")->required();
   app.add_option("--function", function, "Function to emit (default: the first)");
   app.add_option("--num-warps", numWarps, "Warps per program (threads = 32 * num_warps)");
   app.add_option("--arch", arch, "NVRTC target for --compile (sm_80, sm_90a, ...; 'native': GPU 0's)");
   app.add_flag("--no-tensor-cores", noTensorCores, "Keep every dot on the FMA loop (no mma.sync)");
+  app.add_flag("--wgmma", wgmma, "Tensor-core dots as sm_90a warpgroup MMAs (wgmma) where they fit");
   int numStages = 3;
   app.add_option("--num-stages", numStages, "Pipeline depth of loops feeding a dot (cp.async; < 2: none)");
   app.add_flag("--line-directives", lineDirectives,
@@ -159,6 +161,7 @@ int main(int argc, char **argv) {
   eo.lineDirectives = lineDirectives;
   eo.prefetchLoads = !noPrefetch;
   eo.prefetchDepth = prefetchDepth;
+  eo.wgmma = wgmma;
   auto kernel = mt::cuda::emitCuda(*fn, eo, diag);
   if (!kernel) {
     std::cerr << diag.renderAll();

@@ -45,6 +45,7 @@ struct Options {
   bool locations = false;
   bool noPrefetch = false;
   int prefetchDepth = 2;
+  bool wgmma = false;
   int repeat = 1;
 };
 
@@ -99,6 +100,7 @@ int emitIr(const Options &opts, const mt::KernelSource &src, const mtc::KernelAr
     eo.lineDirectives = !opts.noLineDirectives;
     eo.prefetchLoads = !opts.noPrefetch;
     eo.prefetchDepth = opts.prefetchDepth;
+    eo.wgmma = opts.wgmma;
     auto k = mt::cuda::emitCuda(*compiled->function, eo, diag);
     if (!k) {
       std::cerr << diag.renderAll();
@@ -188,6 +190,7 @@ int main(int argc, char **argv) {
   app.add_option("--num-stages", opts.numStages, "Pipeline depth for --emit=cuda (cp.async; < 2: none)");
   app.add_flag("--no-line-directives", opts.noLineDirectives,
                "--emit=cuda without the #line directives that map it to the kernel source");
+  app.add_flag("--wgmma", opts.wgmma, "--emit=cuda: tensor-core dots as sm_90a warpgroup MMAs where they fit");
   app.add_flag("--no-prefetch", opts.noPrefetch, "--emit=cuda: issue every load where it stands");
   app.add_option("--prefetch-depth", opts.prefetchDepth,
                  "--emit=cuda: iterations loop loads run ahead, at most");

@@ -48,7 +48,20 @@ std::pair<int, int> warpGrid(int64_t m, int64_t n, int warps) {
 
 } // namespace
 
-std::optional<MmaPlan> planMma(const Operation &op, int numWarps) {
+int swizzleWidth(int64_t cols) {
+  for (int w : {128, 64, 32})
+    if ((cols * 2) % w == 0)
+      return w;
+  return 0;
+}
+
+std::string SmemTile::index(const std::string &L) const {
+  if (swz)
+    return "mt::swizzled<" + num(rows) + ", " + num(cols) + ", " + num(swz) + ">(" + L + ")";
+  return "(" + L + " / " + num(cols) + ") * " + num(ld) + " + " + L + " % " + num(cols);
+}
+
+std::optional<MmaPlan> planMma(const Operation &op, int numWarps, bool wgmma) {
   const Type *at_ = op.operand(0)->type(), *bt = op.operand(1)->type(), *rt = op.result()->type();
   if (at_->rank() != 2 || bt->rank() != 2 || rt->rank() != 2 || op.operand(2)->type() != rt)
     return std::nullopt;
@@ -69,6 +82,19 @@ std::optional<MmaPlan> planMma(const Operation &op, int numWarps) {
   p.elem = d;
   if (p.m % 16 != 0 || p.n % 8 != 0 || p.k % p.kStep != 0)
     return std::nullopt;
+  // A warpgroup MMA: each warpgroup takes 64 rows (so the accumulators are fragLinear<M, N, M/16, 1>),
+  // the whole of N in one m64nNk16 instruction per k-step of 16.
+  if (wgmma && p.kStep == 16 && numWarps % 4 == 0 && p.m == 16 * numWarps && p.n % 16 == 0 && p.n <= 256) {
+    p.wgmma = true;
+    p.wm = numWarps;
+    p.wn = 1;
+    p.lda = p.k;
+    p.ldb = p.n;
+    p.ldc = p.n + (p.n % 16 == 0 ? 8 : 16);
+    p.swA = swizzleWidth(p.k);
+    p.swB = swizzleWidth(p.n);
+    return p;
+  }
   std::tie(p.wm, p.wn) = warpGrid(p.m, p.n, numWarps);
   // Padding (elements): 16-bit rows of A are 16 (mod 32) bytes apart, hence distinct 16-byte bank groups
   // for the 8 rows of an ldmatrix phase; f32 rows of A are 4 (mod 8) words apart (lanes read rows g,
@@ -82,9 +108,11 @@ std::optional<MmaPlan> planMma(const Operation &op, int numWarps) {
 bool KernelEmitter::emitMmaDot(const Operation &op) {
   if (!opts_.tensorCores)
     return false;
-  std::optional<MmaPlan> plan = planMma(op, opts_.numWarps);
+  std::optional<MmaPlan> plan = mmaPlanFor(op);
   if (!plan)
     return false;
+  if (plan->wgmma && fragOf(op.result()) < 0)
+    plan = planMma(op, opts_.numWarps); // wgmma accumulates in fragment registers only
   const MmaPlan &p = *plan;
   const Value *a = op.operand(0), *b = op.operand(1), *acc = op.operand(2);
   std::string et = cudaTypeName(p.elem);
@@ -97,7 +125,7 @@ bool KernelEmitter::emitMmaDot(const Operation &op) {
   double init = loadC ? 0.0 : accDef->floatAttr("value");
 
   size_t offA = 0;
-  size_t offB = align16(offA + size_t(p.m * p.lda) * eb);
+  size_t offB = p.wgmma ? align1024(offA + size_t(p.m * p.lda) * eb) : align16(offA + size_t(p.m * p.lda) * eb);
   size_t offC = align16(offB + size_t(p.k * p.ldb) * eb);
   size_t total = align16(offC + size_t(p.m * p.ldc) * 4);
   int frag = fragOf(op.result());
@@ -117,10 +145,10 @@ bool KernelEmitter::emitMmaDot(const Operation &op) {
   line(et + " *" + sa + " = " + smemArray(et, offA) + ";");
   line(et + " *" + sb + " = " + smemArray(et, offB) + ";");
   line("mt::f32 *" + sc + " = " + smemArray("mt::f32", offC) + ";");
-  stageOperand(op, a, sa, p.k, p.lda);
-  stageOperand(op, b, sb, p.n, p.ldb);
+  stageOperand(op, a, sa, {p.m, p.k, p.lda});
+  stageOperand(op, b, sb, {p.k, p.n, p.ldb});
   if (loadC)
-    stageOperand(op, acc, sc, p.n, p.ldc);
+    stageOperand(op, acc, sc, {p.m, p.n, p.ldc});
   line("__syncthreads();");
   char initText[64];
   std::snprintf(initText, sizeof initText, "%a", init);
@@ -147,7 +175,7 @@ bool KernelEmitter::emitMmaDot(const Operation &op) {
           body += " " + r + "[" + i0 + " + " + num(j) + "] = mt_v.v[" + num(j) + "];";
         return body;
       },
-      p.n, p.ldc);
+      {p.m, p.n, p.ldc});
   return true;
 }
 
@@ -157,11 +185,12 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
   std::string et = cudaTypeName(p.elem);
   size_t eb = elemBytes(a->type());
   if (!pipedDots_.count(&op))
-    smemBytes_ = std::max(smemBytes_, align16(offB + size_t(p.k * p.ldb) * eb));
+    smemBytes_ = std::max(smemBytes_, align16(offB + size_t(p.k * p.ldb) * eb)); // (N x K for B^T: as many)
   std::string id = "v" + std::to_string(counter_++);
   std::string sa = id + "_sa", sb = id + "_sb";
   line("// dot " + num(p.m) + "x" + num(p.n) + "x" + num(p.k) + " " + std::string(dtypeName(p.elem)) +
-       " on tensor cores (mma k" + num(p.kStep) + "), warps " + num(p.wm) + "x" + num(p.wn) +
+       (p.wgmma ? " on tensor cores (wgmma m64n" + num(p.n) + "k16, " + num(p.m / 64) + " warpgroups)"
+                : " on tensor cores (mma k" + num(p.kStep) + "), warps " + num(p.wm) + "x" + num(p.wn)) +
        ", accumulator in registers");
   std::string r = declare(op.result(), &op);
   if (init) {
@@ -180,24 +209,41 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
     line("__syncthreads();");
     line(et + " *" + sa + " = " + smemArray(et, 0) + ";");
     line(et + " *" + sb + " = " + smemArray(et, offB) + ";");
-    stageOperand(op, a, sa, p.k, p.lda);
-    stageOperand(op, b, sb, p.n, p.ldb);
+    stageOperand(op, a, sa, operandTile(p, 0, false));
+    stageOperand(op, b, sb, operandTile(p, 1, false));
+    if (p.wgmma)
+      line("mt::fenceProxyAsync(); // the staged tiles, for the warpgroup MMAs' async-proxy reads");
     line("__syncthreads();");
+  }
+  if (p.wgmma) {
+    usesWgmma_ = true;
+    std::string mma = wgmmaInstruction(p.n, p.elem, bT);
+    line("mt::wgmmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " +
+         num(p.swA) + ", " + num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " + mma +
+         ">(" + sa + ", " + sb + ", " + r + ", mt_tid);");
+    return;
   }
   line("mt::mmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " + num(p.wm) +
        ", " + num(p.wn) + ", " + num(p.lda) + ", " + num(ldb) + (bT ? ", true" : "") + ">(" + sa + ", " + sb +
        ", " + r + ", mt_tid);");
 }
 
-void KernelEmitter::stageOperand(const Operation &op, const Value *v, const std::string &dst, int64_t cols,
-                                 int64_t ld) {
+SmemTile operandTile(const MmaPlan &p, int which, bool bTransposed) {
+  if (which == 0)
+    return {p.m, p.k, p.lda, p.wgmma ? p.swA : 0};
+  if (bTransposed) // N rows of K, padded like A's rows (mma.sync) or K-major (wgmma)
+    return {p.n, p.k, p.wgmma ? p.k : p.lda, p.wgmma ? swizzleWidth(p.k) : 0};
+  return {p.k, p.n, p.ldb, p.wgmma ? p.swB : 0};
+}
+
+void KernelEmitter::stageOperand(const Operation &op, const Value *v, const std::string &dst, const SmemTile &at) {
   int f = fragOf(v);
   if (f >= 0) { // fragment layout: element by element at its own index
     const Type *t = v->type();
     line("#pragma unroll");
     open("for (int i = 0; i < " + num(perIn(t, f)) + "; ++i)");
     line("const int L = " + linIn(t, f) + ";");
-    line(dst + "[(L / " + num(cols) + ") * " + num(ld) + " + L % " + num(cols) + "] = " + name(v) + "[i];");
+    line(dst + "[" + at.index("L") + "] = " + name(v) + "[i];");
     close();
     return;
   }
@@ -214,18 +260,18 @@ void KernelEmitter::stageOperand(const Operation &op, const Value *v, const std:
           body += " mt_v.v[" + num(j) + "] = " + name(v) + "[" + i0 + " + " + num(j) + "];";
         return body + " *reinterpret_cast<" + vt + " *>(&" + dst + "[" + idx + "]) = mt_v;";
       },
-      cols, ld);
+      at);
 }
 
 void KernelEmitter::copyTile(
     const Type *t, const std::function<std::string(const std::string &, const std::string &)> &scalar,
-    const std::function<std::string(const std::string &, const std::string &, int)> &vector, int64_t cols,
-    int64_t ld) {
+    const std::function<std::string(const std::string &, const std::string &, int)> &vector,
+    const SmemTile &at) {
   int64_t p = per(t), n = t->numElements();
   // Up to 16 bytes, at most the run of consecutive elements lin() gives a thread.
   int vec = int(std::min<int64_t>(16 / int64_t(elemBytes(t)), vecWidth(p)));
-  std::string idx = "(L / " + num(cols) + ") * " + num(ld) + " + L % " + num(cols);
-  if (vec < 2 || p % vec != 0 || cols % vec != 0 || ld % vec != 0 || n % vec != 0) {
+  std::string idx = at.index("L");
+  if (vec < 2 || p % vec != 0 || at.cols % vec != 0 || at.ld % vec != 0 || n % vec != 0) {
     line("#pragma unroll");
     open("for (int i = 0; i < " + num(p) + "; ++i)");
     line("const int L = " + lin(p) + ";");

@@ -165,7 +165,7 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
     const Operation *dot = opPtr.get();
     if (dot->kind() != OpKind::Dot || fragOf(dot->result()) < 0)
       continue;
-    std::optional<MmaPlan> plan = planMma(*dot, opts_.numWarps);
+    std::optional<MmaPlan> plan = mmaPlanFor(*dot);
     if (!plan)
       continue;
     PipedDot pd;
@@ -176,8 +176,7 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
       PipeOperand &po = pd.ops[k];
       const Value *operand = dot->operand(unsigned(k));
       po.value = operand;
-      po.cols = k == 0 ? plan->k : plan->n;
-      po.ld = k == 0 ? plan->lda : plan->ldb;
+      po.tile = operandTile(*plan, k, false);
       const Operation *ld = operand->definingOp();
       const Operation *trans = nullptr;
       if (k == 1 && ld && ld->kind() == OpKind::Trans && ld->parentBlock() == &body &&
@@ -196,10 +195,8 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
         po.kind = PipeOperand::Ring;
         po.load = ld;
         po.trans = trans;
-        if (trans) { // N rows of K, padded like A's rows
-          po.cols = plan->k;
-          po.ld = plan->lda;
-        }
+        if (trans) // N rows of K
+          po.tile = operandTile(*plan, 1, true);
         anyRing = useful = true;
       } else if (trans) {
         operand = dot->operand(1); // staged from the transposed value's registers
@@ -221,9 +218,10 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
         PipeOperand &po = pd.ops[k];
         if (po.kind == PipeOperand::Staged)
           continue;
-        size_t rows = size_t(k == 0 ? pd.plan.m : po.trans ? pd.plan.n : pd.plan.k);
-        po.slotBytes = align16(rows * size_t(po.ld) * elemBytes(po.value->type()));
-        po.offset = off;
+        size_t bytes = size_t(po.tile.rows * po.tile.ld) * elemBytes(po.value->type());
+        po.slotBytes = pd.plan.wgmma ? align1024(bytes) : align16(bytes); // swizzle atoms stay aligned
+        po.offset = pd.plan.wgmma ? align1024(off) : off;
+        off = po.offset;
         off += po.slotBytes * size_t(po.kind == PipeOperand::Ring ? stages : 1);
       }
     return off;
@@ -300,12 +298,12 @@ void KernelEmitter::emitPipeIssue(const LoopPipe &p, const std::string &iv, int 
       line(et + " *" + dst + " = reinterpret_cast<" + et + " *>(mt_smem + @PIPE@ + " +
            num(int64_t(po.offset)) + " + (" + stageExpr + ") * " + num(int64_t(po.slotBytes)) + ");");
       int64_t pe = per(t), w = vecWidth(pe), n = t->numElements();
-      std::string idx = "(L / " + num(po.cols) + ") * " + num(po.ld) + " + L % " + num(po.cols);
+      std::string idx = po.tile.index("L");
       std::string elem = "if (L < " + num(n) + ") " + dst + "[" + idx +
                          "] = " + (mask ? at(mask) + " ? *" : "*") + at(ptr) +
                          (mask ? " : mt::zero<" + et + ">()" : "") + ";";
       int64_t bytes = w * int64_t(eb);
-      if (w < 2 || po.cols % w != 0 || (bytes != 4 && bytes != 8 && bytes != 16)) {
+      if (w < 2 || po.tile.cols % w != 0 || (bytes != 4 && bytes != 8 && bytes != 16)) {
         line("#pragma unroll");
         open("for (int i = 0; i < " + num(pe) + "; ++i)");
         line("const int L = " + lin(pe) + ";");
@@ -332,7 +330,7 @@ void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, c
         std::string dst = "v" + std::to_string(counter_++) + "_fixed";
         line(et + " *" + dst + " = reinterpret_cast<" + et + " *>(mt_smem + @PIPE@ + " +
              num(int64_t(po.offset)) + ");");
-        stageOperand(*pd.dot, po.value, dst, po.cols, po.ld); // visible after the loop's first barrier
+        stageOperand(*pd.dot, po.value, dst, po.tile); // visible after the loop's first barrier
       }
   for (int s = 0; s + 1 < p.stages; ++s) {
     std::string iv = "(" + ivType + ")(" + lb + " + " + num(s) + " * " + step + ")";
@@ -354,6 +352,8 @@ KernelEmitter::PipedOperands KernelEmitter::emitPipedOperands(const Operation &d
   if (pd == &p.dots.front()) {
     std::string iv = name(const_cast<Operation *>(p.loop)->body(0).argument(0));
     line("mt::cpAsyncWait<" + num(p.stages - 2) + ">(); // this iteration's slots have landed");
+    if (std::any_of(p.dots.begin(), p.dots.end(), [](const PipedDot &d) { return d.plan.wgmma; }))
+      line("mt::fenceProxyAsync(); // for the warpgroup MMAs' async-proxy reads");
     line("__syncthreads();");
     std::string next = "(" + lb.ivType + ")(" + iv + " + " + num(p.stages - 1) + " * " + lb.step + ")";
     open("if (" + inRange(next, lb.ub, lb.step) + ")");
@@ -379,15 +379,18 @@ KernelEmitter::PipedOperands KernelEmitter::emitPipedOperands(const Operation &d
       base = "mt_smem + " + num(int64_t(off));
     line(et + " *" + ptrs[k] + " = reinterpret_cast<" + et + " *>(" + base + ");");
     if (po.kind == PipeOperand::Staged) {
-      size_t rows = size_t(k == 0 ? pd->plan.m : pd->plan.k);
-      stageOperand(dot, po.value, ptrs[k], po.cols, po.ld);
-      off = align16(off + rows * size_t(po.ld) * elemBytes(po.value->type()));
+      stageOperand(dot, po.value, ptrs[k], po.tile);
+      size_t end = off + size_t(po.tile.rows * po.tile.ld) * elemBytes(po.value->type());
+      off = pd->plan.wgmma ? align1024(end) : align16(end);
       smemBytes_ = std::max(smemBytes_, off);
     }
   }
-  if (staged)
+  if (staged) {
+    if (pd->plan.wgmma)
+      line("mt::fenceProxyAsync();");
     line("__syncthreads();");
-  return {ptrs[0], ptrs[1], pd->ops[1].ld, pd->ops[1].trans != nullptr};
+  }
+  return {ptrs[0], ptrs[1], pd->ops[1].tile.ld, pd->ops[1].trans != nullptr};
 }
 
 } // namespace mt::cuda::detail

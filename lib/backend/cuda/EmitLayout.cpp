@@ -50,7 +50,7 @@ void collectUses(const Block &b, std::map<const Value *, std::vector<const Opera
 int KernelEmitter::fragForDot(const Operation &op) {
   if (!opts_.tensorCores)
     return -1;
-  std::optional<MmaPlan> p = planMma(op, opts_.numWarps);
+  std::optional<MmaPlan> p = mmaPlanFor(op);
   if (!p || int64_t(p->wm) * p->wn != opts_.numWarps)
     return -1; // every warp must hold a part of the accumulator
   if (p->m * p->n / (int64_t(opts_.numWarps) * 32) > kMaxFragPerThread)

@@ -42,6 +42,11 @@ struct EmitOptions {
   bool prefetchLoads = true;
   /// Iterations loaded ahead, at most (fewer where the registers do not allow).
   int prefetchDepth = 2;
+  /// Tensor-core dots as sm_90a warpgroup MMAs (wgmma.mma_async, device/wgmma.cuh) where the tile fits
+  /// (f16/bf16, M = 16 * numWarps, numWarps a multiple of 4, N a multiple of 16 up to 256): operands in
+  /// swizzled shared memory read through descriptors. The generated code then needs sm_90a (elsewhere
+  /// it falls back to a slow emulation); the runtime sets it when it compiles for sm_90a.
+  bool wgmma = false;
 };
 
 /// One kernel parameter (the IR function's arguments, in order).

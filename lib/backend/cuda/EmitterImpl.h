@@ -25,6 +25,8 @@ inline std::vector<int64_t> stridesOf(const std::vector<int64_t> &shape) {
 }
 inline std::string num(int64_t v) { return std::to_string(v); }
 inline size_t align16(size_t n) { return (n + 15) / 16 * 16; }
+/// wgmma operand tiles start on 1024-byte boundaries (the period of the 128-byte swizzle).
+inline size_t align1024(size_t n) { return (n + 1023) / 1024 * 1024; }
 /// The largest power of 2 that is <= v (1 for v < 2).
 inline int64_t pow2Floor(int64_t v) {
   int64_t p = 1;
@@ -43,10 +45,28 @@ struct MmaPlan {
   int kStep = 16;
   int wm = 1, wn = 1;
   int64_t lda = 0, ldb = 0, ldc = 0;
+  /// A warpgroup MMA (device/wgmma.cuh): warps M/16 x 1, A and B unpadded (lda = K, ldb = N) and swizzled
+  /// in shared memory with the widths swA (A's rows of K) and swB (B's rows of N; a B read transposed from
+  /// its N x K rows uses swizzleWidth(K)).
+  bool wgmma = false;
+  int swA = 0, swB = 0;
 };
 
 /// The tensor-core plan for `op` (a dot) with `numWarps` warps, or nullopt when it takes the FMA path.
-std::optional<MmaPlan> planMma(const ir::Operation &op, int numWarps);
+/// `wgmma`: use warpgroup MMAs where the tile allows.
+std::optional<MmaPlan> planMma(const ir::Operation &op, int numWarps, bool wgmma = false);
+/// The widest wgmma swizzle (128, 64 or 32 bytes) that divides a row of `cols` 16-bit elements; 0 if none.
+int swizzleWidth(int64_t cols);
+/// Where a staged dot operand lives in shared memory: rows x cols, row stride ld (padded, swz == 0) or
+/// the swizzled layout of device/wgmma.cuh (swz = width in bytes).
+struct SmemTile {
+  int64_t rows = 0, cols = 0, ld = 0;
+  int swz = 0;
+  /// The C expression of element L's index in the shared array.
+  std::string index(const std::string &L) const;
+};
+/// The shared-memory tile of operand `which` (0: A, 1: B) of plan `p`; `bTransposed`: B held as N rows of K.
+SmemTile operandTile(const MmaPlan &p, int which, bool bTransposed);
 
 class KernelEmitter {
 public:
@@ -254,6 +274,10 @@ private:
   void emitDot(const ir::Operation &op);
 
   // ---- EmitDot.cpp ----
+  /// planMma for this kernel's warps and options.
+  std::optional<MmaPlan> mmaPlanFor(const ir::Operation &op) const {
+    return planMma(op, opts_.numWarps, opts_.wgmma && opts_.tensorCores);
+  }
   /// Emits `op` (a dot) on tensor cores if planMma accepts it; false (nothing emitted) otherwise.
   bool emitMmaDot(const ir::Operation &op);
   /// A tensor-core dot whose result is in fragment layout `frag`: A and B staged, the accumulator (the
@@ -261,15 +285,22 @@ private:
   void emitFragDot(const ir::Operation &op, const MmaPlan &p, int frag, std::optional<double> init,
                    size_t offB);
   /// Writes tile `v` (rows x cols, any layout) into shared array `dst` with row stride `ld`.
-  void stageOperand(const ir::Operation &op, const ir::Value *v, const std::string &dst, int64_t cols,
-                    int64_t ld);
+  void stageOperand(const ir::Operation &op, const ir::Value *v, const std::string &dst, const SmemTile &at);
   /// Copies tile elements between the blocked layout and a row-major shared array (row stride `ld`):
   /// `scalar(idx, i)` moves element i (at shared index idx, in terms of L); `vector(idx, i0, n)` moves the
   /// n elements from i0 (up to 16 bytes) where they are contiguous and aligned.
   void copyTile(const ir::Type *t,
                 const std::function<std::string(const std::string &, const std::string &)> &scalar,
                 const std::function<std::string(const std::string &, const std::string &, int)> &vector,
-                int64_t cols, int64_t ld);
+                const SmemTile &at);
+
+  // ---- EmitWgmma.cpp ----
+  /// The name of a generated device function running one wgmma.mma_async m64nNk16 (f32 accumulators,
+  /// operands of dtype `elem` through descriptors; B K-major when `bKMajor`, else N-major), defined
+  /// before the kernel (wgmmaHelpers_).
+  std::string wgmmaInstruction(int64_t n, ir::DType elem, bool bKMajor);
+  std::map<std::string, std::string> wgmmaHelpers_; // name -> definition
+  bool usesWgmma_ = false;
 
   // ---- EmitLayout.cpp: the accumulator fragment layout of tensor-core dots ----
   /// A tile held as mma accumulator fragments (device/mma.cuh fragLinear): all warps, a WM x WN grid.
@@ -314,7 +345,7 @@ private:
     const ir::Value *value = nullptr;
     size_t offset = 0; // in the pipeline region (Ring: slot 0; slots are slotBytes apart)
     size_t slotBytes = 0;
-    int64_t cols = 0, ld = 0;
+    SmemTile tile; // where the operand sits in its slot
   };
   struct PipedDot {
     const ir::Operation *dot = nullptr;

@@ -27,7 +27,7 @@ inline thread_local MtHostDim threadIdx, blockIdx;
 inline MtHostDim gridDim, blockDim;
 inline std::barrier<> *mtHostBarrier = nullptr;
 inline std::mutex mtHostAtomicMutex;
-alignas(16) unsigned char mt_host_smem[1 << 18];
+alignas(1024) inline unsigned char mt_host_smem[1 << 18]; // 1024: the swizzle atoms of wgmma operands
 
 inline void __syncthreads() { mtHostBarrier->arrive_and_wait(); }
 /// Warp shuffles, for kernels whose every thread reaches each shuffle (as the emitter's reductions do):

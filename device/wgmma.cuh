@@ -1,0 +1,149 @@
+// mt/wgmma.cuh — warpgroup tensor-core products (wgmma.mma_async, sm_90a) for the IR's `dot`, used by the
+// emitter (lib/backend/cuda/EmitDot.cpp) when EmitOptions::wgmma is set (kernels compiled for sm_90a).
+//
+// Operands live in shared memory in the swizzled layouts the instruction reads through 64-bit matrix
+// descriptors. A tile of R rows of C contiguous 16-bit elements with swizzle width S bytes (128, 64 or 32:
+// the largest that divides a row) is cut into column blocks of S/2 elements; block j holds its R rows of S
+// bytes back to back at j * R * S, and inside every 1024-byte-aligned stretch the 16-byte chunks of a row
+// are permuted by XOR-ing the chunk index with address bits 7.. (swizzled() below; the hardware applies
+// the same function to the addresses it computes). Regions start 1024-byte aligned.
+//
+//   A  M x K, K contiguous ("K-major")                 descriptor per k-step of 16: start at the k offset
+//   B  K x N, N contiguous ("N-major", transposed)    or N x K, K contiguous (BKMajor: tl.trans(k) loads)
+//   acc  f32 registers in the mma accumulator layout (mma.cuh fragLinear<M, N, M/16, 1>): warpgroup g
+//        (warps 4g .. 4g+3) computes rows [64g, 64g + 64) with one m64nNk16 instruction per k-step.
+//
+// Descriptor fields (PTX ISA, "matrix descriptor"): start address >> 4 (bits 0-13), leading-dimension
+// byte offset >> 4 (16-29), stride-dimension byte offset >> 4 (32-45), swizzle mode (62-63: 1 = 128 B,
+// 2 = 64 B, 3 = 32 B). K-major: SBO = 8 rows (8 * S bytes), LBO unused. N-major: LBO = the distance
+// between column blocks (R * S), SBO = 8 rows of K.
+//
+// Writes to the operand tiles (cp.async, st.shared) are generic-proxy accesses; wgmma reads through the
+// async proxy, so each writing thread runs fenceProxyAsync() after its writes landed and before the
+// barrier that precedes the product. The emitter generates the instruction itself per tile width N (the
+// accumulator is an asm operand list of N/2 registers) with a host fallback, wgmmaEmulate(), that reads
+// the operands through the same descriptors (the host emulation of the unit tests).
+#pragma once
+
+#include "mt/types.cuh"
+
+namespace mt {
+
+/// The element index of (row, col) = (L / C, L % C) in the swizzled layout of an R x C tile of 16-bit
+/// elements with swizzle width S (see the top of this file).
+template <int R, int C, int S> __device__ __forceinline__ int swizzled(int L) {
+  static_assert(S == 128 || S == 64 || S == 32, "swizzle widths are 128, 64 or 32 bytes");
+  static_assert((C * 2) % S == 0, "rows must be whole swizzle atoms");
+  constexpr int AC = S / 2; // elements of a row in one column block
+  const int r = L / C, c = L % C;
+  int off = (c / AC) * (R * S) + r * S + (c % AC) * 2;
+  off ^= ((off >> 7) & (S / 16 - 1)) << 4;
+  return off >> 1;
+}
+
+namespace wgmma_detail {
+
+__device__ __forceinline__ unsigned sharedAddress(const void *p) {
+#if defined(__CUDA_ARCH__)
+  return static_cast<unsigned>(__cvta_generic_to_shared(p));
+#else
+  return static_cast<unsigned>(static_cast<const unsigned char *>(p) - mt_host_smem);
+#endif
+}
+
+__device__ __forceinline__ const void *sharedPointer(unsigned addr) {
+#if defined(__CUDA_ARCH__)
+  return __cvta_shared_to_generic(addr);
+#else
+  return mt_host_smem + addr;
+#endif
+}
+
+template <int S> __device__ __forceinline__ unsigned long long descriptor(unsigned addr, unsigned lbo, unsigned sbo) {
+  constexpr unsigned long long mode = S == 128 ? 1 : S == 64 ? 2 : 3;
+  return (unsigned long long)((addr & 0x3FFFF) >> 4) | ((unsigned long long)((lbo & 0x3FFFF) >> 4) << 16) |
+         ((unsigned long long)((sbo & 0x3FFFF) >> 4) << 32) | (mode << 62);
+}
+
+/// Element (mn, k) (k < 16) of an operand through its descriptor: kMajor rows are M or N with K
+/// contiguous; otherwise the rows are K with M or N contiguous.
+template <typename T>
+__device__ __forceinline__ float element(unsigned long long desc, int mn, int k, bool kMajor) {
+  const unsigned start = unsigned(desc & 0x3FFF) << 4, lbo = unsigned((desc >> 16) & 0x3FFF) << 4,
+                 sbo = unsigned((desc >> 32) & 0x3FFF) << 4;
+  const unsigned mode = unsigned(desc >> 62), S = mode == 1 ? 128 : mode == 2 ? 64 : 32;
+  unsigned addr = kMajor ? start + unsigned(mn / 8) * sbo + unsigned(mn % 8) * S + unsigned(k) * 2
+                         : start + unsigned(mn / int(S / 2)) * lbo + unsigned(mn % int(S / 2)) * 2 +
+                               unsigned(k / 8) * sbo + unsigned(k % 8) * S;
+  addr ^= ((addr >> 7) & (S / 16 - 1)) << 4;
+  return toF32(*static_cast<const T *>(sharedPointer(addr)));
+}
+
+} // namespace wgmma_detail
+
+/// What one m64nNk16 instruction computes, for this thread's accumulators (d in fragment order), with the
+/// operands read through their descriptors: the host emulation and GPUs without sm_90a features.
+template <typename T, int N, bool BKMajor>
+__device__ __forceinline__ void wgmmaEmulate(float (&d)[N / 2], unsigned long long da, unsigned long long db) {
+  const int t = int(threadIdx.x) & 127, warp = t >> 5, lane = t & 31;
+  for (int i = 0; i < N / 2; ++i) {
+    const int row = warp * 16 + (lane >> 2) + ((i >> 1) & 1) * 8, col = (i >> 2) * 8 + (lane & 3) * 2 + (i & 1);
+    float s = 0.0f;
+    for (int k = 0; k < 16; ++k)
+      s += wgmma_detail::element<T>(da, row, k, true) * wgmma_detail::element<T>(db, col, k, BKMajor);
+    d[i] += s;
+  }
+}
+
+/// Orders this thread's generic-proxy shared-memory writes (cp.async data that has landed, st.shared)
+/// before later async-proxy reads (wgmma) of other threads, once a barrier separates them.
+__device__ __forceinline__ void fenceProxyAsync() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void wgmmaFence() {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void wgmmaCommit() {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+#endif
+}
+template <int N> __device__ __forceinline__ void wgmmaWait() {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
+#endif
+}
+
+/// acc += a[M,K] @ b[K,N] for the whole program (M / 64 warpgroups), operands swizzled in shared memory
+/// (widths SA, SB), waiting for the products before returning. MMA(d, descA, descB) is the generated
+/// m64nNk16 instruction for this N, dtype and B orientation.
+template <typename T, int M, int N, int K, int SA, int SB, bool BKMajor,
+          void (*MMA)(float (&)[N / 2], unsigned long long, unsigned long long)>
+__device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&acc)[N / 2], int tid) {
+  static_assert(sizeof(T) == 2, "wgmma operands here are f16 or bf16");
+  static_assert(M % 64 == 0 && N % 8 == 0 && N <= 256 && K % 16 == 0, "m64nNk16 tiles");
+  constexpr int ACA = SA / 2, ACB = SB / 2; // elements per swizzle-atom row
+  const unsigned aBase = wgmma_detail::sharedAddress(a) + unsigned((tid >> 7) * 64 * SA);
+  const unsigned bBase = wgmma_detail::sharedAddress(b);
+  wgmmaFence();
+#pragma unroll
+  for (int k0 = 0; k0 < K; k0 += 16) {
+    const unsigned long long da =
+        wgmma_detail::descriptor<SA>(aBase + unsigned((k0 / ACA) * M * SA + (k0 % ACA) * 2), 16, 8 * SA);
+    unsigned long long db;
+    if constexpr (BKMajor)
+      db = wgmma_detail::descriptor<SB>(bBase + unsigned((k0 / ACB) * N * SB + (k0 % ACB) * 2), 16, 8 * SB);
+    else
+      db = wgmma_detail::descriptor<SB>(bBase + unsigned(k0 * SB), unsigned(K * SB), 8 * SB);
+    MMA(acc, da, db);
+  }
+  wgmmaCommit();
+  wgmmaWait<0>();
+}
+
+} // namespace mt

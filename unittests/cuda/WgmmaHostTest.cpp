@@ -1,0 +1,202 @@
+// Warpgroup MMAs (EmitOptions::wgmma, device/wgmma.cuh) run on the CPU: the generated kernels stage their
+// operands in the swizzled layouts and the host fallback of each m64nNk16 instruction reads them back through
+// the same matrix descriptors the GPU gets, so a wrong swizzle, descriptor field or warpgroup offset gives
+// wrong products here. The same sources must also compile for sm_90a with NVRTC (the inline asm is checked
+// by ptxas there).
+#include "HostEmulation.h"
+
+using namespace mt;
+using namespace mt::hostemu;
+
+namespace {
+
+/// Multiples of 1/8 in [-4, 4]: exact in f16/bf16, products and sums of a few hundred exact in f32.
+std::vector<float> eighths(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> dist(-32, 32);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = float(dist(rng)) / 8.0f;
+  return v;
+}
+
+std::vector<uint16_t> toHalf(const std::vector<float> &v) {
+  std::vector<uint16_t> h(v.size());
+  for (size_t i = 0; i < v.size(); ++i)
+    h[i] = __float2half(v[i]).x;
+  return h;
+}
+
+std::vector<uint16_t> toBf16(const std::vector<float> &v) {
+  std::vector<uint16_t> h(v.size());
+  for (size_t i = 0; i < v.size(); ++i)
+    h[i] = __float2bfloat16(v[i]).x;
+  return h;
+}
+
+class WgmmaHost : public CudaHostEmulation {
+protected:
+  void SetUp() override {
+    CudaHostEmulation::SetUp();
+    wgmma = true;
+  }
+  /// The kernel compiles for sm_90a (where the asm is real) when NVRTC is there.
+  void expectCompilesForSm90a(const cuda::CudaKernel &k) {
+    auto cubin = cuda::compileCuda(k.source, k.name + ".cu", "sm_90a");
+    ASSERT_TRUE(cubin) << cubin.error() << "\n" << k.source;
+    EXPECT_GT(cubin->size(), 1024u);
+  }
+};
+
+struct MatmulCase {
+  int bm, bn, bk, warps;
+  int m, n, k;
+  const char *swizzles; // the mt::wgmmaAccumulate template arguments naming the swizzle widths of A and B
+};
+
+TEST_F(WgmmaHost, MatmulEverySwizzleWidthAndTwoWarpgroups) {
+  // examples/kernels/matmul.py (pointer tiles, masked K tail, f16 in, f32 out) with the tile shapes that
+  // pick each swizzle width (rows of 64, 32 and 16 elements: 128-, 64- and 32-byte swizzles) and 8 warps
+  // (two warpgroups, the second one's A rows start 64 rows in). Partial tiles in M, N and K.
+  const MatmulCase cases[] = {
+      {64, 64, 64, 4, 130, 80, 208, "128, 128, false"},
+      {64, 32, 32, 4, 100, 72, 50, "64, 64, false"},
+      {64, 16, 16, 4, 70, 40, 40, "32, 32, false"},
+      {128, 64, 32, 8, 150, 64, 96, "64, 128, false"},
+  };
+  for (const MatmulCase &c : cases) {
+    SCOPED_TRACE("BM " + std::to_string(c.bm) + " BN " + std::to_string(c.bn) + " BK " + std::to_string(c.bk));
+    std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::F16), ArgSpec::pointer(DType::F16),
+                                  ArgSpec::pointer(DType::F32)};
+    for (int64_t v : {c.m, c.n, c.k, c.k, 1, c.n, 1, c.n, 1})
+      specs.push_back(ArgSpec::forInt(v));
+    for (int64_t v : {c.bm, c.bn, c.bk, 4})
+      specs.push_back(ArgSpec::constant(v));
+    specs.push_back(ArgSpec::constant(false));
+    auto k = emitFile("examples/kernels/matmul.py", "matmul_kernel", specs, c.warps);
+    ASSERT_TRUE(k);
+    ASSERT_NE(k->source.find("mt::wgmmaAccumulate<mt::f16, " + std::to_string(c.bm) + ", " +
+                             std::to_string(c.bn) + ", " + std::to_string(c.bk) + ", " + c.swizzles),
+              std::string::npos)
+        << k->source;
+    EXPECT_NE(k->source.find("mt::swizzled<"), std::string::npos);
+    EXPECT_NE(k->source.find("mt::fenceProxyAsync();"), std::string::npos);
+    EXPECT_NE(k->source.find("mt::cpAsyncWait<1>();"), std::string::npos); // still pipelined
+    std::vector<float> a = eighths(size_t(c.m) * c.k, 71), b = eighths(size_t(c.k) * c.n, 72);
+    std::vector<float> out(size_t(c.m) * c.n, -123.0f);
+    auto ba = bytesOf(toHalf(a)), bb = bytesOf(toHalf(b)), bc = bytesOf(out);
+    int grid = ((c.m + c.bm - 1) / c.bm) * ((c.n + c.bn - 1) / c.bn);
+    std::map<std::string, int64_t> scalars = {{"M", c.m},         {"N", c.n},         {"K", c.k},
+                                              {"stride_am", c.k}, {"stride_ak", 1},   {"stride_bk", c.n},
+                                              {"stride_bn", 1},   {"stride_cm", c.n}, {"stride_cn", 1}};
+    ASSERT_TRUE(run(*k, unsigned(grid), {&ba, &bb, &bc}, scalarsByName(*k, scalars)));
+    std::vector<float> got = valuesOf<float>(bc);
+    for (int i = 0; i < c.m; ++i)
+      for (int j = 0; j < c.n; ++j) {
+        double ref = 0;
+        for (int kk = 0; kk < c.k; ++kk)
+          ref += double(a[size_t(i) * c.k + kk]) * b[size_t(kk) * c.n + j];
+        ASSERT_EQ(got[size_t(i) * c.n + j], float(ref)) << i << "," << j;
+      }
+    expectCompilesForSm90a(*k);
+  }
+}
+
+TEST_F(WgmmaHost, BlockPointerMatmul) {
+  // examples/kernels/matmul_block_ptr.py: tl.advance'd block pointers with boundary checks, 64 x 64 x 32.
+  const int M = 100, N = 72, K = 50, BM = 64, BN = 64, BK = 32;
+  std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::F16), ArgSpec::pointer(DType::F16),
+                                ArgSpec::pointer(DType::F32)};
+  for (int64_t v : {M, N, K, K, 1, N, 1, N, 1})
+    specs.push_back(ArgSpec::forInt(v));
+  for (int64_t v : {BM, BN, BK})
+    specs.push_back(ArgSpec::constant(v));
+  auto k = emitFile("examples/kernels/matmul_block_ptr.py", "matmul_block_ptr_kernel", specs, 4);
+  ASSERT_TRUE(k);
+  ASSERT_NE(k->source.find("mt::wgmmaAccumulate<mt::f16, 64, 64, 32, 64, 128, false"), std::string::npos)
+      << k->source;
+  std::vector<float> a = eighths(M * K, 73), b = eighths(K * N, 74), out(M * N, -123.0f);
+  auto ba = bytesOf(toHalf(a)), bb = bytesOf(toHalf(b)), bc = bytesOf(out);
+  std::map<std::string, int64_t> scalars = {{"M", M},         {"N", N},         {"K", K},
+                                            {"stride_am", K}, {"stride_ak", 1}, {"stride_bk", N},
+                                            {"stride_bn", 1}, {"stride_cm", N}, {"stride_cn", 1}};
+  ASSERT_TRUE(run(*k, 2 * 2, {&ba, &bb, &bc}, scalarsByName(*k, scalars)));
+  std::vector<float> got = valuesOf<float>(bc);
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < N; ++j) {
+      double ref = 0;
+      for (int kk = 0; kk < K; ++kk)
+        ref += double(a[i * K + kk]) * b[kk * N + j];
+      ASSERT_EQ(got[i * N + j], float(ref)) << i << "," << j;
+    }
+  expectCompilesForSm90a(*k);
+}
+
+TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
+  // bench/kernels/attention_bf16.py: S = q @ tl.trans(k) reads B K-major from the ring that holds k as loaded
+  // (N rows of HEAD_DIM), P @ V reads V N-major, P is staged from fragment registers each iteration. Causal
+  // and not, 2 query blocks of 64 over a sequence of 128 keys in blocks of 32, HEAD_DIM 64.
+  const int Z = 1, H = 2, S = 128, D = 64, BM = 64, BN = 32;
+  for (bool causal : {false, true}) {
+    SCOPED_TRACE(causal ? "causal" : "full");
+    std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
+                                  ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
+                                  ArgSpec::scalar(DType::F32)};
+    for (int64_t v : {H * S * D, S * D, D, 1, H, S})
+      specs.push_back(ArgSpec::forInt(v));
+    for (int64_t v : {D, BM, BN})
+      specs.push_back(ArgSpec::constant(v));
+    specs.push_back(ArgSpec::constant(causal));
+    auto k = emitFile("bench/kernels/attention_bf16.py", "attn_fwd_bf16_kernel", specs, 4);
+    ASSERT_TRUE(k);
+    ASSERT_NE(k->source.find("mt::wgmmaAccumulate<mt::bf16, 64, 32, 64, 128, 128, true"), std::string::npos)
+        << k->source;
+    ASSERT_NE(k->source.find("mt::wgmmaAccumulate<mt::bf16, 64, 64, 32, 64, 128, false"), std::string::npos)
+        << k->source;
+    size_t n = size_t(Z) * H * S * D;
+    std::mt19937 rng(75);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    std::vector<float> q(n), kk(n), v(n);
+    for (std::vector<float> *t : {&q, &kk, &v})
+      for (float &x : *t)
+        x = __bfloat162float(__float2bfloat16(dist(rng) * (t == &q ? 0.25f : 1.0f)));
+    std::vector<float> outInit(n, -7.0f);
+    auto bq = bytesOf(toBf16(q)), bk = bytesOf(toBf16(kk)), bv = bytesOf(toBf16(v)),
+         bo = bytesOf(toBf16(outInit));
+    // The host launcher passes integer scalars (cast to the parameter type): scale 1, q kept small instead.
+    const double scale = 1.0;
+    std::map<std::string, int64_t> named = {{"qk_scale", 1}, {"stride_z", H * S * D}, {"stride_h", S * D},
+                                            {"stride_s", D},  {"stride_d", 1},         {"H", H},
+                                            {"N_CTX", S}};
+    ASSERT_TRUE(run(*k, S / BM, {&bq, &bk, &bv, &bo}, scalarsByName(*k, named), Z * H));
+    std::vector<uint16_t> got = valuesOf<uint16_t>(bo);
+    for (int zh = 0; zh < Z * H; ++zh)
+      for (int i = 0; i < S; ++i) {
+        const float *qi = &q[(size_t(zh) * S + i) * D];
+        std::vector<double> p(S, 0.0);
+        double mx = -1e300, sum = 0;
+        int last = causal ? i : S - 1;
+        for (int j = 0; j <= last; ++j) {
+          double s = 0;
+          for (int d = 0; d < D; ++d)
+            s += double(qi[d]) * kk[(size_t(zh) * S + j) * D + d];
+          p[j] = s * scale;
+          mx = std::max(mx, p[j]);
+        }
+        for (int j = 0; j <= last; ++j)
+          sum += (p[j] = std::exp(p[j] - mx));
+        for (int d = 0; d < D; ++d) {
+          double o = 0;
+          for (int j = 0; j <= last; ++j)
+            o += p[j] * v[(size_t(zh) * S + j) * D + d];
+          o /= sum;
+          __nv_bfloat16 h;
+          h.x = got[(size_t(zh) * S + i) * D + d];
+          ASSERT_NEAR(__bfloat162float(h), o, 2e-2) << zh << "," << i << "," << d;
+        }
+      }
+    expectCompilesForSm90a(*k);
+  }
+}
+
+} // namespace
