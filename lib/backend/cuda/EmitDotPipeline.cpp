@@ -313,7 +313,7 @@ void KernelEmitter::emitPipeIssue(const LoopPipe &p, const std::string &iv, int 
       }
       std::string vec = "{ const int i = mt_g; const int L = " + lin(pe) + "; mt::cpAsync<" + num(bytes) +
                         ">(&" + dst + "[" + idx + "], mt_p0, true); }";
-      emitVectorGroups(ptr, mask, pe, w, n, eb, vec, elem);
+      emitVectorGroups(ptr, mask, pe, w, n, eb, vec, elem, /*rolled=*/true); // elem writes shared memory
     }
   pipeSubst_.reset();
 }

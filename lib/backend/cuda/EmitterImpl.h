@@ -140,10 +140,11 @@ private:
   void emitVectorChecks(const ir::Value *ptr, const ir::Value *mask, int64_t per, int64_t width,
                         int64_t numElements, size_t elemBytes);
   /// The group loop of a vector load/store: checks, then `vectorStmt` (may use mt_g, mt_p0) when
-  /// mt_vec, else `elementStmt` for each element (may use i, L).
+  /// mt_vec, else `elementStmt` for each element (may use i, L). `rolled`: inside loops, the element
+  /// loop is not unrolled (elementStmt must not index register arrays by i).
   void emitVectorGroups(const ir::Value *ptr, const ir::Value *mask, int64_t per, int64_t width,
                         int64_t numElements, size_t elemBytes, const std::string &vectorStmt,
-                        const std::string &elementStmt);
+                        const std::string &elementStmt, bool rolled = false);
   /// Loads into `dst` when it is not empty (registers already declared), else into a new variable bound to
   /// the result (or, for a prefetched load, from its prefetch registers: emitPrefetchedLoad).
   void emitLoad(const ir::Operation &op, const std::string &dst = "");
