@@ -120,10 +120,11 @@ template <int N> __device__ __forceinline__ void wgmmaWait() {
 }
 
 /// acc += a[M,K] @ b[K,N] for the whole program (M / 64 warpgroups), operands swizzled in shared memory
-/// (widths SA, SB), waiting for the products before returning. MMA(d, descA, descB) is the generated
-/// m64nNk16 instruction for this N, dtype and B orientation.
+/// (widths SA, SB). MMA(d, descA, descB) is the generated m64nNk16 instruction for this N, dtype and B
+/// orientation. Returns once at most `Wait` groups of products are in flight (1: this call's may still
+/// run, the previous call's have finished; acc must then not be touched until a wgmmaWait<0>()).
 template <typename T, int M, int N, int K, int SA, int SB, bool BKMajor,
-          void (*MMA)(float (&)[N / 2], unsigned long long, unsigned long long)>
+          void (*MMA)(float (&)[N / 2], unsigned long long, unsigned long long), int Wait = 0>
 __device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&acc)[N / 2], int tid) {
   static_assert(sizeof(T) == 2, "wgmma operands here are f16 or bf16");
   static_assert(M % 64 == 0 && N % 8 == 0 && N <= 256 && K % 16 == 0, "m64nNk16 tiles");
@@ -143,7 +144,7 @@ __device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&
     MMA(acc, da, db);
   }
   wgmmaCommit();
-  wgmmaWait<0>();
+  wgmmaWait<Wait>();
 }
 
 } // namespace mt

@@ -99,6 +99,7 @@ protected:
     eo.prefetchLoads = prefetch;
     eo.prefetchDepth = prefetchDepth;
     eo.wgmma = wgmma;
+    eo.numStages = numStages;
     auto k = cuda::emitCuda(*f, eo, diag);
     if (!k)
       ADD_FAILURE() << diag.renderAll();
@@ -131,6 +132,7 @@ protected:
     eo.numWarps = numWarps;
     eo.prefetchLoads = prefetch;
     eo.wgmma = wgmma;
+    eo.numStages = numStages;
     auto k = cuda::emitCuda(*compiled->function, eo, diag);
     if (!k)
       ADD_FAILURE() << diag.renderAll();
@@ -217,6 +219,8 @@ protected:
   std::string extraFlags;
   /// Emit tensor-core dots as sm_90a warpgroup MMAs (EmitOptions::wgmma; emulated on the host).
   bool wgmma = false;
+  /// EmitOptions::numStages of the kernels emitted.
+  int numStages = 3;
 };
 
 } // namespace mt::hostemu

@@ -192,8 +192,17 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
        (p.wgmma ? " on tensor cores (wgmma m64n" + num(p.n) + "k16, " + num(p.m / 64) + " warpgroups)"
                 : " on tensor cores (mma k" + num(p.kStep) + "), warps " + num(p.wm) + "x" + num(p.wn)) +
        ", accumulator in registers");
-  std::string r = declare(op.result(), &op);
-  if (init) {
+  const LoopPipe *pipe = pipedDots_.count(&op) ? &loopPipes_.at(pipedDots_.at(&op)) : nullptr;
+  bool inFlight = pipe && pipe->deferWait;
+  std::string r;
+  if (inFlight) { // accumulates in place into the loop-carried registers, products left in flight
+    r = name(acc);
+    bind(op.result(), r);
+  } else {
+    r = declare(op.result(), &op);
+  }
+  if (inFlight) {
+  } else if (init) {
     char text[64];
     std::snprintf(text, sizeof text, "%a", *init);
     forEach(op.result()->type(), r, "(float)" + std::string(text), frag);
@@ -220,7 +229,8 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
     std::string mma = wgmmaInstruction(p.n, p.elem, bT);
     line("mt::wgmmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " +
          num(p.swA) + ", " + num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " + mma +
-         ">(" + sa + ", " + sb + ", " + r + ", mt_tid);");
+         (inFlight ? ", 1" : "") + ">(" + sa + ", " + sb + ", " + r + ", mt_tid);" +
+         (inFlight ? " // the last iteration's products are done, this one's run on" : ""));
     return;
   }
   line("mt::mmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " + num(p.wm) +

@@ -211,7 +211,20 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
   if (!anyRing)
     return nullptr;
   // The region: per dot, A then B; a ring operand takes `stages` slots.
+  // A lone wgmma whose accumulator only the loop carries keeps one group of products in flight into the
+  // next iteration: the ring gets one more slot, so that the copies issued in an iteration never refill
+  // the slot those products still read.
+  if (lp.dots.size() == 1 && lp.dots[0].plan.wgmma) {
+    const Operation *dot = lp.dots[0].dot;
+    const Value *acc = dot->operand(2);
+    const Operation *yield = body.terminator();
+    for (unsigned k = 1; k < body.numArguments() && yield && k - 1 < yield->numOperands(); ++k)
+      if (body.argument(k) == acc && yield->operand(k - 1) == dot->result() && countUses(body, acc) == 1 &&
+          countUses(body, dot->result()) == 1)
+        lp.deferWait = true;
+  }
   auto layout = [&](int stages) {
+    int slots = stages + (lp.deferWait ? 1 : 0);
     size_t off = 0;
     for (PipedDot &pd : lp.dots)
       for (int k = 0; k < 2; ++k) {
@@ -222,7 +235,7 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
         po.slotBytes = pd.plan.wgmma ? align1024(bytes) : align16(bytes); // swizzle atoms stay aligned
         po.offset = pd.plan.wgmma ? align1024(off) : off;
         off = po.offset;
-        off += po.slotBytes * size_t(po.kind == PipeOperand::Ring ? stages : 1);
+        off += po.slotBytes * size_t(po.kind == PipeOperand::Ring ? slots : 1);
       }
     return off;
   };
@@ -332,7 +345,7 @@ void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, c
              num(int64_t(po.offset)) + ");");
         stageOperand(*pd.dot, po.value, dst, po.tile); // visible after the loop's first barrier
       }
-  for (int s = 0; s + 1 < p.stages; ++s) {
+  for (int s = 0; s < p.distance(); ++s) {
     std::string iv = "(" + ivType + ")(" + lb + " + " + num(s) + " * " + step + ")";
     open("if (" + inRange(iv, ub, step) + ")");
     emitPipeIssue(p, iv, s, num(s));
@@ -351,13 +364,14 @@ KernelEmitter::PipedOperands KernelEmitter::emitPipedOperands(const Operation &d
   const LoopBounds &lb = loopBounds_.at(p.loop);
   if (pd == &p.dots.front()) {
     std::string iv = name(const_cast<Operation *>(p.loop)->body(0).argument(0));
-    line("mt::cpAsyncWait<" + num(p.stages - 2) + ">(); // this iteration's slots have landed");
+    line("mt::cpAsyncWait<" + num(p.distance() - 1) + ">(); // this iteration's slots have landed");
     if (std::any_of(p.dots.begin(), p.dots.end(), [](const PipedDot &d) { return d.plan.wgmma; }))
       line("mt::fenceProxyAsync(); // for the warpgroup MMAs' async-proxy reads");
     line("__syncthreads();");
-    std::string next = "(" + lb.ivType + ")(" + iv + " + " + num(p.stages - 1) + " * " + lb.step + ")";
+    int d = p.distance();
+    std::string next = "(" + lb.ivType + ")(" + iv + " + " + num(d) + " * " + lb.step + ")";
     open("if (" + inRange(next, lb.ub, lb.step) + ")");
-    emitPipeIssue(p, next, p.stages - 1, "(" + p.stage + " + " + num(p.stages - 1) + ") % " + num(p.stages));
+    emitPipeIssue(p, next, d, "(" + p.stage + " + " + num(d) + ") % " + num(p.slots()));
     close();
     line("mt::cpAsyncCommit();");
   }

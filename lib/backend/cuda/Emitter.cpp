@@ -558,22 +558,28 @@ void KernelEmitter::assignYield(const Operation &term, const std::vector<const V
   if (n != targets.size())
     unsupported(term, "yields " + std::to_string(n) + " values, expected " + std::to_string(targets.size()));
   auto fragAt = [&](unsigned k) { return k < frags.size() ? frags[k] : -1; };
+  // A value updated in place (a wgmma accumulator in flight, EmitDot.cpp) is its target already.
+  auto inPlace = [&](unsigned k) { return names_.count(srcs[k]) && name(srcs[k]) == targets[k]; };
   if (n == 1) {
-    assign(types[0], targets[0], valueIn(srcs[0], fragAt(0)), fragAt(0));
+    if (!inPlace(0))
+      assign(types[0], targets[0], valueIn(srcs[0], fragAt(0)), fragAt(0));
     return;
   }
   // Several values: read all before writing any (`yield %b, %a` swaps loop-carried values).
-  std::vector<std::string> tmps;
+  std::vector<std::string> tmps(n);
   for (unsigned k = 0; k < n; ++k) {
+    if (inPlace(k))
+      continue;
     std::string tmp = "v" + std::to_string(counter_++) + "_next";
     const Type *t = types[k];
     line(elemType(t, &term) + " " + tmp +
          (t->isBlock() ? "[" + std::to_string(perIn(t, fragAt(k))) + "]" : "") + ";");
     assign(t, tmp, valueIn(srcs[k], fragAt(k)), fragAt(k));
-    tmps.push_back(tmp);
+    tmps[k] = tmp;
   }
   for (unsigned k = 0; k < n; ++k)
-    assign(types[k], targets[k], tmps[k], fragAt(k));
+    if (!tmps[k].empty())
+      assign(types[k], targets[k], tmps[k], fragAt(k));
 }
 
 void KernelEmitter::emitFor(const Operation &op) {
@@ -654,12 +660,14 @@ void KernelEmitter::emitFor(const Operation &op) {
           line(li.offset + " = mt::add(" + li.offset + ", " + step + ");");
       }
       if (pipe)
-        line(pipe->stage + " = " + pipe->stage + " + 1 == " + num(pipe->stages) + " ? 0 : " + pipe->stage +
+        line(pipe->stage + " = " + pipe->stage + " + 1 == " + num(pipe->slots()) + " ? 0 : " + pipe->stage +
              " + 1;");
     });
   }
   close();
   --loopDepth_;
+  if (pipe && pipe->deferWait)
+    line("mt::wgmmaWait<0>(); // the last products, still in flight");
   if (pipe)
     line("mt::cpAsyncWait<0>();");
 }

@@ -358,6 +358,14 @@ private:
     std::vector<PipedDot> dots; // in program order; the first one waits and issues for all
     int stages = 3;
     std::string stage; // the loop's stage counter
+    /// The loop's only dot is a wgmma whose accumulator is loop-carried and touched by nothing else: its
+    /// products stay in flight into the next iteration (wait_group 1), the ring has one slot more (the
+    /// one the in-flight products read), the wait for them comes after the loop.
+    bool deferWait = false;
+    /// Iterations the copies run ahead.
+    int distance() const { return stages - 1; }
+    /// Slots of each ring.
+    int slots() const { return deferWait ? stages + 1 : stages; }
   };
   /// Plans the pipeline of `loop` (a for): its top-level tensor-core dots (fragment results) whose
   /// operands are loads of the body from addresses later iterations can recompute (lazy tiles over the
