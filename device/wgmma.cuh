@@ -95,6 +95,31 @@ __device__ __forceinline__ void wgmmaEmulate(float (&d)[N / 2], unsigned long lo
   }
 }
 
+/// wgmmaEmulate with A from registers: `a` holds this thread's A fragment (rows g and g + 8 of its warp's 16,
+/// k = 2t, 2t + 1, 2t + 8, 2t + 9 as bf16/f16 pairs); the quad's other fragments come by shuffles.
+template <typename T, int N, bool BKMajor>
+__device__ __forceinline__ void wgmmaEmulateRegA(float (&d)[N / 2], const unsigned (&a)[4], unsigned long long db) {
+  const int t = int(threadIdx.x) & 127, warp = t >> 5, lane = t & 31;
+  float rows[2][16]; // A rows g and g + 8, all 16 k
+  for (int q = 0; q < 4; ++q) {
+    unsigned r[4];
+    for (int j = 0; j < 4; ++j)
+      r[j] = __shfl_xor_sync(0xffffffffu, a[j], q); // lane (lane ^ q)'s fragment: its k = 2t', 2t' + 8
+    const int tq = (lane & 3) ^ q;
+    for (int j = 0; j < 4; ++j)
+      for (int h = 0; h < 2; ++h)
+        rows[j & 1][2 * tq + (j >> 1) * 8 + h] = toF32(bits<T>((unsigned short)(r[j] >> (16 * h))));
+  }
+  for (int i = 0; i < N / 2; ++i) {
+    const int row = (i >> 1) & 1, col = (i >> 2) * 8 + (lane & 3) * 2 + (i & 1);
+    float s = 0.0f;
+    for (int k = 0; k < 16; ++k)
+      s += rows[row][k] * wgmma_detail::element<T>(db, col, k, BKMajor);
+    d[i] += s;
+  }
+  (void)warp;
+}
+
 /// Orders this thread's generic-proxy shared-memory writes (cp.async data that has landed, st.shared)
 /// before later async-proxy reads (wgmma) of other threads, once a barrier separates them.
 __device__ __forceinline__ void fenceProxyAsync() {
@@ -142,6 +167,39 @@ __device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&
     else
       db = wgmma_detail::descriptor<SB>(bBase + unsigned(k0 * SB), unsigned(K * SB), 8 * SB);
     MMA(acc, da, db);
+  }
+  wgmmaCommit();
+  wgmmaWait<Wait>();
+}
+
+/// wgmmaAccumulate with A in registers: `a` is this thread's part of A (M x K) in the accumulator fragment
+/// layout fragLinear<M, K, M/16, 1> (what a previous wgmma left, e.g. attention's probabilities cast to
+/// 16 bits): k-step j reads its elements 8j .. 8j + 7, which is the A fragment of m64nNk16. MMA(d, a, descB)
+/// is the generated register-A instruction.
+template <typename T, int M, int N, int K, int SB, bool BKMajor,
+          void (*MMA)(float (&)[N / 2], const unsigned (&)[4], unsigned long long), int Wait = 0>
+__device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[K / 2], const T *b, float (&acc)[N / 2], int tid) {
+  static_assert(sizeof(T) == 2, "wgmma operands here are f16 or bf16");
+  static_assert(M % 64 == 0 && N % 8 == 0 && N <= 256 && K % 16 == 0, "m64nNk16 tiles");
+  constexpr int ACB = SB / 2;
+  const unsigned bBase = wgmma_detail::sharedAddress(b);
+  (void)tid;
+  unsigned af[K / 16][4]; // packed before the fence: no register writes between the products
+#pragma unroll
+  for (int k0 = 0; k0 < K; k0 += 16)
+#pragma unroll
+    for (int j = 0; j < 4; ++j)
+      af[k0 / 16][j] = unsigned(bits<unsigned short>(a[k0 / 2 + 2 * j])) |
+                       (unsigned(bits<unsigned short>(a[k0 / 2 + 2 * j + 1])) << 16);
+  wgmmaFence();
+#pragma unroll
+  for (int k0 = 0; k0 < K; k0 += 16) {
+    unsigned long long db;
+    if constexpr (BKMajor)
+      db = wgmma_detail::descriptor<SB>(bBase + unsigned((k0 / ACB) * N * SB + (k0 % ACB) * 2), 16, 8 * SB);
+    else
+      db = wgmma_detail::descriptor<SB>(bBase + unsigned(k0 * SB), unsigned(K * SB), 8 * SB);
+    MMA(acc, af[k0 / 16], db);
   }
   wgmmaCommit();
   wgmmaWait<Wait>();

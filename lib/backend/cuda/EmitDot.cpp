@@ -214,6 +214,13 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
   if (pipedDots_.count(&op)) { // operands copied stages ahead or staged once (EmitDotPipeline.cpp)
     PipedOperands po = emitPipedOperands(op, et);
     sa = po.a, sb = po.b, ldb = po.ldb, bT = po.bTransposed;
+  } else if (p.wgmma && wgmmaRegisterA(a, p)) {
+    line("__syncthreads();");
+    line(et + " *" + sb + " = " + smemArray(et, 0) + ";");
+    stageOperand(op, b, sb, operandTile(p, 1, false));
+    line("mt::fenceProxyAsync(); // the staged tile, for the warpgroup MMAs' async-proxy reads");
+    line("__syncthreads();");
+    sa.clear();
   } else {
     line("__syncthreads();");
     line(et + " *" + sa + " = " + smemArray(et, 0) + ";");
@@ -226,6 +233,13 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
   }
   if (p.wgmma) {
     usesWgmma_ = true;
+    if (sa.empty()) { // A from the fragment registers
+      std::string mma = wgmmaInstruction(p.n, p.elem, bT, /*aRegs=*/true);
+      line("mt::wgmmaAccumulateRegA<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " +
+           num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " + mma +
+           (inFlight ? ", 1" : "") + ">(" + valueIn(a, fragOf(a)) + ", " + sb + ", " + r + ", mt_tid);");
+      return;
+    }
     std::string mma = wgmmaInstruction(p.n, p.elem, bT);
     line("mt::wgmmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " +
          num(p.swA) + ", " + num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " + mma +
@@ -236,6 +250,14 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
   line("mt::mmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " + num(p.wm) +
        ", " + num(p.wn) + ", " + num(p.lda) + ", " + num(ldb) + (bT ? ", true" : "") + ">(" + sa + ", " + sb +
        ", " + r + ", mt_tid);");
+}
+
+bool KernelEmitter::wgmmaRegisterA(const Value *a, const MmaPlan &p) const {
+  int f = fragOf(a);
+  if (!p.wgmma || f < 0 || a->type()->dtype() != p.elem)
+    return false;
+  const FragLayout &l = frags_[size_t(f)];
+  return l.m == p.m && l.n == p.k && l.wm == p.wm && l.wn == 1;
 }
 
 SmemTile operandTile(const MmaPlan &p, int which, bool bTransposed) {

@@ -191,7 +191,9 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
                   int64_t(per(operand->type())) * threads_ >= operand->type()->numElements();
       for (unsigned o = 0; ring && o < std::min(2u, ld->numOperands()); ++o) // `other` is a zero literal
         ring = pipelineable(ld->operand(o), loop, 0);
-      if (ring) {
+      if (k == 0 && wgmmaRegisterA(dot->operand(0), *plan)) {
+        po.kind = PipeOperand::Registers; // attention's probabilities: straight from the fragments
+      } else if (ring) {
         po.kind = PipeOperand::Ring;
         po.load = ld;
         po.trans = trans;
@@ -229,7 +231,7 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
     for (PipedDot &pd : lp.dots)
       for (int k = 0; k < 2; ++k) {
         PipeOperand &po = pd.ops[k];
-        if (po.kind == PipeOperand::Staged)
+        if (po.kind == PipeOperand::Staged || po.kind == PipeOperand::Registers)
           continue;
         size_t bytes = size_t(po.tile.rows * po.tile.ld) * elemBytes(po.value->type());
         po.slotBytes = pd.plan.wgmma ? align1024(bytes) : align16(bytes); // swizzle atoms stay aligned
@@ -384,6 +386,10 @@ KernelEmitter::PipedOperands KernelEmitter::emitPipedOperands(const Operation &d
     const PipeOperand &po = pd->ops[k];
     ptrs[k] = "v" + std::to_string(counter_++) + (k == 0 ? "_sa" : "_sb");
     std::string base;
+    if (po.kind == PipeOperand::Registers) {
+      ptrs[k].clear();
+      continue;
+    }
     if (po.kind == PipeOperand::Ring)
       base = "mt_smem + @PIPE@ + " + num(int64_t(po.offset)) + " + " + p.stage + " * " +
              num(int64_t(po.slotBytes));

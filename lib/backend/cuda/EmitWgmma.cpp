@@ -22,29 +22,43 @@ namespace mt::cuda::detail {
 
 using namespace ir;
 
-std::string KernelEmitter::wgmmaInstruction(int64_t n, DType elem, bool bKMajor) {
+std::string KernelEmitter::wgmmaInstruction(int64_t n, DType elem, bool bKMajor, bool aRegs) {
   MT_ASSERT(n % 8 == 0 && n >= 8 && n <= 256) << "CUDA emitter: no wgmma of width " << n;
   MT_ASSERT(elem == DType::BF16 || elem == DType::F16) << "CUDA emitter: wgmma operands are f16 or bf16";
   std::string ty = elem == DType::BF16 ? "bf16" : "f16";
-  std::string fn = "mt_wgmma_m64n" + num(n) + "k16_" + ty + (bKMajor ? "_kmajor" : "_nmajor");
+  std::string fn = "mt_wgmma_m64n" + num(n) + "k16_" + ty + (aRegs ? "_rs" : "") + (bKMajor ? "_kmajor" : "_nmajor");
   if (wgmmaHelpers_.count(fn))
     return fn;
   int64_t regs = n / 2;
+  // Operands: the accumulators %0 .. %regs-1, then A (4 registers or a descriptor), B's descriptor, scale-d.
+  int64_t aOps = aRegs ? 4 : 1, bOp = regs + aOps, scaleOp = bOp + 1;
   std::ostringstream d;
-  d << "__device__ __forceinline__ void " << fn << "(float (&d)[" << regs
-    << "], unsigned long long da, unsigned long long db) {\n";
+  d << "__device__ __forceinline__ void " << fn << "(float (&d)[" << regs << "], "
+    << (aRegs ? "const unsigned (&a)[4]" : "unsigned long long da") << ", unsigned long long db) {\n";
   d << "#if defined(__CUDA_ARCH_FEAT_SM90_ALL)\n";
-  d << "  asm volatile(\"{\\n.reg .pred p;\\nsetp.ne.b32 p, %" << regs + 2 << ", 0;\\n\"\n";
+  d << "  asm volatile(\"{\\n.reg .pred p;\\nsetp.ne.b32 p, %" << scaleOp << ", 0;\\n\"\n";
   d << "               \"wgmma.mma_async.sync.aligned.m64n" << n << "k16.f32." << ty << "." << ty << " {";
   for (int64_t r = 0; r < regs; ++r)
     d << (r ? ", " : "") << "%" << r;
-  d << "}, %" << regs << ", %" << regs + 1 << ", p, 1, 1, 0, " << (bKMajor ? 0 : 1) << ";\\n}\\n\"\n";
+  d << "}, ";
+  if (aRegs)
+    d << "{%" << regs << ", %" << regs + 1 << ", %" << regs + 2 << ", %" << regs + 3 << "}";
+  else
+    d << "%" << regs;
+  // Register A has no transpose immediate: scale-d, scale-a, scale-b, [trans-a,] trans-b.
+  d << ", %" << bOp << ", p, 1, 1, " << (aRegs ? "" : "0, ") << (bKMajor ? 0 : 1) << ";\\n}\\n\"\n";
   d << "               : ";
   for (int64_t r = 0; r < regs; ++r)
     d << (r ? ", " : "") << (r && r % 8 == 0 ? "\n                 " : "") << "\"+f\"(d[" << r << "])";
-  d << "\n               : \"l\"(da), \"l\"(db), \"r\"(1));\n";
+  d << "\n               : ";
+  if (aRegs)
+    d << "\"r\"(a[0]), \"r\"(a[1]), \"r\"(a[2]), \"r\"(a[3])";
+  else
+    d << "\"l\"(da)";
+  d << ", \"l\"(db), \"r\"(1));\n";
   d << "#else\n";
-  d << "  mt::wgmmaEmulate<mt::" << ty << ", " << n << ", " << (bKMajor ? "true" : "false") << ">(d, da, db);\n";
+  d << "  mt::" << (aRegs ? "wgmmaEmulateRegA" : "wgmmaEmulate") << "<mt::" << ty << ", " << n << ", "
+    << (bKMajor ? "true" : "false") << ">(d, " << (aRegs ? "a" : "da") << ", db);\n";
   d << "#endif\n}\n";
   wgmmaHelpers_[fn] = d.str();
   return fn;

@@ -299,7 +299,10 @@ private:
   /// The name of a generated device function running one wgmma.mma_async m64nNk16 (f32 accumulators,
   /// operands of dtype `elem` through descriptors; B K-major when `bKMajor`, else N-major), defined
   /// before the kernel (wgmmaHelpers_).
-  std::string wgmmaInstruction(int64_t n, ir::DType elem, bool bKMajor);
+  std::string wgmmaInstruction(int64_t n, ir::DType elem, bool bKMajor, bool aRegs = false);
+  /// True if `a` (operand A of a dot planned as `p`) is held in the fragment layout a wgmma reads A from
+  /// registers in: the accumulator layout of an M x K wgmma result (EmitDot.cpp).
+  bool wgmmaRegisterA(const ir::Value *a, const MmaPlan &p) const;
   std::map<std::string, std::string> wgmmaHelpers_; // name -> definition
   bool usesWgmma_ = false;
 
@@ -340,7 +343,7 @@ private:
   /// One operand of a pipelined dot: copied by cp.async into a ring of `stages` slots (a load of the body),
   /// staged once before the loop (a value defined outside it), or staged from registers each iteration.
   struct PipeOperand {
-    enum Kind { Ring, Invariant, Staged } kind = Staged;
+    enum Kind { Ring, Invariant, Staged, Registers } kind = Staged; // Registers: wgmma's A, not staged
     const ir::Operation *load = nullptr;  // Ring
     const ir::Operation *trans = nullptr; // Ring of B read through tl.trans: the ring holds B^T (N x K)
     const ir::Value *value = nullptr;
