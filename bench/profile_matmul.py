@@ -17,12 +17,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", type=int, default=4096)
-    ap.add_argument("--config", default="128,128,64,8,8", help="BM,BN,BK,GROUP_M,num_warps")
+    ap.add_argument("--config", default="128,128,64,8,8", help="BM,BN,BK,GROUP_M,num_warps[,num_stages]")
     ap.add_argument("--compiler", choices=("mini_triton", "triton"), default="mini_triton")
     args = ap.parse_args()
     import torch
 
-    bm, bn, bk, g, w = (int(x) for x in args.config.split(","))
+    cfg = [int(x) for x in args.config.split(",")]
+    bm, bn, bk, g, w = cfg[:5]
+    stages = cfg[5] if len(cfg) > 5 else 3
     mod = load(os.path.join(REPO, "examples", "kernels", "matmul.py"), args.compiler)
     n = args.size
     torch.manual_seed(0)
@@ -33,7 +35,7 @@ def main():
     for _ in range(2):
         mod.matmul_kernel[grid](a, b, c, n, n, n, a.stride(0), a.stride(1), b.stride(0), b.stride(1), c.stride(0),
                                 c.stride(1), BLOCK_SIZE_M=bm, BLOCK_SIZE_N=bn, BLOCK_SIZE_K=bk, GROUP_SIZE_M=g,
-                                OUTPUT_FP16=False, num_warps=w)
+                                OUTPUT_FP16=False, num_warps=w, num_stages=stages)
     torch.cuda.synchronize()
     ref = (a.float() @ b.float())
     err = ((c.float() - ref).norm() / ref.norm()).item()

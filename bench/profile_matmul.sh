@@ -2,7 +2,7 @@
 # ncu profiles of one matmul launch (bench/profile_matmul.py), ours and Triton's on the same source, into
 # $EXTRA (default ./profile-out). Run on the device machine after a build, e.g.
 #   MT_DEVICE_SKIP=tests,bench MT_DEVICE_EXTRA='bash bench/profile_matmul.sh' bash scripts/device_check.sh
-# Env: SIZE (4096), CONFIG (BM,BN,BK,GROUP_M,num_warps; 128,128,64,8,8).
+# Env: SIZE (4096), CONFIG (BM,BN,BK,GROUP_M,num_warps[,num_stages]; 128,128,64,8,8).
 set -u
 OUTDIR=${EXTRA:-profile-out}
 mkdir -p "$OUTDIR"
@@ -10,6 +10,7 @@ SIZE=${SIZE:-4096}
 CONFIG=${CONFIG:-128,128,64,8,8}
 METRICS=l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_st.sum,l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum
 METRICS=$METRICS,sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active
+METRICS=$METRICS,sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active
 METRICS=$METRICS,l1tex__t_bytes_pipe_lsu_mem_local_op_ld.sum,smsp__inst_executed.sum
 for compiler in mini_triton triton; do
   ncu --kernel-name regex:matmul --launch-skip 1 --launch-count 1 --section SpeedOfLight --section LaunchStats \
@@ -17,6 +18,6 @@ for compiler in mini_triton triton; do
     python3 bench/profile_matmul.py --size "$SIZE" --config "$CONFIG" --compiler "$compiler" \
     >"$OUTDIR/ncu_$compiler.txt" 2>&1
   echo "== $compiler"
-  grep -E "rel_err|Duration|Registers Per|Achieved Occupancy|hmma|conflicts|local_op|inst_executed.sum|Stall|Warp Cycles Per Issued" \
-    "$OUTDIR/ncu_$compiler.txt" | head -30
+  grep -E "rel_err|Duration|Registers Per|Achieved Occupancy|hmma|gmma|conflicts|local_op|inst_executed.sum|Stall|Warp Cycles Per Issued|Shared Memory Configuration Size|Dynamic Shared" \
+    "$OUTDIR/ncu_$compiler.txt" | head -34
 done

@@ -326,11 +326,75 @@ void KernelEmitter::emitPipeIssue(const LoopPipe &p, const std::string &iv, int 
         close();
         continue;
       }
-      std::string vec = "{ const int i = mt_g; const int L = " + lin(pe) + "; mt::cpAsync<" + num(bytes) +
-                        ">(&" + dst + "[" + idx + "], mt_p0, true); }";
-      emitVectorGroups(ptr, mask, pe, w, n, eb, vec, elem, /*rolled=*/true); // elem writes shared memory
+      emitRingCopy(ptr, mask, pe, w, n, bytes, dst, idx, elem);
     }
   pipeSubst_.reset();
+}
+
+void KernelEmitter::emitRingCopy(const Value *ptr, const Value *mask, int64_t pe, int64_t w, int64_t n,
+                                 int64_t bytes, const std::string &dst, const std::string &idx,
+                                 const std::string &elem) {
+  std::string id = "v" + std::to_string(counter_++), ps = id + "_p", ms = id + "_m", ok = id + "_ok";
+  std::string et = elemType(ptr->type(), nullptr), W = num(w), G = num(pe / w);
+  bool partial = pe * threads_ > n; // the last groups of some threads lie past the tile
+  auto AI = axisInfo(ptr, w);
+  bool maskUniform = mask && mask->type()->isBlock() && axisInfo(mask, w).kind == AxisInfo::Uniform;
+  line(et + " " + ps + "[" + G + "];");
+  line("bool " + ms + "[" + G + "];");
+  line("bool " + ok + " = true;");
+  line("#pragma unroll");
+  open("for (int mt_g = 0; mt_g < " + num(pe) + "; mt_g += " + W + ")");
+  open("");
+  line("const int i = mt_g;");
+  line("const int L = " + lin(pe) + ";");
+  line(ps + "[mt_g / " + W + "] = " + at(ptr) + ";");
+  line(ok + " = " + ok + " && mt::aligned<" + num(bytes) + ">(" + ps + "[mt_g / " + W + "]);");
+  // A mask that is all-or-nothing over a group becomes the copy's zero-fill predicate.
+  std::string m = !mask ? "true" : (maskUniform || !mask->type()->isBlock()) ? at(mask) : "true";
+  line(ms + "[mt_g / " + W + "] = " + (partial ? "L < " + num(n) + " && " : std::string()) + m + ";");
+  close();
+  auto eachElement = [&](const std::string &from, const std::string &body) {
+    line("#pragma unroll");
+    open("for (int mt_j = " + from + "; mt_j < " + W + "; ++mt_j)");
+    line("const int i = mt_g + mt_j;");
+    line("const int L = " + lin(pe) + ";");
+    line(body);
+    close();
+  };
+  if (AI.kind == AxisInfo::EndsContig) { // one comparison: the last element (EmitAxis.cpp)
+    open("");
+    line("const int i = mt_g + " + num(w - 1) + ";");
+    line("const int L = " + lin(pe) + ";");
+    line(ok + " = " + ok + " && (" + std::string(partial ? "L >= " + num(n) + " || " : "") + at(ptr) +
+         " == " + ps + "[mt_g / " + W + "] + " + num(w - 1) + ");");
+    close();
+  } else if (AI.kind != AxisInfo::Contig) {
+    eachElement("1", ok + " = " + ok + " && (" + std::string(partial ? "L >= " + num(n) + " || " : "") +
+                         at(ptr) + " == " + ps + "[mt_g / " + W + "] + mt_j);");
+  }
+  if (mask && mask->type()->isBlock() && !maskUniform)
+    eachElement("0", ok + " = " + ok + " && (" + std::string(partial ? "L >= " + num(n) + " || " : "") +
+                         at(mask) + ");");
+  close();
+  // All groups of the thread at once: one branch per operand, straight-line copies on the fast path.
+  open("if (" + ok + ")");
+  line("#pragma unroll");
+  open("for (int mt_g = 0; mt_g < " + num(pe) + "; mt_g += " + W + ")");
+  line("const int i = mt_g;");
+  line("const int L = " + lin(pe) + ";");
+  if (partial)
+    line("if (L < " + num(n) + ")");
+  line((partial ? "  " : "") + std::string("mt::cpAsync<") + num(bytes) + ">(&" + dst + "[" + idx + "], " + ps +
+       "[mt_g / " + W + "], " + ms + "[mt_g / " + W + "]);");
+  close();
+  close(" else {");
+  ++indent_;
+  line("#pragma unroll 1"); // rare; a rolled loop holds no registers across the loop body
+  open("for (int i = 0; i < " + num(pe) + "; ++i)");
+  line("const int L = mt::opaque(" + lin(pe) + ");");
+  line(elem);
+  close();
+  close();
 }
 
 void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, const std::string &ub,

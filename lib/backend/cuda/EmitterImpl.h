@@ -380,6 +380,11 @@ private:
   /// Issues the cp.async copies of every ring operand of the pipe for the iteration whose induction
   /// variable is `iv`, `distance` iterations after the current one, into slot `stageExpr`.
   void emitPipeIssue(const LoopPipe &p, const std::string &iv, int distance, const std::string &stageExpr);
+  /// One ring operand's copies for this thread: its groups' pointers and checks first (alignment, contiguity,
+  /// a non-uniform mask), then, when all pass, one cp.async per group with a group-uniform mask as the
+  /// zero-fill predicate; else element by element (`elem`, a rolled loop).
+  void emitRingCopy(const ir::Value *ptr, const ir::Value *mask, int64_t pe, int64_t w, int64_t n, int64_t bytes,
+                    const std::string &dst, const std::string &idx, const std::string &elem);
   /// The prologue (before the loop): the invariant operands, then slots 0 .. S-2.
   void emitPipePrologue(const LoopPipe &p, const std::string &lb, const std::string &ub,
                         const std::string &step, const std::string &ivType);
