@@ -154,18 +154,19 @@ __device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&
   static_assert(sizeof(T) == 2, "wgmma operands here are f16 or bf16");
   static_assert(M % 64 == 0 && N % 8 == 0 && N <= 256 && K % 16 == 0, "m64nNk16 tiles");
   constexpr int ACA = SA / 2, ACB = SB / 2; // elements per swizzle-atom row
-  const unsigned aBase = wgmma_detail::sharedAddress(a) + unsigned((tid >> 7) * 64 * SA);
-  const unsigned bBase = wgmma_detail::sharedAddress(b);
+  // Shared addresses stay below 2^18, so a k-step's descriptor is the base one plus its offset >> 4 (the
+  // start-address field cannot carry into the next).
+  const unsigned long long da0 = wgmma_detail::descriptor<SA>(
+      wgmma_detail::sharedAddress(a) + unsigned((tid >> 7) * 64 * SA), 16, 8 * SA);
+  const unsigned long long db0 = BKMajor ? wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), 16, 8 * SB)
+                                         : wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b),
+                                                                        unsigned(K * SB), 8 * SB);
   wgmmaFence();
 #pragma unroll
   for (int k0 = 0; k0 < K; k0 += 16) {
-    const unsigned long long da =
-        wgmma_detail::descriptor<SA>(aBase + unsigned((k0 / ACA) * M * SA + (k0 % ACA) * 2), 16, 8 * SA);
-    unsigned long long db;
-    if constexpr (BKMajor)
-      db = wgmma_detail::descriptor<SB>(bBase + unsigned((k0 / ACB) * N * SB + (k0 % ACB) * 2), 16, 8 * SB);
-    else
-      db = wgmma_detail::descriptor<SB>(bBase + unsigned(k0 * SB), unsigned(K * SB), 8 * SB);
+    const unsigned long long da = da0 + unsigned(((k0 / ACA) * M * SA + (k0 % ACA) * 2) >> 4);
+    const unsigned long long db = BKMajor ? db0 + unsigned(((k0 / ACB) * N * SB + (k0 % ACB) * 2) >> 4)
+                                                        : db0 + unsigned((k0 * SB) >> 4);
     MMA(acc, da, db);
   }
   wgmmaCommit();
@@ -182,7 +183,9 @@ __device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[K / 2], const T
   static_assert(sizeof(T) == 2, "wgmma operands here are f16 or bf16");
   static_assert(M % 64 == 0 && N % 8 == 0 && N <= 256 && K % 16 == 0, "m64nNk16 tiles");
   constexpr int ACB = SB / 2;
-  const unsigned bBase = wgmma_detail::sharedAddress(b);
+  const unsigned long long db0 = BKMajor ? wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), 16, 8 * SB)
+                                         : wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b),
+                                                                        unsigned(K * SB), 8 * SB);
   (void)tid;
   unsigned af[K / 16][4]; // packed before the fence: no register writes between the products
 #pragma unroll
@@ -194,11 +197,8 @@ __device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[K / 2], const T
   wgmmaFence();
 #pragma unroll
   for (int k0 = 0; k0 < K; k0 += 16) {
-    unsigned long long db;
-    if constexpr (BKMajor)
-      db = wgmma_detail::descriptor<SB>(bBase + unsigned((k0 / ACB) * N * SB + (k0 % ACB) * 2), 16, 8 * SB);
-    else
-      db = wgmma_detail::descriptor<SB>(bBase + unsigned(k0 * SB), unsigned(K * SB), 8 * SB);
+    const unsigned long long db = BKMajor ? db0 + unsigned(((k0 / ACB) * N * SB + (k0 % ACB) * 2) >> 4)
+                                          : db0 + unsigned((k0 * SB) >> 4);
     MMA(acc, af[k0 / 16], db);
   }
   wgmmaCommit();

@@ -326,28 +326,79 @@ void KernelEmitter::emitPipeIssue(const LoopPipe &p, const std::string &iv, int 
         close();
         continue;
       }
-      emitRingCopy(ptr, mask, pe, w, n, bytes, dst, idx, elem);
+      emitRingCopy(po, ptr, mask, pe, w, n, bytes, dst, idx, elem);
     }
   pipeSubst_.reset();
 }
 
-void KernelEmitter::emitRingCopy(const Value *ptr, const Value *mask, int64_t pe, int64_t w, int64_t n,
-                                 int64_t bytes, const std::string &dst, const std::string &idx,
-                                 const std::string &elem) {
+void KernelEmitter::emitRingGroupBases(const LoopPipe &p) {
+  for (const PipedDot &pd : p.dots)
+    for (const PipeOperand &po : pd.ops) {
+      if (po.kind != PipeOperand::Ring)
+        continue;
+      const Value *ptr = po.load->operand(0);
+      auto it = lazyIter_.find(ptr);
+      if (it == lazyIter_.end() || it->second.offset.empty() || it->second.advance->kind() != OpKind::AddPtr ||
+          inside(it->second.init, *p.loop) || !isLazy(it->second.init))
+        continue;
+      const Type *t = po.load->result()->type();
+      int64_t pe = per(t), w = vecWidth(pe), n = t->numElements();
+      if (w < 2 || pe % w != 0)
+        continue;
+      std::string id = "v" + std::to_string(counter_++), W = num(w);
+      po.groupBase = id + "_base";
+      po.groupContig = id + "_contig";
+      const Value *init = it->second.init;
+      AxisInfo ai = axisInfo(init, w);
+      bool partial = pe * threads_ > n;
+      line("// the ring's group pointers before the advances (loop-invariant: the loop adds one offset)");
+      line(elemType(ptr->type(), nullptr) + " " + po.groupBase + "[" + num(pe / w) + "];");
+      line("bool " + po.groupContig + " = true;");
+      line("#pragma unroll");
+      open("for (int mt_g = 0; mt_g < " + num(pe) + "; mt_g += " + W + ")");
+      open("");
+      line("const int i = mt_g;");
+      line("const int L = " + lin(pe) + ";");
+      line(po.groupBase + "[mt_g / " + W + "] = " + at(init) + ";");
+      close();
+      if (ai.kind != AxisInfo::Contig) {
+        line("#pragma unroll");
+        open("for (int mt_j = 1; mt_j < " + W + "; ++mt_j)");
+        line("const int i = mt_g + mt_j;");
+        line("const int L = " + lin(pe) + ";");
+        line(po.groupContig + " = " + po.groupContig + " && (" +
+             std::string(partial ? "L >= " + num(n) + " || " : "") + at(init) + " == " + po.groupBase +
+             "[mt_g / " + W + "] + mt_j);");
+        close();
+      }
+      close();
+    }
+}
+
+void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const Value *mask, int64_t pe,
+                                 int64_t w, int64_t n, int64_t bytes, const std::string &dst,
+                                 const std::string &idx, const std::string &elem) {
   std::string id = "v" + std::to_string(counter_++), ps = id + "_p", ms = id + "_m", ok = id + "_ok";
   std::string et = elemType(ptr->type(), nullptr), W = num(w), G = num(pe / w);
   bool partial = pe * threads_ > n; // the last groups of some threads lie past the tile
   auto AI = axisInfo(ptr, w);
+  const Value *init = po.groupBase.empty() ? nullptr : lazyIter_.at(ptr).init;
+  if (init)
+    AI.kind = AxisInfo::Contig; // checked once before the loop (groupContig)
   bool maskUniform = mask && mask->type()->isBlock() && axisInfo(mask, w).kind == AxisInfo::Uniform;
   line(et + " " + ps + "[" + G + "];");
   line("bool " + ms + "[" + G + "];");
-  line("bool " + ok + " = true;");
+  line("bool " + ok + " = " + (init ? po.groupContig : std::string("true")) + ";");
   line("#pragma unroll");
   open("for (int mt_g = 0; mt_g < " + num(pe) + "; mt_g += " + W + ")");
   open("");
   line("const int i = mt_g;");
   line("const int L = " + lin(pe) + ";");
+  if (init)
+    lazyInitOverride_[init] = po.groupBase + "[mt_g / " + W + "]";
   line(ps + "[mt_g / " + W + "] = " + at(ptr) + ";");
+  if (init)
+    lazyInitOverride_.erase(init);
   line(ok + " = " + ok + " && mt::aligned<" + num(bytes) + ">(" + ps + "[mt_g / " + W + "]);");
   // A mask that is all-or-nothing over a group becomes the copy's zero-fill predicate.
   std::string m = !mask ? "true" : (maskUniform || !mask->type()->isBlock()) ? at(mask) : "true";
@@ -411,6 +462,7 @@ void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, c
              num(int64_t(po.offset)) + ");");
         stageOperand(*pd.dot, po.value, dst, po.tile); // visible after the loop's first barrier
       }
+  emitRingGroupBases(p);
   for (int s = 0; s < p.distance(); ++s) {
     std::string iv = "(" + ivType + ")(" + lb + " + " + num(s) + " * " + step + ")";
     open("if (" + inRange(iv, ub, step) + ")");

@@ -203,7 +203,9 @@ std::optional<std::string> KernelEmitter::valueAt(const Value *v, const std::str
   if (!v->type()->isBlock())
     return pipeSubst_ ? scalarAt(v) : name(v);
   if (auto it = lazyIter_.find(v); it != lazyIter_.end() && !it->second.offset.empty()) {
-    auto e = valueAt(it->second.init, idx, budget);
+    auto ov = lazyInitOverride_.find(it->second.init);
+    auto e = ov != lazyInitOverride_.end() ? std::optional<std::string>(ov->second)
+                                           : valueAt(it->second.init, idx, budget);
     if (!e)
       return std::nullopt;
     std::string off = it->second.offset;

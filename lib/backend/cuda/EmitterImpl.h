@@ -350,6 +350,10 @@ private:
     size_t offset = 0; // in the pipeline region (Ring: slot 0; slots are slotBytes apart)
     size_t slotBytes = 0;
     SmemTile tile; // where the operand sits in its slot
+    /// Ring of a load from an advanced pointer tile (`a_ptrs += ...`, a LazyIter) whose init the loop does
+    /// not change: the init's pointer at each of the thread's groups, computed once before the loop, and
+    /// whether every group is contiguous there (the running offset is uniform). Empty otherwise.
+    mutable std::string groupBase, groupContig;
   };
   struct PipedDot {
     const ir::Operation *dot = nullptr;
@@ -383,8 +387,11 @@ private:
   /// One ring operand's copies for this thread: its groups' pointers and checks first (alignment, contiguity,
   /// a non-uniform mask), then, when all pass, one cp.async per group with a group-uniform mask as the
   /// zero-fill predicate; else element by element (`elem`, a rolled loop).
-  void emitRingCopy(const ir::Value *ptr, const ir::Value *mask, int64_t pe, int64_t w, int64_t n, int64_t bytes,
-                    const std::string &dst, const std::string &idx, const std::string &elem);
+  void emitRingCopy(const PipeOperand &po, const ir::Value *ptr, const ir::Value *mask, int64_t pe, int64_t w,
+                    int64_t n, int64_t bytes, const std::string &dst, const std::string &idx,
+                    const std::string &elem);
+  /// Before the loop: PipeOperand::groupBase / groupContig of the ring operands that have them.
+  void emitRingGroupBases(const LoopPipe &p);
   /// The prologue (before the loop): the invariant operands, then slots 0 .. S-2.
   void emitPipePrologue(const LoopPipe &p, const std::string &lb, const std::string &ub,
                         const std::string &step, const std::string &ivType);
@@ -449,6 +456,8 @@ private:
     std::string offset;                     // its running offset, declared by emitFor
   };
   std::map<const ir::Value *, LazyIter> lazyIter_; // keyed by the body argument and the loop's result
+  /// While a ring copy is emitted: a LazyIter init's expression replaced by its precomputed group base.
+  std::map<const ir::Value *, std::string> lazyInitOverride_;
   /// Stores and atomics emitted so far, and the count when each tile load was emitted: a broadcast of
   /// a loaded tile may load again at its own indices when no store came in between (same block).
   unsigned sideEffects_ = 0;
