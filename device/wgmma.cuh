@@ -147,7 +147,8 @@ template <int N> __device__ __forceinline__ void wgmmaWait() {
 /// acc += a[M,K] @ b[K,N] for the whole program (M / 64 warpgroups), operands swizzled in shared memory
 /// (widths SA, SB). MMA(d, descA, descB) is the generated m64nNk16 instruction for this N, dtype and B
 /// orientation. Returns once at most `Wait` groups of products are in flight (1: this call's may still
-/// run, the previous call's have finished; acc must then not be touched until a wgmmaWait<0>()).
+/// run, the previous call's have finished; acc must then not be touched until a wgmmaWait<0>(); -1: no
+/// wait at all, the caller waits).
 template <typename T, int M, int N, int K, int SA, int SB, bool BKMajor,
           void (*MMA)(float (&)[N / 2], unsigned long long, unsigned long long), int Wait = 0>
 __device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&acc)[N / 2], int tid) {
@@ -170,7 +171,8 @@ __device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&
     MMA(acc, da, db);
   }
   wgmmaCommit();
-  wgmmaWait<Wait>();
+  if constexpr (Wait >= 0)
+    wgmmaWait<Wait>();
 }
 
 /// wgmmaAccumulate with A in registers: `a` is this thread's part of A (M x K) in the accumulator fragment
@@ -202,7 +204,8 @@ __device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[K / 2], const T
     MMA(acc, af[k0 / 16], db);
   }
   wgmmaCommit();
-  wgmmaWait<Wait>();
+  if constexpr (Wait >= 0)
+    wgmmaWait<Wait>();
 }
 
 } // namespace mt

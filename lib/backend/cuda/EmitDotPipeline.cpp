@@ -472,6 +472,17 @@ void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, c
   }
 }
 
+void KernelEmitter::emitNextIssue(const LoopPipe &p) {
+  const LoopBounds &lb = loopBounds_.at(p.loop);
+  std::string iv = name(const_cast<Operation *>(p.loop)->body(0).argument(0));
+  int d = p.distance();
+  std::string next = "(" + lb.ivType + ")(" + iv + " + " + num(d) + " * " + lb.step + ")";
+  open("if (" + inRange(next, lb.ub, lb.step) + ")");
+  emitPipeIssue(p, next, d, "(" + p.stage + " + " + num(d) + ") % " + num(p.slots()));
+  close();
+  line("mt::cpAsyncCommit();");
+}
+
 KernelEmitter::PipedOperands KernelEmitter::emitPipedOperands(const Operation &dot, const std::string &et) {
   const LoopPipe &p = loopPipes_.at(pipedDots_.at(&dot));
   const PipedDot *pd = nullptr;
@@ -486,12 +497,8 @@ KernelEmitter::PipedOperands KernelEmitter::emitPipedOperands(const Operation &d
     if (std::any_of(p.dots.begin(), p.dots.end(), [](const PipedDot &d) { return d.plan.wgmma; }))
       line("mt::fenceProxyAsync(); // for the warpgroup MMAs' async-proxy reads");
     line("__syncthreads();");
-    int d = p.distance();
-    std::string next = "(" + lb.ivType + ")(" + iv + " + " + num(d) + " * " + lb.step + ")";
-    open("if (" + inRange(next, lb.ub, lb.step) + ")");
-    emitPipeIssue(p, next, d, "(" + p.stage + " + " + num(d) + ") % " + num(p.slots()));
-    close();
-    line("mt::cpAsyncCommit();");
+    if (!p.deferWait) // else after the products are issued (emitDeferredIssue)
+      emitNextIssue(p);
   }
   bool staged = pd->ops[0].kind == PipeOperand::Staged || pd->ops[1].kind == PipeOperand::Staged;
   if (staged && pd != &p.dots.front())

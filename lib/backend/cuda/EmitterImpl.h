@@ -390,6 +390,8 @@ private:
   void emitRingCopy(const PipeOperand &po, const ir::Value *ptr, const ir::Value *mask, int64_t pe, int64_t w,
                     int64_t n, int64_t bytes, const std::string &dst, const std::string &idx,
                     const std::string &elem);
+  /// The copies `distance` iterations ahead into their slots, and the commit.
+  void emitNextIssue(const LoopPipe &p);
   /// Before the loop: PipeOperand::groupBase / groupContig of the ring operands that have them.
   void emitRingGroupBases(const LoopPipe &p);
   /// The prologue (before the loop): the invariant operands, then slots 0 .. S-2.
