@@ -271,3 +271,30 @@ def test_cuda_emission_uses_tensor_cores_and_cp_async(gen, monkeypatch, tmp_path
     if proc.returncode != 0 and "nvrtc" in (proc.stdout + proc.stderr).lower():
         pytest.skip(f"NVRTC unavailable: {(proc.stdout + proc.stderr).strip()[-300:]}")
     assert proc.returncode == 0 and proc.stdout.startswith("ok:"), proc.stdout + proc.stderr
+
+
+# ------------------------------------------------------------------------------------------------------ GPU
+@pytest.mark.gpu
+def test_tensor_core_ops_on_cuda(gen):
+    """bf16 ops on CUDA tensors take the autotuned tensor-core kernels; shapes off the tiles, float64 references."""
+    def cuda(t):
+        return t.cuda()
+    x, w1, w3 = rand(gen, 300, 520), rand(gen, 520, 333, scale=0.05), rand(gen, 520, 333, scale=0.05)
+    h = ops_llm.swiglu_matmul(cuda(x), cuda(w1), cuda(w3))
+    assert rel_err(h.cpu(), swiglu_ref(x, w1, w3)[2]) < 1e-2
+    g = rand(gen, 300, 700)
+    o = ops_muon.newton_schulz(cuda(g)).cpu()
+    want = ops_muon.newton_schulz_ref(g.double())
+    assert float((o.double() - want).norm() / want.norm()) < 3e-2
+    for causal in (True, False):
+        q, k, v, do = (rand(gen, 2, 3, 300, 64) for _ in range(4))
+        got = attn_grads(lambda a, b, c: ops_attn.flash_attention(a, b, c, causal=causal), cuda(q), cuda(k),
+                         cuda(v), cuda(do))
+        want = attn_grads(lambda a, b, c: ops_attn.attention_ref(a, b, c, causal=causal), q.double(), k.double(),
+                          v.double(), do.double())
+        for a, b, tol in zip(got, want, (1e-2, 2e-2, 2e-2, 2e-2)):
+            assert rel_err(a.cpu(), b) < tol
+    names = {t.base_fn.__name__ if hasattr(t, "base_fn") else t.fn.__name__: t.best_config
+             for t in _tc._TUNED.values() if getattr(t, "best_config", None) is not None}
+    assert {"swiglu_matmul_kernel", "gram_kernel", "matmul_epilogue_kernel", "attn_fwd_kernel"} <= set(names)
+    print({n: str(c) for n, c in names.items()})
