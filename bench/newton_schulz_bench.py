@@ -100,8 +100,8 @@ def main(argv=None):
                                 rel_err, flops, MAX_ERR)
     for variant, cfgs in (("library", LIB_CONFIGS), ("tensor_core", TC_CONFIGS)):
         configs = DRY_CONFIGS if args.dry_run else cfgs[:1] if args.quick else cfgs
-        entry = {"name": variant, "kernel": ("mini_triton/kernels/newton_schulz.py matmul_epilogue_kernel, ACC=fp32, DOT=bf16"
-                                             if variant == "library" else
+        lib_kernel = "mini_triton/kernels/newton_schulz.py matmul_epilogue_kernel, ACC=fp32, DOT=bf16"
+        entry = {"name": variant, "kernel": (lib_kernel if variant == "library" else
                                              "bench/kernels/newton_schulz_bf16.py matmul_epilogue_tc_kernel"),
                  "torch": base}
         for label in compilers:

@@ -8,7 +8,8 @@
 Inputs are float16 / bfloat16 / float32 / float64 CPU torch tensors of one dtype; the kernels compute in float32
 (float64 when the inputs are float64, which torch.autograd.gradcheck uses) and store O, dQ, dK, dV in the input's
 dtype; 16-bit inputs are multiplied as 16-bit tiles (P and dS rounded to the input dtype before their matmuls, as
-in FlashAttention) with float32 accumulation, on the tensor cores of a GPU; the per-row log-sum-exp L (natural log of sum_j exp(sm_scale * q.k_j)) is kept in the accumulator dtype.
+in FlashAttention) with float32 accumulation, on the tensor cores of a GPU; the per-row log-sum-exp L (natural
+log of sum_j exp(sm_scale * q.k_j)) is kept in the accumulator dtype.
 """
 
 from __future__ import annotations
@@ -75,8 +76,8 @@ def flash_attention_forward(q, k, v, causal: bool, sm_scale: float):
     dot = _tc.dot_dtype(acc, q, k, v, lang=tl)
     consts = dict(QK_SCALE=float(sm_scale * _k.LOG2E), HEAD_D=D, BLOCK_D=_block_d(D), CAUSAL=bool(causal), ACC=acc,
                   DOT=dot)
-    if _tc.tensor_cores(q, dot, acc):  # 16-bit on a GPU: tensor-core tiles, autotuned per (S, D)
-        kernel = _tc.tuned(_k.attn_fwd_kernel, FWD_CONFIGS, ["S", "HEAD_D"], m_arg="S", n_arg="S")
+    if _tc.tensor_cores(q, dot, acc):  # 16-bit on a GPU: tensor-core tiles, autotuned per (S, D, causal)
+        kernel = _tc.tuned(_k.attn_fwd_kernel, FWD_CONFIGS, ["S", "HEAD_D", "CAUSAL"], m_arg="S", n_arg="S")
         kernel[lambda meta: (triton.cdiv(S, meta["BLOCK_M"]), B * H)](q, k, v, o, lse, S, **consts)
         return o, lse
     bm, bn = _blocks(S)

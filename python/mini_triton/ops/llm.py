@@ -9,7 +9,9 @@
 
 Inputs are float16 / bfloat16 / float32 / float64 CPU torch tensors; the kernels run on mini_triton's CPU
 interpreter, compute in float32 (float64 when the input is float64, which torch.autograd.gradcheck uses) and
-store in the input's dtype. Every op is differentiable (torch.autograd.Function with kernel backward passes).
+store in the input's dtype. The fused SwiGLU matmul multiplies 16-bit inputs as 16-bit tiles with float32
+accumulation (tensor cores on a GPU, autotuned tiles: mini_triton.ops._tc); float32 inputs get an exact float32
+dot. Every op is differentiable (torch.autograd.Function with kernel backward passes).
 """
 
 from __future__ import annotations
