@@ -154,6 +154,19 @@ def test_ops_pick_tensor_core_configs_on_gpu_only(gen, monkeypatch):
     assert float((o.double() - want).norm() / want.norm()) < 3e-2
     x, w1, w3 = rand(gen, 21, 40), rand(gen, 40, 52, scale=0.3), rand(gen, 40, 52, scale=0.3)
     assert rel_err(ops_llm.swiglu_matmul(x, w1, w3), swiglu_ref(x, w1, w3)[2]) < 1e-2
+    # tiny shapes on the big tiles: one row, K below one BLOCK_K step, S = 3
+    x, w1, w3 = rand(gen, 1, 3), rand(gen, 3, 5), rand(gen, 3, 5)
+    assert rel_err(ops_llm.swiglu_matmul(x, w1, w3), swiglu_ref(x, w1, w3)[2]) < 1e-2
+    g = rand(gen, 2, 9)
+    o = ops_muon.newton_schulz(g)
+    want = ops_muon.newton_schulz_ref(g.double())
+    assert float((o.double() - want).norm() / want.norm()) < 3e-2
+    monkeypatch.setattr(ops_attn, "FWD_CONFIGS", ops_attn.FWD_CONFIGS[:1])
+    q, k, v, do = (rand(gen, 1, 2, 3, 20) for _ in range(4))
+    got = attn_grads(ops_attn.flash_attention, q, k, v, do)
+    want = attn_grads(ops_attn.attention_ref, q.double(), k.double(), v.double(), do.double())
+    for a, b in zip(got, want):
+        assert rel_err(a, b) < 2e-2
     tuned = [k for k in _tc._TUNED.values() if k.best_config is not None]
     assert {t.base_fn.__name__ for t in tuned} >= {"gram_kernel", "matmul_epilogue_kernel", "swiglu_matmul_kernel"}
     assert all(t.best_config.kwargs["BLOCK_M"] >= 64 for t in tuned)
