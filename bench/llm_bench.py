@@ -6,13 +6,15 @@ scale (RMSNorm 8192 x 4096; RoPE and attention 8 x 4096 x 32 x 128; SwiGLU 4096 
 1024 x 4096).
 
     python3 bench/llm_bench.py [--out bench/results] [--budget-s 200]     # GPU (H100): JSON + PNG into --out
+    python3 bench/llm_bench.py --ops swiglu_matmul,attention,newton_schulz --budget-s 400   # those ops only
     python3 bench/llm_bench.py --dry-run                                  # CPU, tiny shapes: checks the script
     TRITON_INTERPRET=1 python3 bench/llm_bench.py --dry-run               # + the Triton column, interpreted
 
 Columns: eager (torch), compile (torch.compile of the eager function, default inductor), mini_triton (our
 compiler: CUDA backend, or the CPU interpreter in --dry-run), triton (the same kernels under Triton). Modes: fwd,
 and fwd+bwd where the op has a backward pass. Time: median of CUDA-event timed calls after a warm-up call that
-compiles (a per-case time budget decides the count); peak memory: torch.cuda.max_memory_allocated during one
+compiles (a per-case time budget decides the count; for the 16-bit matmul-shaped ops it also autotunes, and the
+configs chosen are recorded per column under "configs"); peak memory: torch.cuda.max_memory_allocated during one
 call, above what was allocated before it (MiB). Each kernel column records its max abs error against eager.
 A column that cannot run is recorded as null with a reason (no GPU, Triton missing, kernel error, time budget);
 torch.compile columns run last, while the --budget-s wall-clock budget lasts.
@@ -44,6 +46,7 @@ from mini_triton.ops import attention as ops_attn  # noqa: E402
 from mini_triton.ops import library as L  # noqa: E402
 from mini_triton.ops import llm as ops_llm  # noqa: E402
 from mini_triton.ops import muon as ops_muon  # noqa: E402
+from mini_triton.ops import _tc  # noqa: E402
 
 COLUMNS = ("eager", "compile", "mini_triton", "triton")
 
@@ -138,7 +141,28 @@ def cases(dry_run: bool):
             (case_rope, (8, 4096, 32, 128, bf16), ("fwd",), "llm"),
             (case_mlp, (4096, 4096, 11008, bf16), ("fwd",), "llm"),
             (case_attn, (8, 32, 4096, 128, bf16), ("fwd",), "llm"),
-            (case_ns, (1024, 4096, f32), ("fwd",), "llm")]
+            (case_ns, (1024, 4096, f32), ("fwd",), "llm"),
+            (case_ns, (384, 1536, bf16), ("fwd",), "seed"),
+            (case_ns, (1024, 4096, bf16), ("fwd",), "llm")]
+
+OP_OF = {case_rms: "rms_norm", case_rope: "rope", case_mlp: "swiglu_matmul", case_attn: "attention",
+         case_ns: "newton_schulz"}
+
+
+def tuned_configs():
+    """{kernel name: config} of the autotuned launches (ops/_tc.py) since the last reset_tuned()."""
+    out = {}
+    for t in _tc._TUNED.values():
+        cfg = getattr(t, "best_config", None)
+        if cfg is not None:
+            fn = getattr(t, "base_fn", None) or getattr(t, "fn", None)
+            out[getattr(fn, "__name__", "?")] = str(cfg)
+    return out
+
+
+def reset_tuned():
+    for t in _tc._TUNED.values():
+        t.best_config = None
 
 
 # ----------------------------------------------------------------------------------------------------- timing
@@ -245,7 +269,10 @@ def run(args, checkpoint=lambda result: None):
     budget_ms = args.case_budget_ms if cuda else 50.0
     gen = torch.Generator(device=device)
     pending_compile = []
+    ops = set(args.ops.split(",")) if args.ops else None
     for builder, bargs, modes, scale in cases(args.dry_run):
+        if ops is not None and OP_OF[builder] not in ops:
+            continue
         gen.manual_seed(0)
         try:
             case = builder(*bargs, device, gen)
@@ -278,8 +305,11 @@ def run(args, checkpoint=lambda result: None):
                     continue
                 ctx = under_triton(triton_mods) if col == "triton" else contextlib.nullcontext()
                 try:
+                    reset_tuned()
                     with ctx:
                         stats, out = measure(make_call(case["ours"], case["inputs"], mode), device, budget_ms)
+                    if tuned_configs():
+                        stats["configs"] = tuned_configs()
                     if ref is not None:
                         stats["max_abs_err"] = float((first(out).float() - ref.float()).abs().max())
                     entry["columns"][col] = stats
@@ -360,6 +390,8 @@ def main(argv=None):
     ap.add_argument("--dry-run", action="store_true", help="CPU, tiny shapes, eager + mini_triton columns")
     ap.add_argument("--budget-s", type=float, default=200.0, help="wall-clock budget (compile columns stop)")
     ap.add_argument("--case-budget-ms", type=float, default=300.0, help="timed calls per column, in ms")
+    ap.add_argument("--ops", default="", help="comma-separated ops to run (rms_norm, rope, swiglu_matmul, attention, "
+                                              "newton_schulz); default: all")
     args = ap.parse_args(argv)
     if not args.dry_run and not torch.cuda.is_available():
         print(json.dumps({"bench": "llm_bench", "skipped": "no CUDA GPU (use --dry-run for the CPU check)"}))

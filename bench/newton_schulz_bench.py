@@ -1,6 +1,6 @@
 """One Newton-Schulz step B = b*A + c*(A @ A) (Muon's b, c) for a symmetric 4096x4096 bf16 A, bf16 out:
-  - library: mini_triton.kernels.newton_schulz.matmul_epilogue_kernel as Muon uses it (ACC=fp32: the bf16 tiles are
-    upcast and multiplied with input_precision="ieee", so neither compiler can use bf16 tensor cores),
+  - library: mini_triton.kernels.newton_schulz.matmul_epilogue_kernel as Muon uses it for bf16 (ACC=fp32, DOT=bf16:
+    bf16 tiles straight into tl.dot, fp32 accumulation; tensor cores in both compilers),
   - tensor_core: bench/kernels/newton_schulz_bf16.py (the same step with bf16 operands for tl.dot, fp32 accumulate,
     grouped program order),
 each under mini_triton (GPU target) and real Triton (same text: mini_triton.kernels.triton_twin and
@@ -28,7 +28,7 @@ BENCH = "newton_schulz_bf16"
 MAX_ERR = 1e-2
 B_COEF, C_COEF = -4.7750, 2.0315  # Muon's quintic: X' = a X + (b A + c A^2) X
 # (BLOCK_M, BLOCK_N, BLOCK_K, num_warps, num_stages); the first of each is the --quick space.
-LIB_CONFIGS = [(64, 64, 32, 4, 3), (128, 128, 32, 8, 3), (128, 64, 32, 4, 3), (64, 64, 16, 4, 4)]
+LIB_CONFIGS = [(128, 128, 64, 8, 3), (128, 128, 32, 8, 3), (128, 64, 64, 4, 3), (64, 64, 64, 4, 3)]
 TC_CONFIGS = [(128, 128, 64, 8, 3), (128, 256, 64, 8, 3), (128, 128, 32, 4, 4), (64, 128, 32, 4, 4),
               (128, 64, 64, 4, 4)]
 DRY_CONFIGS = [(16, 16, 16, 4, 1), (32, 16, 16, 4, 1)]
@@ -40,7 +40,8 @@ def config_name(cfg):
 
 
 def load_kernels(compilers):
-    """{variant: {compiler: kernel or error string}} and {compiler: float32 dtype object of its language}."""
+    """{variant: {compiler: kernel or error string}} and {compiler: (float32, bfloat16) dtype objects of its
+    language}."""
     import mini_triton.kernels.newton_schulz as lib
     kernels = {"library": {}, "tensor_core": {}}
     f32 = {}
@@ -50,11 +51,11 @@ def load_kernels(compilers):
                 import triton.language as ttl
                 from mini_triton.kernels import triton_twin
                 kernels["library"][label] = triton_twin(lib).matmul_epilogue_kernel
-                f32[label] = ttl.float32
+                f32[label] = (ttl.float32, ttl.bfloat16)
             else:
                 import mini_triton.language as mtl
                 kernels["library"][label] = lib.matmul_epilogue_kernel
-                f32[label] = mtl.float32
+                f32[label] = (mtl.float32, mtl.bfloat16)
         except Exception as e:
             kernels["library"][label] = f"{type(e).__name__}: {e}"[:2000]
         try:
@@ -99,8 +100,8 @@ def main(argv=None):
                                 rel_err, flops, MAX_ERR)
     for variant, cfgs in (("library", LIB_CONFIGS), ("tensor_core", TC_CONFIGS)):
         configs = DRY_CONFIGS if args.dry_run else cfgs[:1] if args.quick else cfgs
-        entry = {"name": variant, "kernel": ("mini_triton/kernels/newton_schulz.py matmul_epilogue_kernel, ACC=fp32"
-                                             if variant == "library" else
+        lib_kernel = "mini_triton/kernels/newton_schulz.py matmul_epilogue_kernel, ACC=fp32, DOT=bf16"
+        entry = {"name": variant, "kernel": (lib_kernel if variant == "library" else
                                              "bench/kernels/newton_schulz_bf16.py matmul_epilogue_tc_kernel"),
                  "torch": base}
         for label in compilers:
@@ -117,7 +118,8 @@ def main(argv=None):
                 if variant == "library":
                     grid = ((N + bm - 1) // bm, (N + bn - 1) // bn)
                     return lambda: kernel[grid](*common, ALPHA=C_COEF, BETA=B_COEF, BLOCK_M=bm, BLOCK_N=bn,
-                                                BLOCK_K=bk, ACC=f32[label], num_warps=w, num_stages=s)
+                                                BLOCK_K=bk, ACC=f32[label][0], DOT=f32[label][1], num_warps=w,
+                                                num_stages=s)
                 grid = (((N + bm - 1) // bm) * ((N + bn - 1) // bn),)
                 return lambda: kernel[grid](*common, ALPHA=C_COEF, BETA=B_COEF, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk,
                                             GROUP_M=8, num_warps=w, num_stages=s)

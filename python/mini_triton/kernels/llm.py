@@ -12,7 +12,7 @@ checks) and stores in the output pointer's dtype. The torch-facing autograd ops 
   (sin -> -sin). In place when the output pointers are the inputs (each program reads before it writes and
   programs touch disjoint elements).
 - SwiGLU gate h = silu(a) * b, elementwise forward / backward, and a matmul whose epilogue fuses the gate:
-  a = x @ W1, b = x @ W3, h = silu(a) * b in one kernel.
+  a = x @ W1, b = x @ W3, h = silu(a) * b in one kernel; its dots take 16-bit operands for 16-bit inputs (DOT).
 """
 
 import mini_triton as triton
@@ -141,9 +141,15 @@ def swiglu_bwd_kernel(dh_ptr, a_ptr, b_ptr, da_ptr, db_ptr, n, BLOCK: tl.constex
 @triton.jit
 def swiglu_matmul_kernel(x_ptr, w1_ptr, w3_ptr, a_ptr, b_ptr, h_ptr, M, N, K, stride_xm, stride_xk, stride_w1k,
                          stride_w1n, stride_w3k, stride_w3n, stride_om, stride_on, BLOCK_M: tl.constexpr,
-                         BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, STORE_AB: tl.constexpr, ACC: tl.constexpr):
+                         BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, STORE_AB: tl.constexpr, ACC: tl.constexpr,
+                         DOT: tl.constexpr):
     """a = x @ W1, b = x @ W3 (x: (M, K), W1/W3: (K, N)) accumulated in ACC, epilogue h = silu(a) * b; a and b
-    are stored too when STORE_AB (the backward pass needs them). a, b, h share the output strides."""
+    are stored too when STORE_AB (the backward pass needs them). a, b, h share the output strides.
+
+    The dot operands are DOT: the storage dtype for 16-bit inputs (tensor cores on a GPU, ACC accumulation), ACC
+    for float32 / float64 ones (an exact IEEE dot). The x tile is loaded once per dot, so that each dot's operands
+    are loads of the K loop used by it alone (the CUDA backend's cp.async pipeline takes those; the second load
+    of the tile hits the cache)."""
     pid_m = tl.program_id(0)
     pid_n = tl.program_id(1)
     offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
@@ -153,13 +159,15 @@ def swiglu_matmul_kernel(x_ptr, w1_ptr, w3_ptr, a_ptr, b_ptr, h_ptr, M, N, K, st
     acc_b = tl.zeros((BLOCK_M, BLOCK_N), dtype=ACC)
     for k in range(0, tl.cdiv(K, BLOCK_K)):
         kk = k * BLOCK_K + offs_k
-        x = tl.load(x_ptr + offs_m[:, None] * stride_xm + kk[None, :] * stride_xk,
-                    mask=(offs_m[:, None] < M) & (kk[None, :] < K), other=0.0).to(ACC)
+        x_ptrs = x_ptr + offs_m[:, None] * stride_xm + kk[None, :] * stride_xk
+        xmask = (offs_m[:, None] < M) & (kk[None, :] < K)
         wmask = (kk[:, None] < K) & (offs_n[None, :] < N)
-        w1 = tl.load(w1_ptr + kk[:, None] * stride_w1k + offs_n[None, :] * stride_w1n, mask=wmask, other=0.0).to(ACC)
-        w3 = tl.load(w3_ptr + kk[:, None] * stride_w3k + offs_n[None, :] * stride_w3n, mask=wmask, other=0.0).to(ACC)
-        acc_a += tl.dot(x, w1, input_precision="ieee")
-        acc_b += tl.dot(x, w3, input_precision="ieee")
+        xa = tl.load(x_ptrs, mask=xmask, other=0.0).to(DOT)
+        w1 = tl.load(w1_ptr + kk[:, None] * stride_w1k + offs_n[None, :] * stride_w1n, mask=wmask, other=0.0).to(DOT)
+        acc_a = tl.dot(xa, w1, acc_a, input_precision="ieee")
+        xb = tl.load(x_ptrs, mask=xmask, other=0.0).to(DOT)
+        w3 = tl.load(w3_ptr + kk[:, None] * stride_w3k + offs_n[None, :] * stride_w3n, mask=wmask, other=0.0).to(DOT)
+        acc_b = tl.dot(xb, w3, acc_b, input_precision="ieee")
     h = acc_a * tl.sigmoid(acc_a) * acc_b
     offs = offs_m[:, None] * stride_om + offs_n[None, :] * stride_on
     omask = (offs_m[:, None] < M) & (offs_n[None, :] < N)

@@ -7,7 +7,9 @@
 
 Inputs are float16 / bfloat16 / float32 / float64 CPU torch tensors of one dtype; the kernels compute in float32
 (float64 when the inputs are float64, which torch.autograd.gradcheck uses) and store O, dQ, dK, dV in the input's
-dtype; the per-row log-sum-exp L (natural log of sum_j exp(sm_scale * q.k_j)) is kept in the accumulator dtype.
+dtype; 16-bit inputs are multiplied as 16-bit tiles (P and dS rounded to the input dtype before their matmuls, as
+in FlashAttention) with float32 accumulation, on the tensor cores of a GPU; the per-row log-sum-exp L (natural
+log of sum_j exp(sm_scale * q.k_j)) is kept in the accumulator dtype.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import torch
 import mini_triton as triton
 import mini_triton.language as tl
 from mini_triton.kernels import attention as _k
+from mini_triton.ops import _tc
 
 __all__ = ["FlashAttentionFunction", "flash_attention", "flash_attention_forward", "attention_ref",
            "CausalSelfAttention"]
@@ -39,6 +42,23 @@ def _blocks(S):
     return b, b
 
 
+# Forward tiles for 16-bit inputs on a GPU (BLOCK_M, BLOCK_N): 128 x 64 on 8 warps was the fastest of the bf16
+# benchmark's space at S = 4096, D = 128 (bench/results/2026-11-22-h100-attention_bf16.json).
+FWD_CONFIGS = [
+    triton.Config(dict(BLOCK_M=128, BLOCK_N=64), num_warps=8, num_stages=3),
+    triton.Config(dict(BLOCK_M=128, BLOCK_N=128), num_warps=8, num_stages=3),
+    triton.Config(dict(BLOCK_M=64, BLOCK_N=64), num_warps=4, num_stages=3),
+]
+
+
+def _bwd_launch(q, dot, acc):
+    """Backward tiles and launch options: 64 x 64 on 4 warps for 16-bit inputs on a GPU, else the CPU tiles."""
+    if _tc.tensor_cores(q, dot, acc):
+        return 64, 64, dict(num_warps=4, num_stages=3)
+    bm, bn = _blocks(q.shape[2])
+    return bm, bn, {}
+
+
 def _block_d(D):
     """The head-dim tile: a power of 2 >= max(16, D) (columns past D are masked)."""
     return max(16, triton.next_power_of_2(D))
@@ -52,10 +72,16 @@ def flash_attention_forward(q, k, v, causal: bool, sm_scale: float):
     lse = torch.empty((B, H, S), dtype=_acc_torch(q), device=q.device)
     if B * H * S == 0:
         return o, lse
+    acc = _acc(q)
+    dot = _tc.dot_dtype(acc, q, k, v, lang=tl)
+    consts = dict(QK_SCALE=float(sm_scale * _k.LOG2E), HEAD_D=D, BLOCK_D=_block_d(D), CAUSAL=bool(causal), ACC=acc,
+                  DOT=dot)
+    if _tc.tensor_cores(q, dot, acc):  # 16-bit on a GPU: tensor-core tiles, autotuned per (S, D, causal)
+        kernel = _tc.tuned(_k.attn_fwd_kernel, FWD_CONFIGS, ["S", "HEAD_D", "CAUSAL"], m_arg="S", n_arg="S")
+        kernel[lambda meta: (triton.cdiv(S, meta["BLOCK_M"]), B * H)](q, k, v, o, lse, S, **consts)
+        return o, lse
     bm, bn = _blocks(S)
-    _k.attn_fwd_kernel[(triton.cdiv(S, bm), B * H)](q, k, v, o, lse, S, QK_SCALE=float(sm_scale * _k.LOG2E),
-                                                     BLOCK_M=bm, BLOCK_N=bn, HEAD_D=D, BLOCK_D=_block_d(D),
-                                                     CAUSAL=bool(causal), ACC=_acc(q))
+    _k.attn_fwd_kernel[(triton.cdiv(S, bm), B * H)](q, k, v, o, lse, S, BLOCK_M=bm, BLOCK_N=bn, **consts)
     return o, lse
 
 
@@ -65,16 +91,18 @@ def flash_attention_backward(do, q, k, v, o, lse, causal: bool, sm_scale: float)
     if B * H * S == 0:
         return dq.zero_(), dk.zero_(), dv.zero_()
     acc = _acc(q)
-    bm, bn = _blocks(S)
+    dot = _tc.dot_dtype(acc, q, k, v, do, lang=tl)
+    bm, bn, launch = _bwd_launch(q, dot, acc)
     delta = torch.empty((B, H, S), dtype=lse.dtype, device=q.device)
     _k.attn_bwd_preprocess_kernel[(triton.cdiv(S, bm), B * H)](o, do, delta, S, BLOCK_M=bm, HEAD_D=D,
                                                                BLOCK_D=_block_d(D), ACC=acc)
     qk_scale = float(sm_scale * _k.LOG2E)
     scales = dict(SM_SCALE=float(sm_scale), QK_SCALE=qk_scale, HEAD_D=D, BLOCK_D=_block_d(D))
     _k.attn_bwd_dkdv_kernel[(triton.cdiv(S, bn), B * H)](q, k, v, do, lse, delta, dk, dv, S, **scales, BLOCK_M=bm,
-                                                          BLOCK_N=bn, CAUSAL=bool(causal), ACC=acc)
+                                                          BLOCK_N=bn, CAUSAL=bool(causal), ACC=acc, DOT=dot,
+                                                          **launch)
     _k.attn_bwd_dq_kernel[(triton.cdiv(S, bm), B * H)](q, k, v, do, lse, delta, dq, S, **scales, BLOCK_M=bm,
-                                                        BLOCK_N=bn, CAUSAL=bool(causal), ACC=acc)
+                                                        BLOCK_N=bn, CAUSAL=bool(causal), ACC=acc, DOT=dot, **launch)
     return dq, dk, dv
 
 

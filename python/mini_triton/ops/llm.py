@@ -9,7 +9,9 @@
 
 Inputs are float16 / bfloat16 / float32 / float64 CPU torch tensors; the kernels run on mini_triton's CPU
 interpreter, compute in float32 (float64 when the input is float64, which torch.autograd.gradcheck uses) and
-store in the input's dtype. Every op is differentiable (torch.autograd.Function with kernel backward passes).
+store in the input's dtype. The fused SwiGLU matmul multiplies 16-bit inputs as 16-bit tiles with float32
+accumulation (tensor cores on a GPU, autotuned tiles: mini_triton.ops._tc); float32 inputs get an exact float32
+dot. Every op is differentiable (torch.autograd.Function with kernel backward passes).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import torch
 import mini_triton as triton
 import mini_triton.language as tl
 from mini_triton.kernels import llm as _k
+from mini_triton.ops import _tc
 
 __all__ = ["RMSNorm", "RotaryEmbedding", "SwiGLUMLP", "RMSNormFunction", "RoPEFunction", "SwiGLUFunction",
            "SwiGLUMatmulFunction", "rms_norm", "apply_rotary", "rope_tables", "swiglu", "swiglu_matmul",
@@ -321,11 +324,18 @@ class SwiGLUMatmulFunction(torch.autograd.Function):
         b = torch.empty_like(a)
         h = torch.empty_like(a)
         if M and N:
-            bm, bn, bk = _matmul_blocks(M, N, K)
-            _k.swiglu_matmul_kernel[(triton.cdiv(M, bm), triton.cdiv(N, bn))](
-                x, w1, w3, a, b, h, M, N, K, x.stride(0), x.stride(1), w1.stride(0), w1.stride(1), w3.stride(0),
-                w3.stride(1), h.stride(0), h.stride(1), BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk, STORE_AB=True,
-                ACC=_acc(x, w1, w3))
+            acc = _acc(x, w1, w3)
+            dot = _tc.dot_dtype(acc, x, w1, w3, lang=tl)
+            args = (x, w1, w3, a, b, h, M, N, K, x.stride(0), x.stride(1), w1.stride(0), w1.stride(1), w3.stride(0),
+                    w3.stride(1), h.stride(0), h.stride(1))
+            if _tc.tensor_cores(x, dot, acc):  # 16-bit on a GPU: tensor-core tiles, autotuned per shape
+                kernel = _tc.tuned(_k.swiglu_matmul_kernel, _tc.SWIGLU_CONFIGS, ["M", "N", "K"])
+                kernel[lambda meta: (triton.cdiv(M, meta["BLOCK_M"]), triton.cdiv(N, meta["BLOCK_N"]))](
+                    *args, STORE_AB=True, ACC=acc, DOT=dot)
+            else:
+                bm, bn, bk = _matmul_blocks(M, N, K)
+                _k.swiglu_matmul_kernel[(triton.cdiv(M, bm), triton.cdiv(N, bn))](
+                    *args, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk, STORE_AB=True, ACC=acc, DOT=dot)
         ctx.save_for_backward(x, w1, w3, a, b)
         return h
 

@@ -9,7 +9,9 @@ optimizer.
 
 Iteration (a, b, c) = (3.4445, -4.7750, 2.0315): X = G / (||G||_F + 1e-7), transposed when rows > cols; 5 times
 A = X X^T (gram kernel: upper-triangle tiles, mirrored), B = c A A + b A, X = a X + B X (matmul kernel with an
-epilogue); computed in float32 (float64 for float64 input), returned in G's dtype.
+epilogue); computed in float32 (float64 for float64 input), returned in G's dtype. For a bfloat16 / float16 G the
+iterates X, A, B are stored in G's dtype and each matmul multiplies 16-bit tiles accumulating in float32 (tensor
+cores on a GPU; the usual Muon precision); the normalisation is computed in float32.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import torch
 import mini_triton as triton
 import mini_triton.language as tl
 from mini_triton.kernels import newton_schulz as _k
+from mini_triton.ops import _tc
 
 __all__ = ["newton_schulz", "newton_schulz_ref", "Muon", "muon_reference_step", "NS_COEFFS"]
 
@@ -34,25 +37,37 @@ def _block(n):
 
 
 def gram(x: torch.Tensor, acc) -> torch.Tensor:
+    """x @ x^T in x's dtype (16-bit x: 16-bit dot operands, float32 accumulation)."""
     M, K = x.shape
     a = torch.empty((M, M), dtype=x.dtype, device=x.device)
+    dot = _tc.dot_dtype(acc, x, lang=tl)
+    args = (x, a, M, K, x.stride(0), x.stride(1), a.stride(0), a.stride(1))
+    if _tc.tensor_cores(x, dot, acc):
+        kernel = _tc.tuned(_k.gram_kernel, _tc.GRAM_CONFIGS, ["M", "K"], n_arg="M")
+        kernel[lambda meta: (triton.cdiv(M, meta["BLOCK_M"]),) * 2](*args, ACC=acc, DOT=dot)
+        return a
     bm, bk = _block(M), _block(K)
     t = triton.cdiv(M, bm)
-    _k.gram_kernel[(t, t)](x, a, M, K, x.stride(0), x.stride(1), a.stride(0), a.stride(1), BLOCK_M=bm, BLOCK_K=bk,
-                           ACC=acc)
+    _k.gram_kernel[(t, t)](*args, BLOCK_M=bm, BLOCK_K=bk, ACC=acc, DOT=dot)
     return a
 
 
 def matmul_epilogue(p: torch.Tensor, q: torch.Tensor, r: torch.Tensor, alpha: float, beta: float, acc):
-    """alpha * (p @ q) + beta * r."""
+    """alpha * (p @ q) + beta * r, in p's dtype (16-bit p, q: 16-bit dot operands, float32 accumulation)."""
     M, K = p.shape
     N = q.shape[1]
     out = torch.empty((M, N), dtype=p.dtype, device=p.device)
+    dot = _tc.dot_dtype(acc, p, q, lang=tl)
+    args = (p, q, r, out, M, N, K, p.stride(0), p.stride(1), q.stride(0), q.stride(1), r.stride(0), r.stride(1),
+            out.stride(0), out.stride(1))
+    consts = dict(ALPHA=float(alpha), BETA=float(beta), ACC=acc, DOT=dot)
+    if _tc.tensor_cores(p, dot, acc):
+        kernel = _tc.tuned(_k.matmul_epilogue_kernel, _tc.MATMUL_CONFIGS, ["M", "N", "K"])
+        kernel[lambda meta: (triton.cdiv(M, meta["BLOCK_M"]), triton.cdiv(N, meta["BLOCK_N"]))](*args, **consts)
+        return out
     bm, bn, bk = _block(M), _block(N), _block(K)
-    _k.matmul_epilogue_kernel[(triton.cdiv(M, bm), triton.cdiv(N, bn))](
-        p, q, r, out, M, N, K, p.stride(0), p.stride(1), q.stride(0), q.stride(1), r.stride(0), r.stride(1),
-        out.stride(0), out.stride(1), ALPHA=float(alpha), BETA=float(beta), BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk,
-        ACC=acc)
+    _k.matmul_epilogue_kernel[(triton.cdiv(M, bm), triton.cdiv(N, bn))](*args, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk,
+                                                                        **consts)
     return out
 
 
@@ -69,7 +84,9 @@ def newton_schulz(g: torch.Tensor, steps: int = 5, eps: float = 1e-7) -> torch.T
     transposed = x.shape[0] > x.shape[1]
     if transposed:
         x = x.t()
-    x = (x / (x.norm() + eps)).contiguous()
+    x = x / (x.norm() + eps)
+    # 16-bit G: the iterates stay 16-bit (tensor-core dots); otherwise float32 / float64
+    x = x.to(g.dtype if g.dtype in (torch.bfloat16, torch.float16) else acc_torch).contiguous()
     for _ in range(steps):
         gm = gram(x, acc)
         bm = matmul_epilogue(gm, gm, gm, c, b, acc)
