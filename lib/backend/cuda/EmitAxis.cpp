@@ -41,8 +41,17 @@ int64_t hintValue(const Operation &op, const char *name) {
 
 int64_t KernelEmitter::scalarDivisibility(const Value *v, int depth) const {
   const Operation *def = v->definingOp();
-  if (!def || depth > 8 || !v->type()->isIntLike())
+  if (depth > 8 || !v->type()->isIntLike())
     return 1;
+  if (!def) { // a for loop's induction variable takes the values lb + k * step
+    const Block *b = v->ownerBlock();
+    const Operation *loop = b ? b->parentOp() : nullptr;
+    if (loop && loop->kind() == OpKind::For && loop->numOperands() >= 3 &&
+        v == const_cast<Operation *>(loop)->body(0).argument(0))
+      return std::min(scalarDivisibility(loop->operand(0), depth + 1),
+                      scalarDivisibility(loop->operand(2), depth + 1));
+    return 1;
+  }
   switch (def->kind()) {
   case OpKind::Constant: {
     const AttrValue *a = def->attr("value");
