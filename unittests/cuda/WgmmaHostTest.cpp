@@ -239,4 +239,139 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
   }
 }
 
+TEST_F(WgmmaHost, LibraryAttentionMaskedTails) {
+  // python/mini_triton/kernels/attention.py in bf16 (DOT=bf16): S = 150 is no multiple of the 64-row blocks,
+  // so the last key block's copies are partly zero-filled and its scores masked to -1e30 before the row
+  // max; P @ V takes P from registers. Causal and not; output and log-sum-exp vs float64.
+  const int BH = 2, S = 150, D = 64;
+  struct Cfg {
+    int bm, bn, warps;
+  };
+  for (Cfg cfg : {Cfg{64, 64, 4}, Cfg{128, 64, 8}, Cfg{128, 128, 8}})
+  for (bool causal : {true, false}) {
+    const int BM = cfg.bm, BN = cfg.bn;
+    SCOPED_TRACE(std::string(causal ? "causal" : "full") + " BM " + std::to_string(BM) + " BN " + std::to_string(BN));
+    std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
+                                  ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
+                                  ArgSpec::pointer(DType::F32),  ArgSpec::forInt(S),
+                                  ArgSpec::constant(0.125 * 1.4426950408889634)};
+    for (int64_t v : {BM, BN, D, D})
+      specs.push_back(ArgSpec::constant(v));
+    specs.push_back(ArgSpec::constant(causal));
+    specs.push_back(ArgSpec::constant(std::string("fp32")));
+    specs.push_back(ArgSpec::constant(std::string("bf16")));
+    auto k = emitLibrary("attention.py", "attn_fwd_kernel", specs, cfg.warps);
+    ASSERT_TRUE(k);
+    ASSERT_NE(k->source.find("mt::wgmmaAccumulateRegA<mt::bf16, " + std::to_string(BM) + ", 64, " +
+                             std::to_string(BN)),
+              std::string::npos)
+        << k->source;
+    size_t n = size_t(BH) * S * D;
+    std::mt19937 rng(78);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    std::vector<float> q(n), kk(n), v(n);
+    for (std::vector<float> *t : {&q, &kk, &v})
+      for (float &x : *t)
+        x = __bfloat162float(__float2bfloat16(dist(rng)));
+    std::vector<float> o(n, -7.0f), lse(size_t(BH) * S, -7.0f);
+    auto bq = bytesOf(toBf16(q)), bk = bytesOf(toBf16(kk)), bv = bytesOf(toBf16(v)), bo = bytesOf(toBf16(o)),
+         bl = bytesOf(lse);
+    ASSERT_TRUE(run(*k, (S + BM - 1) / BM, {&bq, &bk, &bv, &bo, &bl}, scalarsByName(*k, {{"S", S}}), BH));
+    std::vector<uint16_t> got = valuesOf<uint16_t>(bo);
+    std::vector<float> gotLse = valuesOf<float>(bl);
+    for (int bh = 0; bh < BH; ++bh)
+      for (int i = 0; i < S; ++i) {
+        std::vector<double> p(S, 0.0);
+        double mx = -1e300, sum = 0;
+        int last = causal ? i : S - 1;
+        for (int j = 0; j <= last; ++j) {
+          double s = 0;
+          for (int d = 0; d < D; ++d)
+            s += double(q[(size_t(bh) * S + i) * D + d]) * kk[(size_t(bh) * S + j) * D + d];
+          mx = std::max(mx, p[j] = s * 0.125);
+        }
+        for (int j = 0; j <= last; ++j)
+          sum += (p[j] = std::exp(p[j] - mx));
+        ASSERT_NEAR(gotLse[size_t(bh) * S + i], mx + std::log(sum), 2e-2) << bh << "," << i;
+        for (int d = 0; d < D; ++d) {
+          double ref = 0;
+          for (int j = 0; j <= last; ++j)
+            ref += p[j] * v[(size_t(bh) * S + j) * D + d];
+          __nv_bfloat16 h;
+          h.x = got[(size_t(bh) * S + i) * D + d];
+          ASSERT_NEAR(__bfloat162float(h), ref / sum, 2e-2) << bh << "," << i << "," << d;
+        }
+      }
+  }
+}
+
+TEST_F(CudaHostEmulation, AttentionBackwardDkDvPipelinedWithPrefetchedRowLoads) {
+  // attention.py's dK/dV kernel in bf16: four tensor-core dots fed by cp.async rings in a loop that also
+  // loads lse and delta rows (register prefetch). The prefetch must not unroll the loop body: the rings'
+  // stage bookkeeping assumes one copy per iteration (it did, and dK/dV came out wrong on the GPU).
+  // mma.sync (4 warps, 64 x 64 tiles) and wgmma; vs float64.
+  const int S = 150, D = 64;
+  const double smScale = 0.125, qkScale = 0.18, log2e = 1.4426950408889634;
+  for (bool useWgmma : {false, true}) {
+    SCOPED_TRACE(useWgmma ? "wgmma" : "mma.sync");
+    wgmma = useWgmma;
+    std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
+                                  ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
+                                  ArgSpec::pointer(DType::F32),  ArgSpec::pointer(DType::F32),
+                                  ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
+                                  ArgSpec::forInt(S),            ArgSpec::constant(smScale),
+                                  ArgSpec::constant(qkScale)};
+    for (int64_t v : {64, 64, D, D})
+      specs.push_back(ArgSpec::constant(v));
+    specs.push_back(ArgSpec::constant(false));
+    specs.push_back(ArgSpec::constant(std::string("fp32")));
+    specs.push_back(ArgSpec::constant(std::string("bf16")));
+    auto k = emitLibrary("attention.py", "attn_bwd_dkdv_kernel", specs, 4);
+    ASSERT_TRUE(k);
+    ASSERT_NE(k->source.find("prefetched loads"), std::string::npos) << k->source;
+    size_t n = size_t(S) * D;
+    std::mt19937 rng(79);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    std::vector<float> q(n), kk(n), v(n), dO(n), lse(S), delta(S);
+    for (std::vector<float> *t : {&q, &kk, &v, &dO})
+      for (float &x : *t)
+        x = __bfloat162float(__float2bfloat16(dist(rng)));
+    for (float &x : lse)
+      x = dist(rng) + 3.0f;
+    for (float &x : delta)
+      x = dist(rng);
+    std::vector<float> poison(n, -7.0f);
+    auto bq = bytesOf(toBf16(q)), bk = bytesOf(toBf16(kk)), bv = bytesOf(toBf16(v)), bd = bytesOf(toBf16(dO)),
+         bl = bytesOf(lse), bde = bytesOf(delta), bdk = bytesOf(toBf16(poison)), bdv = bytesOf(toBf16(poison));
+    ASSERT_TRUE(run(*k, (S + 63) / 64, {&bq, &bk, &bv, &bd, &bl, &bde, &bdk, &bdv}, scalarsByName(*k, {{"S", S}})));
+    std::vector<uint16_t> gdk = valuesOf<uint16_t>(bdk), gdv = valuesOf<uint16_t>(bdv);
+    std::vector<double> rdk(n, 0.0), rdv(n, 0.0);
+    for (int m = 0; m < S; ++m)
+      for (int j = 0; j < S; ++j) {
+        double qk = 0, dp = 0;
+        for (int d = 0; d < D; ++d) {
+          qk += double(q[size_t(m) * D + d]) * kk[size_t(j) * D + d];
+          dp += double(dO[size_t(m) * D + d]) * v[size_t(j) * D + d];
+        }
+        double p = std::exp2(qk * qkScale - double(lse[m]) * log2e), ds = p * (dp - delta[m]);
+        for (int d = 0; d < D; ++d) {
+          rdv[size_t(j) * D + d] += p * dO[size_t(m) * D + d];
+          rdk[size_t(j) * D + d] += smScale * ds * q[size_t(m) * D + d];
+        }
+      }
+    auto check = [&](const std::vector<uint16_t> &got, const std::vector<double> &ref, const char *what) {
+      double mag = 0;
+      for (double x : ref)
+        mag = std::max(mag, std::abs(x));
+      for (size_t e = 0; e < n; ++e) {
+        __nv_bfloat16 h;
+        h.x = got[e];
+        ASSERT_NEAR(__bfloat162float(h), ref[e], 2e-2 * mag) << what << " " << e / D << "," << e % D;
+      }
+    };
+    check(gdv, rdv, "dV");
+    check(gdk, rdk, "dK");
+  }
+}
+
 } // namespace

@@ -293,6 +293,11 @@ void KernelEmitter::emitPrefetchPrologue(const Operation &forOp) {
     return;
   // Deeper only for small tiles (the sequential scans' rows): the loop is unrolled by the depth.
   pl.depth = int(std::max<int64_t>(1, std::min<int64_t>(opts_.prefetchDepth, kMaxDeepRegisters / registers)));
+  // A loop whose dots are fed by cp.async rings (EmitDotPipeline.cpp) is not unrolled: the rings' stage
+  // bookkeeping assumes one copy of the body per iteration (the backward attention kernel's dK/dV came out
+  // wrong with both).
+  if (loopPipes_.count(&forOp))
+    pl.depth = 1;
   for (const Operation *op : chosen)
     if (pl.depth > 1 && !rebuilds(*op, pl.depth))
       pl.depth = 1;
