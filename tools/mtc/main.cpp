@@ -45,6 +45,7 @@ struct Options {
   bool locations = false;
   bool noPrefetch = false;
   int prefetchDepth = 2;
+  bool noStrip = false;
   int repeat = 1;
 };
 
@@ -99,6 +100,7 @@ int emitIr(const Options &opts, const mt::KernelSource &src, const mtc::KernelAr
     eo.lineDirectives = !opts.noLineDirectives;
     eo.prefetchLoads = !opts.noPrefetch;
     eo.prefetchDepth = opts.prefetchDepth;
+    eo.stripLayouts = !opts.noStrip;
     auto k = mt::cuda::emitCuda(*compiled->function, eo, diag);
     if (!k) {
       std::cerr << diag.renderAll();
@@ -189,6 +191,8 @@ int main(int argc, char **argv) {
   app.add_flag("--no-line-directives", opts.noLineDirectives,
                "--emit=cuda without the #line directives that map it to the kernel source");
   app.add_flag("--no-prefetch", opts.noPrefetch, "--emit=cuda: issue every load where it stands");
+  app.add_flag("--no-strip", opts.noStrip,
+               "--emit=cuda: keep axis-0 scans and reductions in the blocked layout");
   app.add_option("--prefetch-depth", opts.prefetchDepth,
                  "--emit=cuda: iterations loop loads run ahead, at most");
   app.add_option("-k,--kernel", opts.kernel, "Kernel (function) name");

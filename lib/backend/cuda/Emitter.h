@@ -42,6 +42,8 @@ struct EmitOptions {
   bool prefetchLoads = true;
   /// Iterations loaded ahead, at most (fewer where the registers do not allow).
   int prefetchDepth = 2;
+  /// Column-strip layouts for tiles scanned or reduced along axis 0 (EmitStrip.cpp); false: blocked.
+  bool stripLayouts = true;
 };
 
 /// One kernel parameter (the IR function's arguments, in order).
