@@ -317,15 +317,14 @@ void KernelEmitter::emitStripReduce(const Operation &op) {
     rhs.push_back("v" + std::to_string(counter_++) + "_rhs");
     line(types[k] + " " + acc[k] + ", " + rhs[k] + ";");
   }
-  size_t offset = 0;
   if (nw > 1) {
     for (unsigned k = 0; k < n; ++k) {
       smem.push_back("v" + std::to_string(counter_++) + "_part");
-      line(types[k] + " *" + smem[k] + " = " + smemArray(types[k], offset) + ";");
-      offset = align16(offset + size_t(nw * l.cols) * elemBytes(op.operand(k)->type()));
+      line(types[k] + " *" + smem[k] + " = " +
+           stripSmem(op, k, types[k], size_t(nw * l.cols) * elemBytes(op.operand(k)->type())) + ";");
     }
-    smemBytes_ = std::max(smemBytes_, offset);
-    line("__syncthreads();");
+    if (stripLeadingBarrier(op))
+      line("__syncthreads();");
   }
   if (l.rg > 1)
     line("const int mt_q = (mt_tid / " + num(l.cgp) + ") % " + num(gpw) + ", mt_w = mt_tid / " +

@@ -149,14 +149,12 @@ void KernelEmitter::emitStripScan(const Operation &op) {
       line(types[k] + " " + pre[k] + "[" + num(slots) + "];");
     }
   }
-  size_t offset = 0;
   if (nw > 1) {
     for (unsigned k = 0; k < n; ++k) {
       smem.push_back("v" + std::to_string(counter_++) + "_tot");
-      line(types[k] + " *" + smem[k] + " = " + smemArray(types[k], offset) + ";");
-      offset = align16(offset + size_t(nw * l.cols) * elemBytes(op.operand(k)->type()));
+      line(types[k] + " *" + smem[k] + " = " +
+           stripSmem(op, k, types[k], size_t(nw * l.cols) * elemBytes(op.operand(k)->type())) + ";");
     }
-    smemBytes_ = std::max(smemBytes_, offset);
   }
   // Positions in scan order: the thread's row group within its warp (q) and its warp group (w).
   std::string qRaw = "(mt_tid / " + num(l.cgp) + ") % " + num(gpw),
@@ -181,7 +179,7 @@ void KernelEmitter::emitStripScan(const Operation &op) {
       line(rhs[k] + " = " + acc[k] + "; " + acc[k] + " = " + left[k] + ";");
     emitCombine(op, acc, rhs);
   };
-  if (nw > 1)
+  if (nw > 1 && stripLeadingBarrier(op))
     line("__syncthreads();");
   slotHead();
   // 1. The thread's rows.

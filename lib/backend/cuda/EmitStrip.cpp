@@ -360,4 +360,24 @@ void KernelEmitter::emitStripBroadcast(const Operation &op) {
           rl);
 }
 
+std::string KernelEmitter::stripSmem(const Operation &op, unsigned k, const std::string &elemType,
+                                     size_t bytes) {
+  auto [it, fresh] = stripRegion_.try_emplace({&op, k}, stripBytes_);
+  if (fresh)
+    stripBytes_ = align16(stripBytes_ + bytes);
+  return "reinterpret_cast<" + elemType + " *>(mt_smem + @STRIP@ + " + num(int64_t(it->second)) + ")";
+}
+
+bool KernelEmitter::stripLeadingBarrier(const Operation &op) const {
+  if (loopDepth_ == 0)
+    return false; // runs once: its region is written once
+  const Block *b = op.parentBlock();
+  if (!b)
+    return true;
+  for (const auto &other : b->operations())
+    if (other.get() != &op && stripAxis0(*other) && stripWarpGroups(stripOf(layoutOf(other->operand(0)))) > 1)
+      return false; // its barrier comes between this op's reads and its next writes, both ways round
+  return true;
+}
+
 } // namespace mt::cuda::detail

@@ -788,7 +788,11 @@ CudaKernel KernelEmitter::run() {
     if (term.numOperands() != 0)
       unsupported(term, "kernels return nothing");
   });
-  // The cp.async stages (EmitDotPipeline.cpp) after every other use of shared memory.
+  // The strip ops' regions (EmitStrip.cpp), then the cp.async stages (EmitDotPipeline.cpp), after every
+  // other use of shared memory.
+  size_t stripBase = align16(smemBytes_);
+  if (stripBytes_ > 0)
+    smemBytes_ = stripBase + stripBytes_;
   size_t pipeBase = align16(smemBytes_);
   if (pipeBytes_ > 0)
     smemBytes_ = pipeBase + pipeBytes_;
@@ -808,6 +812,8 @@ CudaKernel KernelEmitter::run() {
   std::string body_ = out_.str();
   for (size_t at = body_.find("@PIPE@"); at != std::string::npos; at = body_.find("@PIPE@", at))
     body_.replace(at, 6, std::to_string(pipeBase));
+  for (size_t at = body_.find("@STRIP@"); at != std::string::npos; at = body_.find("@STRIP@", at))
+    body_.replace(at, 7, std::to_string(stripBase));
   src << body_;
   k.source = src.str();
   return k;

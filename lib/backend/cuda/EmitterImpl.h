@@ -415,8 +415,22 @@ private:
   bool stripAxis0(const ir::Operation &op) const;
   void emitStripScan(const ir::Operation &op);
   void emitStripReduce(const ir::Operation &op);
+  /// Row-group warps of a column (> 1: totals through shared memory).
+  static int64_t stripWarpGroups(const StripLayout &l) {
+    int64_t gpw = l.cgp >= 32 ? 1 : std::min<int64_t>(l.rg, 32 / l.cgp);
+    return l.rg / gpw;
+  }
+  /// The shared memory of strip op `op`'s warp totals: its own region (`bytes`, allocated once) in the strip
+  /// area, which follows every other use of shared memory (@STRIP@, set by run()).
+  std::string stripSmem(const ir::Operation &op, unsigned k, const std::string &elemType, size_t bytes);
+  /// Whether `op` must wait before writing its region: only when it may run again while a thread still
+  /// reads its last totals, i.e. inside a loop with no other such op in its block (whose barrier separates
+  /// one run's reads from the next run's writes).
+  bool stripLeadingBarrier(const ir::Operation &op) const;
   std::vector<StripLayout> strips_;
   std::map<const ir::Value *, int> stripOf_;
+  std::map<std::pair<const ir::Operation *, unsigned>, size_t> stripRegion_;
+  size_t stripBytes_ = 0;
   std::vector<FragLayout> frags_;
   std::map<const ir::Value *, int> fragOf_;
   std::set<const ir::Value *> needsBlocked_;
