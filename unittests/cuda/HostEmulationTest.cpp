@@ -1336,7 +1336,8 @@ def strip_ops(x_ptr, a_ptr, out_ptr, rev_ptr, red_ptr, N, R: tl.constexpr, C: tl
 
 TEST_F(CudaHostEmulation, StripLayoutLoneScanInALoopWaitsBeforeItsTotals) {
   // One cross-warp strip scan in a loop: no other strip op's barrier separates one iteration's reads of
-  // its warp totals from the next one's writes, so it keeps its leading barrier (2 per iteration).
+  // its warp totals from the next one's writes, so it keeps its leading barrier (2 per iteration). The scans'
+  // accumulator is carried in the strip layout; `b`, tried too, is kept blocked (its yield is not strip).
   KernelSource src;
   src.fileName = "strip_loop.py";
   src.functionName = "strip_loop";
@@ -1346,34 +1347,51 @@ import mini_triton.language as tl
 
 
 @triton.jit
-def strip_loop(x_ptr, out_ptr, N, R: tl.constexpr, C: tl.constexpr):
+def strip_loop(x_ptr, out_ptr, b_ptr, N, R: tl.constexpr, C: tl.constexpr):
     rows = tl.arange(0, R)
     cols = tl.arange(0, C)
     offs = rows[:, None] * C + cols[None, :]
+    acc = tl.zeros((R, C), dtype=tl.float32)
+    b = tl.zeros((R, C), dtype=tl.float32)
     for it in range(N):
         x = tl.load(x_ptr + it * R * C + offs)
-        tl.store(out_ptr + it * R * C + offs, tl.cumsum(x, axis=0) * 0.5)
+        acc = acc * 0.5 + tl.cumsum(x, axis=0)  # an accumulator of scans: carried in the strip layout
+        tl.store(out_ptr + it * R * C + offs, acc)
+        b = b * 0.5 + tl.trans(tl.trans(x))  # transposes are blocked: b is tried, then kept blocked
+    tl.store(b_ptr + offs, b)
 )PY";
   const int64_t R = 16, C = 32, N = 3;
-  std::vector<ArgSpec> specs(2, ArgSpec::pointer(DType::F32));
+  std::vector<ArgSpec> specs(3, ArgSpec::pointer(DType::F32));
   specs.push_back(ArgSpec::forInt(N));
   specs.push_back(ArgSpec::constant(ConstexprValue(R)));
   specs.push_back(ArgSpec::constant(ConstexprValue(C)));
   auto k = emitSource(src, specs, 4, false);
   ASSERT_TRUE(k);
   EXPECT_NE(k->source.find("scan axis 0 of a strip tile"), std::string::npos) << k->source;
-  EXPECT_EQ(barriersInFirstLoop(k->source), 2u) << k->source;
-  std::vector<float> x = randomFloats(size_t(N * R * C), 77), out(size_t(N * R * C), 7.0f);
-  auto bx = bytesOf(x), bo = bytesOf(out);
-  ASSERT_TRUE(run(*k, 1, {&bx, &bo}, {N}));
+  // 2 for the scan; b: x converted to blocked (2), the transposes (4)
+  EXPECT_EQ(barriersInFirstLoop(k->source), 8u) << k->source;
+  std::vector<float> x = randomFloats(size_t(N * R * C), 77), out(size_t(N * R * C), 7.0f),
+                     b(size_t(R * C), 7.0f);
+  auto bx = bytesOf(x), bo = bytesOf(out), bb = bytesOf(b);
+  ASSERT_TRUE(run(*k, 1, {&bx, &bo, &bb}, {N}));
   out = valuesOf<float>(bo);
+  b = valuesOf<float>(bb);
+  for (int64_t e = 0; e < R * C; ++e) {
+    double refB = 0.0;
+    for (int64_t it = 0; it < N; ++it)
+      refB = refB * 0.5 + x[size_t(it * R * C + e)];
+    ASSERT_NEAR(b[size_t(e)], refB, 1e-5 * (1.0 + std::fabs(refB))) << "b " << e;
+  }
+  std::vector<double> ref(size_t(R * C), 0.0);
   for (int64_t it = 0; it < N; ++it)
     for (int64_t col = 0; col < C; ++col) {
       double cum = 0.0;
       for (int64_t r = 0; r < R; ++r) {
         size_t at = size_t(it * R * C + r * C + col);
         cum += x[at];
-        ASSERT_NEAR(out[at], cum * 0.5, 1e-4 * (1.0 + std::fabs(cum))) << "it " << it << " r " << r;
+        ref[size_t(r * C + col)] = ref[size_t(r * C + col)] * 0.5 + cum;
+        ASSERT_NEAR(out[at], ref[size_t(r * C + col)], 1e-4 * (1.0 + std::fabs(cum)))
+            << "it " << it << " r " << r;
       }
     }
 }

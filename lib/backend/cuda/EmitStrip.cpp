@@ -24,8 +24,10 @@
 // are lazy or strip, non-lazy broadcasts to it, elementwise ops over strip operands (the others lazy or
 // constant), axis-0 scans and reductions of strip operands (the latter giving column vectors), loop-
 // carried values that the yield gives a strip value, and the loads and elementwise ops a carried column
-// vector starts from (h0). Every other value stays blocked; a strip value read by an op that does not
-// understand strips gets a blocked copy at its definition (EmitLayout.cpp convertLayout), as for frags.
+// vector starts from (h0). Carried tiles of a strip shape that start as splats (accumulators) are tried in
+// the strip layout too, and planned again without them if their yield does not end up in it. Every other
+// value stays blocked; a strip value read by an op that does not understand strips gets a blocked copy at its
+// definition (EmitLayout.cpp convertLayout), as for frags.
 #include "backend/cuda/EmitterImpl.h"
 
 #include <algorithm>
@@ -124,7 +126,19 @@ void KernelEmitter::planStripLayouts(const Block &body) {
     any = stripFor(s[0], s[1], false) >= 0 || any;
   if (!any)
     return;
-  for (int round = 0; round < 8 && planStripBlock(body); ++round) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    for (int round = 0; round < 8 && planStripBlock(body); ++round) {
+    }
+    bool ok = true; // every guessed loop-carried tile yields a strip value of its layout
+    for (const auto &[arg, yielded] : stripGuess_)
+      if (layoutOf(yielded) != layoutOf(arg)) {
+        stripRejected_.insert(arg);
+        ok = false;
+      }
+    if (ok)
+      break;
+    stripOf_.clear();
+    stripGuess_.clear();
   }
   std::map<const Value *, std::vector<const Operation *>> users;
   collectUsers(body, users);
@@ -223,6 +237,18 @@ bool KernelEmitter::planStripBlock(const Block &b) {
         set(op.result(k), l);
         if (stripOf(l).vector)
           markStripSources(op.operand(3 + k), l, 0);
+      }
+      // A carried tile of a strip shape that starts as a splat or a strip value: tried in the strip layout
+      // (an accumulator of scans), dropped if its yield does not end up in it.
+      for (unsigned k = 0; yield && k + 1 < body.numArguments() && k < yield->numOperands(); ++k) {
+        const Value *arg = body.argument(k + 1), *init = op.operand(3 + k);
+        int id = tileStrip(arg->type());
+        if (id < 0 || layoutOf(arg) >= 0 || isLazy(arg) || stripRejected_.count(arg) ||
+            !(isConstant(init) || layoutOf(init) == id))
+          continue;
+        set(arg, id);
+        set(op.result(k), id);
+        stripGuess_[arg] = yield->operand(k);
       }
       continue;
     }

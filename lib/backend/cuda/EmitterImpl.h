@@ -430,6 +430,10 @@ private:
   std::vector<StripLayout> strips_;
   std::map<const ir::Value *, int> stripOf_;
   std::map<std::pair<const ir::Operation *, unsigned>, size_t> stripRegion_;
+  /// Loop-carried 2-D tiles tried in a strip layout before their yield is known to be one (body argument ->
+  /// yielded value), and those whose yield turned out not to be (planned again without them).
+  std::map<const ir::Value *, const ir::Value *> stripGuess_;
+  std::set<const ir::Value *> stripRejected_;
   size_t stripBytes_ = 0;
   std::vector<FragLayout> frags_;
   std::map<const ir::Value *, int> fragOf_;
