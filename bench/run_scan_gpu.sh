@@ -10,6 +10,7 @@
 # Usage (device tool): run(command="bash bench/run_scan_gpu.sh", carry=[".devdeps"], timeout_s=600)
 #   QUICK=1      every 4th / 2nd T and fewer repetitions (about half the time)
 #   STEPS="..."  a subset of: build tests scan precision mingru prefetch (default: all but prefetch)
+#   SCAN_BENCH_ARGS="..."  more scan_bench.py arguments (e.g. --extra-chunk-configs 16:32:1,32:32:1,16:32:2)
 # The Python extension is built into $MT_DEVICE_BUILD (default /tmp/mt-device-build, the folder
 # scripts/device_check.sh uses) unless it is there already.
 set -u -o pipefail
@@ -61,7 +62,8 @@ run_bench() { # run_bench NAME TIMEOUT ARGS...
   step "$name $*" $? $((SECONDS - S))
   grep -E "^(summary|ERROR|copy_)" "$OUT/$name.log" | head -12 | tee -a "$SUMMARY"
 }
-has scan && run_bench scan_bench 230 $QUICK_ARG
+# shellcheck disable=SC2086
+has scan && run_bench scan_bench 230 $QUICK_ARG ${SCAN_BENCH_ARGS:-}
 has precision && run_bench scan_precision 130 $QUICK_ARG
 has mingru && run_bench mingru_bench 90 --configs-from "$OUT/scan_bench.json"
 has prefetch && run_bench prefetch_ab 300 $QUICK_ARG

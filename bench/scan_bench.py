@@ -103,9 +103,14 @@ def main():
     ap.add_argument("--max-call-s", type=float, default=1.5,
                     help="stop timing an implementation at larger T once one call took longer than this")
     ap.add_argument("--quick", action="store_true", help="every 4th power of two, fewer repetitions")
+    ap.add_argument("--extra-chunk-configs", default="",
+                    help="more chunked candidates, CHUNK_T:CHUNK_D:NUM_WARPS comma-separated (e.g. 16:32:1,32:32:1: "
+                         "one warp keeps the strip-layout scan free of barriers)")
     ap.add_argument("--smoke", action="store_true", help="CPU interpreter, tiny sizes, no Triton")
     ap.add_argument("--triton", action="store_true", help="with --smoke: add the Triton column (TRITON_INTERPRET=1)")
     args = ap.parse_args()
+    for cfg in filter(None, args.extra_chunk_configs.split(",")):
+        CHUNK_CONFIGS.append(tuple(int(v) for v in cfg.split(":")))
     if args.smoke:
         args.batch, args.dim, args.tmin, args.tmax, args.ref_tmax = 1, 12, 8, min(args.tmax, 32), 32
         args.tune_t, args.target_ms, args.no_triton = 16, 1.0, not args.triton

@@ -26,4 +26,9 @@ template <typename T> __device__ __forceinline__ T shflUp(T v, int off) {
   return shuffleBits(v, [off](auto b) { return __shfl_up_sync(0xffffffffu, b, off); });
 }
 
+/// The value `v` of lane `lane + off` (lanes from 32 - off get their own); all 32 lanes take part.
+template <typename T> __device__ __forceinline__ T shflDown(T v, int off) {
+  return shuffleBits(v, [off](auto b) { return __shfl_down_sync(0xffffffffu, b, off); });
+}
+
 } // namespace mt

@@ -46,6 +46,7 @@ struct Options {
   bool noPrefetch = false;
   int prefetchDepth = 2;
   bool wgmma = false;
+  bool noStrip = false;
   int repeat = 1;
 };
 
@@ -101,6 +102,7 @@ int emitIr(const Options &opts, const mt::KernelSource &src, const mtc::KernelAr
     eo.prefetchLoads = !opts.noPrefetch;
     eo.prefetchDepth = opts.prefetchDepth;
     eo.wgmma = opts.wgmma;
+    eo.stripLayouts = !opts.noStrip;
     auto k = mt::cuda::emitCuda(*compiled->function, eo, diag);
     if (!k) {
       std::cerr << diag.renderAll();
@@ -192,6 +194,8 @@ int main(int argc, char **argv) {
                "--emit=cuda without the #line directives that map it to the kernel source");
   app.add_flag("--wgmma", opts.wgmma, "--emit=cuda: tensor-core dots as sm_90a warpgroup MMAs where they fit");
   app.add_flag("--no-prefetch", opts.noPrefetch, "--emit=cuda: issue every load where it stands");
+  app.add_flag("--no-strip", opts.noStrip,
+               "--emit=cuda: keep axis-0 scans and reductions in the blocked layout");
   app.add_option("--prefetch-depth", opts.prefetchDepth,
                  "--emit=cuda: iterations loop loads run ahead, at most");
   app.add_option("-k,--kernel", opts.kernel, "Kernel (function) name");

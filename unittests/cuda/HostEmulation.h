@@ -105,24 +105,30 @@ protected:
       ADD_FAILURE() << diag.renderAll();
     return k;
   }
-  /// Lowers kernel `fn` of python/mini_triton/kernels/`file` for `specs` and emits it.
+  /// Lowers kernel `fn` of python/mini_triton/kernels/`file` for `specs` and emits it (`strip`: column-strip
+  /// layouts for axis-0 scans and reductions, EmitStrip.cpp).
   std::optional<cuda::CudaKernel> emitLibrary(const std::string &file, const std::string &fn,
                                               const std::vector<ArgSpec> &specs, int numWarps,
-                                              bool prefetch = true) {
-    return emitFile("python/mini_triton/kernels/" + file, fn, specs, numWarps, prefetch);
+                                              bool prefetch = true, bool strip = true) {
+    return emitFile("python/mini_triton/kernels/" + file, fn, specs, numWarps, prefetch, strip);
   }
   /// Lowers kernel `fn` of `file` (relative to the source tree) for `specs` and emits it.
   std::optional<cuda::CudaKernel> emitFile(const std::string &file, const std::string &fn,
                                            const std::vector<ArgSpec> &specs, int numWarps,
-                                           bool prefetch = true) {
+                                           bool prefetch = true, bool strip = true) {
     auto src = KernelSource::fromFile((fs::path(MT_SOURCE_DIR) / file).string(), fn);
     if (!src) {
       ADD_FAILURE() << src.error();
       return std::nullopt;
     }
+    return emitSource(*src, specs, numWarps, prefetch, strip);
+  }
+  /// Lowers kernel source `src` for `specs` and emits it.
+  std::optional<cuda::CudaKernel> emitSource(const KernelSource &src, const std::vector<ArgSpec> &specs,
+                                             int numWarps, bool prefetch = true, bool strip = true) {
     SourceManager sources;
     ir::TypeContext types;
-    auto compiled = runtime::compileToIR(*src, specs, CompileOptions{}, sources, types);
+    auto compiled = runtime::compileToIR(src, specs, CompileOptions{}, sources, types);
     if (!compiled) {
       ADD_FAILURE() << compiled.error();
       return std::nullopt;
@@ -131,6 +137,7 @@ protected:
     cuda::EmitOptions eo;
     eo.numWarps = numWarps;
     eo.prefetchLoads = prefetch;
+    eo.stripLayouts = strip;
     eo.wgmma = wgmma;
     eo.numStages = numStages;
     auto k = cuda::emitCuda(*compiled->function, eo, diag);

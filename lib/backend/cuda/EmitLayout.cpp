@@ -188,6 +188,8 @@ void KernelEmitter::planFragLayouts(const Block &body) {
 int64_t KernelEmitter::perIn(const Type *t, int frag) const {
   if (frag < 0)
     return per(t);
+  if (isStrip(frag)) // EmitStrip.cpp
+    return stripPer(stripOf(frag));
   const FragLayout &l = frags_[size_t(frag)];
   return (l.m / l.wm / 16) * (l.n / l.wn / 8) * 4;
 }
@@ -195,6 +197,8 @@ int64_t KernelEmitter::perIn(const Type *t, int frag) const {
 std::string KernelEmitter::linIn(const Type *t, int frag) const {
   if (frag < 0)
     return lin(per(t));
+  if (isStrip(frag)) // EmitStrip.cpp
+    return stripLin(stripOf(frag));
   const FragLayout &l = frags_[size_t(frag)];
   return "mt::fragLinear<" + num(l.m) + ", " + num(l.n) + ", " + num(l.wm) + ", " + num(l.wn) +
          ">(mt_tid, i)";
@@ -206,8 +210,8 @@ std::string KernelEmitter::convertLayout(const Value *v, const std::string &src,
   int64_t n = t->numElements();
   smemBytes_ = std::max(smemBytes_, align16(size_t(n) * elemBytes(t)));
   std::string dst = fresh(v) + (to < 0 ? "_blocked" : "_frag");
-  line("// " + std::string(from < 0 ? "blocked" : "frag") + " -> " + (to < 0 ? "blocked" : "frag") +
-       " through shared memory");
+  auto kind = [](int l) { return l < 0 ? "blocked" : isStrip(l) ? "strip" : "frag"; };
+  line("// " + std::string(kind(from)) + " -> " + kind(to) + " through shared memory");
   line(et + " " + dst + "[" + num(perIn(t, to)) + "];");
   line("__syncthreads();");
   std::string s = dst + "_s";
@@ -227,7 +231,7 @@ std::string KernelEmitter::convertLayout(const Value *v, const std::string &src,
 }
 
 std::string KernelEmitter::valueIn(const Value *v, int frag) {
-  int f = fragOf(v);
+  int f = layoutOf(v);
   if (!v->type()->isBlock() || f == frag)
     return name(v);
   if (frag < 0)
@@ -246,7 +250,7 @@ std::string KernelEmitter::valueIn(const Value *v, int frag) {
 void KernelEmitter::emitBlockedCopy(const Value *v) {
   if (!needsBlocked_.count(v) || blockedCopy_.count(v))
     return;
-  blockedCopy_[v] = convertLayout(v, name(v), fragOf(v), -1);
+  blockedCopy_[v] = convertLayout(v, name(v), layoutOf(v), -1);
 }
 
 } // namespace mt::cuda::detail

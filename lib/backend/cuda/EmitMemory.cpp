@@ -78,13 +78,14 @@ int64_t KernelEmitter::chooseVecElems(const Function &f) {
 /// group can be one vector access: aligned, consecutive pointers, unmasked, no padding), reading the
 /// operands through at() so that lazy (never materialised) pointers and masks work too.
 void KernelEmitter::emitVectorChecks(const Value *ptr, const Value *mask, int64_t p, int64_t v,
-                                     int64_t numElements, size_t bytes) {
+                                     int64_t numElements, size_t bytes, int layout) {
   std::string V = std::to_string(v), et = elemType(ptr->type(), nullptr);
+  std::string linear = layout < 0 ? lin(p) : linIn(ptr->type(), layout);
   auto element = [&](const std::string &index, const std::string &body) {
     open("");
     line("const int i = " + index + ";");
     if (usesLinearIndex(body))
-      line("const int L = " + lin(p) + ";");
+      line("const int L = " + linear + ";");
     line(body);
     close();
   };
@@ -122,24 +123,23 @@ void KernelEmitter::emitVectorChecks(const Value *ptr, const Value *mask, int64_
 
 void KernelEmitter::emitVectorGroups(const Value *ptr, const Value *mask, int64_t p, int64_t v,
                                      int64_t numElements, size_t bytes, const std::string &vectorStmt,
-                                     const std::string &elementStmt, bool rolled) {
+                                     const std::string &elementStmt, int layout) {
   std::string V = std::to_string(v);
+  std::string linear = layout < 0 ? lin(p) : linIn(ptr->type(), layout);
   line("#pragma unroll");
   open("for (int mt_g = 0; mt_g < " + std::to_string(p) + "; mt_g += " + V + ")");
-  emitVectorChecks(ptr, mask, p, v, numElements, bytes);
+  emitVectorChecks(ptr, mask, p, v, numElements, bytes, layout);
   open("if (mt_vec)");
   line(vectorStmt);
   close(" else {");
   ++indent_;
-  // Rolled (when elementStmt indexes no register array by i): the rare path's unrolled loads would hold
-  // registers across the whole loop body (a 128 x 64 cp.async ring stage: 218 -> 128 registers).
-  line(rolled && loopDepth_ > 0 ? "#pragma unroll 1" : "#pragma unroll");
+  line("#pragma unroll");
   open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
   line("const int i = mt_g + mt_j;");
   // In a loop, opaque to the optimiser: the rare element path's addresses are computed here, not hoisted
   // out of the loop into registers held across it (outside loops that would only cost common
   // subexpressions with the checks).
-  line("const int L = " + (loopDepth_ > 0 ? "mt::opaque(" + lin(p) + ")" : lin(p)) + ";");
+  line("const int L = " + (loopDepth_ > 0 ? "mt::opaque(" + linear + ")" : linear) + ";");
   line(elementStmt);
   close();
   close();
@@ -153,9 +153,10 @@ bool KernelEmitter::emitVectorLoad(const Operation &op, const std::string &dst) 
   const Type *rt = op.result()->type();
   if (!rt->isBlock() || !ptr->type()->isBlock())
     return false;
-  int64_t p = per(rt), v = vecWidth(p);
+  int layout = layoutOf(op.result()); // blocked, or a strip layout (EmitStrip.cpp)
+  int64_t p = perIn(rt, layout), v = isStrip(layout) ? stripOf(layout).v : vecWidth(p);
   size_t bytes = vecElemBytes(ptr->type());
-  if (v < 2 || bytes == 0)
+  if (v < 2 || bytes == 0 || (layout >= 0 && !isStrip(layout)))
     return false;
   std::string et = elemType(rt, &op);
   std::string r = dst.empty() ? declare(op.result(), &op) : dst;
@@ -164,7 +165,8 @@ bool KernelEmitter::emitVectorLoad(const Operation &op, const std::string &dst) 
   emitVectorGroups(ptr, mask, p, v, rt->numElements(), bytes,
                    "mt::loadVec<" + std::to_string(v) + ">(&" + r + "[mt_g], mt_p0);",
                    r + "[i] = (L < " + n + (mask ? " && " + at(mask) : std::string()) + ") ? *" + at(ptr) +
-                       " : " + otherExpr + ";");
+                       " : " + otherExpr + ";",
+                   layout);
   return true;
 }
 
@@ -174,15 +176,18 @@ bool KernelEmitter::emitVectorStore(const Operation &op) {
   const Type *pt = ptr->type();
   if (!pt->isBlock() || !val->type()->isBlock() || isLazy(val))
     return false;
-  int64_t p = per(pt), v = vecWidth(p);
+  // Blocked, or a strip layout (EmitStrip.cpp) when the store reads val in place (else a blocked copy).
+  int layout = layoutOf(val) >= 0 && layoutAware(op, val) ? layoutOf(val) : -1;
+  int64_t p = perIn(pt, layout), v = isStrip(layout) ? stripOf(layout).v : vecWidth(p);
   size_t bytes = vecElemBytes(pt);
-  if (v < 2 || bytes == 0)
+  if (v < 2 || bytes == 0 || (layout >= 0 && !isStrip(layout)))
     return false;
   std::string n = std::to_string(pt->numElements());
   emitVectorGroups(ptr, mask, p, v, pt->numElements(), bytes,
                    "mt::storeVec<" + std::to_string(v) + ">(mt_p0, &" + name(val) + "[mt_g]);",
                    "if (L < " + n + (mask ? " && " + at(mask) : std::string()) + ") *" + at(ptr) + " = " +
-                       at(val) + ";");
+                       at(val) + ";",
+                   layout);
   return true;
 }
 
@@ -211,8 +216,8 @@ void KernelEmitter::emitLoad(const Operation &op, const std::string &dst) {
   if (emitVectorLoad(op, dst))
     return;
   std::string guard = "L < " + std::to_string(rt->numElements()) + (mask ? " && " + at(mask) : "");
-  forEach(rt, dst.empty() ? declare(op.result(), &op) : dst,
-          "(" + guard + ") ? " + deref + " : " + otherExpr);
+  forEach(rt, dst.empty() ? declare(op.result(), &op) : dst, "(" + guard + ") ? " + deref + " : " + otherExpr,
+          layoutOf(op.result()));
 }
 
 void KernelEmitter::emitStore(const Operation &op) {
@@ -228,8 +233,11 @@ void KernelEmitter::emitStore(const Operation &op) {
          at(val) + ";");
     return;
   }
-  if (fragOf(val) >= 0 && fragAware(op, val)) { // a fragment-layout tile (EmitLayout.cpp): its own indices
-    int f = fragOf(val);
+  bool inPlace = layoutOf(val) >= 0 && layoutAware(op, val);
+  if (inPlace && isStrip(layoutOf(val)) && emitVectorStore(op)) // a strip tile (EmitStrip.cpp), vectorised
+    return;
+  if (inPlace) { // a fragment or strip tile (EmitLayout.cpp, EmitStrip.cpp): its own indices
+    int f = layoutOf(val);
     line("#pragma unroll");
     open("for (int i = 0; i < " + std::to_string(perIn(pt, f)) + "; ++i)");
     line("const int L = " + linIn(pt, f) + ";");

@@ -311,7 +311,7 @@ void KernelEmitter::emitPrefetchPrologue(const Operation &forOp) {
     for (int k = 0; k < pl.depth; ++k) {
       p.regs.push_back(base + (pl.depth > 1 ? num(k) : ""));
       line(elemType(r->type(), op) + " " + p.regs.back() +
-           (r->type()->isBlock() ? "[" + num(per(r->type())) + "]" : "") +
+           (r->type()->isBlock() ? "[" + num(perOf(r)) + "]" : "") +
            "; // prefetched loads (EmitPipeline.cpp)");
     }
   }
@@ -367,7 +367,7 @@ bool KernelEmitter::emitPrefetchedLoad(const Operation &op) {
   // body, once the registers' value is dead, so that the load can reuse them with no register moves.
   const std::string &mine = it->second.regs[size_t(pl.copy)];
   if (rt->isBlock())
-    assign(rt, declare(op.result(), &op), mine);
+    assign(rt, declare(op.result(), &op), mine, layoutOf(op.result()));
   else
     declare(op.result(), &op, mine);
   if (pl.depth == 1)
@@ -398,7 +398,7 @@ void KernelEmitter::emitLoadAhead(const Operation &op) {
   // waits for the load); the zeros are never read, there is no such iteration.
   close(" else {");
   ++indent_;
-  forEach(rt, mine, "mt::zero<" + elemType(rt, &op) + ">()");
+  forEach(rt, mine, "mt::zero<" + elemType(rt, &op) + ">()", layoutOf(op.result()));
   close();
   close();
 }

@@ -34,6 +34,10 @@ const Type *KernelEmitter::checkAxisOp(const Operation &op, const char *what) {
 
 void KernelEmitter::emitReduce(const Operation &op) {
   const Type *st = checkAxisOp(op, "reduces");
+  if (stripAxis0(op)) { // strip tiles (EmitStrip.cpp): along each thread's own rows
+    emitStripReduce(op);
+    return;
+  }
   if (fragRowReduce(op)) { // EmitLayout.cpp
     emitFragRowReduce(op);
     return;
@@ -283,6 +287,100 @@ void KernelEmitter::emitReduceSequential(const Operation &op, const std::vector<
     open(" else");
     for (unsigned k = 0; k < srcs.size(); ++k)
       line(results[k] + "[i] = mt::zero<" + elemType(rt, &op) + ">();");
+    close();
+  }
+  close();
+}
+
+void KernelEmitter::emitStripReduce(const Operation &op) {
+  // Strip layout (EmitStrip.cpp): each thread folds its rows of each column in registers, a butterfly over
+  // the row groups of a warp (cgp lanes apart) gives every group the warp's result, and when a column's row
+  // groups span several warps their results meet in shared memory. The result, a column vector, is then in
+  // every row group (the strip vector layout).
+  const StripLayout &l = stripOf(layoutOf(op.operand(0)));
+  unsigned n = op.numOperands();
+  int64_t slots = l.reps * l.v;
+  int64_t gpw = l.cgp >= 32 ? 1 : std::min<int64_t>(l.rg, 32 / l.cgp), nw = l.rg / gpw;
+  std::vector<std::string> src, res, types, acc, rhs, smem;
+  for (unsigned k = 0; k < n; ++k) {
+    src.push_back(name(op.operand(k)));
+    types.push_back(elemType(op.operand(k)->type(), &op));
+  }
+  for (unsigned k = 0; k < n; ++k)
+    res.push_back(declare(op.result(k), &op));
+  line("// reduce axis 0 of a strip tile: " + num(l.s) + " row(s) per thread in registers" +
+       (gpw > 1 ? ", a butterfly over " + num(gpw) + " row groups" : "") +
+       (nw > 1 ? ", " + num(nw) + " warps through shared memory" : ""));
+  open("");
+  for (unsigned k = 0; k < n; ++k) {
+    acc.push_back("v" + std::to_string(counter_++) + "_acc");
+    rhs.push_back("v" + std::to_string(counter_++) + "_rhs");
+    line(types[k] + " " + acc[k] + ", " + rhs[k] + ";");
+  }
+  if (nw > 1) {
+    for (unsigned k = 0; k < n; ++k) {
+      smem.push_back("v" + std::to_string(counter_++) + "_part");
+      line(types[k] + " *" + smem[k] + " = " +
+           stripSmem(op, k, types[k], size_t(nw * l.cols) * elemBytes(op.operand(k)->type())) + ";");
+    }
+    if (stripLeadingBarrier(op))
+      line("__syncthreads();");
+  }
+  if (l.rg > 1)
+    line("const int mt_q = (mt_tid / " + num(l.cgp) + ") % " + num(gpw) + ", mt_w = mt_tid / " +
+         num(l.cgp * gpw) + ";");
+  auto slotHead = [&] {
+    line("#pragma unroll");
+    open("for (int mt_c = 0; mt_c < " + num(slots) + "; ++mt_c)");
+    line("const int mt_i0 = (mt_c / " + num(l.v) + ") * " + num(l.v * l.s) + " + mt_c % " + num(l.v) + ";");
+    line("const int mt_col = ((mt_c / " + num(l.v) + ") * " + num(l.cgp) + " + mt_tid % " + num(l.cgp) +
+         ") * " + num(l.v) + " + mt_c % " + num(l.v) + ";");
+  };
+  slotHead();
+  for (unsigned k = 0; k < n; ++k)
+    line(acc[k] + " = " + src[k] + "[mt_i0];");
+  if (l.s > 1) {
+    line("#pragma unroll");
+    open("for (int mt_r = 1; mt_r < " + num(l.s) + "; ++mt_r)");
+    for (unsigned k = 0; k < n; ++k)
+      line(rhs[k] + " = " + src[k] + "[mt_i0 + mt_r * " + num(l.v) + "];");
+    emitCombine(op, acc, rhs);
+    close();
+  }
+  for (int64_t off = 1; off < gpw; off *= 2) {
+    // Both partners combine (lower group, upper group): every group ends with the same bits.
+    for (unsigned k = 0; k < n; ++k)
+      line(rhs[k] + " = mt::shflXor(" + acc[k] + ", " + num(off * l.cgp) + ");");
+    open("if (mt_q & " + num(off) + ")");
+    for (unsigned k = 0; k < n; ++k)
+      line("{ " + types[k] + " mt_t = " + acc[k] + "; " + acc[k] + " = " + rhs[k] + "; " + rhs[k] +
+           " = mt_t; }");
+    close();
+    emitCombine(op, acc, rhs);
+  }
+  if (nw > 1) {
+    open("if (mt_q == 0)");
+    for (unsigned k = 0; k < n; ++k)
+      line(smem[k] + "[mt_w * " + num(l.cols) + " + mt_col] = " + acc[k] + ";");
+    close();
+  } else {
+    for (unsigned k = 0; k < n; ++k)
+      line(res[k] + "[mt_c] = " + acc[k] + ";");
+  }
+  close();
+  if (nw > 1) {
+    line("__syncthreads();");
+    slotHead();
+    for (unsigned k = 0; k < n; ++k)
+      line(acc[k] + " = " + smem[k] + "[mt_col];");
+    line("#pragma unroll");
+    open("for (int mt_v = 1; mt_v < " + num(nw) + "; ++mt_v)");
+    for (unsigned k = 0; k < n; ++k)
+      line(rhs[k] + " = " + smem[k] + "[mt_v * " + num(l.cols) + " + mt_col];");
+    emitCombine(op, acc, rhs);
+    close();
+    for (unsigned k = 0; k < n; ++k)
+      line(res[k] + "[mt_c] = " + acc[k] + ";");
     close();
   }
   close();

@@ -308,7 +308,7 @@ bool KernelEmitter::emitBroadcastInRegisters(const Operation &op) {
   if (!e)
     return false;
   reloadBarrierPending_ = reloadBarrierPending_ || reloaded_;
-  forEach(rt, declare(op.result(), &op), *e);
+  forEach(rt, declare(op.result(), &op), *e, layoutOf(op.result()));
   return true;
 }
 

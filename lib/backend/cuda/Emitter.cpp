@@ -239,9 +239,9 @@ void KernelEmitter::emitOp(const Operation &op) {
   // Operands in a fragment layout that this op cannot read in place: their blocked copies (EmitLayout.cpp).
   // Loops convert their inits themselves; an if has no tile operands.
   std::vector<std::pair<const Value *, std::string>> rebound;
-  if (!fragOf_.empty() && op.kind() != OpKind::For && op.kind() != OpKind::While) {
+  if ((!fragOf_.empty() || !stripOf_.empty()) && op.kind() != OpKind::For && op.kind() != OpKind::While) {
     for (const Value *o : op.operands())
-      if (fragOf(o) >= 0 && !fragAware(op, o)) {
+      if (layoutOf(o) >= 0 && !layoutAware(op, o)) {
         auto it = blockedCopy_.find(o);
         MT_ASSERT(it != blockedCopy_.end()) << "CUDA emitter: a frag value without its blocked copy";
         rebound.emplace_back(o, name(o));
@@ -268,7 +268,7 @@ void KernelEmitter::emitOpIn(const Operation &op) {
       declare(op.result(), &op, lit);
       return;
     }
-    forEach(op.result()->type(), declare(op.result(), &op), lit, fragOf(op.result()));
+    forEach(op.result()->type(), declare(op.result(), &op), lit, layoutOf(op.result()));
     return;
   }
   case OpKind::ProgramId:
@@ -296,7 +296,7 @@ void KernelEmitter::emitOpIn(const Operation &op) {
     const Value *src = op.operand(0);
     const Type *rt = op.result()->type();
     if (!src->type()->isBlock()) { // a scalar operand: a splat
-      forEach(rt, declare(op.result(), &op), name(src));
+      forEach(rt, declare(op.result(), &op), name(src), layoutOf(op.result()));
       return;
     }
     if (op.kind() == OpKind::Broadcast && fragOf(op.result()) >= 0) { // EmitLayout.cpp
@@ -305,7 +305,11 @@ void KernelEmitter::emitOpIn(const Operation &op) {
     }
     if (isLazy(src)) { // index arithmetic, read here by something that needs it in registers
       int budget = 1000;
-      forEach(rt, declare(op.result(), &op), *valueAt(op.result(), "L", budget));
+      forEach(rt, declare(op.result(), &op), *valueAt(op.result(), "L", budget), layoutOf(op.result()));
+      return;
+    }
+    if (isStrip(layoutOf(op.result())) && src->type()->numElements() != rt->numElements()) { // EmitStrip.cpp
+      emitStripBroadcast(op);
       return;
     }
     // Same number of elements: the row-major linear index, hence the blocked layout, is unchanged.
@@ -539,7 +543,7 @@ void KernelEmitter::emitElementwise(const Operation &op) {
     declare(op.result(), &op, expr);
     return;
   }
-  forEach(t, declare(op.result(), &op), expr, fragOf(op.result()));
+  forEach(t, declare(op.result(), &op), expr, layoutOf(op.result()));
 }
 
 // ---- Control flow ----------------------------------------------------------------------------------
@@ -606,7 +610,7 @@ void KernelEmitter::emitFor(const Operation &op) {
       lazyArgs.push_back(k);
       continue;
     }
-    int f = fragOf(op.result(k));
+    int f = layoutOf(op.result(k));
     std::string c = declare(op.result(k), &op, init->type()->isBlock() ? "" : name(init));
     if (init->type()->isBlock())
       assign(init->type(), c, valueIn(init, f), f);
@@ -767,6 +771,7 @@ CudaKernel KernelEmitter::run() {
   vecElems_ = chooseVecElems(fn_);
   planLazyValues(fn_.body());
   planFragLayouts(fn_.body());
+  planStripLayouts(fn_.body());
   if (opts_.numWarps < 1 || opts_.numWarps > 32)
     diag_.fatal(fn_.loc(), "CUDA backend: num_warps must be in 1..32, got " + std::to_string(opts_.numWarps));
 
@@ -791,7 +796,11 @@ CudaKernel KernelEmitter::run() {
     if (term.numOperands() != 0)
       unsupported(term, "kernels return nothing");
   });
-  // The cp.async stages (EmitDotPipeline.cpp) after every other use of shared memory.
+  // The strip ops' regions (EmitStrip.cpp), then the cp.async stages (EmitDotPipeline.cpp), after every
+  // other use of shared memory (wgmma operand tiles start 1024-byte aligned).
+  size_t stripBase = align16(smemBytes_);
+  if (stripBytes_ > 0)
+    smemBytes_ = stripBase + stripBytes_;
   size_t pipeBase = usesWgmma_ ? align1024(smemBytes_) : align16(smemBytes_);
   if (pipeBytes_ > 0)
     smemBytes_ = pipeBase + pipeBytes_;
@@ -814,6 +823,8 @@ CudaKernel KernelEmitter::run() {
   std::string body_ = out_.str();
   for (size_t at = body_.find("@PIPE@"); at != std::string::npos; at = body_.find("@PIPE@", at))
     body_.replace(at, 6, std::to_string(pipeBase));
+  for (size_t at = body_.find("@STRIP@"); at != std::string::npos; at = body_.find("@STRIP@", at))
+    body_.replace(at, 7, std::to_string(stripBase));
   src << body_;
   k.source = src.str();
   return k;

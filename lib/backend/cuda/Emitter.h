@@ -47,6 +47,8 @@ struct EmitOptions {
   /// swizzled shared memory read through descriptors. The generated code then needs sm_90a (elsewhere
   /// it falls back to a slow emulation); the runtime sets it when it compiles for sm_90a.
   bool wgmma = false;
+  /// Column-strip layouts for tiles scanned or reduced along axis 0 (EmitStrip.cpp); false: blocked.
+  bool stripLayouts = true;
 };
 
 /// One kernel parameter (the IR function's arguments, in order).

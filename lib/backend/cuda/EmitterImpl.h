@@ -138,13 +138,12 @@ private:
   bool emitVectorLoad(const ir::Operation &op, const std::string &dst = "");
   bool emitVectorStore(const ir::Operation &op);
   void emitVectorChecks(const ir::Value *ptr, const ir::Value *mask, int64_t per, int64_t width,
-                        int64_t numElements, size_t elemBytes);
+                        int64_t numElements, size_t elemBytes, int layout = -1);
   /// The group loop of a vector load/store: checks, then `vectorStmt` (may use mt_g, mt_p0) when
-  /// mt_vec, else `elementStmt` for each element (may use i, L). `rolled`: inside loops, the element
-  /// loop is not unrolled (elementStmt must not index register arrays by i).
+  /// mt_vec, else `elementStmt` for each element (may use i, L).
   void emitVectorGroups(const ir::Value *ptr, const ir::Value *mask, int64_t per, int64_t width,
                         int64_t numElements, size_t elemBytes, const std::string &vectorStmt,
-                        const std::string &elementStmt, bool rolled = false);
+                        const std::string &elementStmt, int layout = -1);
   /// Loads into `dst` when it is not empty (registers already declared), else into a new variable bound to
   /// the result (or, for a prefetched load, from its prefetch registers: emitPrefetchedLoad).
   void emitLoad(const ir::Operation &op, const std::string &dst = "");
@@ -331,7 +330,7 @@ private:
   /// blocked layout of tile type t).
   int64_t perIn(const ir::Type *t, int frag) const;
   std::string linIn(const ir::Type *t, int frag) const;
-  int64_t perOf(const ir::Value *v) const { return perIn(v->type(), fragOf(v)); }
+  int64_t perOf(const ir::Value *v) const { return perIn(v->type(), layoutOf(v)); }
   /// `src` (registers of `v`'s type in layout `from`) copied into fresh registers in layout `to`,
   /// through shared memory; returns their name.
   std::string convertLayout(const ir::Value *v, const std::string &src, int from, int to);
@@ -432,6 +431,66 @@ private:
   /// emitted in that layout from the source in shared memory.
   bool fragBroadcastCandidate(const ir::Value *v) const;
   void emitFragBroadcast(const ir::Operation &op);
+  // ---- EmitStrip.cpp: the column-strip layout of tiles scanned or reduced along axis 0 ----
+  /// A [R, C] tile (C contiguous) held as column strips: thread t owns `v` consecutive columns (column
+  /// group t % cgp, and `reps` groups cgp apart) of the `s` consecutive rows of its row group t / cgp
+  /// (rg row groups; cgp * rg = threads). Element i of a thread: rep i / (v s), row (i / v) % s, column
+  /// i % v of the group. `vector`: the [C] / [1, C] column vectors of such tiles (axis-0 reductions, the
+  /// rows that broadcasts spread over them): each thread holds its columns, replicated over row groups.
+  struct StripLayout {
+    int64_t rows = 0, cols = 0, v = 1, cgp = 1, reps = 1, rg = 1, s = 1;
+    bool vector = false;
+  };
+  /// Strip layout ids are kStripBase + an index into strips_ (frag ids are small, blocked is -1).
+  static constexpr int kStripBase = 1 << 16;
+  static bool isStrip(int layout) { return layout >= kStripBase; }
+  const StripLayout &stripOf(int layout) const { return strips_[size_t(layout - kStripBase)]; }
+  /// The layout of `v`: -1 blocked, a frag id (EmitLayout.cpp) or a strip id.
+  int layoutOf(const ir::Value *v) const {
+    if (int f = fragOf(v); f >= 0)
+      return f;
+    auto it = stripOf_.find(v);
+    return it == stripOf_.end() ? -1 : it->second;
+  }
+  /// True if `user` reads `v` in place in v's layout (frag or strip); false sends it a blocked copy.
+  bool layoutAware(const ir::Operation &user, const ir::Value *v) const;
+  /// Chooses strip layouts (heuristic in EmitStrip.cpp) and marks the values users need blocked.
+  void planStripLayouts(const ir::Block &body);
+  bool planStripBlock(const ir::Block &b);
+  void markStripSources(const ir::Value *v, int layout, int depth);
+  /// The strip layout (2-D, or its column vector with `vector`) for a [rows, cols] tile, or -1.
+  int stripFor(int64_t rows, int64_t cols, bool vector);
+  bool stripAware(const ir::Operation &user, const ir::Value *v) const;
+  int64_t stripPer(const StripLayout &l) const { return l.reps * l.v * (l.vector ? 1 : l.s); }
+  std::string stripLin(const StripLayout &l) const;
+  /// A broadcast into a strip tile: from a strip column vector in registers, else recomputed or through
+  /// shared memory.
+  void emitStripBroadcast(const ir::Operation &op);
+  /// A scan / reduce along axis 0 of strip tiles: sequential over each thread's rows, then warp shuffles
+  /// over the row groups of a warp, then (row groups in several warps) the warps' totals in shared memory.
+  bool stripAxis0(const ir::Operation &op) const;
+  void emitStripScan(const ir::Operation &op);
+  void emitStripReduce(const ir::Operation &op);
+  /// Row-group warps of a column (> 1: totals through shared memory).
+  static int64_t stripWarpGroups(const StripLayout &l) {
+    int64_t gpw = l.cgp >= 32 ? 1 : std::min<int64_t>(l.rg, 32 / l.cgp);
+    return l.rg / gpw;
+  }
+  /// The shared memory of strip op `op`'s warp totals: its own region (`bytes`, allocated once) in the strip
+  /// area, which follows every other use of shared memory (@STRIP@, set by run()).
+  std::string stripSmem(const ir::Operation &op, unsigned k, const std::string &elemType, size_t bytes);
+  /// Whether `op` must wait before writing its region: only when it may run again while a thread still
+  /// reads its last totals, i.e. inside a loop with no other such op in its block (whose barrier separates
+  /// one run's reads from the next run's writes).
+  bool stripLeadingBarrier(const ir::Operation &op) const;
+  std::vector<StripLayout> strips_;
+  std::map<const ir::Value *, int> stripOf_;
+  std::map<std::pair<const ir::Operation *, unsigned>, size_t> stripRegion_;
+  /// Loop-carried 2-D tiles tried in a strip layout before their yield is known to be one (body argument ->
+  /// yielded value), and those whose yield turned out not to be (planned again without them).
+  std::map<const ir::Value *, const ir::Value *> stripGuess_;
+  std::set<const ir::Value *> stripRejected_;
+  size_t stripBytes_ = 0;
   std::vector<FragLayout> frags_;
   std::map<const ir::Value *, int> fragOf_;
   std::set<const ir::Value *> needsBlocked_;

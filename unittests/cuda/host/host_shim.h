@@ -52,6 +52,16 @@ template <typename T> T __shfl_xor_sync(unsigned, T v, int off) {
   __syncthreads();
   return r;
 }
+template <typename T> T __shfl_down_sync(unsigned, T v, int off) {
+  static_assert(sizeof(T) <= 8);
+  std::memcpy(&mtHostShflSlot[threadIdx.x], &v, sizeof v);
+  __syncthreads();
+  T r = v;
+  if (int(threadIdx.x % 32) + off < 32)
+    std::memcpy(&r, &mtHostShflSlot[threadIdx.x + unsigned(off)], sizeof r);
+  __syncthreads();
+  return r;
+}
 [[noreturn]] inline void __trap() { std::abort(); }
 inline double __longlong_as_double(long long v) {
   double d;
