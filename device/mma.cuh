@@ -215,6 +215,17 @@ template <int M, int N, int WM, int WN> __device__ __forceinline__ int fragLinea
   return row * N + col;
 }
 
+/// The row vectors of a fragLinear<M, N, WM, WN> tile (a row reduction's result, the rows broadcast over
+/// it): a thread holds the rows its fragments cover, two per 16-row tile (lane / 4 and lane / 4 + 8),
+/// replicated over the 4 lanes of its quad and the WN warps of its warp row. The row of element i:
+template <int M, int WM, int WN> __device__ __forceinline__ int fragRow(int tid, int i) {
+  return ((tid >> 5) / WN) * (M / WM) + (i >> 1) * 16 + (i & 1) * 8 + ((tid & 31) >> 2);
+}
+/// The element of that row vector holding the row of fragment element i.
+template <int N, int WN> __device__ constexpr int fragRowPiece(int i) {
+  return ((i >> 2) / (N / WN / 8)) * 2 + ((i >> 1) & 1);
+}
+
 /// acc += a[M,K] @ b[K,N] on tensor cores with the accumulator in registers, in the fragment layout of
 /// fragLinear (every one of the WM*WN warps takes part). a and b are staged in shared memory as for
 /// mmaTile (with BT, b holds B transposed: N rows of K, row stride LDB); no barrier inside (the caller puts

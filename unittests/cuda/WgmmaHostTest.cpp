@@ -10,6 +10,13 @@ using namespace mt::hostemu;
 
 namespace {
 
+size_t count(const std::string &text, const std::string &needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size()))
+    ++n;
+  return n;
+}
+
 /// Multiples of 1/8 in [-4, 4]: exact in f16/bf16, products and sums of a few hundred exact in f32.
 std::vector<float> eighths(size_t n, unsigned seed) {
   std::mt19937 rng(seed);
@@ -65,7 +72,8 @@ TEST_F(WgmmaHost, MatmulEverySwizzleWidthAndTwoWarpgroups) {
       {128, 64, 32, 8, 150, 64, 96, "64, 128, false"},
   };
   for (const MatmulCase &c : cases) {
-    SCOPED_TRACE("BM " + std::to_string(c.bm) + " BN " + std::to_string(c.bn) + " BK " + std::to_string(c.bk));
+    SCOPED_TRACE("BM " + std::to_string(c.bm) + " BN " + std::to_string(c.bn) + " BK " +
+                 std::to_string(c.bk));
     std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::F16), ArgSpec::pointer(DType::F16),
                                   ArgSpec::pointer(DType::F32)};
     for (int64_t v : {c.m, c.n, c.k, c.k, 1, c.n, 1, c.n, 1})
@@ -122,7 +130,8 @@ TEST_F(WgmmaHost, MatmulFourStagesProductsInFlight) {
   specs.push_back(ArgSpec::constant(false));
   auto k = emitFile("examples/kernels/matmul.py", "matmul_kernel", specs, 4);
   ASSERT_TRUE(k);
-  ASSERT_NE(k->source.find("mt::cpAsyncWait<2>(); // this iteration's slots"), std::string::npos) << k->source;
+  ASSERT_NE(k->source.find("mt::cpAsyncWait<2>(); // this iteration's slots"), std::string::npos)
+      << k->source;
   ASSERT_NE(k->source.find("% 5) * "), std::string::npos) << k->source;
   std::vector<float> a = eighths(M * K, 76), b = eighths(K * N, 77), out(M * N, -123.0f);
   auto ba = bytesOf(toHalf(a)), bb = bytesOf(toHalf(b)), bc = bytesOf(out);
@@ -193,6 +202,11 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
     // P @ V takes P (the first product's fragments, cast to bf16) from registers: no staging, no barrier.
     ASSERT_NE(k->source.find("mt::wgmmaAccumulateRegA<mt::bf16, 64, 64, 32, 128, false"), std::string::npos)
         << k->source;
+    // m_i, l_i and alpha stay in the rows' registers (EmitLayout.cpp planFragRows): the row max and sum are
+    // quad shuffles, the broadcasts read registers; the only barrier of a loop is the ring's.
+    EXPECT_EQ(k->source.find("through shared memory"), std::string::npos) << k->source;
+    EXPECT_NE(k->source.find("[mt::fragRowPiece<64, 1>(i)]"), std::string::npos) << k->source;
+    EXPECT_EQ(count(k->source, "__syncthreads();"), causal ? 4u : 2u) << k->source;
     size_t n = size_t(Z) * H * S * D;
     std::mt19937 rng(75);
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -206,7 +220,7 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
     // The host launcher passes integer scalars (cast to the parameter type): scale 1, q kept small instead.
     const double scale = 1.0;
     std::map<std::string, int64_t> named = {{"qk_scale", 1}, {"stride_z", H * S * D}, {"stride_h", S * D},
-                                            {"stride_s", D},  {"stride_d", 1},         {"H", H},
+                                            {"stride_s", D}, {"stride_d", 1},         {"H", H},
                                             {"N_CTX", S}};
     ASSERT_TRUE(run(*k, S / BM, {&bq, &bk, &bv, &bo}, scalarsByName(*k, named), Z * H));
     std::vector<uint16_t> got = valuesOf<uint16_t>(bo);
@@ -248,61 +262,65 @@ TEST_F(WgmmaHost, LibraryAttentionMaskedTails) {
     int bm, bn, warps;
   };
   for (Cfg cfg : {Cfg{64, 64, 4}, Cfg{128, 64, 8}, Cfg{128, 128, 8}})
-  for (bool causal : {true, false}) {
-    const int BM = cfg.bm, BN = cfg.bn;
-    SCOPED_TRACE(std::string(causal ? "causal" : "full") + " BM " + std::to_string(BM) + " BN " + std::to_string(BN));
-    std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
-                                  ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
-                                  ArgSpec::pointer(DType::F32),  ArgSpec::forInt(S),
-                                  ArgSpec::constant(0.125 * 1.4426950408889634)};
-    for (int64_t v : {BM, BN, D, D})
-      specs.push_back(ArgSpec::constant(v));
-    specs.push_back(ArgSpec::constant(causal));
-    specs.push_back(ArgSpec::constant(std::string("fp32")));
-    specs.push_back(ArgSpec::constant(std::string("bf16")));
-    auto k = emitLibrary("attention.py", "attn_fwd_kernel", specs, cfg.warps);
-    ASSERT_TRUE(k);
-    ASSERT_NE(k->source.find("mt::wgmmaAccumulateRegA<mt::bf16, " + std::to_string(BM) + ", 64, " +
-                             std::to_string(BN)),
-              std::string::npos)
-        << k->source;
-    size_t n = size_t(BH) * S * D;
-    std::mt19937 rng(78);
-    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    std::vector<float> q(n), kk(n), v(n);
-    for (std::vector<float> *t : {&q, &kk, &v})
-      for (float &x : *t)
-        x = __bfloat162float(__float2bfloat16(dist(rng)));
-    std::vector<float> o(n, -7.0f), lse(size_t(BH) * S, -7.0f);
-    auto bq = bytesOf(toBf16(q)), bk = bytesOf(toBf16(kk)), bv = bytesOf(toBf16(v)), bo = bytesOf(toBf16(o)),
-         bl = bytesOf(lse);
-    ASSERT_TRUE(run(*k, (S + BM - 1) / BM, {&bq, &bk, &bv, &bo, &bl}, scalarsByName(*k, {{"S", S}}), BH));
-    std::vector<uint16_t> got = valuesOf<uint16_t>(bo);
-    std::vector<float> gotLse = valuesOf<float>(bl);
-    for (int bh = 0; bh < BH; ++bh)
-      for (int i = 0; i < S; ++i) {
-        std::vector<double> p(S, 0.0);
-        double mx = -1e300, sum = 0;
-        int last = causal ? i : S - 1;
-        for (int j = 0; j <= last; ++j) {
-          double s = 0;
-          for (int d = 0; d < D; ++d)
-            s += double(q[(size_t(bh) * S + i) * D + d]) * kk[(size_t(bh) * S + j) * D + d];
-          mx = std::max(mx, p[j] = s * 0.125);
-        }
-        for (int j = 0; j <= last; ++j)
-          sum += (p[j] = std::exp(p[j] - mx));
-        ASSERT_NEAR(gotLse[size_t(bh) * S + i], mx + std::log(sum), 2e-2) << bh << "," << i;
-        for (int d = 0; d < D; ++d) {
-          double ref = 0;
+    for (bool causal : {true, false}) {
+      const int BM = cfg.bm, BN = cfg.bn;
+      SCOPED_TRACE(std::string(causal ? "causal" : "full") + " BM " + std::to_string(BM) + " BN " +
+                   std::to_string(BN));
+      std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::BF16),
+                                    ArgSpec::pointer(DType::BF16),
+                                    ArgSpec::pointer(DType::BF16),
+                                    ArgSpec::pointer(DType::BF16),
+                                    ArgSpec::pointer(DType::F32),
+                                    ArgSpec::forInt(S),
+                                    ArgSpec::constant(0.125 * 1.4426950408889634)};
+      for (int64_t v : {BM, BN, D, D})
+        specs.push_back(ArgSpec::constant(v));
+      specs.push_back(ArgSpec::constant(causal));
+      specs.push_back(ArgSpec::constant(std::string("fp32")));
+      specs.push_back(ArgSpec::constant(std::string("bf16")));
+      auto k = emitLibrary("attention.py", "attn_fwd_kernel", specs, cfg.warps);
+      ASSERT_TRUE(k);
+      ASSERT_NE(k->source.find("mt::wgmmaAccumulateRegA<mt::bf16, " + std::to_string(BM) + ", 64, " +
+                               std::to_string(BN)),
+                std::string::npos)
+          << k->source;
+      size_t n = size_t(BH) * S * D;
+      std::mt19937 rng(78);
+      std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+      std::vector<float> q(n), kk(n), v(n);
+      for (std::vector<float> *t : {&q, &kk, &v})
+        for (float &x : *t)
+          x = __bfloat162float(__float2bfloat16(dist(rng)));
+      std::vector<float> o(n, -7.0f), lse(size_t(BH) * S, -7.0f);
+      auto bq = bytesOf(toBf16(q)), bk = bytesOf(toBf16(kk)), bv = bytesOf(toBf16(v)),
+           bo = bytesOf(toBf16(o)), bl = bytesOf(lse);
+      ASSERT_TRUE(run(*k, (S + BM - 1) / BM, {&bq, &bk, &bv, &bo, &bl}, scalarsByName(*k, {{"S", S}}), BH));
+      std::vector<uint16_t> got = valuesOf<uint16_t>(bo);
+      std::vector<float> gotLse = valuesOf<float>(bl);
+      for (int bh = 0; bh < BH; ++bh)
+        for (int i = 0; i < S; ++i) {
+          std::vector<double> p(S, 0.0);
+          double mx = -1e300, sum = 0;
+          int last = causal ? i : S - 1;
+          for (int j = 0; j <= last; ++j) {
+            double s = 0;
+            for (int d = 0; d < D; ++d)
+              s += double(q[(size_t(bh) * S + i) * D + d]) * kk[(size_t(bh) * S + j) * D + d];
+            mx = std::max(mx, p[j] = s * 0.125);
+          }
           for (int j = 0; j <= last; ++j)
-            ref += p[j] * v[(size_t(bh) * S + j) * D + d];
-          __nv_bfloat16 h;
-          h.x = got[(size_t(bh) * S + i) * D + d];
-          ASSERT_NEAR(__bfloat162float(h), ref / sum, 2e-2) << bh << "," << i << "," << d;
+            sum += (p[j] = std::exp(p[j] - mx));
+          ASSERT_NEAR(gotLse[size_t(bh) * S + i], mx + std::log(sum), 2e-2) << bh << "," << i;
+          for (int d = 0; d < D; ++d) {
+            double ref = 0;
+            for (int j = 0; j <= last; ++j)
+              ref += p[j] * v[(size_t(bh) * S + j) * D + d];
+            __nv_bfloat16 h;
+            h.x = got[(size_t(bh) * S + i) * D + d];
+            ASSERT_NEAR(__bfloat162float(h), ref / sum, 2e-2) << bh << "," << i << "," << d;
+          }
         }
-      }
-  }
+    }
 }
 
 TEST_F(CudaHostEmulation, AttentionBackwardDkDvPipelinedWithPrefetchedRowLoads) {
@@ -315,12 +333,11 @@ TEST_F(CudaHostEmulation, AttentionBackwardDkDvPipelinedWithPrefetchedRowLoads) 
   for (bool useWgmma : {false, true}) {
     SCOPED_TRACE(useWgmma ? "wgmma" : "mma.sync");
     wgmma = useWgmma;
-    std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
-                                  ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
-                                  ArgSpec::pointer(DType::F32),  ArgSpec::pointer(DType::F32),
-                                  ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
-                                  ArgSpec::forInt(S),            ArgSpec::constant(smScale),
-                                  ArgSpec::constant(qkScale)};
+    std::vector<ArgSpec> specs = {
+        ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
+        ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::F32),  ArgSpec::pointer(DType::F32),
+        ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16), ArgSpec::forInt(S),
+        ArgSpec::constant(smScale),    ArgSpec::constant(qkScale)};
     for (int64_t v : {64, 64, D, D})
       specs.push_back(ArgSpec::constant(v));
     specs.push_back(ArgSpec::constant(false));
@@ -342,8 +359,10 @@ TEST_F(CudaHostEmulation, AttentionBackwardDkDvPipelinedWithPrefetchedRowLoads) 
       x = dist(rng);
     std::vector<float> poison(n, -7.0f);
     auto bq = bytesOf(toBf16(q)), bk = bytesOf(toBf16(kk)), bv = bytesOf(toBf16(v)), bd = bytesOf(toBf16(dO)),
-         bl = bytesOf(lse), bde = bytesOf(delta), bdk = bytesOf(toBf16(poison)), bdv = bytesOf(toBf16(poison));
-    ASSERT_TRUE(run(*k, (S + 63) / 64, {&bq, &bk, &bv, &bd, &bl, &bde, &bdk, &bdv}, scalarsByName(*k, {{"S", S}})));
+         bl = bytesOf(lse), bde = bytesOf(delta), bdk = bytesOf(toBf16(poison)),
+         bdv = bytesOf(toBf16(poison));
+    ASSERT_TRUE(
+        run(*k, (S + 63) / 64, {&bq, &bk, &bv, &bd, &bl, &bde, &bdk, &bdv}, scalarsByName(*k, {{"S", S}})));
     std::vector<uint16_t> gdk = valuesOf<uint16_t>(bdk), gdv = valuesOf<uint16_t>(bdv);
     std::vector<double> rdk(n, 0.0), rdv(n, 0.0);
     for (int m = 0; m < S; ++m)

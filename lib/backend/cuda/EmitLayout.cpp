@@ -59,7 +59,8 @@ int KernelEmitter::fragForDot(const Operation &op) {
   if (align16(size_t(p->m * p->lda) * eb) + size_t(p->k * p->ldb) * eb > kMaxSharedBytes)
     return -1;
   for (size_t f = 0; f < frags_.size(); ++f)
-    if (frags_[f].m == p->m && frags_[f].n == p->n && frags_[f].wm == p->wm && frags_[f].wn == p->wn)
+    if (!frags_[f].row && frags_[f].m == p->m && frags_[f].n == p->n && frags_[f].wm == p->wm &&
+        frags_[f].wn == p->wn)
       return int(f);
   frags_.push_back({p->m, p->n, p->wm, p->wn});
   return int(frags_.size()) - 1;
@@ -129,6 +130,22 @@ void KernelEmitter::planFragBlock(const Block &b) {
 
 bool KernelEmitter::fragAware(const Operation &user, const Value *v) const {
   int f = fragOf(v);
+  if (isFragRow(f)) {
+    switch (user.kind()) {
+    case OpKind::Broadcast: { // [M, 1] over a fragment tile: from registers, or shared memory (other rows)
+      int rf = fragOf(user.result());
+      return rf >= 0 && !frags_[size_t(rf)].row && user.operand(0) == v && v->type()->rank() == 2;
+    }
+    case OpKind::ExpandDims:
+    case OpKind::Reshape:
+      return fragOf(user.result()) == f;
+    case OpKind::Dot:
+    case OpKind::Reduce:
+      return false;
+    default:
+      break; // stores, yields, loops and elementwise ops as for fragment tiles
+    }
+  }
   switch (user.kind()) {
   case OpKind::Dot:
     // A tensor-core dot with a frag result: the accumulator in place; the operands are staged element by
@@ -173,6 +190,7 @@ void KernelEmitter::planFragLayouts(const Block &body) {
   planFragBlock(body);
   if (fragOf_.empty())
     return;
+  planFragRows(body);
   std::map<const Value *, std::vector<const Operation *>> users;
   collectUses(body, users);
   for (const auto &[v, f] : fragOf_) {
@@ -185,12 +203,140 @@ void KernelEmitter::planFragLayouts(const Block &body) {
   }
 }
 
+// ---- Row vectors of fragment tiles ---------------------------------------------------------------------
+
+int KernelEmitter::fragRowOf(int f) {
+  FragLayout r = frags_[size_t(f)];
+  r.row = true;
+  r.n = 1;
+  for (size_t k = 0; k < frags_.size(); ++k)
+    if (frags_[k].row && frags_[k].m == r.m && frags_[k].wm == r.wm && frags_[k].wn == r.wn)
+      return int(k);
+  frags_.push_back(r);
+  return int(frags_.size()) - 1;
+}
+
+std::string KernelEmitter::fragRowOwner(int f) const {
+  const FragLayout &l = frags_[size_t(f)];
+  return "(mt_tid & 3) == 0" + (l.wn > 1 ? " && (mt_tid >> 5) % " + num(l.wn) + " == 0" : std::string());
+}
+
+namespace {
+
+/// [M] or [M, 1]: the shapes a row-vector layout holds.
+bool rowShaped(const Type *t) {
+  return t->isBlock() && (t->rank() == 1 || (t->rank() == 2 && t->shape()[1] == 1));
+}
+
+bool isSplat(const Value *v) {
+  const Operation *d = v->definingOp();
+  return d && d->kind() == OpKind::Constant;
+}
+
+} // namespace
+
+void KernelEmitter::planFragRows(const Block &body) {
+  auto dropRows = [&] {
+    for (auto it = fragOf_.begin(); it != fragOf_.end();)
+      it = isFragRow(it->second) ? fragOf_.erase(it) : std::next(it);
+    rowGuess_.clear();
+  };
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    for (int round = 0; round < 8 && planFragRowBlock(body); ++round) {
+    }
+    bool ok = true; // every guessed loop-carried vector yields a value of its layout
+    for (const auto &[arg, yielded] : rowGuess_)
+      if (fragOf(yielded) != fragOf(arg)) {
+        rowRejected_.insert(arg);
+        ok = false;
+      }
+    if (ok)
+      return;
+    dropRows();
+  }
+  dropRows();
+}
+
+bool KernelEmitter::planFragRowBlock(const Block &b) {
+  bool changed = false;
+  auto set = [&](const Value *v, int id) {
+    if (id < 0 || fragOf(v) >= 0 || isLazy(v) || !rowShaped(v->type()) ||
+        v->type()->numElements() != frags_[size_t(id)].m)
+      return;
+    fragOf_[v] = id;
+    changed = true;
+  };
+  // Every tile operand of `op` lazy, a splat or in layout `id`.
+  auto operandsIn = [&](const Operation &op, int id) {
+    for (const Value *o : op.operands())
+      if (o->type()->isBlock() && !isLazy(o) && !isSplat(o) && fragOf(o) != id)
+        return false;
+    return true;
+  };
+  for (const auto &opPtr : b.operations()) {
+    const Operation &op = *opPtr;
+    for (unsigned r = 0; r < op.numRegions(); ++r)
+      changed = planFragRowBlock(op.region(r).block()) || changed;
+    switch (op.kind()) {
+    case OpKind::Reduce:
+      if (fragRowReduce(op) && op.result(0)->type()->rank() == 1)
+        for (unsigned k = 0; k < op.numResults(); ++k)
+          set(op.result(k), fragRowOf(fragOf(op.operand(0))));
+      continue;
+    case OpKind::ExpandDims:
+    case OpKind::Reshape:
+      if (op.operand(0)->type()->isBlock() && isFragRow(fragOf(op.operand(0))))
+        set(op.result(), fragOf(op.operand(0)));
+      continue;
+    case OpKind::For: {
+      Block &body = const_cast<Operation &>(op).body(0);
+      const Operation *yield = body.terminator();
+      for (unsigned k = 0; yield && k + 1 < body.numArguments() && k < yield->numOperands(); ++k) {
+        const Value *arg = body.argument(k + 1), *init = op.operand(3 + k), *y = yield->operand(k);
+        if (isFragRow(fragOf(y)) && y->type() == arg->type()) {
+          set(arg, fragOf(y));
+          set(op.result(k), fragOf(y));
+          continue;
+        }
+        // A carried vector that starts as a splat or in a row layout (attention's m_i, l_i): tried in the
+        // row layout of a fragment tile of its length.
+        if (fragOf(arg) >= 0 || isLazy(arg) || rowRejected_.count(arg) || !rowShaped(arg->type()))
+          continue;
+        int id = isFragRow(fragOf(init)) ? fragOf(init) : -1;
+        for (size_t f = 0; id < 0 && isSplat(init) && f < frags_.size(); ++f)
+          if (!frags_[f].row && frags_[f].m == arg->type()->numElements())
+            id = fragRowOf(int(f));
+        if (id < 0)
+          continue;
+        set(arg, id);
+        set(op.result(k), id);
+        rowGuess_[arg] = y;
+      }
+      continue;
+    }
+    default:
+      break;
+    }
+    if (!isPureElementwise(op) || isLazy(op.result()) || !rowShaped(op.result()->type()))
+      continue;
+    int id = -1;
+    for (const Value *o : op.operands())
+      if (isFragRow(fragOf(o)))
+        id = fragOf(o);
+    if (id >= 0 && operandsIn(op, id))
+      set(op.result(), id);
+  }
+  return changed;
+}
+
 int64_t KernelEmitter::perIn(const Type *t, int frag) const {
   if (frag < 0)
     return per(t);
   if (isStrip(frag)) // EmitStrip.cpp
     return stripPer(stripOf(frag));
   const FragLayout &l = frags_[size_t(frag)];
+  if (l.row)
+    return l.m / l.wm / 16 * 2;
   return (l.m / l.wm / 16) * (l.n / l.wn / 8) * 4;
 }
 
@@ -200,6 +346,8 @@ std::string KernelEmitter::linIn(const Type *t, int frag) const {
   if (isStrip(frag)) // EmitStrip.cpp
     return stripLin(stripOf(frag));
   const FragLayout &l = frags_[size_t(frag)];
+  if (l.row)
+    return "mt::fragRow<" + num(l.m) + ", " + num(l.wm) + ", " + num(l.wn) + ">(mt_tid, i)";
   return "mt::fragLinear<" + num(l.m) + ", " + num(l.n) + ", " + num(l.wm) + ", " + num(l.wn) +
          ">(mt_tid, i)";
 }
@@ -219,7 +367,8 @@ std::string KernelEmitter::convertLayout(const Value *v, const std::string &src,
   line("#pragma unroll");
   open("for (int i = 0; i < " + num(perIn(t, from)) + "; ++i)");
   line("const int L = " + linIn(t, from) + ";");
-  line("if (L < " + num(n) + ") " + s + "[L] = " + src + "[i];");
+  line("if (L < " + num(n) + (isFragRow(from) ? " && " + fragRowOwner(from) : "") + ") " + s +
+       "[L] = " + src + "[i];");
   close();
   line("__syncthreads();");
   line("#pragma unroll");
@@ -275,11 +424,15 @@ void KernelEmitter::emitFragRowReduce(const Operation &op) {
   // Rows of a fragment tile (EmitLayout.cpp): a thread holds FM x 2 row pieces (rows g and g + 8 of each
   // 16-row tile), each over FN tiles x 2 columns; the 4 lanes of a quad hold the rest of the warp's
   // columns, and the WN warps of a warp row the rest of the tile's.
+  // With a row-vector result (planFragRows) and one warp per row, the quad's lanes all hold the result
+  // after the shuffles: no shared memory, no barrier.
   const FragLayout &l = frags_[size_t(fragOf(op.operand(0)))];
   int64_t fm = l.m / l.wm / 16, fn = l.n / l.wn / 8, rows = l.m;
   unsigned n = op.numOperands();
-  line("// reduce axis 1 of a fragment tile: registers, quad shuffles, the " + num(l.wn) +
-       " warp(s) of a row through shared memory");
+  int rl = fragOf(op.result(0));
+  bool rowResult = isFragRow(rl), viaSmem = !rowResult || l.wn > 1;
+  line("// reduce axis 1 of a fragment tile: registers, quad shuffles" +
+       std::string(viaSmem ? ", the " + num(l.wn) + " warp(s) of a row through shared memory" : ""));
   std::vector<std::string> results;
   for (unsigned k = 0; k < n; ++k)
     results.push_back(declare(op.result(k), &op));
@@ -290,19 +443,22 @@ void KernelEmitter::emitFragRowReduce(const Operation &op) {
     types.push_back(elemType(op.operand(k)->type(), &op));
     outs.push_back("v" + std::to_string(counter_++) + "_rows");
   }
-  line("__syncthreads();");
-  for (unsigned k = 0; k < n; ++k) {
-    line(types[k] + " *" + outs[k] + " = " + smemArray(types[k], offset) + ";");
-    offset = align16(offset + size_t(l.wn * rows) * elemBytes(op.operand(k)->type()));
+  if (viaSmem) {
+    line("__syncthreads();");
+    for (unsigned k = 0; k < n; ++k) {
+      line(types[k] + " *" + outs[k] + " = " + smemArray(types[k], offset) + ";");
+      offset = align16(offset + size_t(l.wn * rows) * elemBytes(op.operand(k)->type()));
+    }
+    smemBytes_ = std::max(smemBytes_, offset);
   }
-  smemBytes_ = std::max(smemBytes_, offset);
   std::vector<std::string> acc, rhs;
   for (unsigned k = 0; k < n; ++k) {
     acc.push_back("v" + std::to_string(counter_++) + "_acc");
     rhs.push_back("v" + std::to_string(counter_++) + "_rhs");
     line(types[k] + " " + acc.back() + ", " + rhs.back() + ";");
   }
-  line("const int mt_warp = mt_tid >> 5, mt_lane = mt_tid & 31;");
+  if (viaSmem)
+    line("const int mt_warp = mt_tid >> 5, mt_lane = mt_tid & 31;");
   for (int64_t r = 0; r < fm * 2; ++r) {
     int64_t tile = r / 2, half = r % 2;
     open("");
@@ -321,6 +477,12 @@ void KernelEmitter::emitFragRowReduce(const Operation &op) {
         line(rhs[k] + " = mt::shflXor(" + acc[k] + ", " + std::to_string(off) + ");");
       emitCombine(op, acc, rhs);
     }
+    if (!viaSmem) {
+      for (unsigned k = 0; k < n; ++k)
+        line(results[k] + "[" + num(r) + "] = " + acc[k] + ";");
+      close();
+      continue;
+    }
     std::string row = "(mt_warp / " + num(l.wn) + ") * " + num(l.m / l.wm) + " + " +
                       num(tile * 16 + half * 8) + " + (mt_lane >> 2)";
     open("if ((mt_lane & 3) == 0)");
@@ -329,13 +491,18 @@ void KernelEmitter::emitFragRowReduce(const Operation &op) {
     close();
     close();
   }
+  if (!viaSmem) {
+    close();
+    return;
+  }
   line("__syncthreads();");
-  // The [M] result in the blocked layout: the warps' pieces of each row, folded in warp order.
+  // The [M] result in the blocked layout or this thread's rows: the warps' pieces of each row, folded in
+  // warp order.
   const Type *rt = op.result(0)->type();
-  int64_t p = per(rt);
+  int64_t p = perIn(rt, rowResult ? rl : -1);
   line("#pragma unroll");
   open("for (int i = 0; i < " + num(p) + "; ++i)");
-  line("const int L = " + lin(p) + ";");
+  line("const int L = " + linIn(rt, rowResult ? rl : -1) + ";");
   open("if (L < " + num(rows) + ")");
   for (unsigned k = 0; k < n; ++k)
     line(acc[k] + " = " + outs[k] + "[L];");
@@ -361,14 +528,37 @@ bool KernelEmitter::fragBroadcastCandidate(const Value *v) const {
     return false;
   const Type *st = def->operand(0)->type();
   return st->isBlock() && st->rank() <= v->type()->rank() && st->numElements() <= 4096 &&
-         fragOf(def->operand(0)) < 0;
+         (fragOf(def->operand(0)) < 0 || isFragRow(fragOf(def->operand(0))));
 }
 
 void KernelEmitter::emitFragBroadcast(const Operation &op) {
   // A row or column vector spread over a fragment tile: the (small) source through shared memory, read
   // at each fragment element's source index.
   int f = fragOf(op.result());
-  std::vector<std::string> smem = spill({op.operand(0)}, op);
+  const Value *src = op.operand(0);
+  int sl = fragOf(src);
+  if (isFragRow(sl) && fragAware(op, src)) {
+    const FragLayout &l = frags_[size_t(f)], &r = frags_[size_t(sl)];
+    if (r.m == l.m && r.wm == l.wm && r.wn == l.wn) { // the tile's own rows: in registers
+      forEach(op.result()->type(), declare(op.result(), &op),
+              name(src) + "[mt::fragRowPiece<" + num(l.n) + ", " + num(l.wn) + ">(i)]", f);
+      return;
+    }
+    // Rows of another warp grid: each row once into shared memory, read at each element's row.
+    std::string et = elemType(src->type(), &op), s = "v" + std::to_string(counter_++) + "_rows";
+    line("__syncthreads();");
+    line(et + " *" + s + " = " + smemArray(et, 0) + ";");
+    line("#pragma unroll");
+    open("for (int i = 0; i < " + num(perOf(src)) + "; ++i)");
+    line("const int L = " + linIn(src->type(), sl) + ";");
+    line("if (" + fragRowOwner(sl) + ") " + s + "[L] = " + name(src) + "[i];");
+    close();
+    smemBytes_ = std::max(smemBytes_, align16(size_t(r.m) * elemBytes(src->type())));
+    line("__syncthreads();");
+    forEach(op.result()->type(), declare(op.result(), &op), s + "[" + broadcastSourceIndex(op, "L") + "]", f);
+    return;
+  }
+  std::vector<std::string> smem = spill({src}, op);
   std::string r = declare(op.result(), &op);
   forEach(op.result()->type(), r, smem[0] + "[" + broadcastSourceIndex(op, "L") + "]", f);
 }

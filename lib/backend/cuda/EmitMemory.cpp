@@ -241,7 +241,10 @@ void KernelEmitter::emitStore(const Operation &op) {
     line("#pragma unroll");
     open("for (int i = 0; i < " + std::to_string(perIn(pt, f)) + "; ++i)");
     line("const int L = " + linIn(pt, f) + ";");
-    line(std::string(mask ? "if (" + at(mask) + ") " : "") + "*" + at(ptr) + " = " + at(val) + ";");
+    std::string cond = isFragRow(f) ? fragRowOwner(f) : ""; // a row vector: each row once
+    if (mask)
+      cond += (cond.empty() ? "" : " && ") + at(mask);
+    line((cond.empty() ? "" : "if (" + cond + ") ") + "*" + at(ptr) + " = " + at(val) + ";");
     close();
     return;
   }

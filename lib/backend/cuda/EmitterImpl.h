@@ -307,9 +307,12 @@ private:
 
   // ---- EmitLayout.cpp: the accumulator fragment layout of tensor-core dots ----
   /// A tile held as mma accumulator fragments (device/mma.cuh fragLinear): all warps, a WM x WN grid.
+  /// With `row`: the row vectors of such a tile ([M] or [M, 1]; device/mma.cuh fragRow): each thread holds
+  /// the rows its fragments cover, replicated over its quad and the warps of its warp row.
   struct FragLayout {
     int64_t m = 0, n = 0;
     int wm = 1, wn = 1;
+    bool row = false;
   };
   /// Chooses the values held in a fragment layout instead of the blocked one: results of tensor-core
   /// dots, loop-carried values that a loop's yield gives them back, elementwise ops over them (other
@@ -317,6 +320,19 @@ private:
   /// definition).
   void planFragLayouts(const ir::Block &body);
   void planFragBlock(const ir::Block &b);
+  /// Row-vector layouts (FragLayout::row) for what flows from row reductions of fragment tiles to the
+  /// broadcasts back over them (attention's m_i, l_i, alpha): loop-carried ones are tried in the layout
+  /// and dropped when their yield does not end up in it.
+  void planFragRows(const ir::Block &body);
+  bool planFragRowBlock(const ir::Block &b);
+  /// The row-vector layout of fragment layout `f` (created on first use).
+  int fragRowOf(int f);
+  bool isFragRow(int layout) const { return layout >= 0 && !isStrip(layout) && frags_[size_t(layout)].row; }
+  /// The condition under which this thread is the first holder of its element L of row layout `f`
+  /// (stores and conversions write each row once).
+  std::string fragRowOwner(int f) const;
+  std::map<const ir::Value *, const ir::Value *> rowGuess_; // carried argument -> its yielded value
+  std::set<const ir::Value *> rowRejected_;
   /// The fragment layout of a dot's result, or -1 when it keeps the blocked layout.
   int fragForDot(const ir::Operation &op);
   /// True if `user` reads fragment-layout operand `v` in place (no conversion).
@@ -343,7 +359,7 @@ private:
   /// staged once before the loop (a value defined outside it), or staged from registers each iteration.
   struct PipeOperand {
     enum Kind { Ring, Invariant, Staged, Registers } kind = Staged; // Registers: wgmma's A, not staged
-    const ir::Operation *load = nullptr;  // Ring
+    const ir::Operation *load = nullptr;                            // Ring
     const ir::Operation *trans = nullptr; // Ring of B read through tl.trans: the ring holds B^T (N x K)
     const ir::Value *value = nullptr;
     size_t offset = 0; // in the pipeline region (Ring: slot 0; slots are slotBytes apart)
