@@ -12,12 +12,17 @@ METRICS=l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_st.sum,l1tex__data_ban
 METRICS=$METRICS,sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active
 METRICS=$METRICS,sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active
 METRICS=$METRICS,l1tex__t_bytes_pipe_lsu_mem_local_op_ld.sum,smsp__inst_executed.sum
+for s in barrier long_scoreboard wait math_pipe_throttle mio_throttle lg_throttle short_scoreboard not_selected \
+  selected dispatch_stall membar sleeping drain branch_resolving no_instruction; do
+  METRICS=$METRICS,smsp__average_warps_issue_stalled_${s}_per_issue_active.ratio
+done
+METRICS=$METRICS,lts__t_sectors_srcunit_tex_op_read.sum,lts__throughput.avg.pct_of_peak_sustained_elapsed
 for compiler in mini_triton triton; do
   ncu --kernel-name regex:matmul --launch-skip 1 --launch-count 1 --section SpeedOfLight --section LaunchStats \
     --section Occupancy --section WarpStateStats --section SchedulerStats --metrics "$METRICS" \
     python3 bench/profile_matmul.py --size "$SIZE" --config "$CONFIG" --compiler "$compiler" \
     >"$OUTDIR/ncu_$compiler.txt" 2>&1
   echo "== $compiler"
-  grep -E "rel_err|Duration|Registers Per|Achieved Occupancy|hmma|gmma|conflicts|local_op|inst_executed.sum|Stall|Warp Cycles Per Issued|Shared Memory Configuration Size|Dynamic Shared" \
-    "$OUTDIR/ncu_$compiler.txt" | head -34
+  grep -E "rel_err|Duration|Registers Per|Achieved Occupancy|hmma|gmma|conflicts|local_op|inst_executed.sum|issue_stalled|lts__|L2 Cache Throughput|DRAM Throughput|Warp Cycles Per Issued|Dynamic Shared" \
+    "$OUTDIR/ncu_$compiler.txt" | head -50
 done

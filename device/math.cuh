@@ -123,14 +123,16 @@ template <typename T> __device__ __forceinline__ T abs(T a) {
 }
 
 // f32 exp, exp2, log and log2 use the hardware's approximate ex2/lg2 on the GPU, as Triton's do (a few ulp,
-// more for exp of large |x|); the host build (tests) uses the C library's.
+// more for exp of large |x|); the host build (tests) uses the C library's. exp and exp2 flush results below
+// 2^-126 to zero (ex2.approx.ftz, Triton's lowering too): one MUFU.EX2, where the non-ftz form costs a
+// compare and two multiplies more per element (attention's softmax runs one per score).
 #if defined(__CUDA_ARCH__)
-__device__ __forceinline__ float fastExp(float x) { return __expf(x); }
 __device__ __forceinline__ float fastExp2(float x) {
   float r;
-  asm("ex2.approx.f32 %0, %1;" : "=f"(r) : "f"(x));
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(x));
   return r;
 }
+__device__ __forceinline__ float fastExp(float x) { return fastExp2(x * 1.4426950408889634f); }
 __device__ __forceinline__ float fastLog(float x) { return __logf(x); }
 __device__ __forceinline__ float fastLog2(float x) {
   float r;

@@ -127,6 +127,15 @@ template <int V, typename T> __device__ __forceinline__ void storeVec(T *dst, co
   }
 }
 
+/// dst[0] = a, dst[1] = b in one access; `dst` is aligned to 2 * sizeof(T). Values, not an array: the
+/// stores of fragment tiles (accumulators of warpgroup MMAs, which ptxas must see read as registers).
+template <typename T> __device__ __forceinline__ void storePair(T *dst, T a, T b) {
+  struct alignas(2 * sizeof(T)) Pair {
+    T x, y;
+  };
+  *reinterpret_cast<Pair *>(dst) = Pair{a, b};
+}
+
 /// Copies `Bytes` (4, 8 or 16) from global `src` to shared `dst` without going through registers
 /// (cp.async, sm_80+; 16 bytes bypass L1), or writes zeros when !pred (src is not read). Completes at
 /// cpAsyncWait; cpAsyncCommit closes a group. Elsewhere (the host emulation) a plain copy.

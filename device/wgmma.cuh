@@ -59,7 +59,8 @@ __device__ __forceinline__ const void *sharedPointer(unsigned addr) {
 #endif
 }
 
-template <int S> __device__ __forceinline__ unsigned long long descriptor(unsigned addr, unsigned lbo, unsigned sbo) {
+template <int S>
+__device__ __forceinline__ unsigned long long descriptor(unsigned addr, unsigned lbo, unsigned sbo) {
   constexpr unsigned long long mode = S == 128 ? 1 : S == 64 ? 2 : 3;
   return (unsigned long long)((addr & 0x3FFFF) >> 4) | ((unsigned long long)((lbo & 0x3FFFF) >> 4) << 16) |
          ((unsigned long long)((sbo & 0x3FFFF) >> 4) << 32) | (mode << 62);
@@ -84,10 +85,12 @@ __device__ __forceinline__ float element(unsigned long long desc, int mn, int k,
 /// What one m64nNk16 instruction computes, for this thread's accumulators (d in fragment order), with the
 /// operands read through their descriptors: the host emulation and GPUs without sm_90a features.
 template <typename T, int N, bool BKMajor>
-__device__ __forceinline__ void wgmmaEmulate(float (&d)[N / 2], unsigned long long da, unsigned long long db) {
+__device__ __forceinline__ void wgmmaEmulate(float (&d)[N / 2], unsigned long long da,
+                                             unsigned long long db) {
   const int t = int(threadIdx.x) & 127, warp = t >> 5, lane = t & 31;
   for (int i = 0; i < N / 2; ++i) {
-    const int row = warp * 16 + (lane >> 2) + ((i >> 1) & 1) * 8, col = (i >> 2) * 8 + (lane & 3) * 2 + (i & 1);
+    const int row = warp * 16 + (lane >> 2) + ((i >> 1) & 1) * 8,
+              col = (i >> 2) * 8 + (lane & 3) * 2 + (i & 1);
     float s = 0.0f;
     for (int k = 0; k < 16; ++k)
       s += wgmma_detail::element<T>(da, row, k, true) * wgmma_detail::element<T>(db, col, k, BKMajor);
@@ -98,7 +101,8 @@ __device__ __forceinline__ void wgmmaEmulate(float (&d)[N / 2], unsigned long lo
 /// wgmmaEmulate with A from registers: `a` holds this thread's A fragment (rows g and g + 8 of its warp's 16,
 /// k = 2t, 2t + 1, 2t + 8, 2t + 9 as bf16/f16 pairs); the quad's other fragments come by shuffles.
 template <typename T, int N, bool BKMajor>
-__device__ __forceinline__ void wgmmaEmulateRegA(float (&d)[N / 2], const unsigned (&a)[4], unsigned long long db) {
+__device__ __forceinline__ void wgmmaEmulateRegA(float (&d)[N / 2], const unsigned (&a)[4],
+                                                 unsigned long long db) {
   const int t = int(threadIdx.x) & 127, warp = t >> 5, lane = t & 31;
   float rows[2][16]; // A rows g and g + 8, all 16 k
   for (int q = 0; q < 4; ++q) {
@@ -143,6 +147,23 @@ template <int N> __device__ __forceinline__ void wgmmaWait() {
   asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
 #endif
 }
+/// Pins every accumulator register at this point of the program: the compiler may neither move a read of
+/// them above (before the wait that makes them valid) nor a write below (into an MMA still running). Without
+/// it, ptxas finds reads between a wgmma and its wait and serializes the wgmmas.
+template <int R> __device__ __forceinline__ void fenceOperands(float (&acc)[R]) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#pragma unroll
+  for (int i = 0; i < R; ++i)
+    asm volatile("" : "+f"(acc[i])::"memory");
+#else
+  (void)acc;
+#endif
+}
+/// wgmmaWait<N>, then fenceOperands(acc).
+template <int N, int R> __device__ __forceinline__ void wgmmaWait(float (&acc)[R]) {
+  wgmmaWait<N>();
+  fenceOperands(acc);
+}
 
 /// acc += a[M,K] @ b[K,N] for the whole program (M / 64 warpgroups), operands swizzled in shared memory
 /// (widths SA, SB). MMA(d, descA, descB) is the generated m64nNk16 instruction for this N, dtype and B
@@ -159,20 +180,22 @@ __device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&
   // start-address field cannot carry into the next).
   const unsigned long long da0 = wgmma_detail::descriptor<SA>(
       wgmma_detail::sharedAddress(a) + unsigned((tid >> 7) * 64 * SA), 16, 8 * SA);
-  const unsigned long long db0 = BKMajor ? wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), 16, 8 * SB)
-                                         : wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b),
-                                                                        unsigned(K * SB), 8 * SB);
+  const unsigned long long db0 =
+      BKMajor ? wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), 16, 8 * SB)
+              : wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), unsigned(K * SB), 8 * SB);
+  fenceOperands(acc);
   wgmmaFence();
 #pragma unroll
   for (int k0 = 0; k0 < K; k0 += 16) {
     const unsigned long long da = da0 + unsigned(((k0 / ACA) * M * SA + (k0 % ACA) * 2) >> 4);
     const unsigned long long db = BKMajor ? db0 + unsigned(((k0 / ACB) * N * SB + (k0 % ACB) * 2) >> 4)
-                                                        : db0 + unsigned((k0 * SB) >> 4);
+                                          : db0 + unsigned((k0 * SB) >> 4);
     MMA(acc, da, db);
   }
   wgmmaCommit();
+  fenceOperands(acc);
   if constexpr (Wait >= 0)
-    wgmmaWait<Wait>();
+    wgmmaWait<Wait>(acc);
 }
 
 /// wgmmaAccumulate with A in registers: `a` is this thread's part of A (M x K) in the accumulator fragment
@@ -181,13 +204,14 @@ __device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&
 /// is the generated register-A instruction.
 template <typename T, int M, int N, int K, int SB, bool BKMajor,
           void (*MMA)(float (&)[N / 2], const unsigned (&)[4], unsigned long long), int Wait = 0>
-__device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[K / 2], const T *b, float (&acc)[N / 2], int tid) {
+__device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[K / 2], const T *b, float (&acc)[N / 2],
+                                                    int tid) {
   static_assert(sizeof(T) == 2, "wgmma operands here are f16 or bf16");
   static_assert(M % 64 == 0 && N % 8 == 0 && N <= 256 && K % 16 == 0, "m64nNk16 tiles");
   constexpr int ACB = SB / 2;
-  const unsigned long long db0 = BKMajor ? wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), 16, 8 * SB)
-                                         : wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b),
-                                                                        unsigned(K * SB), 8 * SB);
+  const unsigned long long db0 =
+      BKMajor ? wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), 16, 8 * SB)
+              : wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), unsigned(K * SB), 8 * SB);
   (void)tid;
   unsigned af[K / 16][4]; // packed before the fence: no register writes between the products
 #pragma unroll
@@ -196,6 +220,7 @@ __device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[K / 2], const T
     for (int j = 0; j < 4; ++j)
       af[k0 / 16][j] = unsigned(bits<unsigned short>(a[k0 / 2 + 2 * j])) |
                        (unsigned(bits<unsigned short>(a[k0 / 2 + 2 * j + 1])) << 16);
+  fenceOperands(acc);
   wgmmaFence();
 #pragma unroll
   for (int k0 = 0; k0 < K; k0 += 16) {
@@ -204,8 +229,9 @@ __device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[K / 2], const T
     MMA(acc, af[k0 / 16], db);
   }
   wgmmaCommit();
+  fenceOperands(acc);
   if constexpr (Wait >= 0)
-    wgmmaWait<Wait>();
+    wgmmaWait<Wait>(acc);
 }
 
 } // namespace mt

@@ -12,9 +12,10 @@
 # CHECK: mt::cpAsync<16>(&{{v[0-9]+}}_ring[mt::swizzled<32, 64, 128>(L)]
 # CHECK: mt::fenceProxyAsync();
 # CHECK: mt::wgmmaAccumulate<mt::bf16, 64, 64, 32, 64, 128, false, mt_wgmma_m64n64k16_bf16_nmajor, -1>(
-# CHECK: mt::wgmmaWait<1>(); // the last iteration's products are done
+# CHECK: mt::wgmmaWait<1>([[ACC:v[0-9]+]]); // the last iteration's products are done
 # CHECK: = [[ST:v[0-9]+_stage]] + 1 == 4 ? 0 : [[ST]] + 1;
 # CHECK: mt::wgmmaWait<0>(); // the last products, still in flight
+# CHECK-NEXT: mt::fenceOperands([[ACC]]);
 # CHECK: mt::wgmmaAccumulateRegA<mt::bf16, 64, 64, 64, 128, false, mt_wgmma_m64n64k16_bf16_rs_nmajor, -1>(
 # 8 warps want 128 rows: a 64-row tile stays on mma.sync.
 # MMA-NOT: wgmma

@@ -125,7 +125,8 @@ bool KernelEmitter::emitMmaDot(const Operation &op) {
   double init = loadC ? 0.0 : accDef->floatAttr("value");
 
   size_t offA = 0;
-  size_t offB = p.wgmma ? align1024(offA + size_t(p.m * p.lda) * eb) : align16(offA + size_t(p.m * p.lda) * eb);
+  size_t offB =
+      p.wgmma ? align1024(offA + size_t(p.m * p.lda) * eb) : align16(offA + size_t(p.m * p.lda) * eb);
   size_t offC = align16(offB + size_t(p.k * p.ldb) * eb);
   size_t total = align16(offC + size_t(p.m * p.ldc) * 4);
   int frag = fragOf(op.result());
@@ -240,7 +241,7 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
            (inFlight ? ", -1" : "") + ">(" + valueIn(a, fragOf(a)) + ", " + sb + ", " + r + ", mt_tid);");
       if (inFlight) {
         emitNextIssue(*pipe);
-        line("mt::wgmmaWait<1>(); // the last iteration's products are done, this one's run on");
+        line("mt::wgmmaWait<1>(" + r + "); // the last iteration's products are done, this one's run on");
       }
       return;
     }
@@ -250,7 +251,7 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
          (inFlight ? ", -1" : "") + ">(" + sa + ", " + sb + ", " + r + ", mt_tid);");
     if (inFlight) { // the next copies while the products run; then the last iteration's are done
       emitNextIssue(*pipe);
-      line("mt::wgmmaWait<1>(); // the last iteration's products are done, this one's run on");
+      line("mt::wgmmaWait<1>(" + r + "); // the last iteration's products are done, this one's run on");
     }
     return;
   }
@@ -275,7 +276,8 @@ SmemTile operandTile(const MmaPlan &p, int which, bool bTransposed) {
   return {p.k, p.n, p.ldb, p.wgmma ? p.swB : 0};
 }
 
-void KernelEmitter::stageOperand(const Operation &op, const Value *v, const std::string &dst, const SmemTile &at) {
+void KernelEmitter::stageOperand(const Operation &op, const Value *v, const std::string &dst,
+                                 const SmemTile &at) {
   int f = fragOf(v);
   if (f >= 0) { // fragment layout: element by element at its own index
     const Type *t = v->type();

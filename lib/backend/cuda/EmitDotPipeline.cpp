@@ -338,8 +338,9 @@ void KernelEmitter::emitRingGroupBases(const LoopPipe &p) {
         continue;
       const Value *ptr = po.load->operand(0);
       auto it = lazyIter_.find(ptr);
-      if (it == lazyIter_.end() || it->second.offset.empty() || it->second.advance->kind() != OpKind::AddPtr ||
-          inside(it->second.init, *p.loop) || !isLazy(it->second.init))
+      if (it == lazyIter_.end() || it->second.offset.empty() ||
+          it->second.advance->kind() != OpKind::AddPtr || inside(it->second.init, *p.loop) ||
+          !isLazy(it->second.init))
         continue;
       const Type *t = po.load->result()->type();
       int64_t pe = per(t), w = vecWidth(pe), n = t->numElements();
@@ -361,9 +362,10 @@ void KernelEmitter::emitRingGroupBases(const LoopPipe &p) {
       line("const int L = " + lin(pe) + ";");
       line(po.groupBase + "[mt_g / " + W + "] = " + at(init) + ";");
       close();
-      if (ai.kind != AxisInfo::Contig) {
+      if (ai.kind != AxisInfo::Contig) { // EndsContig (EmitAxis.cpp): the last element decides
         line("#pragma unroll");
-        open("for (int mt_j = 1; mt_j < " + W + "; ++mt_j)");
+        open("for (int mt_j = " + (ai.kind == AxisInfo::EndsContig ? num(w - 1) : std::string("1")) +
+             "; mt_j < " + W + "; ++mt_j)");
         line("const int i = mt_g + mt_j;");
         line("const int L = " + lin(pe) + ";");
         line(po.groupContig + " = " + po.groupContig + " && (" +
@@ -435,8 +437,8 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
   line("const int L = " + lin(pe) + ";");
   if (partial)
     line("if (L < " + num(n) + ")");
-  line((partial ? "  " : "") + std::string("mt::cpAsync<") + num(bytes) + ">(&" + dst + "[" + idx + "], " + ps +
-       "[mt_g / " + W + "], " + ms + "[mt_g / " + W + "]);");
+  line((partial ? "  " : "") + std::string("mt::cpAsync<") + num(bytes) + ">(&" + dst + "[" + idx + "], " +
+       ps + "[mt_g / " + W + "], " + ms + "[mt_g / " + W + "]);");
   close();
   close(" else {");
   ++indent_;

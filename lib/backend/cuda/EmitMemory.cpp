@@ -176,15 +176,20 @@ bool KernelEmitter::emitVectorStore(const Operation &op) {
   const Type *pt = ptr->type();
   if (!pt->isBlock() || !val->type()->isBlock() || isLazy(val))
     return false;
-  // Blocked, or a strip layout (EmitStrip.cpp) when the store reads val in place (else a blocked copy).
+  // Blocked, or a strip layout (EmitStrip.cpp) when the store reads val in place (else a blocked copy), or
+  // a fragment tile (EmitLayout.cpp): elements 2j and 2j + 1 of a thread are adjacent columns of a row.
   int layout = layoutOf(val) >= 0 && layoutAware(op, val) ? layoutOf(val) : -1;
-  int64_t p = perIn(pt, layout), v = isStrip(layout) ? stripOf(layout).v : vecWidth(p);
+  bool frag = layout >= 0 && !isStrip(layout);
+  if (frag && (isFragRow(layout) || pt->rank() != 2))
+    return false;
+  int64_t p = perIn(pt, layout), v = frag ? 2 : isStrip(layout) ? stripOf(layout).v : vecWidth(p);
   size_t bytes = vecElemBytes(pt);
-  if (v < 2 || bytes == 0 || (layout >= 0 && !isStrip(layout)))
+  if (v < 2 || bytes == 0)
     return false;
   std::string n = std::to_string(pt->numElements());
   emitVectorGroups(ptr, mask, p, v, pt->numElements(), bytes,
-                   "mt::storeVec<" + std::to_string(v) + ">(mt_p0, &" + name(val) + "[mt_g]);",
+                   frag ? "mt::storePair(mt_p0, " + name(val) + "[mt_g], " + name(val) + "[mt_g + 1]);"
+                        : "mt::storeVec<" + std::to_string(v) + ">(mt_p0, &" + name(val) + "[mt_g]);",
                    "if (L < " + n + (mask ? " && " + at(mask) : std::string()) + ") *" + at(ptr) + " = " +
                        at(val) + ";",
                    layout);
@@ -234,7 +239,7 @@ void KernelEmitter::emitStore(const Operation &op) {
     return;
   }
   bool inPlace = layoutOf(val) >= 0 && layoutAware(op, val);
-  if (inPlace && isStrip(layoutOf(val)) && emitVectorStore(op)) // a strip tile (EmitStrip.cpp), vectorised
+  if (inPlace && emitVectorStore(op)) // a strip or fragment tile, vectorised (EmitStrip.cpp, EmitLayout.cpp)
     return;
   if (inPlace) { // a fragment or strip tile (EmitLayout.cpp, EmitStrip.cpp): its own indices
     int f = layoutOf(val);

@@ -670,8 +670,13 @@ void KernelEmitter::emitFor(const Operation &op) {
   }
   close();
   --loopDepth_;
-  if (pipe && pipe->deferWait)
+  if (pipe && pipe->deferWait) {
     line("mt::wgmmaWait<0>(); // the last products, still in flight");
+    for (size_t k = 0; k < carried.size(); ++k) // their accumulators: read only from here on
+      if (frags[k] >= 0 && !isStrip(frags[k]) && !frags_[size_t(frags[k])].row && types[k]->isBlock() &&
+          types[k]->dtype() == DType::F32)
+        line("mt::fenceOperands(" + carried[k] + ");");
+  }
   if (pipe)
     line("mt::cpAsyncWait<0>();");
 }
