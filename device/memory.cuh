@@ -172,6 +172,58 @@ template <int N> __device__ __forceinline__ void cpAsyncWait() {
 #endif
 }
 
+/// mbarriers in shared memory (one 64-bit word each; sm_90 here: only warpgroup-MMA loops use them,
+/// EmitDotPipeline.cpp): init with the number of arrivals a phase expects; arrive (release); cpAsyncArrive
+/// arrives once this thread's earlier cp.asyncs have landed (noinc: counted in the init's number); mbarWait
+/// returns once the phase of parity `parity` has completed. Host emulation: unittests/cuda/host/host_shim.h.
+__device__ __forceinline__ void mbarInit(unsigned long long *bar, unsigned count) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("mbarrier.init.shared.b64 [%0], %1;\n" ::"r"(unsigned(__cvta_generic_to_shared(bar))),
+               "r"(count)
+               : "memory");
+#elif !defined(__CUDA_ARCH__)
+  mtHostMbarInit(bar, count);
+#endif
+}
+__device__ __forceinline__ void mbarArrive(unsigned long long *bar) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  unsigned long long state;
+  asm volatile("mbarrier.arrive.shared.b64 %0, [%1];\n"
+               : "=l"(state)
+               : "r"(unsigned(__cvta_generic_to_shared(bar)))
+               : "memory");
+  (void)state;
+#elif !defined(__CUDA_ARCH__)
+  mtHostMbarArrive(bar);
+#endif
+}
+__device__ __forceinline__ void cpAsyncArrive(unsigned long long *bar) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile(
+      "cp.async.mbarrier.arrive.noinc.shared.b64 [%0];\n" ::"r"(unsigned(__cvta_generic_to_shared(bar)))
+      : "memory");
+#elif !defined(__CUDA_ARCH__)
+  mtHostMbarArrive(bar); // the host's copies are done already
+#endif
+}
+__device__ __forceinline__ void mbarWait(unsigned long long *bar, unsigned parity) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("{\n.reg .pred p;\nmt_wait_%=:\n"
+               "mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n"
+               "@!p bra mt_wait_%=;\n}\n" ::"r"(unsigned(__cvta_generic_to_shared(bar))),
+               "r"(parity)
+               : "memory");
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("{\n.reg .pred p;\nmt_wait_%=:\n"
+               "mbarrier.test_wait.parity.shared.b64 p, [%0], %1;\n"
+               "@!p bra mt_wait_%=;\n}\n" ::"r"(unsigned(__cvta_generic_to_shared(bar))),
+               "r"(parity)
+               : "memory");
+#elif !defined(__CUDA_ARCH__)
+  mtHostMbarWait(bar, parity);
+#endif
+}
+
 /// The IR's atomic_cas: `old = *p; if (old == cmp) *p = v; return old` (bitwise equality).
 template <typename T> __device__ __forceinline__ T atomicCas(T *p, T cmp, T v) {
   static_assert(sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8,

@@ -145,6 +145,11 @@ bool wgmmaFor(const std::string &arch) {
   return arch == "sm_90a" && !(env && std::string(env) == "0");
 }
 
+bool mbarrierRingsFor(const std::string &arch) {
+  const char *env = std::getenv("MINI_TRITON_MBARRIER");
+  return wgmmaFor(arch) && env && std::string(env) == "1";
+}
+
 std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &args,
                          const CompileOptions &opts, const std::string &arch,
                          std::pair<int, int> nvrtcVersion) {
@@ -156,6 +161,7 @@ std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &ar
   h.updateField(specKey(src, args, opts, "cuda:" + arch));
   h.updateField(arch);
   h.updateField(wgmmaFor(arch) ? "wgmma" : "mma.sync");
+  h.updateField(mbarrierRingsFor(arch) ? "mbarrier-rings" : "");
   h.updateField("nvrtc " + std::to_string(nvrtcVersion.first) + "." + std::to_string(nvrtcVersion.second));
   h.updateField(nvrtcDefaults.lineInfo ? "lineinfo" : "");
   for (const std::string &f : nvrtcDefaults.extraFlags)
@@ -200,6 +206,7 @@ Expected<CudaBinary> compileCudaBinary(const KernelSource &src, const std::vecto
   eo.prefetchLoads = opts.numStages > 1;
   eo.prefetchDepth = std::max(1, opts.numStages - 1);
   eo.wgmma = wgmmaFor(arch);
+  eo.mbarrierRings = mbarrierRingsFor(arch);
   std::optional<cuda::CudaKernel> emitted = cuda::emitCuda(*compiled->function, eo, diag);
   if (!emitted || diag.hasErrors())
     return Error{diag.renderAll()};

@@ -35,6 +35,9 @@ struct CudaBinary {
 /// Whether kernels compiled for `arch` use warpgroup MMAs (cuda::EmitOptions::wgmma): on sm_90a, unless the
 /// environment sets MINI_TRITON_WGMMA=0 (then mma.sync, as on other GPUs; part of the cache key).
 bool wgmmaFor(const std::string &arch);
+/// With wgmma, MINI_TRITON_MBARRIER=1 turns on cuda::EmitOptions::mbarrierRings (experimental; part of the
+/// cache key).
+bool mbarrierRingsFor(const std::string &arch);
 std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &args,
                          const CompileOptions &opts, const std::string &arch,
                          std::pair<int, int> nvrtcVersion);

@@ -46,6 +46,7 @@ struct Options {
   bool noPrefetch = false;
   int prefetchDepth = 2;
   bool wgmma = false;
+  bool mbarrier = false;
   bool noStrip = false;
   int repeat = 1;
 };
@@ -102,6 +103,7 @@ int emitIr(const Options &opts, const mt::KernelSource &src, const mtc::KernelAr
     eo.prefetchLoads = !opts.noPrefetch;
     eo.prefetchDepth = opts.prefetchDepth;
     eo.wgmma = opts.wgmma;
+    eo.mbarrierRings = opts.mbarrier;
     eo.stripLayouts = !opts.noStrip;
     auto k = mt::cuda::emitCuda(*compiled->function, eo, diag);
     if (!k) {
@@ -192,7 +194,10 @@ int main(int argc, char **argv) {
   app.add_option("--num-stages", opts.numStages, "Pipeline depth for --emit=cuda (cp.async; < 2: none)");
   app.add_flag("--no-line-directives", opts.noLineDirectives,
                "--emit=cuda without the #line directives that map it to the kernel source");
-  app.add_flag("--wgmma", opts.wgmma, "--emit=cuda: tensor-core dots as sm_90a warpgroup MMAs where they fit");
+  app.add_flag("--wgmma", opts.wgmma,
+               "--emit=cuda: tensor-core dots as sm_90a warpgroup MMAs where they fit");
+  app.add_flag("--mbarrier", opts.mbarrier,
+               "--emit=cuda with --wgmma: rings of synchronous warpgroup-MMA loops signalled by mbarriers");
   app.add_flag("--no-prefetch", opts.noPrefetch, "--emit=cuda: issue every load where it stands");
   app.add_flag("--no-strip", opts.noStrip,
                "--emit=cuda: keep axis-0 scans and reductions in the blocked layout");

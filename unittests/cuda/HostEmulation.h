@@ -30,7 +30,6 @@ namespace mt::hostemu {
 
 namespace fs = std::filesystem;
 
-
 inline std::string readFile(const fs::path &p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
@@ -99,6 +98,7 @@ protected:
     eo.prefetchLoads = prefetch;
     eo.prefetchDepth = prefetchDepth;
     eo.wgmma = wgmma;
+    eo.mbarrierRings = mbarrier;
     eo.numStages = numStages;
     auto k = cuda::emitCuda(*f, eo, diag);
     if (!k)
@@ -139,6 +139,7 @@ protected:
     eo.prefetchLoads = prefetch;
     eo.stripLayouts = strip;
     eo.wgmma = wgmma;
+    eo.mbarrierRings = mbarrier;
     eo.numStages = numStages;
     auto k = cuda::emitCuda(*compiled->function, eo, diag);
     if (!k)
@@ -226,6 +227,8 @@ protected:
   std::string extraFlags;
   /// Emit tensor-core dots as sm_90a warpgroup MMAs (EmitOptions::wgmma; emulated on the host).
   bool wgmma = false;
+  /// EmitOptions::mbarrierRings (mbarriers emulated with atomics on the host).
+  bool mbarrier = false;
   /// EmitOptions::numStages of the kernels emitted.
   int numStages = 3;
 };

@@ -184,9 +184,19 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
   // bench/kernels/attention_bf16.py: S = q @ tl.trans(k) reads B K-major from the ring that holds k as loaded
   // (N rows of HEAD_DIM), P @ V reads V N-major and P from the fragment registers (A in registers). Causal
   // and not, 2 query blocks of 64 over a sequence of 128 keys in blocks of 32, HEAD_DIM 64.
-  const int Z = 1, H = 2, S = 128, D = 64, BM = 64, BN = 32;
+  // Also with mbarrier rings (EmitOptions::mbarrierRings): no block-wide barrier in the loops, on one and on
+  // two warpgroups (128 query rows, 8 warps).
+  const int Z = 1, H = 2, S = 128, D = 64, BN = 32;
+  struct Cfg {
+    int bm, warps;
+    bool mbar;
+  };
+  for (Cfg c : {Cfg{64, 4, false}, Cfg{64, 4, true}, Cfg{128, 8, true}})
   for (bool causal : {false, true}) {
-    SCOPED_TRACE(causal ? "causal" : "full");
+    const int BM = c.bm;
+    mbarrier = c.mbar;
+    SCOPED_TRACE(std::string(causal ? "causal" : "full") + " BM " + std::to_string(BM) +
+                 (c.mbar ? " mbarrier" : ""));
     std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
                                   ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
                                   ArgSpec::scalar(DType::F32)};
@@ -195,18 +205,21 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
     for (int64_t v : {D, BM, BN})
       specs.push_back(ArgSpec::constant(v));
     specs.push_back(ArgSpec::constant(causal));
-    auto k = emitFile("bench/kernels/attention_bf16.py", "attn_fwd_bf16_kernel", specs, 4);
+    auto k = emitFile("bench/kernels/attention_bf16.py", "attn_fwd_bf16_kernel", specs, c.warps);
     ASSERT_TRUE(k);
-    ASSERT_NE(k->source.find("mt::wgmmaAccumulate<mt::bf16, 64, 32, 64, 128, 128, true"), std::string::npos)
+    ASSERT_NE(k->source.find("mt::wgmmaAccumulate<mt::bf16, " + std::to_string(BM) + ", 32, 64, 128, 128, true"),
+              std::string::npos)
         << k->source;
     // P @ V takes P (the first product's fragments, cast to bf16) from registers: no staging, no barrier.
-    ASSERT_NE(k->source.find("mt::wgmmaAccumulateRegA<mt::bf16, 64, 64, 32, 128, false"), std::string::npos)
+    ASSERT_NE(k->source.find("mt::wgmmaAccumulateRegA<mt::bf16, " + std::to_string(BM) + ", 64, 32, 128, false"),
+              std::string::npos)
         << k->source;
     // m_i, l_i and alpha stay in the rows' registers (EmitLayout.cpp planFragRows): the row max and sum are
     // quad shuffles, the broadcasts read registers; the only barrier of a loop is the ring's.
     EXPECT_EQ(k->source.find("through shared memory"), std::string::npos) << k->source;
     EXPECT_NE(k->source.find("[mt::fragRowPiece<64, 1>(i)]"), std::string::npos) << k->source;
     EXPECT_EQ(count(k->source, "__syncthreads();"), causal ? 4u : 2u) << k->source;
+    EXPECT_EQ(k->source.find("mt::mbarWait(") != std::string::npos, c.mbar) << k->source;
     size_t n = size_t(Z) * H * S * D;
     std::mt19937 rng(75);
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -260,12 +273,14 @@ TEST_F(WgmmaHost, LibraryAttentionMaskedTails) {
   const int BH = 2, S = 150, D = 64;
   struct Cfg {
     int bm, bn, warps;
+    bool mbar = false;
   };
-  for (Cfg cfg : {Cfg{64, 64, 4}, Cfg{128, 64, 8}, Cfg{128, 128, 8}})
+  for (Cfg cfg : {Cfg{64, 64, 4}, Cfg{128, 64, 8}, Cfg{128, 128, 8}, Cfg{128, 64, 8, true}})
     for (bool causal : {true, false}) {
       const int BM = cfg.bm, BN = cfg.bn;
+      mbarrier = cfg.mbar; // EmitOptions::mbarrierRings
       SCOPED_TRACE(std::string(causal ? "causal" : "full") + " BM " + std::to_string(BM) + " BN " +
-                   std::to_string(BN));
+                   std::to_string(BN) + (cfg.mbar ? " mbarrier" : ""));
       std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::BF16),
                                     ArgSpec::pointer(DType::BF16),
                                     ArgSpec::pointer(DType::BF16),
@@ -280,6 +295,7 @@ TEST_F(WgmmaHost, LibraryAttentionMaskedTails) {
       specs.push_back(ArgSpec::constant(std::string("bf16")));
       auto k = emitLibrary("attention.py", "attn_fwd_kernel", specs, cfg.warps);
       ASSERT_TRUE(k);
+      EXPECT_EQ(k->source.find("mt::mbarWait(") != std::string::npos, cfg.mbar) << k->source;
       ASSERT_NE(k->source.find("mt::wgmmaAccumulateRegA<mt::bf16, " + std::to_string(BM) + ", 64, " +
                                std::to_string(BN)),
                 std::string::npos)

@@ -243,6 +243,7 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
         emitNextIssue(*pipe);
         line("mt::wgmmaWait<1>(" + r + "); // the last iteration's products are done, this one's run on");
       }
+      emitRingRelease(op);
       return;
     }
     std::string mma = wgmmaInstruction(p.n, p.elem, bT);
@@ -253,6 +254,7 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
       emitNextIssue(*pipe);
       line("mt::wgmmaWait<1>(" + r + "); // the last iteration's products are done, this one's run on");
     }
+    emitRingRelease(op);
     return;
   }
   line("mt::mmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " + num(p.wm) +

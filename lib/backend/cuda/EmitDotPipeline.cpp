@@ -225,8 +225,14 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
           countUses(body, dot->result()) == 1)
         lp.deferWait = true;
   }
+  // Barriers by mbarrier (EmitOptions::mbarrierRings): loops of synchronous warpgroup MMAs that stage
+  // nothing per iteration.
+  lp.mbar = opts_.mbarrierRings && !lp.deferWait;
+  for (const PipedDot &pd : lp.dots)
+    for (const PipeOperand &po : pd.ops)
+      lp.mbar = lp.mbar && pd.plan.wgmma && po.kind != PipeOperand::Staged;
   auto layout = [&](int stages) {
-    int slots = stages + (lp.deferWait ? 1 : 0);
+    int slots = stages + (lp.deferWait || lp.mbar ? 1 : 0);
     size_t off = 0;
     for (PipedDot &pd : lp.dots)
       for (int k = 0; k < 2; ++k) {
@@ -239,6 +245,10 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
         off = po.offset;
         off += po.slotBytes * size_t(po.kind == PipeOperand::Ring ? slots : 1);
       }
+    if (lp.mbar) { // full[slots], empty[slots]
+      lp.barOffset = align16(off);
+      off = lp.barOffset + 2 * size_t(slots) * 8;
+    }
     return off;
   };
   while (lp.stages >= 2 && layout(lp.stages) > kMaxPipeBytes)
@@ -247,6 +257,12 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
     return nullptr;
   pipeBytes_ = std::max(pipeBytes_, layout(lp.stages));
   lp.stage = "v" + std::to_string(counter_++) + "_stage";
+  if (lp.mbar) {
+    std::string id = "v" + std::to_string(counter_++);
+    lp.full = id + "_full";
+    lp.empty = id + "_empty";
+    lp.iter = id + "_iter";
+  }
   for (const PipedDot &pd : lp.dots) {
     pipedDots_[pd.dot] = &loop;
     for (const PipeOperand &po : pd.ops)
@@ -455,6 +471,20 @@ void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, c
   line("// the dots' operands, " + num(p.stages) + " stages of cp.async (EmitDotPipeline.cpp)");
   line("int " + p.stage + " = 0;");
   line("__syncthreads(); // an enclosing loop's last reads of the region are done");
+  if (p.mbar) {
+    line("// slots signalled by mbarriers: full (copies landed, 2 arrivals a thread), empty (slot read)");
+    line("unsigned long long *" + p.full + " = reinterpret_cast<unsigned long long *>(mt_smem + @PIPE@ + " +
+         num(int64_t(p.barOffset)) + ");");
+    line("unsigned long long *" + p.empty + " = " + p.full + " + " + num(p.slots()) + ";");
+    line("int " + p.iter + " = 0;");
+    open("if (mt_tid == 0)");
+    line("#pragma unroll");
+    open("for (int s = 0; s < " + num(p.slots()) + "; ++s)");
+    line("mt::mbarInit(&" + p.full + "[s], " + num(2 * threads_) + ");");
+    line("mt::mbarInit(&" + p.empty + "[s], " + num(threads_) + ");");
+    close();
+    close();
+  }
   for (const PipedDot &pd : p.dots)
     for (const PipeOperand &po : pd.ops)
       if (po.kind == PipeOperand::Invariant) {
@@ -464,14 +494,31 @@ void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, c
              num(int64_t(po.offset)) + ");");
         stageOperand(*pd.dot, po.value, dst, po.tile); // visible after the loop's first barrier
       }
+  if (p.mbar) { // no block-wide barrier in the loop: the staged operands and the barriers' init, now
+    line("mt::fenceProxyAsync();");
+    line("__syncthreads();");
+  }
   emitRingGroupBases(p);
   for (int s = 0; s < p.distance(); ++s) {
     std::string iv = "(" + ivType + ")(" + lb + " + " + num(s) + " * " + step + ")";
     open("if (" + inRange(iv, ub, step) + ")");
     emitPipeIssue(p, iv, s, num(s));
+    if (p.mbar)
+      line("mt::cpAsyncArrive(&" + p.full + "[" + num(s) + "]); mt::mbarArrive(&" + p.full + "[" + num(s) +
+           "]);");
     close();
-    line("mt::cpAsyncCommit();");
+    if (!p.mbar)
+      line("mt::cpAsyncCommit();");
   }
+}
+
+void KernelEmitter::emitRingRelease(const Operation &dot) {
+  auto it = pipedDots_.find(&dot);
+  if (it == pipedDots_.end())
+    return;
+  const LoopPipe &p = loopPipes_.at(it->second);
+  if (p.mbar && p.dots.back().dot == &dot)
+    line("mt::mbarArrive(&" + p.empty + "[" + p.stage + "]); // this thread is done with the slot");
 }
 
 void KernelEmitter::emitNextIssue(const LoopPipe &p) {
@@ -480,9 +527,17 @@ void KernelEmitter::emitNextIssue(const LoopPipe &p) {
   int d = p.distance();
   std::string next = "(" + lb.ivType + ")(" + iv + " + " + num(d) + " * " + lb.step + ")";
   open("if (" + inRange(next, lb.ub, lb.step) + ")");
-  emitPipeIssue(p, next, d, "(" + p.stage + " + " + num(d) + ") % " + num(p.slots()));
+  std::string slot = "(" + p.stage + " + " + num(d) + ") % " + num(p.slots());
+  if (p.mbar) { // the slot's last readers (the iteration before last) are done with it
+    line("const int mt_fill = (" + p.iter + " + " + num(d) + ") / " + num(p.slots()) + ";");
+    line("if (mt_fill > 0) mt::mbarWait(&" + p.empty + "[" + slot + "], (mt_fill - 1) & 1);");
+  }
+  emitPipeIssue(p, next, d, slot);
+  if (p.mbar)
+    line("mt::cpAsyncArrive(&" + p.full + "[" + slot + "]); mt::mbarArrive(&" + p.full + "[" + slot + "]);");
   close();
-  line("mt::cpAsyncCommit();");
+  if (!p.mbar)
+    line("mt::cpAsyncCommit();");
 }
 
 KernelEmitter::PipedOperands KernelEmitter::emitPipedOperands(const Operation &dot, const std::string &et) {
@@ -495,10 +550,16 @@ KernelEmitter::PipedOperands KernelEmitter::emitPipedOperands(const Operation &d
   const LoopBounds &lb = loopBounds_.at(p.loop);
   if (pd == &p.dots.front()) {
     std::string iv = name(const_cast<Operation *>(p.loop)->body(0).argument(0));
-    line("mt::cpAsyncWait<" + num(p.distance() - 1) + ">(); // this iteration's slots have landed");
-    if (std::any_of(p.dots.begin(), p.dots.end(), [](const PipedDot &d) { return d.plan.wgmma; }))
+    if (p.mbar) {
+      line("mt::mbarWait(&" + p.full + "[" + p.stage + "], (" + p.iter + " / " + num(p.slots()) +
+           ") & 1); // this iteration's slots have landed");
       line("mt::fenceProxyAsync(); // for the warpgroup MMAs' async-proxy reads");
-    line("__syncthreads();");
+    } else {
+      line("mt::cpAsyncWait<" + num(p.distance() - 1) + ">(); // this iteration's slots have landed");
+      if (std::any_of(p.dots.begin(), p.dots.end(), [](const PipedDot &d) { return d.plan.wgmma; }))
+        line("mt::fenceProxyAsync(); // for the warpgroup MMAs' async-proxy reads");
+      line("__syncthreads();");
+    }
     if (!p.deferWait) // else after the products are issued (emitDeferredIssue)
       emitNextIssue(p);
   }

@@ -666,6 +666,8 @@ void KernelEmitter::emitFor(const Operation &op) {
       if (pipe)
         line(pipe->stage + " = " + pipe->stage + " + 1 == " + num(pipe->slots()) + " ? 0 : " + pipe->stage +
              " + 1;");
+      if (pipe && pipe->mbar)
+        line(pipe->iter + " += 1;");
     });
   }
   close();

@@ -49,6 +49,11 @@ struct EmitOptions {
   bool wgmma = false;
   /// Column-strip layouts for tiles scanned or reduced along axis 0 (EmitStrip.cpp); false: blocked.
   bool stripLayouts = true;
+  /// Rings of loops whose dots are all synchronous warpgroup MMAs (attention) signal their slots through
+  /// mbarriers instead of a block-wide barrier per iteration (EmitDotPipeline.cpp): a warp waits for its
+  /// data and for the slot it refills, not for every other warp, so the two warpgroups of a program can
+  /// drift apart and one's softmax overlap the other's MMAs. Experimental (MINI_TRITON_MBARRIER=1).
+  bool mbarrierRings = false;
 };
 
 /// One kernel parameter (the IR function's arguments, in order).

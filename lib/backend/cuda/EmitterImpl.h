@@ -384,10 +384,17 @@ private:
     /// products stay in flight into the next iteration (wait_group 1), the ring has one slot more (the
     /// one the in-flight products read), the wait for them comes after the loop.
     bool deferWait = false;
+    /// EmitOptions::mbarrierRings applies: `full[s]` completes when slot s has landed (each thread arrives
+    /// twice: once when its copies land, once after issuing them), `empty[s]` when every thread is done
+    /// reading it; `iter` counts iterations (the phase parities). The ring has one slot more, so that a
+    /// refill waits for the readers of the iteration before last, not the last.
+    bool mbar = false;
+    size_t barOffset = 0;
+    std::string full, empty, iter;
     /// Iterations the copies run ahead.
     int distance() const { return stages - 1; }
     /// Slots of each ring.
-    int slots() const { return deferWait ? stages + 1 : stages; }
+    int slots() const { return deferWait || mbar ? stages + 1 : stages; }
   };
   /// Plans the pipeline of `loop` (a for): its top-level tensor-core dots (fragment results) whose
   /// operands are loads of the body from addresses later iterations can recompute (lazy tiles over the
@@ -407,6 +414,8 @@ private:
                     const std::string &elem);
   /// The copies `distance` iterations ahead into their slots, and the commit.
   void emitNextIssue(const LoopPipe &p);
+  /// After `dot`'s products: with mbarrier rings, the last dot of its loop releases the iteration's slot.
+  void emitRingRelease(const ir::Operation &dot);
   /// Before the loop: PipeOperand::groupBase / groupContig of the ring operands that have them.
   void emitRingGroupBases(const LoopPipe &p);
   /// The prologue (before the loop): the invariant operands, then slots 0 .. S-2.

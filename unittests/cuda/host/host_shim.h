@@ -3,6 +3,7 @@
 // atomics under a mutex, f16/bf16 as IEEE binary16 / bfloat16 with round-to-nearest-even conversions.
 #pragma once
 
+#include <atomic>
 #include <barrier>
 #include <cmath>
 #include <cstdio>
@@ -30,6 +31,25 @@ inline std::mutex mtHostAtomicMutex;
 alignas(1024) inline unsigned char mt_host_smem[1 << 18]; // 1024: the swizzle atoms of wgmma operands
 
 inline void __syncthreads() { mtHostBarrier->arrive_and_wait(); }
+// mbarriers (device/memory.cuh mbarInit/mbarArrive/mbarWait): one 64-bit word in shared memory, bits 0-15
+// the arrivals still expected, 16-31 the count, 32-63 the phase; a completed phase starts the next.
+inline void mtHostMbarInit(unsigned long long *bar, unsigned count) {
+  std::atomic_ref<unsigned long long>(*bar).store((unsigned long long)count | ((unsigned long long)count << 16));
+}
+inline void mtHostMbarArrive(unsigned long long *bar) {
+  std::atomic_ref<unsigned long long> w(*bar);
+  unsigned long long old = w.load(), next;
+  do {
+    unsigned long long pending = (old & 0xffff) - 1, count = (old >> 16) & 0xffff, phase = old >> 32;
+    next = pending ? (old & ~0xffffull) | pending : count | (count << 16) | ((phase + 1) << 32);
+  } while (!w.compare_exchange_weak(old, next));
+}
+inline void mtHostMbarWait(unsigned long long *bar, unsigned parity) {
+  std::atomic_ref<unsigned long long> w(*bar);
+  while (((w.load() >> 32) & 1) == parity)
+    std::this_thread::yield();
+}
+
 /// Warp shuffles, for kernels whose every thread reaches each shuffle (as the emitter's reductions do):
 /// an exchange through a per-thread slot between two block-wide barriers.
 inline unsigned long long mtHostShflSlot[1024];
