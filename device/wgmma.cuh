@@ -59,6 +59,16 @@ __device__ __forceinline__ const void *sharedPointer(unsigned addr) {
 #endif
 }
 
+/// This thread's warpgroup, as a value the compiler knows to be warp-uniform (a shuffle from lane 0), so that
+/// the descriptors built from it can stay in uniform registers.
+__device__ __forceinline__ int warpgroup(int tid) {
+#if defined(__CUDA_ARCH__)
+  return __shfl_sync(0xffffffffu, tid >> 7, 0);
+#else
+  return tid >> 7;
+#endif
+}
+
 template <int S>
 __device__ __forceinline__ unsigned long long descriptor(unsigned addr, unsigned lbo, unsigned sbo) {
   constexpr unsigned long long mode = S == 128 ? 1 : S == 64 ? 2 : 3;
@@ -179,7 +189,7 @@ __device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&
   // Shared addresses stay below 2^18, so a k-step's descriptor is the base one plus its offset >> 4 (the
   // start-address field cannot carry into the next).
   const unsigned long long da0 = wgmma_detail::descriptor<SA>(
-      wgmma_detail::sharedAddress(a) + unsigned((tid >> 7) * 64 * SA), 16, 8 * SA);
+      wgmma_detail::sharedAddress(a) + unsigned(wgmma_detail::warpgroup(tid) * 64 * SA), 16, 8 * SA);
   const unsigned long long db0 =
       BKMajor ? wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), 16, 8 * SB)
               : wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), unsigned(K * SB), 8 * SB);
