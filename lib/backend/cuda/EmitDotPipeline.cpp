@@ -216,7 +216,10 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
   // A lone wgmma whose accumulator only the loop carries keeps one group of products in flight into the
   // next iteration: the ring gets one more slot, so that the copies issued in an iteration never refill
   // the slot those products still read.
-  if (lp.dots.size() == 1 && lp.dots[0].plan.wgmma) {
+  // Not at N = 128: there ptxas (CUDA 13.0) serializes every wgmma of such loops (C7514, "non wgmma
+  // instructions reading accumulator registers ... between start and end of the pipeline stage") once the
+  // kernel has a masked epilogue, which costs more than the products in flight save; N = 64 and 256 are not.
+  if (lp.dots.size() == 1 && lp.dots[0].plan.wgmma && lp.dots[0].plan.n != 128) {
     const Operation *dot = lp.dots[0].dot;
     const Value *acc = dot->operand(2);
     const Operation *yield = body.terminator();
