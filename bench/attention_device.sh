@@ -3,7 +3,7 @@
 #   here:   bash scripts/pack_device_deps.sh          (nanobind + CLI11 into .devdeps/, git-ignored)
 #   device: run(command="bash bench/attention_device.sh", carry=[".devdeps"], timeout_s=600)
 #           run(command="bash bench/attention_device.sh --quick", carry=[".devdeps"], timeout_s=300)
-# Builds the Python extension like bench/llm_device.sh (into $MT_DEVICE_BUILD, kept while the machine is warm),
+# Builds the Python extension (bench/device_build.sh, into $MT_DEVICE_BUILD, kept while the machine is warm),
 # then bench/attention_bench.py and bench/newton_schulz_bench.py (mini_triton vs Triton on the same kernel text vs
 # torch; each checks its results against float64).
 #   -> $OUT: attention_bf16.json/.png newton_schulz_bf16.json/.png attention_bench.log newton_schulz_bench.log
@@ -20,27 +20,8 @@ step() { # step NAME RC
   if [ "$2" -eq 0 ]; then echo "PASS $1"; else echo "FAIL $1 (rc $2)"; FAILED=1; fi
 }
 
-if ! ls "$BUILD"/python/mini_triton/_C*.so >/dev/null 2>&1; then
-  if ! python3 -m nanobind --cmake_dir >/dev/null 2>&1 && [ -d "$ROOT/.devdeps/py/nanobind" ]; then
-    export PYTHONPATH="$ROOT/.devdeps/py${PYTHONPATH:+:$PYTHONPATH}"
-  fi
-  GEN=(-G Ninja)
-  command -v ninja >/dev/null || GEN=(-G "Unix Makefiles")
-  FLAGS=""
-  [ ! -e /usr/include/CLI/CLI.hpp ] && [ -d .devdeps/include/CLI ] && FLAGS="-I$ROOT/.devdeps/include"
-  { cmake -S . -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMT_BUILD_TESTS=OFF \
-      -DCMAKE_CXX_FLAGS="$FLAGS" && cmake --build "$BUILD" -j16 --target _C; } >"$OUT/build.log" 2>&1
-  RC=$?
-  step "build mini_triton._C" $RC
-  if [ $RC -ne 0 ]; then
-    tail -30 "$OUT/build.log"
-    exit 1
-  fi
-  rm -f "$OUT/build.log"
-fi
-export PYTHONPATH="$ROOT/python:$BUILD/python${PYTHONPATH:+:$PYTHONPATH}"
-export MINI_TRITON_BUILD_DIR="$BUILD/python" PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+source bench/device_build.sh
+rm -f "$OUT/build.log"
 
 for name in attention newton_schulz; do
   timeout 280 python3 "bench/${name}_bench.py" --out "$OUT" "$@" >"$OUT/${name}_bench.log" 2>&1

@@ -4,7 +4,7 @@
 #   device: run(command="bash bench/llm_device.sh bench", carry=[".devdeps"], timeout_s=600)
 #           run(command="bash bench/llm_device.sh train", carry=[".devdeps"], timeout_s=600)
 #           run(command="bash bench/llm_device.sh matmul", carry=[".devdeps"], timeout_s=600)
-# Builds only the Python extension (mini_triton._C) into $MT_DEVICE_BUILD (default /tmp/mt-device-build; kept
+# Builds only the Python extension (mini_triton._C, bench/device_build.sh) into $MT_DEVICE_BUILD (default /tmp/mt-device-build; kept
 # while the machine stays warm), then
 #   bench: pytest python/tests/test_llm_gpu.py (the ops on CUDA vs float64, selection, a training step) and
 #          bench/llm_bench.py (each op vs eager / torch.compile / Triton; under 4 minutes)
@@ -28,26 +28,7 @@ step() { # step NAME RC
   if [ "$2" -eq 0 ]; then echo "PASS $1"; else echo "FAIL $1 (rc $2)"; FAILED=1; fi
 }
 
-if ! ls "$BUILD"/python/mini_triton/_C*.so >/dev/null 2>&1; then
-  if ! python3 -m nanobind --cmake_dir >/dev/null 2>&1 && [ -d "$ROOT/.devdeps/py/nanobind" ]; then
-    export PYTHONPATH="$ROOT/.devdeps/py${PYTHONPATH:+:$PYTHONPATH}"
-  fi
-  GEN=(-G Ninja)
-  command -v ninja >/dev/null || GEN=(-G "Unix Makefiles")
-  FLAGS=""
-  [ ! -e /usr/include/CLI/CLI.hpp ] && [ -d .devdeps/include/CLI ] && FLAGS="-I$ROOT/.devdeps/include"
-  { cmake -S . -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMT_BUILD_TESTS=OFF \
-      -DCMAKE_CXX_FLAGS="$FLAGS" && cmake --build "$BUILD" -j16 --target _C; } >"$OUT/build.log" 2>&1
-  RC=$?
-  step "build mini_triton._C" $RC
-  if [ $RC -ne 0 ]; then
-    tail -30 "$OUT/build.log"
-    exit 1
-  fi
-fi
-export PYTHONPATH="$ROOT/python:$BUILD/python${PYTHONPATH:+:$PYTHONPATH}"
-export MINI_TRITON_BUILD_DIR="$BUILD/python" PYTHONUNBUFFERED=1
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+source bench/device_build.sh
 
 case "$MODE" in
 bench)
