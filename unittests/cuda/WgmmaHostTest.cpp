@@ -17,6 +17,34 @@ size_t count(const std::string &text, const std::string &needle) {
   return n;
 }
 
+/// Query row i of head `head` of softmax(q k^T * scale) v over keys 0 .. last, in float64 ([heads, S, D]
+/// arrays): the output row and the row's log-sum-exp.
+struct AttentionRow {
+  std::vector<double> out;
+  double lse = 0;
+};
+AttentionRow attentionRow(const std::vector<float> &q, const std::vector<float> &k,
+                          const std::vector<float> &v, size_t head, int S, int D, int i, int last,
+                          double scale) {
+  std::vector<double> p(S, 0.0);
+  double mx = -1e300, sum = 0;
+  for (int j = 0; j <= last; ++j) {
+    double s = 0;
+    for (int d = 0; d < D; ++d)
+      s += double(q[(head * S + i) * D + d]) * k[(head * S + j) * D + d];
+    mx = std::max(mx, p[j] = s * scale);
+  }
+  for (int j = 0; j <= last; ++j)
+    sum += (p[j] = std::exp(p[j] - mx));
+  AttentionRow r{std::vector<double>(D, 0.0), mx + std::log(sum)};
+  for (int d = 0; d < D; ++d) {
+    for (int j = 0; j <= last; ++j)
+      r.out[d] += p[j] * v[(head * S + j) * D + d];
+    r.out[d] /= sum;
+  }
+  return r;
+}
+
 /// Multiples of 1/8 in [-4, 4]: exact in f16/bf16, products and sums of a few hundred exact in f32.
 std::vector<float> eighths(size_t n, unsigned seed) {
   std::mt19937 rng(seed);
@@ -192,78 +220,64 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
     bool mbar;
   };
   for (Cfg c : {Cfg{64, 4, false}, Cfg{64, 4, true}, Cfg{128, 8, true}})
-  for (bool causal : {false, true}) {
-    const int BM = c.bm;
-    mbarrier = c.mbar;
-    SCOPED_TRACE(std::string(causal ? "causal" : "full") + " BM " + std::to_string(BM) +
-                 (c.mbar ? " mbarrier" : ""));
-    std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
-                                  ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
-                                  ArgSpec::scalar(DType::F32)};
-    for (int64_t v : {H * S * D, S * D, D, 1, H, S})
-      specs.push_back(ArgSpec::forInt(v));
-    for (int64_t v : {D, BM, BN})
-      specs.push_back(ArgSpec::constant(v));
-    specs.push_back(ArgSpec::constant(causal));
-    auto k = emitFile("bench/kernels/attention_bf16.py", "attn_fwd_bf16_kernel", specs, c.warps);
-    ASSERT_TRUE(k);
-    ASSERT_NE(k->source.find("mt::wgmmaAccumulate<mt::bf16, " + std::to_string(BM) + ", 32, 64, 128, 128, true"),
-              std::string::npos)
-        << k->source;
-    // P @ V takes P (the first product's fragments, cast to bf16) from registers: no staging, no barrier.
-    ASSERT_NE(k->source.find("mt::wgmmaAccumulateRegA<mt::bf16, " + std::to_string(BM) + ", 64, 32, 128, false"),
-              std::string::npos)
-        << k->source;
-    // m_i, l_i and alpha stay in the rows' registers (EmitLayout.cpp planFragRows): the row max and sum are
-    // quad shuffles, the broadcasts read registers; the only barrier of a loop is the ring's.
-    EXPECT_EQ(k->source.find("through shared memory"), std::string::npos) << k->source;
-    EXPECT_NE(k->source.find("[mt::fragRowPiece<64, 1>(i)]"), std::string::npos) << k->source;
-    EXPECT_EQ(count(k->source, "__syncthreads();"), causal ? 4u : 2u) << k->source;
-    EXPECT_EQ(k->source.find("mt::mbarWait(") != std::string::npos, c.mbar) << k->source;
-    size_t n = size_t(Z) * H * S * D;
-    std::mt19937 rng(75);
-    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    std::vector<float> q(n), kk(n), v(n);
-    for (std::vector<float> *t : {&q, &kk, &v})
-      for (float &x : *t)
-        x = __bfloat162float(__float2bfloat16(dist(rng) * (t == &q ? 0.25f : 1.0f)));
-    std::vector<float> outInit(n, -7.0f);
-    auto bq = bytesOf(toBf16(q)), bk = bytesOf(toBf16(kk)), bv = bytesOf(toBf16(v)),
-         bo = bytesOf(toBf16(outInit));
-    // The host launcher passes integer scalars (cast to the parameter type): scale 1, q kept small instead.
-    const double scale = 1.0;
-    std::map<std::string, int64_t> named = {{"qk_scale", 1}, {"stride_z", H * S * D}, {"stride_h", S * D},
-                                            {"stride_s", D}, {"stride_d", 1},         {"H", H},
-                                            {"N_CTX", S}};
-    ASSERT_TRUE(run(*k, S / BM, {&bq, &bk, &bv, &bo}, scalarsByName(*k, named), Z * H));
-    std::vector<uint16_t> got = valuesOf<uint16_t>(bo);
-    for (int zh = 0; zh < Z * H; ++zh)
-      for (int i = 0; i < S; ++i) {
-        const float *qi = &q[(size_t(zh) * S + i) * D];
-        std::vector<double> p(S, 0.0);
-        double mx = -1e300, sum = 0;
-        int last = causal ? i : S - 1;
-        for (int j = 0; j <= last; ++j) {
-          double s = 0;
-          for (int d = 0; d < D; ++d)
-            s += double(qi[d]) * kk[(size_t(zh) * S + j) * D + d];
-          p[j] = s * scale;
-          mx = std::max(mx, p[j]);
+    for (bool causal : {false, true}) {
+      const int BM = c.bm;
+      mbarrier = c.mbar;
+      SCOPED_TRACE(std::string(causal ? "causal" : "full") + " BM " + std::to_string(BM) +
+                   (c.mbar ? " mbarrier" : ""));
+      std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
+                                    ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
+                                    ArgSpec::scalar(DType::F32)};
+      for (int64_t v : {H * S * D, S * D, D, 1, H, S})
+        specs.push_back(ArgSpec::forInt(v));
+      for (int64_t v : {D, BM, BN})
+        specs.push_back(ArgSpec::constant(v));
+      specs.push_back(ArgSpec::constant(causal));
+      auto k = emitFile("bench/kernels/attention_bf16.py", "attn_fwd_bf16_kernel", specs, c.warps);
+      ASSERT_TRUE(k);
+      ASSERT_NE(
+          k->source.find("mt::wgmmaAccumulate<mt::bf16, " + std::to_string(BM) + ", 32, 64, 128, 128, true"),
+          std::string::npos)
+          << k->source;
+      // P @ V takes P (the first product's fragments, cast to bf16) from registers: no staging, no barrier.
+      ASSERT_NE(
+          k->source.find("mt::wgmmaAccumulateRegA<mt::bf16, " + std::to_string(BM) + ", 64, 32, 128, false"),
+          std::string::npos)
+          << k->source;
+      // m_i, l_i and alpha stay in the rows' registers (EmitLayout.cpp planFragRows): the row max and sum are
+      // quad shuffles, the broadcasts read registers; the only barrier of a loop is the ring's.
+      EXPECT_EQ(k->source.find("through shared memory"), std::string::npos) << k->source;
+      EXPECT_NE(k->source.find("[mt::fragRowPiece<64, 1>(i)]"), std::string::npos) << k->source;
+      EXPECT_EQ(count(k->source, "__syncthreads();"), causal ? 4u : 2u) << k->source;
+      EXPECT_EQ(k->source.find("mt::mbarWait(") != std::string::npos, c.mbar) << k->source;
+      size_t n = size_t(Z) * H * S * D;
+      std::mt19937 rng(75);
+      std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+      std::vector<float> q(n), kk(n), v(n);
+      for (std::vector<float> *t : {&q, &kk, &v})
+        for (float &x : *t)
+          x = __bfloat162float(__float2bfloat16(dist(rng) * (t == &q ? 0.25f : 1.0f)));
+      std::vector<float> outInit(n, -7.0f);
+      auto bq = bytesOf(toBf16(q)), bk = bytesOf(toBf16(kk)), bv = bytesOf(toBf16(v)),
+           bo = bytesOf(toBf16(outInit));
+      // The host launcher passes integer scalars (cast to the parameter type): scale 1, q kept small instead.
+      const double scale = 1.0;
+      std::map<std::string, int64_t> named = {{"qk_scale", 1}, {"stride_z", H * S * D}, {"stride_h", S * D},
+                                              {"stride_s", D}, {"stride_d", 1},         {"H", H},
+                                              {"N_CTX", S}};
+      ASSERT_TRUE(run(*k, S / BM, {&bq, &bk, &bv, &bo}, scalarsByName(*k, named), Z * H));
+      std::vector<uint16_t> got = valuesOf<uint16_t>(bo);
+      for (int zh = 0; zh < Z * H; ++zh)
+        for (int i = 0; i < S; ++i) {
+          AttentionRow ref = attentionRow(q, kk, v, size_t(zh), S, D, i, causal ? i : S - 1, scale);
+          for (int d = 0; d < D; ++d) {
+            __nv_bfloat16 h;
+            h.x = got[(size_t(zh) * S + i) * D + d];
+            ASSERT_NEAR(__bfloat162float(h), ref.out[d], 2e-2) << zh << "," << i << "," << d;
+          }
         }
-        for (int j = 0; j <= last; ++j)
-          sum += (p[j] = std::exp(p[j] - mx));
-        for (int d = 0; d < D; ++d) {
-          double o = 0;
-          for (int j = 0; j <= last; ++j)
-            o += p[j] * v[(size_t(zh) * S + j) * D + d];
-          o /= sum;
-          __nv_bfloat16 h;
-          h.x = got[(size_t(zh) * S + i) * D + d];
-          ASSERT_NEAR(__bfloat162float(h), o, 2e-2) << zh << "," << i << "," << d;
-        }
-      }
-    expectCompilesForSm90a(*k);
-  }
+      expectCompilesForSm90a(*k);
+    }
 }
 
 TEST_F(WgmmaHost, LibraryAttentionMaskedTails) {
@@ -315,25 +329,12 @@ TEST_F(WgmmaHost, LibraryAttentionMaskedTails) {
       std::vector<float> gotLse = valuesOf<float>(bl);
       for (int bh = 0; bh < BH; ++bh)
         for (int i = 0; i < S; ++i) {
-          std::vector<double> p(S, 0.0);
-          double mx = -1e300, sum = 0;
-          int last = causal ? i : S - 1;
-          for (int j = 0; j <= last; ++j) {
-            double s = 0;
-            for (int d = 0; d < D; ++d)
-              s += double(q[(size_t(bh) * S + i) * D + d]) * kk[(size_t(bh) * S + j) * D + d];
-            mx = std::max(mx, p[j] = s * 0.125);
-          }
-          for (int j = 0; j <= last; ++j)
-            sum += (p[j] = std::exp(p[j] - mx));
-          ASSERT_NEAR(gotLse[size_t(bh) * S + i], mx + std::log(sum), 2e-2) << bh << "," << i;
+          AttentionRow ref = attentionRow(q, kk, v, size_t(bh), S, D, i, causal ? i : S - 1, 0.125);
+          ASSERT_NEAR(gotLse[size_t(bh) * S + i], ref.lse, 2e-2) << bh << "," << i;
           for (int d = 0; d < D; ++d) {
-            double ref = 0;
-            for (int j = 0; j <= last; ++j)
-              ref += p[j] * v[(size_t(bh) * S + j) * D + d];
             __nv_bfloat16 h;
             h.x = got[(size_t(bh) * S + i) * D + d];
-            ASSERT_NEAR(__bfloat162float(h), ref / sum, 2e-2) << bh << "," << i << "," << d;
+            ASSERT_NEAR(__bfloat162float(h), ref.out[d], 2e-2) << bh << "," << i << "," << d;
           }
         }
     }

@@ -239,17 +239,12 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
       line("mt::wgmmaAccumulateRegA<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " +
            num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " + mma +
            (inFlight ? ", -1" : "") + ">(" + valueIn(a, fragOf(a)) + ", " + sb + ", " + r + ", mt_tid);");
-      if (inFlight) {
-        emitNextIssue(*pipe);
-        line("mt::wgmmaWait<1>(" + r + "); // the last iteration's products are done, this one's run on");
-      }
-      emitRingRelease(op);
-      return;
+    } else {
+      std::string mma = wgmmaInstruction(p.n, p.elem, bT);
+      line("mt::wgmmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " +
+           num(p.swA) + ", " + num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " + mma +
+           (inFlight ? ", -1" : "") + ">(" + sa + ", " + sb + ", " + r + ", mt_tid);");
     }
-    std::string mma = wgmmaInstruction(p.n, p.elem, bT);
-    line("mt::wgmmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " +
-         num(p.swA) + ", " + num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " + mma +
-         (inFlight ? ", -1" : "") + ">(" + sa + ", " + sb + ", " + r + ", mt_tid);");
     if (inFlight) { // the next copies while the products run; then the last iteration's are done
       emitNextIssue(*pipe);
       line("mt::wgmmaWait<1>(" + r + "); // the last iteration's products are done, this one's run on");

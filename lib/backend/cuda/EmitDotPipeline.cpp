@@ -506,13 +506,16 @@ void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, c
     std::string iv = "(" + ivType + ")(" + lb + " + " + num(s) + " * " + step + ")";
     open("if (" + inRange(iv, ub, step) + ")");
     emitPipeIssue(p, iv, s, num(s));
-    if (p.mbar)
-      line("mt::cpAsyncArrive(&" + p.full + "[" + num(s) + "]); mt::mbarArrive(&" + p.full + "[" + num(s) +
-           "]);");
+    emitSlotFilled(p, num(s));
     close();
     if (!p.mbar)
       line("mt::cpAsyncCommit();");
   }
+}
+
+void KernelEmitter::emitSlotFilled(const LoopPipe &p, const std::string &slot) {
+  if (p.mbar) // once the copies have landed, and now that they are issued
+    line("mt::cpAsyncArrive(&" + p.full + "[" + slot + "]); mt::mbarArrive(&" + p.full + "[" + slot + "]);");
 }
 
 void KernelEmitter::emitRingRelease(const Operation &dot) {
@@ -536,8 +539,7 @@ void KernelEmitter::emitNextIssue(const LoopPipe &p) {
     line("if (mt_fill > 0) mt::mbarWait(&" + p.empty + "[" + slot + "], (mt_fill - 1) & 1);");
   }
   emitPipeIssue(p, next, d, slot);
-  if (p.mbar)
-    line("mt::cpAsyncArrive(&" + p.full + "[" + slot + "]); mt::mbarArrive(&" + p.full + "[" + slot + "]);");
+  emitSlotFilled(p, slot);
   close();
   if (!p.mbar)
     line("mt::cpAsyncCommit();");
@@ -550,9 +552,7 @@ KernelEmitter::PipedOperands KernelEmitter::emitPipedOperands(const Operation &d
     if (d.dot == &dot)
       pd = &d;
   MT_ASSERT(pd) << "CUDA emitter: a piped dot without its plan";
-  const LoopBounds &lb = loopBounds_.at(p.loop);
   if (pd == &p.dots.front()) {
-    std::string iv = name(const_cast<Operation *>(p.loop)->body(0).argument(0));
     if (p.mbar) {
       line("mt::mbarWait(&" + p.full + "[" + p.stage + "], (" + p.iter + " / " + num(p.slots()) +
            ") & 1); // this iteration's slots have landed");

@@ -228,11 +228,6 @@ bool rowShaped(const Type *t) {
   return t->isBlock() && (t->rank() == 1 || (t->rank() == 2 && t->shape()[1] == 1));
 }
 
-bool isSplat(const Value *v) {
-  const Operation *d = v->definingOp();
-  return d && d->kind() == OpKind::Constant;
-}
-
 } // namespace
 
 void KernelEmitter::planFragRows(const Block &body) {
@@ -269,7 +264,7 @@ bool KernelEmitter::planFragRowBlock(const Block &b) {
   // Every tile operand of `op` lazy, a splat or in layout `id`.
   auto operandsIn = [&](const Operation &op, int id) {
     for (const Value *o : op.operands())
-      if (o->type()->isBlock() && !isLazy(o) && !isSplat(o) && fragOf(o) != id)
+      if (o->type()->isBlock() && !isLazy(o) && !isConstant(o) && fragOf(o) != id)
         return false;
     return true;
   };
@@ -303,7 +298,7 @@ bool KernelEmitter::planFragRowBlock(const Block &b) {
         if (fragOf(arg) >= 0 || isLazy(arg) || rowRejected_.count(arg) || !rowShaped(arg->type()))
           continue;
         int id = isFragRow(fragOf(init)) ? fragOf(init) : -1;
-        for (size_t f = 0; id < 0 && isSplat(init) && f < frags_.size(); ++f)
+        for (size_t f = 0; id < 0 && isConstant(init) && f < frags_.size(); ++f)
           if (!frags_[f].row && frags_[f].m == arg->type()->numElements())
             id = fragRowOf(int(f));
         if (id < 0)

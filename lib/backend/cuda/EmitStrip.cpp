@@ -45,11 +45,6 @@ bool pureElementwise(const Operation &op) {
 
 bool isPow2(int64_t x) { return x > 0 && (x & (x - 1)) == 0; }
 
-bool isConstant(const Value *v) {
-  const Operation *d = v->definingOp();
-  return d && d->kind() == OpKind::Constant;
-}
-
 void collectUsers(const Block &b, std::map<const Value *, std::vector<const Operation *>> &users) {
   for (const auto &op : b.operations()) {
     for (const Value *v : op->operands())

@@ -25,6 +25,11 @@ inline std::vector<int64_t> stridesOf(const std::vector<int64_t> &shape) {
 }
 inline std::string num(int64_t v) { return std::to_string(v); }
 inline size_t align16(size_t n) { return (n + 15) / 16 * 16; }
+/// `v` is a constant op's result (a tile constant is a splat: read through at() in any layout).
+inline bool isConstant(const ir::Value *v) {
+  const ir::Operation *d = v->definingOp();
+  return d && d->kind() == ir::OpKind::Constant;
+}
 /// wgmma operand tiles start on 1024-byte boundaries (the period of the 128-byte swizzle).
 inline size_t align1024(size_t n) { return (n + 1023) / 1024 * 1024; }
 /// The largest power of 2 that is <= v (1 for v < 2).
@@ -414,6 +419,8 @@ private:
                     const std::string &elem);
   /// The copies `distance` iterations ahead into their slots, and the commit.
   void emitNextIssue(const LoopPipe &p);
+  /// After the copies into `slot` are issued: with mbarrier rings, this thread's two arrivals on its `full`.
+  void emitSlotFilled(const LoopPipe &p, const std::string &slot);
   /// After `dot`'s products: with mbarrier rings, the last dot of its loop releases the iteration's slot.
   void emitRingRelease(const ir::Operation &dot);
   /// Before the loop: PipeOperand::groupBase / groupContig of the ring operands that have them.
