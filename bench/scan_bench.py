@@ -1,7 +1,8 @@
 """Linear-RNN scan efficiency, the seed-002 grid: h_t = a_t h_{t-1} + x_t over (B=4, T, D=5120), T = 32 ... 131072
 (powers of two), fp16 and bf16, forward and backward.
 
-Columns: mini_triton's kernels (mini_triton.kernels.scan: sequential loop and chunked associative scan), the same
+Columns: mini_triton's kernels (mini_triton.kernels.scan: sequential loop, chunked associative scan with one
+program per column block, and "lookback": one program per chunk, carries passed between programs), the same
 kernel source compiled by Triton (kernels.triton_twin), and the torch reference loop (rnn_scan_ref, autograd for
 the backward; only up to --ref-tmax). Effective bandwidth = the bytes a scan must move / time: forward reads x, a
 and writes h (3 tensors), backward reads dout, a, h and writes dx, da (5 tensors); "% copy" relates it to
@@ -28,12 +29,15 @@ from mini_triton.ops.scan import rnn_scan_ref, scan_backward, scan_forward
 SEQ_CONFIGS = [(None, 32, 1), (None, 64, 2), (None, 128, 4)]  # (chunk_t, block_d, num_warps)
 CHUNK_CONFIGS = [(16, 32, 4), (64, 32, 4), (128, 32, 4), (128, 32, 8), (256, 32, 8), (64, 64, 4), (128, 16, 4)]
 # (chunk_t, chunk_d, num_warps); the same candidates for mini_triton and Triton
+LOOKBACK_CONFIGS = [(32, 32, 1), (64, 32, 2), (128, 32, 4), (256, 32, 8), (64, 64, 4), (128, 64, 8), (128, 16, 2)]
+# the same, for the lookback kernels (one program per chunk: the chunk is the whole tile a program handles)
+MODES = ("sequential", "chunked", "lookback")
 
 
 def impl_list(twin):
-    out = [("mini_triton", "sequential", None), ("mini_triton", "chunked", None)]
+    out = [("mini_triton", m, None) for m in MODES]
     if twin is not None:
-        out += [("triton", "sequential", twin), ("triton", "chunked", twin)]
+        out += [("triton", m, twin) for m in MODES]
     return out
 
 
@@ -60,7 +64,7 @@ def tune(impls, B, T, D, dtype, device, target_ms, smoke):
     dout = torch.randn_like(x)
     chosen, tried = {}, []
     for name, mode, kernels in impls:
-        cands = SEQ_CONFIGS if mode == "sequential" else CHUNK_CONFIGS
+        cands = {"sequential": SEQ_CONFIGS, "chunked": CHUNK_CONFIGS, "lookback": LOOKBACK_CONFIGS}[mode]
         if smoke:
             cands = cands[:2]
         h = None
@@ -219,15 +223,16 @@ def torch_ref_fn(direction, x, a, dout):
 
 
 def summary(data):
-    """Best chunked GB/s at T >= 4096 per implementation (the issue's target: >= 2500 GB/s)."""
+    """Best chunked / lookback GB/s at T >= 4096 per implementation (the issue's target: >= 2500 GB/s)."""
     for impl in ("mini_triton", "triton"):
-        for direction in ("fwd", "bwd"):
-            sel = [r for r in data["rows"] if r["impl"] == impl and r["mode"] == "chunked"
-                   and r["direction"] == direction and r["T"] >= 4096]
-            if sel:
-                best = max(sel, key=lambda r: r["gbps"])
-                common.log(f"summary {impl} chunked {direction}: best {best['gbps']:.0f} GB/s at T>=4096 "
-                           f"(min {min(r['gbps'] for r in sel):.0f}); copy {data['copy_gbps']:.0f} GB/s")
+        for mode in ("chunked", "lookback"):
+            for direction in ("fwd", "bwd"):
+                sel = [r for r in data["rows"] if r["impl"] == impl and r["mode"] == mode
+                       and r["direction"] == direction and r["T"] >= 4096]
+                if sel:
+                    best = max(sel, key=lambda r: r["gbps"])
+                    common.log(f"summary {impl} {mode} {direction}: best {best['gbps']:.0f} GB/s at T>=4096 "
+                               f"(min {min(r['gbps'] for r in sel):.0f}); copy {data['copy_gbps']:.0f} GB/s")
 
 
 def plot(data, out_dir, name):
@@ -238,7 +243,9 @@ def plot(data, out_dir, name):
     dtypes = data["dtypes"]
     fig, axes = plt.subplots(len(dtypes), 2, figsize=(13, 4.8 * len(dtypes)), squeeze=False)
     styles = {("mini_triton", "sequential"): ("tab:blue", "--"), ("mini_triton", "chunked"): ("tab:blue", "-"),
+              ("mini_triton", "lookback"): ("tab:purple", "-"),
               ("triton", "sequential"): ("tab:green", "--"), ("triton", "chunked"): ("tab:green", "-"),
+              ("triton", "lookback"): ("tab:olive", "-"),
               ("torch", "reference"): ("tab:gray", ":")}
     label_dtype = {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32", "fp64": "float64"}
     for i, dt in enumerate(dtypes):

@@ -26,7 +26,7 @@ regs() {
 }
 printf "%-28s | %-44s | %s\n" "kernel chunk (warps)" "blocked: barriers/chunk, regs" "strip: barriers/chunk, regs"
 for dir in fwd bwd; do
-  for cfg in 16:32:4 64:32:4 128:32:4 128:32:8 256:32:8 64:64:4 128:16:4 16:32:1 32:32:1 64:32:2; do
+  for cfg in ${CONFIGS:-16:32:4 64:32:4 128:32:4 128:32:8 256:32:8 64:64:4 128:16:4 16:32:1 32:32:1 64:32:2}; do
     IFS=: read -r ct cd nw <<<"$cfg"
     kernel=rnn_scan_${dir}_chunked_kernel
     args=$FWD

@@ -20,6 +20,8 @@ TOL = {torch.float32: (2e-5, 2e-5), torch.float16: (1e-2, 1e-2), torch.bfloat16:
 SCANS = {
     "sequential": sequential_rnn_scan,
     "associative": lambda x, a, h0=None, **kw: associative_rnn_scan(x, a, h0, chunk_t=8, chunk_d=8, **kw),
+    "lookback": lambda x, a, h0=None, **kw: associative_rnn_scan(x, a, h0, chunk_t=8, chunk_d=8, lookback=True,
+                                                                 **kw),
 }
 
 
@@ -139,12 +141,22 @@ def test_backward_modes_agree(with_h0):
     h = scan_forward(x, a, h0, mode="sequential")
     dout = torch.randn(x.shape, generator=torch.Generator().manual_seed(12))
     seq = scan_backward(dout, a, h, h0, mode="sequential", chunk_d=8)
-    chk = scan_backward(dout, a, h, h0, mode="chunked", chunk_t=5, chunk_d=7)
-    for s, c in zip(seq, chk):
-        if s is None:
-            assert c is None
-            continue
-        torch.testing.assert_close(s, c, atol=1e-5, rtol=1e-5)
+    for mode in ("chunked", "lookback"):
+        chk = scan_backward(dout, a, h, h0, mode=mode, chunk_t=5, chunk_d=7)
+        for s, c in zip(seq, chk):
+            if s is None:
+                assert c is None
+                continue
+            torch.testing.assert_close(s, c, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("chunk_t,chunk_d", [(1, 1), (3, 5), (16, 32), (7, 19)])
+def test_lookback_chunk_sizes(chunk_t, chunk_d):
+    """Every chunk its own program: carries pass through the epoch-tagged slots, two per column block, each
+    reused every other chunk (T = 61 gives up to 61 chunks in a chain)."""
+    x, a, h0 = make_inputs(3, 61, 21, with_h0=True, seed=21)
+    h = associative_rnn_scan(x, a, h0, chunk_t=chunk_t, chunk_d=chunk_d, lookback=True)
+    torch.testing.assert_close(h.double(), ref64(x, a, h0), atol=2e-5, rtol=2e-5)
 
 
 @pytest.mark.parametrize("scan", list(SCANS))
@@ -317,6 +329,11 @@ for fn in (lambda *v: ops.sequential_rnn_scan(*v, kernels=twin),
            lambda *v: ops.associative_rnn_scan(*v, chunk_t=5, chunk_d=4, kernels=twin)):
     for got, exp in zip(run(fn), ref):
         torch.testing.assert_close(got, exp, atol=1e-12, rtol=1e-12)
+x, a, h0, w = (t.float() for t in (x, a, h0, w))  # the lookback kernels: float32 carries only
+ref = [t.float() for t in ref]
+for got, exp in zip(run(lambda *v: ops.associative_rnn_scan(*v, chunk_t=3, chunk_d=4, lookback=True,
+                                                            kernels=twin)), ref):
+    torch.testing.assert_close(got, exp, atol=1e-5, rtol=1e-5)
 print("TRITON OK")
 """
 
@@ -357,13 +374,13 @@ def test_kernels_compile_with_real_triton_for_sm90(monkeypatch):
     twin = triton_twin(kscan)
     meta = {"HAS_H0": True, "ACC": ttl.float32, "BLOCK_D": 32, "CHUNK_T": 7, "CHUNK_D": 19, "BLOCK_T": 8}
     for name in ("rnn_scan_fwd_seq_kernel", "rnn_scan_fwd_chunked_kernel", "rnn_scan_bwd_seq_kernel",
-                 "rnn_scan_bwd_chunked_kernel"):
+                 "rnn_scan_bwd_chunked_kernel", "rnn_scan_fwd_lookback_kernel", "rnn_scan_bwd_lookback_kernel"):
         fn = getattr(twin, name)
         sig, const = {}, {}
         for arg in fn.arg_names:
             if arg in meta or (arg.startswith("stride_") and arg.endswith("d")):
                 sig[arg], const[arg] = "constexpr", meta.get(arg, 1)
             else:
-                sig[arg] = "*bf16" if arg.endswith("_ptr") else "i32"
+                sig[arg] = ("*i64" if arg == "state_ptr" else "*bf16") if arg.endswith("_ptr") else "i32"
         kernel = triton.compile(ASTSource(fn, sig, const), target=GPUTarget("cuda", 90, 32))
         assert "cubin" in kernel.asm and ".version" in kernel.asm["ptx"], name

@@ -4,6 +4,7 @@
 
     h = sequential_rnn_scan(x, a)            # a `for t` loop per (batch, D-block) program
     h = associative_rnn_scan(x, a, h0)       # tl.associative_scan per time chunk, carry across chunks
+    h = associative_rnn_scan(x, a, h0, lookback=True)   # the same, every chunk its own program
     h_ref = rnn_scan_ref(x, a, h0)           # pure torch
 
 `x`, `a`: (B, T, D) float16 / bfloat16 / float32 / float64 torch tensors, on the CPU (interpreter) or a CUDA
@@ -31,7 +32,7 @@ __all__ = ["sequential_rnn_scan", "associative_rnn_scan", "rnn_scan_ref", "rnn_s
            "RnnScanFunction", "scan_forward", "scan_backward"]
 
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
-_MODES = ("sequential", "chunked")
+_MODES = ("sequential", "chunked", "lookback")
 _INT32_MAX = 2**31 - 1
 
 
@@ -116,9 +117,16 @@ def _launch_opts(num_warps, mode, block_d):
     return {} if num_warps is None else {"num_warps": int(num_warps)}
 
 
+def _lookback_state(B: int, n_d: int, block_d: int, T: int, chunk_t: int, device):
+    """The zeroed ticket counter and carry slots of a "lookback" launch (see rnn_scan_fwd_lookback_kernel),
+    and its grid: one program per (time chunk, batch, D-block)."""
+    state = torch.zeros(1 + B * n_d * 2 * block_d, dtype=torch.int64, device=device)
+    return state, (triton.cdiv(T, chunk_t) * B * n_d,)
+
+
 def scan_forward(x: torch.Tensor, a: torch.Tensor, h0=None, *, mode: str = "chunked", chunk_t=None, chunk_d=None,
                  out_dtype=None, kernels=None, num_warps=None) -> torch.Tensor:
-    """Launches the forward kernel of `mode` ("sequential" or "chunked"); returns h (contiguous).
+    """Launches the forward kernel of `mode` ("sequential", "chunked" or "lookback"); returns h (contiguous).
     chunk_d is the D-block of both modes (the sequential kernel rounds it up to a power of two); `kernels` is
     the kernel module (default mini_triton.kernels.scan)."""
     if mode not in _MODES:
@@ -140,9 +148,13 @@ def scan_forward(x: torch.Tensor, a: torch.Tensor, h0=None, *, mode: str = "chun
         kernels.rnn_scan_fwd_seq_kernel[(B, n_d)](*args, HAS_H0=h0 is not None, ACC=acc, BLOCK_D=block_d,
                                                   **_launch_opts(num_warps, mode, block_d))
         return h
-    kernels.rnn_scan_fwd_chunked_kernel[(B, n_d)](*args, HAS_H0=h0 is not None, ACC=acc, CHUNK_T=chunk_t,
-                                                  CHUNK_D=chunk_d, BLOCK_T=block_t, BLOCK_D=block_d,
-                                                  **_launch_opts(num_warps, mode, block_d))
+    consts = dict(HAS_H0=h0 is not None, ACC=acc, CHUNK_T=chunk_t, CHUNK_D=chunk_d, BLOCK_T=block_t,
+                  BLOCK_D=block_d, **_launch_opts(num_warps, mode, block_d))
+    if mode == "lookback" and _acc_torch_dtype(x, a, h0) == torch.float32:  # float64: the chunked kernel
+        state, grid = _lookback_state(B, n_d, block_d, T, chunk_t, x.device)
+        kernels.rnn_scan_fwd_lookback_kernel[grid](*args[:4], state, T, D, n_d, B * n_d, *args[6:], **consts)
+        return h
+    kernels.rnn_scan_fwd_chunked_kernel[(B, n_d)](*args, **consts)
     return h
 
 
@@ -173,9 +185,13 @@ def scan_backward(dout: torch.Tensor, a: torch.Tensor, h: torch.Tensor, h0=None,
         kernels.rnn_scan_bwd_seq_kernel[(B, n_d)](*args, HAS_H0=h0 is not None, ACC=acc, BLOCK_D=block_d,
                                                   **_launch_opts(num_warps, mode, block_d))
         return dx, da, dh0
-    kernels.rnn_scan_bwd_chunked_kernel[(B, n_d)](*args, HAS_H0=h0 is not None, ACC=acc, CHUNK_T=chunk_t,
-                                                  CHUNK_D=chunk_d, BLOCK_T=block_t, BLOCK_D=block_d,
-                                                  **_launch_opts(num_warps, mode, block_d))
+    consts = dict(HAS_H0=h0 is not None, ACC=acc, CHUNK_T=chunk_t, CHUNK_D=chunk_d, BLOCK_T=block_t,
+                  BLOCK_D=block_d, **_launch_opts(num_warps, mode, block_d))
+    if mode == "lookback" and _acc_torch_dtype(dout, a, h, h0) == torch.float32:
+        state, grid = _lookback_state(B, n_d, block_d, T, chunk_t, a.device)
+        kernels.rnn_scan_bwd_lookback_kernel[grid](*args[:7], state, T, D, n_d, B * n_d, *args[9:], **consts)
+        return dx, da, dh0
+    kernels.rnn_scan_bwd_chunked_kernel[(B, n_d)](*args, **consts)
     return dx, da, dh0
 
 
@@ -225,13 +241,18 @@ def sequential_rnn_scan(x, a, h0=None, *, block_d=None, out_dtype=None, kernels=
 
 
 def associative_rnn_scan(x, a, h0=None, *, chunk_t=None, chunk_d=None, out_dtype=None, kernels=None,
-                         num_warps=None):
+                         num_warps=None, lookback=False):
     """Every hidden state of h_t = a_t * h_{t-1} + x_t (h_{-1} = h0 or 0), shape (B, T, D).
 
     One program per (batch, chunk_d columns) runs tl.associative_scan over chunks of chunk_t time steps
     (default 16 on the CPU, 64 on a GPU) and carries the last state into the next chunk; the backward pass is
-    the reverse chunked scan. Chunk sizes need not be powers of two nor divide T or D."""
-    return _run(x, a, h0, "chunked", "chunked", chunk_t, chunk_d, out_dtype, kernels, num_warps)
+    the reverse chunked scan. Chunk sizes need not be powers of two nor divide T or D.
+
+    lookback=True: one program per (chunk, batch, columns) instead, all chunks scanned at once and only the
+    carries passed from program to program (through a small zeroed buffer, in launch order); more programs
+    in flight for long T. float64 inputs use the per-column-block kernel either way."""
+    mode = "lookback" if lookback else "chunked"
+    return _run(x, a, h0, mode, mode, chunk_t, chunk_d, out_dtype, kernels, num_warps)
 
 
 def rnn_scan_ref(x, a, h0=None):
