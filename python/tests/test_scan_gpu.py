@@ -19,6 +19,10 @@ SCANS = {
     "sequential": lambda x, a, h0=None, **kw: sequential_rnn_scan(x, a, h0, **kw),
     "associative": lambda x, a, h0=None, **kw: associative_rnn_scan(x, a, h0, chunk_t=16, chunk_d=32, **kw),
     "associative-odd": lambda x, a, h0=None, **kw: associative_rnn_scan(x, a, h0, chunk_t=7, chunk_d=19, **kw),
+    "lookback": lambda x, a, h0=None, **kw: associative_rnn_scan(x, a, h0, chunk_t=16, chunk_d=32, lookback=True,
+                                                                 **kw),
+    "lookback-odd": lambda x, a, h0=None, **kw: associative_rnn_scan(x, a, h0, chunk_t=7, chunk_d=19,
+                                                                     lookback=True, **kw),
 }
 
 
@@ -89,7 +93,7 @@ def test_strided_views_on_cuda():
         torch.testing.assert_close(scan(x_v, a_v, h0).double(), expected, atol=2e-5, rtol=2e-5)
     dout = torch.ones(1, 1, 1, device="cuda").expand(2, 99, 40)
     h = scan_forward(x, a, h0, mode="chunked")
-    for mode in ("sequential", "chunked"):
+    for mode in ("sequential", "chunked", "lookback"):
         got = scan_backward(dout, a_v, h, h0, mode=mode)
         exp = scan_backward(dout.contiguous(), a, h, h0, mode=mode)
         for g, e in zip(got, exp):
@@ -107,7 +111,7 @@ def _free_gib():
     return free / 2**30
 
 
-@pytest.mark.parametrize("mode", ["chunked", "sequential"])
+@pytest.mark.parametrize("mode", ["chunked", "sequential", "lookback"])
 def test_more_than_2_31_elements(mode):
     """B=4, T=131072, D=5120 in bf16 (2.7e9 elements per tensor): forward and backward in one launch each;
     the states and gradients checked in float64 on the last batch (offsets past 2^31) and the first."""
