@@ -3,11 +3,12 @@
 # $EXTRA (default ./profile-out). Run on the device machine after a build, e.g.
 #   MT_DEVICE_SKIP=tests,bench MT_DEVICE_EXTRA='bash bench/profile_matmul.sh' bash scripts/device_check.sh
 # Env: SIZE (4096), CONFIG (BM,BN,BK,GROUP_M,num_warps[,num_stages]; 128,128,64,8,8).
+# WHAT=attention profiles bench/profile_attention.py instead (CONFIG: BLOCK_M,BLOCK_N,num_warps,num_stages,
+# default 128,128,8,3; ATTN_ARGS e.g. "--causal --head-dim 64").
 set -u
 OUTDIR=${EXTRA:-profile-out}
 mkdir -p "$OUTDIR"
 SIZE=${SIZE:-4096}
-CONFIG=${CONFIG:-128,128,64,8,8}
 METRICS=l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_st.sum,l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum
 METRICS=$METRICS,sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active
 METRICS=$METRICS,sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active
@@ -17,12 +18,18 @@ for s in barrier long_scoreboard wait math_pipe_throttle mio_throttle lg_throttl
   METRICS=$METRICS,smsp__average_warps_issue_stalled_${s}_per_issue_active.ratio
 done
 METRICS=$METRICS,lts__t_sectors_srcunit_tex_op_read.sum,lts__throughput.avg.pct_of_peak_sustained_elapsed
+if [ "${WHAT:-matmul}" = attention ]; then
+  NAME=attn
+  CMD=(python3 bench/profile_attention.py --config "${CONFIG:-128,128,8,3}" ${ATTN_ARGS:-})
+else
+  NAME=matmul
+  CMD=(python3 bench/profile_matmul.py --size "$SIZE" --config "${CONFIG:-128,128,64,8,8}")
+fi
 for compiler in mini_triton triton; do
-  ncu --kernel-name regex:matmul --launch-skip 1 --launch-count 1 --section SpeedOfLight --section LaunchStats \
+  ncu --kernel-name regex:$NAME --launch-skip 1 --launch-count 1 --section SpeedOfLight --section LaunchStats \
     --section Occupancy --section WarpStateStats --section SchedulerStats --metrics "$METRICS" \
-    python3 bench/profile_matmul.py --size "$SIZE" --config "$CONFIG" --compiler "$compiler" \
-    >"$OUTDIR/ncu_$compiler.txt" 2>&1
+    "${CMD[@]}" --compiler "$compiler" >"$OUTDIR/ncu_${NAME}_$compiler.txt" 2>&1
   echo "== $compiler"
   grep -E "rel_err|Duration|Registers Per|Achieved Occupancy|hmma|gmma|conflicts|local_op|inst_executed.sum|issue_stalled|lts__|L2 Cache Throughput|DRAM Throughput|Warp Cycles Per Issued|Dynamic Shared" \
-    "$OUTDIR/ncu_$compiler.txt" | head -50
+    "$OUTDIR/ncu_${NAME}_$compiler.txt" | head -50
 done
