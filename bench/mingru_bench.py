@@ -31,11 +31,11 @@ def gates(k, ht):
     return torch.exp(-F.softplus(k)), torch.exp(-F.softplus(-k) + log_g(ht))
 
 
-def tuned(path, impl):
-    """(chunk_t, chunk_d, num_warps) that scan_bench.py chose for `impl`'s chunked forward, or None."""
+def tuned(path, impl, mode="chunked"):
+    """(chunk_t, chunk_d, num_warps) that scan_bench.py chose for `impl`'s `mode` forward, or None."""
     try:
         with open(path) as f:
-            return tuple(json.load(f)["configs"][f"{impl}/chunked/fwd"])
+            return tuple(json.load(f)["configs"][f"{impl}/{mode}/fwd"])
     except (OSError, KeyError, ValueError, TypeError):
         return None
 
@@ -43,14 +43,19 @@ def tuned(path, impl):
 def implementations(args, twin):
     ours = tuned(args.configs_from, "mini_triton") if args.configs_from else None
     theirs = tuned(args.configs_from, "triton") if args.configs_from else None
+    lb = tuned(args.configs_from, "mini_triton", "lookback") if args.configs_from else None
     ct, cd, nw = ours or (args.chunk_t, args.chunk_d, None)
     tct, tcd, tnw = theirs or (args.chunk_t, args.chunk_d, None)
-    args.used_configs = {"mini_triton": [ct, cd, nw], "triton": [tct, tcd, tnw]}
+    lct, lcd, lnw = lb or (args.chunk_t, args.chunk_d, None)
+    args.used_configs = {"mini_triton": [ct, cd, nw], "triton": [tct, tcd, tnw],
+                         "mini_triton lookback": [lct, lcd, lnw]}
     impls = {
         "mini_triton (scan bwd)": lambda k, ht: mingru_chunked(*gates(k, ht), ct, cd, backward_use_scan=True,
                                                                num_warps=nw),
         "mini_triton (loop bwd)": lambda k, ht: mingru_chunked(*gates(k, ht), ct, cd, backward_use_scan=False,
                                                                num_warps=nw),
+        "mini_triton (lookback)": lambda k, ht: mingru_chunked(*gates(k, ht), lct, lcd, backward_use_scan=True,
+                                                               num_warps=lnw, lookback=True),
     }
     if twin is not None:
         impls["triton (scan bwd)"] = lambda k, ht: mingru_chunked(*gates(k, ht), tct, tcd, backward_use_scan=True,

@@ -51,14 +51,17 @@ def test_forward_matches_float64_reference(dtype, shape, chunks):
     torch.testing.assert_close(h.double(), mingru_reference(a.double(), b.double()), atol=atol, rtol=rtol)
 
 
+@pytest.mark.parametrize("lookback", [False, True])
 @pytest.mark.parametrize("use_scan", MODES)
 @pytest.mark.parametrize("shape,chunks", [((2, 37, 19), (8, 8)), ((1, 100, 33), (16, 8)), ((2, 37, 19), (5, 7))])
-def test_gradients_random_a(use_scan, shape, chunks):
+def test_gradients_random_a(use_scan, shape, chunks, lookback):
     """Non-constant a: da_t = dh_t * h_{t-1} with dh_t = g_t + a_{t+1} dh_{t+1}."""
     a, b = make_ab(*shape, seed=shape[1] + chunks[0])
     w = torch.randn(shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
-    _, ga, gb = run(lambda a, b: mingru_chunked(a, b, *chunks, backward_use_scan=use_scan), a, b, w)
-    _, ra, rb = run(mingru_reference, a.double(), b.double(), w)
+    h, ga, gb = run(lambda a, b: mingru_chunked(a, b, *chunks, backward_use_scan=use_scan, lookback=lookback),
+                    a, b, w)
+    rh, ra, rb = run(mingru_reference, a.double(), b.double(), w)
+    torch.testing.assert_close(h.double(), rh, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(ga.double(), ra, atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(gb.double(), rb, atol=1e-4, rtol=1e-4)
 

@@ -29,25 +29,28 @@ __all__ = ["mingru_chunked", "MinGRU", "mingru_reference", "mingru_log_space_ref
 
 
 def mingru_chunked(a, b, T_chunk_size: int, D_chunk_size: int, backward_use_scan: bool = True, *, kernels=None,
-                   num_warps=None) -> torch.Tensor:
+                   num_warps=None, lookback: bool = False) -> torch.Tensor:
     """Every state of h_t = a_t * h_{t-1} + b_t, h_{-1} = 0, for a, b of shape (B, T, D); differentiable in a
     and b. T_chunk_size / D_chunk_size: the chunk of time steps / columns one scan step covers (any positive
     sizes; tiles are rounded up to powers of two and masked). NumPy inputs give a NumPy result (no autograd).
     a and b are read through their strides (views such as torch.chunk halves need no copy); kernels /
-    num_warps: see mini_triton.ops.scan (another build of the kernel source, e.g. its Triton twin)."""
+    num_warps: see mini_triton.ops.scan (another build of the kernel source, e.g. its Triton twin).
+    lookback=True: every chunk its own program (associative_rnn_scan(..., lookback=True)), forward and, with
+    backward_use_scan, backward."""
     T_chunk_size, D_chunk_size = int(T_chunk_size), int(D_chunk_size)
     if T_chunk_size < 1 or D_chunk_size < 1:
         raise ValueError(f"chunk sizes must be positive, got T_chunk_size={T_chunk_size}, "
                          f"D_chunk_size={D_chunk_size}")
-    bwd_mode = "chunked" if backward_use_scan else "sequential"
+    fwd_mode = "lookback" if lookback else "chunked"
+    bwd_mode = fwd_mode if backward_use_scan else "sequential"
     numpy_in = not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor)
     a_t, b_t = _as_tensor(a, "a"), _as_tensor(b, "b")
     _check(b_t, a_t, None)
     if numpy_in:
         with torch.no_grad():
-            return RnnScanFunction.apply(b_t, a_t, None, "chunked", bwd_mode, T_chunk_size, D_chunk_size,
+            return RnnScanFunction.apply(b_t, a_t, None, fwd_mode, bwd_mode, T_chunk_size, D_chunk_size,
                                          None, kernels, num_warps).numpy()
-    return RnnScanFunction.apply(b_t, a_t, None, "chunked", bwd_mode, T_chunk_size, D_chunk_size, None, kernels,
+    return RnnScanFunction.apply(b_t, a_t, None, fwd_mode, bwd_mode, T_chunk_size, D_chunk_size, None, kernels,
                                  num_warps)
 
 
