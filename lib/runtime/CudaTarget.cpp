@@ -150,6 +150,13 @@ bool mbarrierRingsFor(const std::string &arch) {
   return wgmmaFor(arch) && env && std::string(env) == "1";
 }
 
+size_t pipeBytesFor(const std::string &arch) {
+  const char *env = std::getenv("MINI_TRITON_PIPE_KB");
+  size_t kb = env ? size_t(std::strtoul(env, nullptr, 10)) : 0;
+  size_t limit = arch.rfind("sm_90", 0) == 0 ? 227 : 192; // sm_90: 227 KiB of opt-in shared memory per block
+  return (kb ? std::min(kb, limit) : size_t(192)) * 1024;
+}
+
 std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &args,
                          const CompileOptions &opts, const std::string &arch,
                          std::pair<int, int> nvrtcVersion) {
@@ -162,6 +169,7 @@ std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &ar
   h.updateField(arch);
   h.updateField(wgmmaFor(arch) ? "wgmma" : "mma.sync");
   h.updateField(mbarrierRingsFor(arch) ? "mbarrier-rings" : "");
+  h.updateField("pipe " + std::to_string(pipeBytesFor(arch)));
   h.updateField("nvrtc " + std::to_string(nvrtcVersion.first) + "." + std::to_string(nvrtcVersion.second));
   h.updateField(nvrtcDefaults.lineInfo ? "lineinfo" : "");
   for (const std::string &f : nvrtcDefaults.extraFlags)
@@ -207,6 +215,7 @@ Expected<CudaBinary> compileCudaBinary(const KernelSource &src, const std::vecto
   eo.prefetchDepth = std::max(1, opts.numStages - 1);
   eo.wgmma = wgmmaFor(arch);
   eo.mbarrierRings = mbarrierRingsFor(arch);
+  eo.maxPipeBytes = pipeBytesFor(arch);
   std::optional<cuda::CudaKernel> emitted = cuda::emitCuda(*compiled->function, eo, diag);
   if (!emitted || diag.hasErrors())
     return Error{diag.renderAll()};

@@ -38,6 +38,9 @@ bool wgmmaFor(const std::string &arch);
 /// With wgmma, MINI_TRITON_MBARRIER=1 turns on cuda::EmitOptions::mbarrierRings (experimental; part of the
 /// cache key).
 bool mbarrierRingsFor(const std::string &arch);
+/// cuda::EmitOptions::maxPipeBytes for `arch`: 192 KiB, or MINI_TRITON_PIPE_KB KiB (experimental; at most 227
+/// on sm_90, 192 elsewhere; part of the cache key).
+size_t pipeBytesFor(const std::string &arch);
 std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &args,
                          const CompileOptions &opts, const std::string &arch,
                          std::pair<int, int> nvrtcVersion);

@@ -100,6 +100,7 @@ protected:
     eo.wgmma = wgmma;
     eo.mbarrierRings = mbarrier;
     eo.numStages = numStages;
+    eo.maxPipeBytes = maxPipeBytes;
     auto k = cuda::emitCuda(*f, eo, diag);
     if (!k)
       ADD_FAILURE() << diag.renderAll();
@@ -141,6 +142,7 @@ protected:
     eo.wgmma = wgmma;
     eo.mbarrierRings = mbarrier;
     eo.numStages = numStages;
+    eo.maxPipeBytes = maxPipeBytes;
     auto k = cuda::emitCuda(*compiled->function, eo, diag);
     if (!k)
       ADD_FAILURE() << diag.renderAll();
@@ -231,6 +233,8 @@ protected:
   bool mbarrier = false;
   /// EmitOptions::numStages of the kernels emitted.
   int numStages = 3;
+  /// EmitOptions::maxPipeBytes of the kernels emitted.
+  size_t maxPipeBytes = cuda::EmitOptions{}.maxPipeBytes;
 };
 
 } // namespace mt::hostemu

@@ -53,9 +53,10 @@ TEST_F(CudaHostEmulation, LookbackScansMatchFloat64) {
     expectForward(p, valuesOf<float>(bh));
     state = valuesOf<int64_t>(bst);
     EXPECT_EQ(state[0], int64_t(grid)) << "one ticket per program";
-    if (nChunks >
-        1) // the second-to-last chunk published last, into slot (nChunks - 2) % 2, epoch nChunks - 1
+    // the second-to-last chunk published last, into slot (nChunks - 2) % 2, with epoch nChunks - 1
+    if (nChunks > 1) {
       EXPECT_EQ(state[size_t(1 + ((nChunks - 2) % 2) * c.blockD)] >> 32, nChunks - 1);
+    }
 
     std::vector<float> dx(size_t(p.B * p.T * p.D), std::nanf("")), da = dx,
                                                                    dh0(size_t(p.B * p.D), std::nanf(""));

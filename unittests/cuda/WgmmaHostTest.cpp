@@ -280,6 +280,37 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
     }
 }
 
+TEST_F(WgmmaHost, RingsThatDoNotFitFallBack) {
+  // Attention at HEAD_DIM 128, BLOCK_N 128, 3 stages: q (32 KiB) and per slot k and v (64 KiB). In 192 KiB
+  // the loop gets 2 stages; the mbarrier rings' extra slot does not fit even then, so the loop keeps its
+  // block-wide barrier (and is still pipelined). With 225 KiB: 3 stages, or the mbarrier rings at 2.
+  std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
+                                ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
+                                ArgSpec::scalar(DType::F32)};
+  for (int64_t v : {32 * 4096 * 128, 4096 * 128, 128, 1, 32, 4096})
+    specs.push_back(ArgSpec::forInt(v));
+  for (int64_t v : {128, 128, 128})
+    specs.push_back(ArgSpec::constant(v));
+  specs.push_back(ArgSpec::constant(false));
+  struct Case {
+    bool mbar;
+    size_t kib, shared;
+    bool mbarWaits;
+  };
+  for (Case c : {Case{false, 192, 163840, false}, Case{true, 192, 163840, false},
+                 Case{false, 225, 229376, false}, Case{true, 225, 229424, true}}) {
+    SCOPED_TRACE(std::string(c.mbar ? "mbarrier " : "") + std::to_string(c.kib) + " KiB");
+    mbarrier = c.mbar;
+    maxPipeBytes = c.kib * 1024;
+    auto k = emitFile("bench/kernels/attention_bf16.py", "attn_fwd_bf16_kernel", specs, 8);
+    ASSERT_TRUE(k);
+    EXPECT_EQ(k->sharedBytes, c.shared);
+    EXPECT_EQ(k->source.find("mt::mbarWait") != std::string::npos, c.mbarWaits);
+    EXPECT_NE(k->source.find("mt::wgmmaAccumulate"), std::string::npos);
+    EXPECT_NE(k->source.find("mt::cpAsync<16>"), std::string::npos); // the ring copies
+  }
+}
+
 TEST_F(WgmmaHost, LibraryAttentionMaskedTails) {
   // python/mini_triton/kernels/attention.py in bf16 (DOT=bf16): S = 150 is no multiple of the 64-row blocks,
   // so the last key block's copies are partly zero-filled and its scores masked to -1e30 before the row

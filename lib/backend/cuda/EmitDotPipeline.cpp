@@ -32,7 +32,6 @@ using namespace ir;
 namespace {
 
 /// The most shared memory the ring may take (of the 227 KiB a block can have on sm_90).
-constexpr size_t kMaxPipeBytes = 192 * 1024;
 
 bool inside(const Value *v, const Operation &loop) {
   const Block *body = &const_cast<Operation &>(loop).body(0);
@@ -254,8 +253,17 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
     }
     return off;
   };
-  while (lp.stages >= 2 && layout(lp.stages) > kMaxPipeBytes)
-    --lp.stages;
+  auto fit = [&](int stages) {
+    lp.stages = stages;
+    while (lp.stages >= 2 && layout(lp.stages) > opts_.maxPipeBytes)
+      --lp.stages;
+    return lp.stages >= 2;
+  };
+  int wanted = lp.stages;
+  if (!fit(wanted) && lp.mbar) { // the mbarrier rings' extra slot does not fit: block-wide barriers then
+    lp.mbar = false;
+    fit(wanted);
+  }
   if (lp.stages < 2)
     return nullptr;
   pipeBytes_ = std::max(pipeBytes_, layout(lp.stages));

@@ -54,6 +54,10 @@ struct EmitOptions {
   /// data and for the slot it refills, not for every other warp, so the two warpgroups of a program can
   /// drift apart and one's softmax overlap the other's MMAs. Experimental (MINI_TRITON_MBARRIER=1).
   bool mbarrierRings = false;
+  /// Shared memory the rings of one pipelined loop may take (EmitDotPipeline.cpp): a loop gets fewer stages
+  /// (down to 2) until its rings fit. The runtime may raise it where the device allows more (sm_90: 227 KiB
+  /// per block); the other shared memory of a kernel aliases the same region (offset 0).
+  size_t maxPipeBytes = 192 * 1024;
 };
 
 /// One kernel parameter (the IR function's arguments, in order).
