@@ -4,7 +4,8 @@
 #   MT_DEVICE_SKIP=tests,bench MT_DEVICE_EXTRA='bash bench/profile_matmul.sh' bash scripts/device_check.sh
 # Env: SIZE (4096), CONFIG (BM,BN,BK,GROUP_M,num_warps[,num_stages]; 128,128,64,8,8).
 # WHAT=attention profiles bench/profile_attention.py instead (CONFIG: BLOCK_M,BLOCK_N,num_warps,num_stages,
-# default 128,128,8,3; ATTN_ARGS e.g. "--causal --head-dim 64").
+# default 128,128,8,3; ATTN_ARGS e.g. "--causal --head-dim 64"); WHAT=scan bench/profile_scan.py (CONFIG:
+# CHUNK_T,CHUNK_D,num_warps, default 128,32,4; SCAN_ARGS e.g. "--mode chunked --direction bwd").
 set -u
 OUTDIR=${EXTRA:-profile-out}
 mkdir -p "$OUTDIR"
@@ -21,6 +22,9 @@ METRICS=$METRICS,lts__t_sectors_srcunit_tex_op_read.sum,lts__throughput.avg.pct_
 if [ "${WHAT:-matmul}" = attention ]; then
   NAME=attn
   CMD=(python3 bench/profile_attention.py --config "${CONFIG:-128,128,8,3}" ${ATTN_ARGS:-})
+elif [ "${WHAT:-matmul}" = scan ]; then
+  NAME=rnn_scan
+  CMD=(python3 bench/profile_scan.py --config "${CONFIG:-128,32,4}" ${SCAN_ARGS:-})
 else
   NAME=matmul
   CMD=(python3 bench/profile_matmul.py --size "$SIZE" --config "${CONFIG:-128,128,64,8,8}")

@@ -29,8 +29,10 @@ from mini_triton.ops.scan import rnn_scan_ref, scan_backward, scan_forward
 SEQ_CONFIGS = [(None, 32, 1), (None, 64, 2), (None, 128, 4)]  # (chunk_t, block_d, num_warps)
 CHUNK_CONFIGS = [(16, 32, 4), (64, 32, 4), (128, 32, 4), (128, 32, 8), (256, 32, 8), (64, 64, 4), (128, 16, 4)]
 # (chunk_t, chunk_d, num_warps); the same candidates for mini_triton and Triton
-LOOKBACK_CONFIGS = [(32, 32, 1), (64, 32, 2), (128, 32, 4), (256, 32, 8), (64, 64, 4), (128, 64, 8), (128, 16, 2)]
-# the same, for the lookback kernels (one program per chunk: the chunk is the whole tile a program handles)
+LOOKBACK_CONFIGS = [(32, 32, 1), (64, 32, 2), (128, 32, 4), (256, 32, 8), (64, 64, 4), (128, 64, 8), (128, 16, 2),
+                    (32, 32, 2), (64, 32, 4), (128, 32, 8), (64, 64, 8)]
+# the same, for the lookback kernels (one program per chunk: the chunk is the whole tile a program handles; 32
+# or 16 elements a thread)
 MODES = ("sequential", "chunked", "lookback")
 
 

@@ -147,14 +147,15 @@ bool wgmmaFor(const std::string &arch) {
 
 bool mbarrierRingsFor(const std::string &arch) {
   const char *env = std::getenv("MINI_TRITON_MBARRIER");
-  return wgmmaFor(arch) && env && std::string(env) == "1";
+  return wgmmaFor(arch) && !(env && std::string(env) == "0");
 }
 
 size_t pipeBytesFor(const std::string &arch) {
   const char *env = std::getenv("MINI_TRITON_PIPE_KB");
   size_t kb = env ? size_t(std::strtoul(env, nullptr, 10)) : 0;
-  size_t limit = arch.rfind("sm_90", 0) == 0 ? 227 : 192; // sm_90: 227 KiB of opt-in shared memory per block
-  return (kb ? std::min(kb, limit) : size_t(192)) * 1024;
+  bool hopper = arch.rfind("sm_90", 0) == 0; // 227 KiB of opt-in shared memory per block
+  size_t limit = hopper ? 227 : 192;
+  return (kb ? std::min(kb, limit) : hopper ? size_t(225) : size_t(192)) * 1024;
 }
 
 std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &args,

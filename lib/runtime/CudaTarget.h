@@ -35,11 +35,11 @@ struct CudaBinary {
 /// Whether kernels compiled for `arch` use warpgroup MMAs (cuda::EmitOptions::wgmma): on sm_90a, unless the
 /// environment sets MINI_TRITON_WGMMA=0 (then mma.sync, as on other GPUs; part of the cache key).
 bool wgmmaFor(const std::string &arch);
-/// With wgmma, MINI_TRITON_MBARRIER=1 turns on cuda::EmitOptions::mbarrierRings (experimental; part of the
-/// cache key).
+/// With wgmma, cuda::EmitOptions::mbarrierRings, unless the environment sets MINI_TRITON_MBARRIER=0 (part of
+/// the cache key).
 bool mbarrierRingsFor(const std::string &arch);
-/// cuda::EmitOptions::maxPipeBytes for `arch`: 192 KiB, or MINI_TRITON_PIPE_KB KiB (experimental; at most 227
-/// on sm_90, 192 elsewhere; part of the cache key).
+/// cuda::EmitOptions::maxPipeBytes for `arch`: 225 KiB on sm_90, 192 elsewhere, or MINI_TRITON_PIPE_KB KiB
+/// (at most 227 on sm_90, 192 elsewhere; part of the cache key).
 size_t pipeBytesFor(const std::string &arch);
 std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &args,
                          const CompileOptions &opts, const std::string &arch,

@@ -1,12 +1,13 @@
-# mbarrier rings (mtc --wgmma --mbarrier, MINI_TRITON_MBARRIER=1): a loop of two synchronous warpgroup MMAs
+# mbarrier rings (mtc --wgmma --mbarrier; the runtime's default with wgmma): a loop of two synchronous warpgroup MMAs
 # (attention's shape: S = q @ k, then P = S as bf16 from registers @ v) signals its ring slots through
 # full/empty mbarriers: no block-wide barrier inside the loop, the ring one slot deeper (3 stages, 4 slots),
 # each thread arriving on `full` twice per fill (its copies landed; issued) and on `empty` once it is done.
-# RUN: %mtc %s -k attn_like q=*bf16:4096 k=*bf16:8192 v=*bf16:8192 o=*fp32:4096 NT=4 --num-warps 4 --num-stages 3 --wgmma --mbarrier --emit=cuda --no-line-directives | FileCheck %s
-# RUN: %mtc %s -k attn_like q=*bf16:4096 k=*bf16:8192 v=*bf16:8192 o=*fp32:4096 NT=4 --num-warps 4 --num-stages 3 --wgmma --emit=cuda --no-line-directives | FileCheck %s --check-prefix=PLAIN
+# Two warpgroups (8 warps): on one, the loop keeps its block-wide barrier.
+# RUN: %mtc %s -k attn_like q=*bf16:8192 k=*bf16:8192 v=*bf16:8192 o=*fp32:8192 NT=4 --num-warps 8 --num-stages 3 --wgmma --mbarrier --emit=cuda --no-line-directives | FileCheck %s
+# RUN: %mtc %s -k attn_like q=*bf16:8192 k=*bf16:8192 v=*bf16:8192 o=*fp32:8192 NT=4 --num-warps 8 --num-stages 3 --wgmma --emit=cuda --no-line-directives | FileCheck %s --check-prefix=PLAIN
 # CHECK: __syncthreads(); // an enclosing loop's last reads of the region are done
-# CHECK: mt::mbarInit(&[[FULL:v[0-9]+_full]][s], 256);
-# CHECK-NEXT: mt::mbarInit(&[[EMPTY:v[0-9]+_empty]][s], 128);
+# CHECK: mt::mbarInit(&[[FULL:v[0-9]+_full]][s], 512);
+# CHECK-NEXT: mt::mbarInit(&[[EMPTY:v[0-9]+_empty]][s], 256);
 # CHECK: mt::fenceProxyAsync();
 # CHECK-NEXT: __syncthreads();
 # CHECK: mt::cpAsyncArrive(&[[FULL]][0]); mt::mbarArrive(&[[FULL]][0]);
@@ -31,11 +32,11 @@ import triton.language as tl
 
 @triton.jit
 def attn_like(q, k, v, o, NT: tl.constexpr):
-    rm = tl.arange(0, 64)
+    rm = tl.arange(0, 128)
     rd = tl.arange(0, 64)
     rn = tl.arange(0, 32)
     qt = tl.load(q + rm[:, None] * 64 + rd[None, :])
-    acc = tl.zeros((64, 64), dtype=tl.float32)
+    acc = tl.zeros((128, 64), dtype=tl.float32)
     for t in range(0, NT):
         kt = tl.load(k + (t * 64 + rd[:, None]) * 32 + rn[None, :])
         s = tl.dot(qt, kt)

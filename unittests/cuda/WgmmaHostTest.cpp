@@ -249,7 +249,8 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
       EXPECT_EQ(k->source.find("through shared memory"), std::string::npos) << k->source;
       EXPECT_NE(k->source.find("[mt::fragRowPiece<64, 1>(i)]"), std::string::npos) << k->source;
       EXPECT_EQ(count(k->source, "__syncthreads();"), causal ? 4u : 2u) << k->source;
-      EXPECT_EQ(k->source.find("mt::mbarWait(") != std::string::npos, c.mbar) << k->source;
+      // mbarrier rings only on two warpgroups or more (on one the block-wide barrier measured faster)
+      EXPECT_EQ(k->source.find("mt::mbarWait(") != std::string::npos, c.mbar && c.warps >= 8) << k->source;
       size_t n = size_t(Z) * H * S * D;
       std::mt19937 rng(75);
       std::uniform_real_distribution<float> dist(-1.0f, 1.0f);

@@ -52,7 +52,8 @@ struct EmitOptions {
   /// Rings of loops whose dots are all synchronous warpgroup MMAs (attention) signal their slots through
   /// mbarriers instead of a block-wide barrier per iteration (EmitDotPipeline.cpp): a warp waits for its
   /// data and for the slot it refills, not for every other warp, so the two warpgroups of a program can
-  /// drift apart and one's softmax overlap the other's MMAs. Experimental (MINI_TRITON_MBARRIER=1).
+  /// drift apart and one's softmax overlap the other's MMAs. Loops of two dots or more on two warpgroups or
+  /// more only. On by default with wgmma in the runtime (MINI_TRITON_MBARRIER=0 turns it off).
   bool mbarrierRings = false;
   /// Shared memory the rings of one pipelined loop may take (EmitDotPipeline.cpp): a loop gets fewer stages
   /// (down to 2) until its rings fit. The runtime may raise it where the device allows more (sm_90: 227 KiB
