@@ -249,10 +249,15 @@ void KernelEmitter::emitStripScan(const Operation &op) {
         wsum.push_back("v" + std::to_string(counter_++) + "_wsum");
         line(types[k] + " " + wsum[k] + " = " + smem[k] + "[mt_col];");
       }
-      open("for (int mt_v = 1; mt_v < mt_w; ++mt_v)");
+      // A loop of compile-time length (mt_w < nw), predicated: a run-time bound made nvcc unroll by 16
+      // with remainder branches, per column.
+      line("#pragma unroll");
+      open("for (int mt_v = 1; mt_v < " + num(nw - 1) + "; ++mt_v)");
+      open("if (mt_v < mt_w)");
       for (unsigned k = 0; k < n; ++k)
         line(rhs[k] + " = " + smem[k] + "[mt_v * " + num(l.cols) + " + mt_col];"); // by scan order
       emitCombine(op, wsum, rhs);
+      close();
       close();
       open("if (mt_has)");
       combineLeft(wsum);
