@@ -4,6 +4,7 @@
 #include "transforms/DCE.h"
 #include "transforms/LICM.h"
 #include "transforms/Passes.h"
+#include "transforms/SinkLoadUses.h"
 
 namespace mt::transforms {
 
@@ -14,6 +15,8 @@ const std::vector<PassInfo> &allPasses() {
       {"cse", "merge identical pure ops (scoped by regions)", runCSE},
       {"dce", "remove unused ops without side effects and dead loop-carried values", runDCE},
       {"licm", "hoist loop-invariant pure ops out of for/while", runLICM},
+      {"sink-load-uses", "move the pure uses of loads down to their first user (loads in flight together)",
+       runSinkLoadUses},
   };
   return passes;
 }
@@ -32,6 +35,7 @@ const std::vector<std::string> &defaultPipeline() {
       "licm",         // 3. hoist invariant address arithmetic and constants out of loops
       "canonicalize", // 4. fold again what hoisting and merging brought together
       "dce",          // 5. drop what is left unused, including dead loop-carried values
+      "sink-load-uses", // 6. a block's loads issued together, their uses after them
   };
   return pipeline;
 }

@@ -7,7 +7,7 @@ using mt::transforms::testing::PassTest;
 namespace tr = mt::transforms;
 
 TEST(Pipeline, RegistryAndDefaultOrder) {
-  for (const char *name : {"canonicalize", "cse", "dce", "licm"}) {
+  for (const char *name : {"canonicalize", "cse", "dce", "licm", "sink-load-uses"}) {
     const tr::PassInfo *p = tr::lookupPass(name);
     ASSERT_NE(p, nullptr) << name;
     EXPECT_EQ(p->name, name);
@@ -15,7 +15,7 @@ TEST(Pipeline, RegistryAndDefaultOrder) {
   }
   EXPECT_EQ(tr::lookupPass("no-such-pass"), nullptr);
   EXPECT_EQ(tr::defaultPipeline(),
-            (std::vector<std::string>{"canonicalize", "cse", "licm", "canonicalize", "dce"}));
+            (std::vector<std::string>{"canonicalize", "cse", "licm", "canonicalize", "dce", "sink-load-uses"}));
   for (const std::string &name : tr::defaultPipeline())
     EXPECT_NE(tr::lookupPass(name), nullptr) << name;
 }
