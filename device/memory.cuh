@@ -74,6 +74,9 @@ template <Rmw Kind, typename T> __device__ __forceinline__ T atomicRmw(T *p, T v
     return atomicOr(p, v);
   else if constexpr (Kind == Rmw::Xor && (word32 || same<T, u64>))
     return atomicXor(p, v);
+  else if constexpr ((Kind == Rmw::Xchg || Kind == Rmw::And || Kind == Rmw::Or || Kind == Rmw::Xor) &&
+                     same<T, i64>) // the same bits as u64: one native atomic, not a compare-and-swap loop
+    return i64(atomicRmw<Kind>(reinterpret_cast<u64 *>(p), u64(v)));
   else
     return atomicUpdate(p, [v](T cur) { return rmwApply(Kind, cur, v); });
 }

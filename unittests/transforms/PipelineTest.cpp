@@ -14,8 +14,8 @@ TEST(Pipeline, RegistryAndDefaultOrder) {
     EXPECT_FALSE(p->description.empty());
   }
   EXPECT_EQ(tr::lookupPass("no-such-pass"), nullptr);
-  EXPECT_EQ(tr::defaultPipeline(),
-            (std::vector<std::string>{"canonicalize", "cse", "licm", "canonicalize", "dce", "sink-load-uses"}));
+  EXPECT_EQ(tr::defaultPipeline(), (std::vector<std::string>{"canonicalize", "cse", "licm", "canonicalize",
+                                                             "dce", "sink-load-uses"}));
   for (const std::string &name : tr::defaultPipeline())
     EXPECT_NE(tr::lookupPass(name), nullptr) << name;
 }

@@ -4,7 +4,8 @@
 // For a tile f and a power-of-2 width W, over every group start L0 (a multiple of W):
 //   Uniform  f(L0 + j) == f(L0)       for j < W   (a mask of `rows < M` along a row)
 //   Contig   f(L0 + j) == f(L0) + j   for j < W   (offsets `start + arange`, pointers base + offsets)
-//   div      f(L0) is a multiple of div (a power of 2; of every element for scalars)
+//   div      f(L0) is a multiple of div (a power of 2; of every element for scalars); for pointers, the
+//            group start's address in bytes
 //   EndsContig  contiguous exactly when f(L0 + W - 1) == f(L0) + W - 1 (checked at run time)
 // as Triton's axis analysis does with contiguity, constancy and divisibility. Integer overflow is not
 // modelled: Triton assumes none, and the interpreter reports it.
@@ -39,9 +40,33 @@ int64_t hintValue(const Operation &op, const char *name) {
 
 } // namespace
 
+/// The pointee's byte width of a pointer (tile) type, or 0.
+static int64_t pointeeBytes(const Type *t) {
+  const Type *e = t->scalarType();
+  if (!e->isPointer() || e->element()->isPointer() || e->element()->isVoid())
+    return 0;
+  return std::max<int64_t>(1, bitWidth(e->element()->dtype()) / 8);
+}
+
 int64_t KernelEmitter::scalarDivisibility(const Value *v, int depth) const {
   const Operation *def = v->definingOp();
-  if (depth > 8 || !v->type()->isIntLike())
+  if (depth > 8)
+    return 1;
+  if (pointeeBytes(v->type()) > 0 && !v->type()->isBlock()) {
+    // A scalar pointer: a power of 2 dividing its address in bytes (the launch's multiple_of = 16 hint
+    // on aligned pointer arguments, then offsets scaled by the element size).
+    if (!def)
+      return 1;
+    if (def->kind() == OpKind::Hint)
+      return std::max(hintValue(*def, "multiple_of") > 0 ? pow2Of(hintValue(*def, "multiple_of")) : 1,
+                      scalarDivisibility(def->operand(0), depth + 1));
+    if (def->kind() == OpKind::AddPtr)
+      return std::min(
+          scalarDivisibility(def->operand(0), depth + 1),
+          std::min(kMaxDiv, scalarDivisibility(def->operand(1), depth + 1) * pointeeBytes(v->type())));
+    return 1;
+  }
+  if (!v->type()->isIntLike())
     return 1;
   if (!def) { // a for loop's induction variable takes the values lb + k * step
     const Block *b = v->ownerBlock();
@@ -180,14 +205,18 @@ KernelEmitter::AxisInfo KernelEmitter::computeAxisInfo(const Value *v, int64_t w
     if (in[0].kind == C && in[1].kind == U && in[0].div >= w && in[1].div >= w && v->type()->isIntLike())
       return {E, std::min(in[0].div, in[1].div)};
     return other;
-  case OpKind::AddPtr:
+  case OpKind::AddPtr: {
+    // Pointer tiles: div is the group start's address alignment in bytes.
+    int64_t align =
+        std::min(in[0].div, std::min(kMaxDiv, in[1].div * std::max<int64_t>(1, pointeeBytes(v->type()))));
     if (allUniform)
-      return {U, 1};
+      return {U, align};
     if (shifted(in[0], in[1]))
-      return {in[0].kind, 1};
+      return {in[0].kind, align};
     if (shifted(in[1], in[0]))
-      return {in[1].kind, 1};
+      return {in[1].kind, align};
     return other;
+  }
   case OpKind::Cmp: {
     if (allUniform)
       return {U, 1};

@@ -123,11 +123,49 @@ void KernelEmitter::emitVectorChecks(const Value *ptr, const Value *mask, int64_
 
 void KernelEmitter::emitVectorGroups(const Value *ptr, const Value *mask, int64_t p, int64_t v,
                                      int64_t numElements, size_t bytes, const std::string &vectorStmt,
-                                     const std::string &elementStmt, int layout) {
+                                     const std::string &elementStmt, const std::string &maskedOffStmt,
+                                     int layout) {
   std::string V = std::to_string(v);
   std::string linear = layout < 0 ? lin(p) : linIn(ptr->type(), layout);
   line("#pragma unroll");
   open("for (int mt_g = 0; mt_g < " + std::to_string(p) + "; mt_g += " + V + ")");
+  // Proven at compile time (EmitAxis.cpp: the launch's 16-byte pointer hints, offsets' divisibility): no
+  // alignment or contiguity check and no element path, as Triton's vectorisation.
+  AxisInfo pi = axisInfo(ptr, v);
+  bool blockMask = mask && mask->type()->isBlock();
+  if (pi.kind == AxisInfo::Contig && pi.div >= int64_t(std::min<size_t>(16, bytes * size_t(v))) &&
+      p * threads_ <= numElements && (!blockMask || axisInfo(mask, v).kind == AxisInfo::Uniform)) {
+    std::string et = elemType(ptr->type(), nullptr);
+    open("");
+    line("const int i = mt_g;");
+    std::string first = et + " const mt_p0 = " + at(ptr) + ";";
+    std::string cond = mask ? at(mask) : "";
+    if (usesLinearIndex(first + cond))
+      line("const int L = " + linear + ";");
+    line(first);
+    if (cond.empty()) {
+      line(vectorStmt);
+    } else {
+      line("const bool mt_vec = " + cond + ";");
+      open("if (mt_vec)");
+      line(vectorStmt);
+      if (!maskedOffStmt.empty()) {
+        close(" else {");
+        ++indent_;
+        line("#pragma unroll");
+        open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
+        line("const int i = mt_g + mt_j;");
+        if (usesLinearIndex(maskedOffStmt))
+          line("const int L = " + linear + ";");
+        line(maskedOffStmt);
+        close();
+      }
+      close();
+    }
+    close();
+    close();
+    return;
+  }
   emitVectorChecks(ptr, mask, p, v, numElements, bytes, layout);
   open("if (mt_vec)");
   line(vectorStmt);
@@ -166,7 +204,7 @@ bool KernelEmitter::emitVectorLoad(const Operation &op, const std::string &dst) 
                    "mt::loadVec<" + std::to_string(v) + ">(&" + r + "[mt_g], mt_p0);",
                    r + "[i] = (L < " + n + (mask ? " && " + at(mask) : std::string()) + ") ? *" + at(ptr) +
                        " : " + otherExpr + ";",
-                   layout);
+                   r + "[i] = " + otherExpr + ";", layout);
   return true;
 }
 
@@ -192,7 +230,7 @@ bool KernelEmitter::emitVectorStore(const Operation &op) {
                         : "mt::storeVec<" + std::to_string(v) + ">(mt_p0, &" + name(val) + "[mt_g]);",
                    "if (L < " + n + (mask ? " && " + at(mask) : std::string()) + ") *" + at(ptr) + " = " +
                        at(val) + ";",
-                   layout);
+                   "", layout);
   return true;
 }
 

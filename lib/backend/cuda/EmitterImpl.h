@@ -145,10 +145,12 @@ private:
   void emitVectorChecks(const ir::Value *ptr, const ir::Value *mask, int64_t per, int64_t width,
                         int64_t numElements, size_t elemBytes, int layout = -1);
   /// The group loop of a vector load/store: checks, then `vectorStmt` (may use mt_g, mt_p0) when
-  /// mt_vec, else `elementStmt` for each element (may use i, L).
+  /// mt_vec, else `elementStmt` for each element (may use i, L). Where the axis analysis proves every group
+  /// aligned and consecutive, with a mask uniform over the group (or none) and no padding, there are no
+  /// run-time checks: `vectorStmt` under the mask, else `maskedOffStmt` for each element (empty: nothing).
   void emitVectorGroups(const ir::Value *ptr, const ir::Value *mask, int64_t per, int64_t width,
                         int64_t numElements, size_t elemBytes, const std::string &vectorStmt,
-                        const std::string &elementStmt, int layout = -1);
+                        const std::string &elementStmt, const std::string &maskedOffStmt, int layout = -1);
   /// Loads into `dst` when it is not empty (registers already declared), else into a new variable bound to
   /// the result (or, for a prefetched load, from its prefetch registers: emitPrefetchedLoad).
   void emitLoad(const ir::Operation &op, const std::string &dst = "");
