@@ -151,11 +151,25 @@ bool mbarrierRingsFor(const std::string &arch) {
 }
 
 size_t pipeBytesFor(const std::string &arch) {
+  // KiB of opt-in shared memory per block (CUDA programming guide, compute capabilities): 227 on sm_90 and
+  // sm_100, 163 on sm_80 / sm_87, 99 on sm_86 / sm_89 / sm_120; the default leaves 2-3 KiB for the rest of a
+  // kernel. Other GPUs: 99 (too little only costs stages; too much fails the launch).
+  struct Limit {
+    const char *prefix;
+    size_t max, preferred;
+  };
+  static const Limit limits[] = {{"sm_90", 227, 225}, {"sm_100", 227, 225}, {"sm_80", 163, 160},
+                                 {"sm_87", 163, 160}, {"sm_86", 99, 96},    {"sm_89", 99, 96},
+                                 {"sm_120", 99, 96}};
+  size_t max = 99, preferred = 96;
+  for (const Limit &l : limits)
+    if (arch.rfind(l.prefix, 0) == 0) {
+      max = l.max;
+      preferred = l.preferred;
+    }
   const char *env = std::getenv("MINI_TRITON_PIPE_KB");
   size_t kb = env ? size_t(std::strtoul(env, nullptr, 10)) : 0;
-  bool hopper = arch.rfind("sm_90", 0) == 0; // 227 KiB of opt-in shared memory per block
-  size_t limit = hopper ? 227 : 192;
-  return (kb ? std::min(kb, limit) : hopper ? size_t(225) : size_t(192)) * 1024;
+  return (kb ? std::min(kb, max) : preferred) * 1024;
 }
 
 std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &args,

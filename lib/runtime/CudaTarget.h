@@ -38,8 +38,9 @@ bool wgmmaFor(const std::string &arch);
 /// With wgmma, cuda::EmitOptions::mbarrierRings, unless the environment sets MINI_TRITON_MBARRIER=0 (part of
 /// the cache key).
 bool mbarrierRingsFor(const std::string &arch);
-/// cuda::EmitOptions::maxPipeBytes for `arch`: 225 KiB on sm_90, 192 elsewhere, or MINI_TRITON_PIPE_KB KiB
-/// (at most 227 on sm_90, 192 elsewhere; part of the cache key).
+/// cuda::EmitOptions::maxPipeBytes for `arch`, within its opt-in shared memory per block: 225 KiB on sm_90
+/// and sm_100, 160 on sm_80/87, 96 elsewhere; or MINI_TRITON_PIPE_KB KiB, at most the limit (part of the
+/// cache key).
 size_t pipeBytesFor(const std::string &arch);
 std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &args,
                          const CompileOptions &opts, const std::string &arch,

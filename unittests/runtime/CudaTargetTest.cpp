@@ -8,6 +8,7 @@
 #include "backend/cuda/Nvrtc.h"
 #include "ir/Types.h"
 #include "runtime/Compiler.h"
+#include "runtime/CudaTarget.h"
 #include "runtime/SpecKey.h"
 
 namespace mt::e2e {
@@ -74,6 +75,24 @@ TEST(CudaTarget, SpecKeyDependsOnTarget) {
   src.functionName = "k";
   CompileOptions cpu, gpu = cudaOptions();
   EXPECT_NE(runtime::specKey(src, {}, cpu, "cpu"), runtime::specKey(src, {}, gpu, "cpu"));
+}
+
+TEST(CudaTarget, PipelineSharedMemoryFitsEachArchitecture) {
+  // Within each GPU's opt-in shared memory per block (227 / 163 / 99 KiB); MINI_TRITON_PIPE_KB may ask for
+  // less, or more up to that limit.
+  unsetenv("MINI_TRITON_PIPE_KB");
+  EXPECT_EQ(runtime::pipeBytesFor("sm_90a"), 225u * 1024);
+  EXPECT_EQ(runtime::pipeBytesFor("sm_80"), 160u * 1024);
+  EXPECT_EQ(runtime::pipeBytesFor("sm_86"), 96u * 1024);
+  EXPECT_EQ(runtime::pipeBytesFor("sm_89"), 96u * 1024);
+  EXPECT_EQ(runtime::pipeBytesFor("sm_100a"), 225u * 1024);
+  EXPECT_EQ(runtime::pipeBytesFor("sm_75"), 96u * 1024); // unknown here: the smallest of the others
+  setenv("MINI_TRITON_PIPE_KB", "300", 1);
+  EXPECT_EQ(runtime::pipeBytesFor("sm_90a"), 227u * 1024);
+  EXPECT_EQ(runtime::pipeBytesFor("sm_80"), 163u * 1024);
+  setenv("MINI_TRITON_PIPE_KB", "64", 1);
+  EXPECT_EQ(runtime::pipeBytesFor("sm_90a"), 64u * 1024);
+  unsetenv("MINI_TRITON_PIPE_KB");
 }
 
 TEST(CudaTarget, CompileWithoutGpuGivesTheReason) {
