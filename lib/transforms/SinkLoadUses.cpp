@@ -51,9 +51,7 @@ public:
 
 private:
   void sink(Block &b, Operation *op) {
-    auto pos = b.find(op);
-    auto next = std::next(pos);
-    auto first = next;
+    auto first = std::next(b.find(op));
     bool passesLoad = false; // only worth it past a load: other ops keep their order
     for (; first != b.operations().end(); ++first) {
       bool uses = (*first)->hasTrait(Terminator);
@@ -65,8 +63,7 @@ private:
     }
     if (!passesLoad || first == b.operations().end())
       return;
-    Operation *before = first->get();
-    b.insert(b.find(before), b.remove(op));
+    b.insert(first, b.remove(op)); // a list: `first` stays valid
     changed_ = true;
   }
 

@@ -40,19 +40,11 @@ int64_t hintValue(const Operation &op, const char *name) {
 
 } // namespace
 
-/// The pointee's byte width of a pointer (tile) type, or 0.
-static int64_t pointeeBytes(const Type *t) {
-  const Type *e = t->scalarType();
-  if (!e->isPointer() || e->element()->isPointer() || e->element()->isVoid())
-    return 0;
-  return std::max<int64_t>(1, bitWidth(e->element()->dtype()) / 8);
-}
-
 int64_t KernelEmitter::scalarDivisibility(const Value *v, int depth) const {
   const Operation *def = v->definingOp();
   if (depth > 8)
     return 1;
-  if (pointeeBytes(v->type()) > 0 && !v->type()->isBlock()) {
+  if (vecElemBytes(v->type()) > 0 && !v->type()->isBlock()) {
     // A scalar pointer: a power of 2 dividing its address in bytes (the launch's multiple_of = 16 hint
     // on aligned pointer arguments, then offsets scaled by the element size).
     if (!def)
@@ -61,9 +53,9 @@ int64_t KernelEmitter::scalarDivisibility(const Value *v, int depth) const {
       return std::max(hintValue(*def, "multiple_of") > 0 ? pow2Of(hintValue(*def, "multiple_of")) : 1,
                       scalarDivisibility(def->operand(0), depth + 1));
     if (def->kind() == OpKind::AddPtr)
-      return std::min(
-          scalarDivisibility(def->operand(0), depth + 1),
-          std::min(kMaxDiv, scalarDivisibility(def->operand(1), depth + 1) * pointeeBytes(v->type())));
+      return std::min(scalarDivisibility(def->operand(0), depth + 1),
+                      std::min(kMaxDiv, scalarDivisibility(def->operand(1), depth + 1) *
+                                            int64_t(vecElemBytes(v->type()))));
     return 1;
   }
   if (!v->type()->isIntLike())
@@ -207,8 +199,8 @@ KernelEmitter::AxisInfo KernelEmitter::computeAxisInfo(const Value *v, int64_t w
     return other;
   case OpKind::AddPtr: {
     // Pointer tiles: div is the group start's address alignment in bytes.
-    int64_t align =
-        std::min(in[0].div, std::min(kMaxDiv, in[1].div * std::max<int64_t>(1, pointeeBytes(v->type()))));
+    int64_t align = std::min(
+        in[0].div, std::min(kMaxDiv, in[1].div * std::max<int64_t>(1, int64_t(vecElemBytes(v->type())))));
     if (allUniform)
       return {U, align};
     if (shifted(in[0], in[1]))

@@ -31,8 +31,6 @@ using namespace ir;
 
 namespace {
 
-/// The most shared memory the ring may take (of the 227 KiB a block can have on sm_90).
-
 bool inside(const Value *v, const Operation &loop) {
   const Block *body = &const_cast<Operation &>(loop).body(0);
   for (const Block *b = v->ownerBlock(); b;) {

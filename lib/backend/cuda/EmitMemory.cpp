@@ -43,17 +43,6 @@ std::string cString(const std::string &s) {
   return r + "\"";
 }
 
-/// Byte width of a memory element that vector accesses may move, or 0 (pointers, i1, void).
-size_t vecElemBytes(const Type *ptrType) {
-  const Type *e = ptrType->scalarType();
-  if (!e->isPointer() || e->element()->isPointer() || e->element()->isVoid())
-    return 0;
-  DType d = e->element()->dtype();
-  if (d == DType::I1)
-    return 0;
-  return std::max(1u, bitWidth(d) / 8);
-}
-
 void walkMemoryOps(const Block &b, size_t &narrowest) {
   for (const auto &op : b.operations()) {
     if ((op->kind() == OpKind::Load || op->kind() == OpKind::Store) && op->numOperands() > 0 &&
@@ -67,6 +56,17 @@ void walkMemoryOps(const Block &b, size_t &narrowest) {
 }
 
 } // namespace
+
+/// Byte width of a memory element that vector accesses may move, or 0 (pointers, i1, void).
+size_t vecElemBytes(const Type *ptrType) {
+  const Type *e = ptrType->scalarType();
+  if (!e->isPointer() || e->element()->isPointer() || e->element()->isVoid())
+    return 0;
+  DType d = e->element()->dtype();
+  if (d == DType::I1)
+    return 0;
+  return std::max(1u, bitWidth(d) / 8);
+}
 
 int64_t KernelEmitter::chooseVecElems(const Function &f) {
   size_t narrowest = 4;

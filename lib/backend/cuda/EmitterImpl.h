@@ -16,6 +16,9 @@
 
 namespace mt::cuda::detail {
 
+/// Byte width of a memory element that vector accesses may move, or 0 (pointers, i1, void) (EmitMemory.cpp).
+size_t vecElemBytes(const ir::Type *ptrType);
+
 /// Row-major strides of `shape`, in elements.
 inline std::vector<int64_t> stridesOf(const std::vector<int64_t> &shape) {
   std::vector<int64_t> s(shape.size(), 1);

@@ -150,7 +150,7 @@ def scan_forward(x: torch.Tensor, a: torch.Tensor, h0=None, *, mode: str = "chun
         return h
     consts = dict(HAS_H0=h0 is not None, ACC=acc, CHUNK_T=chunk_t, CHUNK_D=chunk_d, BLOCK_T=block_t,
                   BLOCK_D=block_d, **_launch_opts(num_warps, mode, block_d))
-    if mode == "lookback" and _acc_torch_dtype(x, a, h0) == torch.float32:  # float64: the chunked kernel
+    if mode == "lookback" and acc == kernels.tl.float32:  # float64 carries: the chunked kernel
         state, grid = _lookback_state(B, n_d, block_d, T, chunk_t, x.device)
         kernels.rnn_scan_fwd_lookback_kernel[grid](*args[:4], state, T, D, n_d, B * n_d, *args[6:], **consts)
         return h
@@ -187,7 +187,7 @@ def scan_backward(dout: torch.Tensor, a: torch.Tensor, h: torch.Tensor, h0=None,
         return dx, da, dh0
     consts = dict(HAS_H0=h0 is not None, ACC=acc, CHUNK_T=chunk_t, CHUNK_D=chunk_d, BLOCK_T=block_t,
                   BLOCK_D=block_d, **_launch_opts(num_warps, mode, block_d))
-    if mode == "lookback" and _acc_torch_dtype(dout, a, h, h0) == torch.float32:
+    if mode == "lookback" and acc == kernels.tl.float32:
         state, grid = _lookback_state(B, n_d, block_d, T, chunk_t, a.device)
         kernels.rnn_scan_bwd_lookback_kernel[grid](*args[:7], state, T, D, n_d, B * n_d, *args[9:], **consts)
         return dx, da, dh0
