@@ -176,9 +176,10 @@ template <int N> __device__ __forceinline__ void cpAsyncWait() {
 }
 
 /// mbarriers in shared memory (one 64-bit word each; sm_90 here: only warpgroup-MMA loops use them,
-/// EmitDotPipeline.cpp): init with the number of arrivals a phase expects; arrive (release); cpAsyncArrive
-/// arrives once this thread's earlier cp.asyncs have landed (noinc: counted in the init's number); mbarWait
-/// returns once the phase of parity `parity` has completed. Host emulation: unittests/cuda/host/host_shim.h.
+/// EmitDotPipeline.cpp): init with the number of arrivals a phase expects; arrive (release); mbarInval ends
+/// one; cpAsyncArrive arrives once this thread's earlier cp.asyncs have landed (noinc: counted in the init's
+/// number); mbarWait returns once the phase of parity `parity` has completed. Host emulation:
+/// unittests/cuda/host/host_shim.h.
 __device__ __forceinline__ void mbarInit(unsigned long long *bar, unsigned count) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   asm volatile("mbarrier.init.shared.b64 [%0], %1;\n" ::"r"(unsigned(__cvta_generic_to_shared(bar))),
@@ -186,6 +187,14 @@ __device__ __forceinline__ void mbarInit(unsigned long long *bar, unsigned count
                : "memory");
 #elif !defined(__CUDA_ARCH__)
   mtHostMbarInit(bar, count);
+#endif
+}
+/// Ends an mbarrier's life, so that its word may hold other data (or a new mbarrier after mbarInit).
+__device__ __forceinline__ void mbarInval(unsigned long long *bar) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("mbarrier.inval.shared.b64 [%0];\n" ::"r"(unsigned(__cvta_generic_to_shared(bar))) : "memory");
+#elif !defined(__CUDA_ARCH__)
+  *bar = 0;
 #endif
 }
 __device__ __forceinline__ void mbarArrive(unsigned long long *bar) {

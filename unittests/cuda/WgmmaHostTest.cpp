@@ -245,12 +245,16 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
           std::string::npos)
           << k->source;
       // m_i, l_i and alpha stay in the rows' registers (EmitLayout.cpp planFragRows): the row max and sum are
-      // quad shuffles, the broadcasts read registers; the only barrier of a loop is the ring's.
+      // quad shuffles, the broadcasts read registers; the only barrier of a loop is the ring's (and, after a
+      // loop of mbarriers, the one before they are invalidated).
       EXPECT_EQ(k->source.find("through shared memory"), std::string::npos) << k->source;
       EXPECT_NE(k->source.find("[mt::fragRowPiece<64, 1>(i)]"), std::string::npos) << k->source;
-      EXPECT_EQ(count(k->source, "__syncthreads();"), causal ? 4u : 2u) << k->source;
+      bool rings = c.mbar && c.warps >= 8;
+      EXPECT_EQ(count(k->source, "__syncthreads();"), (causal ? 4u : 2u) + (rings ? (causal ? 2u : 1u) : 0u))
+          << k->source;
+      EXPECT_EQ(count(k->source, "mt::mbarInval("), rings ? (causal ? 2u : 1u) : 0u) << k->source;
       // mbarrier rings only on two warpgroups or more (on one the block-wide barrier measured faster)
-      EXPECT_EQ(k->source.find("mt::mbarWait(") != std::string::npos, c.mbar && c.warps >= 8) << k->source;
+      EXPECT_EQ(k->source.find("mt::mbarWait(") != std::string::npos, rings) << k->source;
       size_t n = size_t(Z) * H * S * D;
       std::mt19937 rng(75);
       std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
@@ -443,3 +447,47 @@ TEST_F(CudaHostEmulation, AttentionBackwardDkDvPipelinedWithPrefetchedRowLoads) 
 }
 
 } // namespace
+
+TEST_F(WgmmaHost, NewtonSchulzEpilogueReadsItsTileInTheAccumulatorLayout) {
+  // bench/kernels/newton_schulz_bf16.py: B = ALPHA * (P @ Q) + BETA * R in bf16 on two warpgroups. R is
+  // loaded straight into the accumulator's fragment layout (EmitLayout.cpp fragLoadChain: no conversion
+  // of the accumulator through shared memory), and the kernel asks for no more shared memory than its ring
+  // (what the epilogue uses overlaps it). Partial tiles in M, N and K; vs float64.
+  const int M = 150, N = 100, K = 96, BM = 128, BN = 64, BK = 32;
+  const double alpha = 2.0, beta = -0.5;
+  std::vector<ArgSpec> specs(4, ArgSpec::pointer(DType::BF16));
+  for (int64_t v : {M, N, K, K, 1, N, 1, N, 1, N, 1})
+    specs.push_back(ArgSpec::forInt(v));
+  specs.push_back(ArgSpec::constant(alpha));
+  specs.push_back(ArgSpec::constant(beta));
+  for (int64_t v : {BM, BN, BK, 8})
+    specs.push_back(ArgSpec::constant(v));
+  auto k = emitFile("bench/kernels/newton_schulz_bf16.py", "matmul_epilogue_tc_kernel", specs, 8);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->source.find("frag -> blocked"), std::string::npos) << k->source;
+  EXPECT_NE(k->source.find("mt::loadVec<2>("), std::string::npos) << k->source;
+  // The ring: (128 x 32 + 32 x 64) bf16 per slot, 4 slots (3 stages, the products in flight).
+  EXPECT_EQ(k->sharedBytes, size_t(4 * (BM * BK + BK * BN) * 2));
+  std::vector<float> p = eighths(size_t(M) * K, 81), q = eighths(size_t(K) * N, 82),
+                     r = eighths(size_t(M) * N, 83);
+  auto bp = bytesOf(toBf16(p)), bq = bytesOf(toBf16(q)), br = bytesOf(toBf16(r));
+  auto bo = bytesOf(toBf16(std::vector<float>(size_t(M) * N, -123.0f)));
+  std::map<std::string, int64_t> scalars = {{"M", M},         {"N", N},         {"K", K},
+                                            {"stride_pm", K}, {"stride_pk", 1}, {"stride_qk", N},
+                                            {"stride_qn", 1}, {"stride_rm", N}, {"stride_rn", 1},
+                                            {"stride_om", N}, {"stride_on", 1}};
+  int grid = ((M + BM - 1) / BM) * ((N + BN - 1) / BN);
+  ASSERT_TRUE(run(*k, unsigned(grid), {&bp, &bq, &br, &bo}, scalarsByName(*k, scalars)));
+  std::vector<uint16_t> got = valuesOf<uint16_t>(bo);
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < N; ++j) {
+      double ref = 0;
+      for (int kk = 0; kk < K; ++kk)
+        ref += double(p[size_t(i) * K + kk]) * q[size_t(kk) * N + j];
+      ref = alpha * ref + beta * r[size_t(i) * N + j]; // exact in f32: one bf16 rounding
+      __nv_bfloat16 h;
+      h.x = got[size_t(i) * N + j];
+      ASSERT_EQ(__bfloat162float(h), __bfloat162float(__float2bfloat16(float(ref)))) << i << "," << j;
+    }
+  expectCompilesForSm90a(*k);
+}

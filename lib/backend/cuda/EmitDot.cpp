@@ -136,7 +136,7 @@ bool KernelEmitter::emitMmaDot(const Operation &op) {
   }
   if (total > kMaxMmaSharedBytes)
     return false; // the FMA loop stages only A and B
-  smemBytes_ = std::max(smemBytes_, total);
+  useScratch(total);
 
   std::string id = "v" + std::to_string(counter_++);
   std::string sa = id + "_sa", sb = id + "_sb", sc = id + "_sc";
@@ -186,7 +186,7 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
   std::string et = cudaTypeName(p.elem);
   size_t eb = elemBytes(a->type());
   if (!pipedDots_.count(&op))
-    smemBytes_ = std::max(smemBytes_, align16(offB + size_t(p.k * p.ldb) * eb)); // (N x K for B^T: as many)
+    useScratch(align16(offB + size_t(p.k * p.ldb) * eb)); // (N x K for B^T: as many)
   std::string id = "v" + std::to_string(counter_++);
   std::string sa = id + "_sa", sb = id + "_sb";
   line("// dot " + num(p.m) + "x" + num(p.n) + "x" + num(p.k) + " " + std::string(dtypeName(p.elem)) +

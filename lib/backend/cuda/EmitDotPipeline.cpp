@@ -226,9 +226,9 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
         lp.deferWait = true;
   }
   // Barriers by mbarrier (EmitOptions::mbarrierRings): loops of synchronous warpgroup MMAs that stage
-  // nothing per iteration, with two dots or more (attention: one warpgroup's softmax then overlaps the other's
-  // MMAs) on two warpgroups or more (on one, the H100 measured them slower than the block-wide barrier:
-  // attention D128 BM64 BN64, 4.1 ms against 2.6).
+  // nothing per iteration, with two dots or more (attention: one warpgroup's softmax then overlaps the
+  // other's MMAs) on two warpgroups or more (on one, the H100 measured them slower than the block-wide
+  // barrier: attention D128 BM64 BN64, 4.1 ms against 2.6).
   lp.mbar = opts_.mbarrierRings && !lp.deferWait && lp.dots.size() >= 2 && threads_ >= 256;
   for (const PipedDot &pd : lp.dots)
     for (const PipeOperand &po : pd.ops)
@@ -599,7 +599,7 @@ KernelEmitter::PipedOperands KernelEmitter::emitPipedOperands(const Operation &d
       stageOperand(dot, po.value, ptrs[k], po.tile);
       size_t end = off + size_t(po.tile.rows * po.tile.ld) * elemBytes(po.value->type());
       off = pd->plan.wgmma ? align1024(end) : align16(end);
-      smemBytes_ = std::max(smemBytes_, off);
+      useScratch(off);
     }
   }
   if (staged) {

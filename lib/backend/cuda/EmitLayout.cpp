@@ -104,6 +104,7 @@ void KernelEmitter::planFragBlock(const Block &b) {
     int f = -1;
     bool ok = true;
     std::vector<const Value *> spread; // broadcasts to emit in the frag layout
+    std::vector<const Value *> chain;  // loads and what reads them, to emit in the frag layout
     for (const Value *o : op.operands()) {
       if (!o->type()->isBlock())
         continue;
@@ -113,8 +114,8 @@ void KernelEmitter::planFragBlock(const Block &b) {
         ok = ok && (f < 0 || f == fo), f = fo;
       else if (fragBroadcastCandidate(o))
         spread.push_back(o);
-      else
-        ok = ok && (isLazy(o) || (od && od->kind() == OpKind::Constant)); // both read through at()
+      else if (!isLazy(o) && !(od && od->kind() == OpKind::Constant)) // else both read through at()
+        ok = ok && fragLoadChain(o, chain);
     }
     for (const Value *o : spread)
       ok = ok && (fragOf(o) < 0 || fragOf(o) == f);
@@ -122,10 +123,36 @@ void KernelEmitter::planFragBlock(const Block &b) {
       fragOf_[op.result()] = f;
       for (const Value *o : spread)
         fragOf_[o] = f;
+      for (const Value *o : chain)
+        fragOf_[o] = f;
     } else {
       fragOf_.erase(op.result());
     }
   }
+}
+
+bool KernelEmitter::fragLoadChain(const Value *v, std::vector<const Value *> &chain, int depth) const {
+  if (!v->type()->isBlock() || isLazy(v) || isConstant(v))
+    return true; // read through at() at any index
+  const Operation *def = v->definingOp();
+  auto it = users_.find(v);
+  if (!def || depth > 8 || fragOf(v) >= 0 || it == users_.end() || it->second.size() != 1)
+    return false;
+  if (def->kind() == OpKind::Load) {
+    if (v->type()->rank() != 2 || def->numOperands() < 1 || !def->operand(0)->type()->isBlock())
+      return false;
+    for (const Value *o : def->operands())
+      if (o->type()->isBlock() && !isLazy(o) && !isConstant(o))
+        return false;
+  } else if (isPureElementwise(*def)) {
+    for (const Value *o : def->operands())
+      if (!fragLoadChain(o, chain, depth + 1))
+        return false;
+  } else {
+    return false;
+  }
+  chain.push_back(v);
+  return true;
 }
 
 bool KernelEmitter::fragAware(const Operation &user, const Value *v) const {
@@ -187,15 +214,14 @@ bool KernelEmitter::fragAware(const Operation &user, const Value *v) const {
 void KernelEmitter::planFragLayouts(const Block &body) {
   if (!opts_.tensorCores)
     return;
+  collectUses(body, users_);
   planFragBlock(body);
   if (fragOf_.empty())
     return;
   planFragRows(body);
-  std::map<const Value *, std::vector<const Operation *>> users;
-  collectUses(body, users);
   for (const auto &[v, f] : fragOf_) {
-    auto it = users.find(v);
-    if (it == users.end())
+    auto it = users_.find(v);
+    if (it == users_.end())
       continue;
     for (const Operation *u : it->second)
       if (!fragAware(*u, v))
@@ -351,7 +377,7 @@ std::string KernelEmitter::convertLayout(const Value *v, const std::string &src,
   const Type *t = v->type();
   std::string et = elemType(t, nullptr);
   int64_t n = t->numElements();
-  smemBytes_ = std::max(smemBytes_, align16(size_t(n) * elemBytes(t)));
+  useScratch(align16(size_t(n) * elemBytes(t)));
   std::string dst = fresh(v) + (to < 0 ? "_blocked" : "_frag");
   auto kind = [](int l) { return l < 0 ? "blocked" : isStrip(l) ? "strip" : "frag"; };
   line("// " + std::string(kind(from)) + " -> " + kind(to) + " through shared memory");
@@ -444,7 +470,7 @@ void KernelEmitter::emitFragRowReduce(const Operation &op) {
       line(types[k] + " *" + outs[k] + " = " + smemArray(types[k], offset) + ";");
       offset = align16(offset + size_t(l.wn * rows) * elemBytes(op.operand(k)->type()));
     }
-    smemBytes_ = std::max(smemBytes_, offset);
+    useScratch(offset);
   }
   std::vector<std::string> acc, rhs;
   for (unsigned k = 0; k < n; ++k) {
@@ -548,7 +574,7 @@ void KernelEmitter::emitFragBroadcast(const Operation &op) {
     line("const int L = " + linIn(src->type(), sl) + ";");
     line("if (" + fragRowOwner(sl) + ") " + s + "[L] = " + name(src) + "[i];");
     close();
-    smemBytes_ = std::max(smemBytes_, align16(size_t(r.m) * elemBytes(src->type())));
+    useScratch(align16(size_t(r.m) * elemBytes(src->type())));
     line("__syncthreads();");
     forEach(op.result()->type(), declare(op.result(), &op), s + "[" + broadcastSourceIndex(op, "L") + "]", f);
     return;

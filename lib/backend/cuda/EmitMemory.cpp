@@ -191,10 +191,15 @@ bool KernelEmitter::emitVectorLoad(const Operation &op, const std::string &dst) 
   const Type *rt = op.result()->type();
   if (!rt->isBlock() || !ptr->type()->isBlock())
     return false;
-  int layout = layoutOf(op.result()); // blocked, or a strip layout (EmitStrip.cpp)
-  int64_t p = perIn(rt, layout), v = isStrip(layout) ? stripOf(layout).v : vecWidth(p);
+  // Blocked, a strip layout (EmitStrip.cpp) or a fragment tile (EmitLayout.cpp: elements 2j and 2j + 1 of
+  // a thread are adjacent columns of a row).
+  int layout = layoutOf(op.result());
+  bool frag = layout >= 0 && !isStrip(layout);
+  if (frag && (isFragRow(layout) || rt->rank() != 2))
+    return false;
+  int64_t p = perIn(rt, layout), v = frag ? 2 : isStrip(layout) ? stripOf(layout).v : vecWidth(p);
   size_t bytes = vecElemBytes(ptr->type());
-  if (v < 2 || bytes == 0 || (layout >= 0 && !isStrip(layout)))
+  if (v < 2 || bytes == 0)
     return false;
   std::string et = elemType(rt, &op);
   std::string r = dst.empty() ? declare(op.result(), &op) : dst;
@@ -338,7 +343,7 @@ void KernelEmitter::emitAtomic(const Operation &op) {
     return;
   }
   // Scalar: one atomic per program (thread 0), its old value broadcast through shared memory.
-  smemBytes_ = std::max<size_t>(smemBytes_, 16);
+  useScratch(16);
   std::string slot = "*reinterpret_cast<" + et + " *>(mt_smem)";
   line("__syncthreads();");
   open("if (mt_tid == 0)");

@@ -117,7 +117,7 @@ void KernelEmitter::emitWarpPartials(const Operation &op, const Partial &p, size
   std::string flags = dense ? "" : smemArray("bool", offset);
   if (!dense)
     offset = align16(offset + size_t(warps));
-  smemBytes_ = std::max(smemBytes_, offset);
+  useScratch(offset);
   line("__syncthreads();");
   open("if ((mt_tid & 31) == 0)");
   for (unsigned k = 0; k < p.acc.size(); ++k)
@@ -223,7 +223,7 @@ void KernelEmitter::emitReduceByGroups(const Operation &op, const std::vector<st
     outs.push_back(smemArray(pa.types[k], offset));
     offset = align16(offset + size_t(nOut) * elemBytes(op.operand(k)->type()));
   }
-  smemBytes_ = std::max(smemBytes_, offset);
+  useScratch(offset);
   open("if (mt_lane == 0" + (idle ? " && mt_o < " + num(nOut) : std::string()) + ")");
   for (unsigned k = 0; k < pa.acc.size(); ++k)
     line(outs[k] + "[mt_o] = " + pa.acc[k] + ";");

@@ -55,7 +55,7 @@ std::vector<std::string> KernelEmitter::spill(const std::vector<const Value *> &
     offset = align16(offset + size_t(t->numElements()) * elemBytes(t));
     names.push_back(n);
   }
-  smemBytes_ = std::max(smemBytes_, offset);
+  useScratch(offset);
   line("__syncthreads();");
   return names;
 }

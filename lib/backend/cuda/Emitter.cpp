@@ -628,8 +628,10 @@ void KernelEmitter::emitFor(const Operation &op) {
   emitPrefetchPrologue(op); // loads of the first iteration, when they can run ahead (EmitPipeline.cpp)
   const std::string &s = name(step);
   loopBounds_[&op] = {name(ub), s, ivType};
-  if (pipe)
+  if (pipe) {
+    ++ringDepth_; // the rings' region is taken until the loop's end
     emitPipePrologue(*pipe, name(lb), name(ub), s, ivType);
+  }
   open("for (" + ivType + " " + iv + " = " + name(lb) + "; " + s + " > 0 ? " + iv + " < " + name(ub) + " : " +
        iv + " > " + name(ub) + "; " + iv + " = mt::add(" + iv + ", (" + ivType + ")" + s + "))");
   ++loopDepth_;
@@ -679,8 +681,19 @@ void KernelEmitter::emitFor(const Operation &op) {
           types[k]->dtype() == DType::F32)
         line("mt::fenceOperands(" + carried[k] + ");");
   }
-  if (pipe)
+  if (pipe) {
     line("mt::cpAsyncWait<0>();");
+    if (pipe->mbar) { // their words may hold other data from here on (PTX: invalidated first)
+      line("__syncthreads(); // every thread is past its last wait");
+      open("if (mt_tid == 0)");
+      line("#pragma unroll");
+      open("for (int s = 0; s < " + num(2 * pipe->slots()) + "; ++s)");
+      line("mt::mbarInval(&" + pipe->full + "[s]);");
+      close();
+      close();
+    }
+    --ringDepth_;
+  }
 }
 
 void KernelEmitter::emitIf(const Operation &op) {
@@ -803,14 +816,19 @@ CudaKernel KernelEmitter::run() {
     if (term.numOperands() != 0)
       unsupported(term, "kernels return nothing");
   });
-  // The strip ops' regions (EmitStrip.cpp), then the cp.async stages (EmitDotPipeline.cpp), after every
-  // other use of shared memory (wgmma operand tiles start 1024-byte aligned).
+  // The strip ops' regions (EmitStrip.cpp), then the cp.async stages (EmitDotPipeline.cpp), after the
+  // transient uses of shared memory inside loops with rings (wgmma operand tiles start 1024-byte aligned).
+  // Transient uses outside such loops overlap the rings (a barrier precedes both, and a ring's loop waits
+  // for its last copies and products), but not the strip regions, which some ops keep across loops.
+  if (stripBytes_ > 0)
+    smemBytes_ = std::max(smemBytes_, smemOuter_);
   size_t stripBase = align16(smemBytes_);
   if (stripBytes_ > 0)
     smemBytes_ = stripBase + stripBytes_;
   size_t pipeBase = usesWgmma_ ? align1024(smemBytes_) : align16(smemBytes_);
   if (pipeBytes_ > 0)
     smemBytes_ = pipeBase + pipeBytes_;
+  smemBytes_ = std::max(smemBytes_, smemOuter_);
   indent_ = 0;
   line("}"); // through line(): the kernel's end keeps the last op's line
   k.sharedBytes = smemBytes_;

@@ -467,6 +467,11 @@ private:
   /// A broadcast of a small non-lazy tile (`alpha[:, None]`) that a fragment-layout elementwise op reads:
   /// emitted in that layout from the source in shared memory.
   bool fragBroadcastCandidate(const ir::Value *v) const;
+  /// A tile read only by a fragment-layout elementwise op that can itself be computed in that layout: a
+  /// load whose addresses and mask are lazy (a bias or residual tile in a matmul's epilogue), or an
+  /// elementwise op of such tiles (`r.to(tl.float32) * BETA`), each with that one user. Appends them to
+  /// `chain` (so no shared-memory conversion of the accumulator, as Triton loads them in its MMA layout).
+  bool fragLoadChain(const ir::Value *v, std::vector<const ir::Value *> &chain, int depth = 0) const;
   void emitFragBroadcast(const ir::Operation &op);
   // ---- EmitStrip.cpp: the column-strip layout of tiles scanned or reduced along axis 0 ----
   /// A [R, C] tile (C contiguous) held as column strips: thread t owns `v` consecutive columns (column
@@ -531,6 +536,8 @@ private:
   std::vector<FragLayout> frags_;
   std::map<const ir::Value *, int> fragOf_;
   std::set<const ir::Value *> needsBlocked_;
+  /// Every op that reads each value (planFragLayouts).
+  std::map<const ir::Value *, std::vector<const ir::Operation *>> users_;
   std::map<const ir::Value *, std::string> blockedCopy_;
 
   const ir::Function &fn_;
@@ -541,7 +548,18 @@ private:
   std::ostringstream out_;
   int indent_ = 1;
   unsigned counter_ = 0;
+  /// Shared memory for transient uses (conversions, reductions, staged dot operands; each from offset 0)
+  /// inside loops with cp.async rings: disjoint from the rings' region (@PIPE@).
   size_t smemBytes_ = 0;
+  /// The same outside such loops, where the rings' region is free: it may overlap the rings (run()).
+  size_t smemOuter_ = 0;
+  /// Loops with rings (EmitDotPipeline.cpp) being emitted around the current op.
+  int ringDepth_ = 0;
+  /// A transient use of the first `bytes` bytes of shared memory at the current point of emission.
+  void useScratch(size_t bytes) {
+    size_t &high = ringDepth_ > 0 ? smemBytes_ : smemOuter_;
+    high = std::max(high, bytes);
+  }
   std::map<const ir::Value *, std::string> names_;
   /// While valueAt() re-emits an op: its operands' expressions, which at() returns instead of `name[i]`.
   std::map<const ir::Value *, std::string> exprOverride_;
