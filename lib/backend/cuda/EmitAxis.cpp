@@ -38,6 +38,39 @@ int64_t hintValue(const Operation &op, const char *name) {
   return v.empty() ? 0 : v.back();
 }
 
+/// Every element of `v` is >= 0 (program ids, ranges from 0, non-negative constants, and sums, products,
+/// splats and reshapes of such): Triton assumes this of `%`'s left operand; here it is shown.
+bool nonNegative(const Value *v, int depth = 0) {
+  const Operation *def = v->definingOp();
+  if (!def || depth > 12 || !v->type()->isIntLike())
+    return false;
+  switch (def->kind()) {
+  case OpKind::ProgramId:
+  case OpKind::NumPrograms:
+    return true;
+  case OpKind::MakeRange:
+    return def->intAttr("start") >= 0;
+  case OpKind::Constant: {
+    const AttrValue *a = def->attr("value");
+    return a && std::holds_alternative<int64_t>(*a) && std::get<int64_t>(*a) >= 0;
+  }
+  case OpKind::Add:
+  case OpKind::Mul:
+  case OpKind::Div: // C division: truncates
+    return nonNegative(def->operand(0), depth + 1) && nonNegative(def->operand(1), depth + 1);
+  case OpKind::Rem: // C remainder: the sign of the left operand
+    return nonNegative(def->operand(0), depth + 1);
+  case OpKind::Splat:
+  case OpKind::Broadcast:
+  case OpKind::ExpandDims:
+  case OpKind::Reshape:
+  case OpKind::Hint:
+    return nonNegative(def->operand(0), depth + 1);
+  default:
+    return false;
+  }
+}
+
 } // namespace
 
 int64_t KernelEmitter::scalarDivisibility(const Value *v, int depth) const {
@@ -106,10 +139,12 @@ KernelEmitter::AxisInfo KernelEmitter::computeAxisInfo(const Value *v, int64_t w
   const AxisInfo other{AxisInfo::Other, 1};
   if (auto it = lazyIter_.find(v); it != lazyIter_.end() && isLazy(v)) {
     // init + a uniform running offset: the init's kind; divisibility shared with the step.
+    // (For pointers, div is in bytes and the step in elements.)
     AxisInfo a = axisInfo(it->second.init, w);
-    a.div = std::min(a.div, axisInfo(it->second.advance->operand(1), w).div);
+    int64_t step = axisInfo(it->second.advance->operand(1), w).div;
     if (it->second.advance->kind() == OpKind::AddPtr)
-      a.div = 1;
+      step = std::min(kMaxDiv, step * std::max<int64_t>(1, int64_t(vecElemBytes(v->type()))));
+    a.div = std::min(a.div, step);
     return a;
   }
   const Operation *def = v->definingOp();
@@ -191,11 +226,12 @@ KernelEmitter::AxisInfo KernelEmitter::computeAxisInfo(const Value *v, int64_t w
     // (s + j) % n for j < W, with s = f(L0) and n multiples of W (`(pid * BLOCK + arange) % N`, N % 16 == 0):
     // s + j for j >= 1 lies strictly between multiples of W, hence of n, so only j = 0 can wrap: for s >= 0
     // the group is contiguous; for a negative multiple s of n it is 0, j - n, ... So it is contiguous
-    // exactly when its ends are (EndsContig). Triton assumes s >= 0; we check the ends at run time.
+    // exactly when its ends are (EndsContig). Triton assumes s >= 0; we check the ends at run time unless
+    // s >= 0 is shown (nonNegative: `pid * BLOCK + arange`).
     if (allUniform)
       return {U, 1};
     if (in[0].kind == C && in[1].kind == U && in[0].div >= w && in[1].div >= w && v->type()->isIntLike())
-      return {E, std::min(in[0].div, in[1].div)};
+      return {nonNegative(def->operand(0)) ? C : E, std::min(in[0].div, in[1].div)};
     return other;
   case OpKind::AddPtr: {
     // Pointer tiles: div is the group start's address alignment in bytes.

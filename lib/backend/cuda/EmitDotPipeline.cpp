@@ -378,6 +378,7 @@ void KernelEmitter::emitRingGroupBases(const LoopPipe &p) {
       po.groupContig = id + "_contig";
       const Value *init = it->second.init;
       AxisInfo ai = axisInfo(init, w);
+      po.groupContigKnown = ai.kind == AxisInfo::Contig;
       bool partial = pe * threads_ > n;
       line("// the ring's group pointers before the advances (loop-invariant: the loop adds one offset)");
       line(elemType(ptr->type(), nullptr) + " " + po.groupBase + "[" + num(pe / w) + "];");
@@ -415,9 +416,16 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
   if (init)
     AI.kind = AxisInfo::Contig; // checked once before the loop (groupContig)
   bool maskUniform = mask && mask->type()->isBlock() && axisInfo(mask, w).kind == AxisInfo::Uniform;
+  // Proven at compile time (EmitAxis.cpp: 16-byte pointer hints, offsets' and steps' divisibility): the
+  // groups' alignment needs no check; with contiguity and a group-uniform mask too, there is no element
+  // path at all (as Triton's cp.async copies).
+  bool aligned = axisInfo(ptr, w).div >= bytes;
+  bool proven = aligned && (init ? po.groupContigKnown : AI.kind == AxisInfo::Contig) &&
+                (!mask || !mask->type()->isBlock() || maskUniform);
   line(et + " " + ps + "[" + G + "];");
   line("bool " + ms + "[" + G + "];");
-  line("bool " + ok + " = " + (init ? po.groupContig : std::string("true")) + ";");
+  if (!proven)
+    line("bool " + ok + " = " + (init ? po.groupContig : std::string("true")) + ";");
   line("#pragma unroll");
   open("for (int mt_g = 0; mt_g < " + num(pe) + "; mt_g += " + W + ")");
   open("");
@@ -428,7 +436,8 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
   line(ps + "[mt_g / " + W + "] = " + at(ptr) + ";");
   if (init)
     lazyInitOverride_.erase(init);
-  line(ok + " = " + ok + " && mt::aligned<" + num(bytes) + ">(" + ps + "[mt_g / " + W + "]);");
+  if (!aligned)
+    line(ok + " = " + ok + " && mt::aligned<" + num(bytes) + ">(" + ps + "[mt_g / " + W + "]);");
   // A mask that is all-or-nothing over a group becomes the copy's zero-fill predicate.
   std::string m = !mask ? "true" : (maskUniform || !mask->type()->isBlock()) ? at(mask) : "true";
   line(ms + "[mt_g / " + W + "] = " + (partial ? "L < " + num(n) + " && " : std::string()) + m + ";");
@@ -441,7 +450,9 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
     line(body);
     close();
   };
-  if (AI.kind == AxisInfo::EndsContig) { // one comparison: the last element (EmitAxis.cpp)
+  if (proven) {
+    // nothing to check
+  } else if (AI.kind == AxisInfo::EndsContig) { // one comparison: the last element (EmitAxis.cpp)
     open("");
     line("const int i = mt_g + " + num(w - 1) + ";");
     line("const int L = " + lin(pe) + ";");
@@ -452,12 +463,12 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
     eachElement("1", ok + " = " + ok + " && (" + std::string(partial ? "L >= " + num(n) + " || " : "") +
                          at(ptr) + " == " + ps + "[mt_g / " + W + "] + mt_j);");
   }
-  if (mask && mask->type()->isBlock() && !maskUniform)
+  if (!proven && mask && mask->type()->isBlock() && !maskUniform)
     eachElement("0", ok + " = " + ok + " && (" + std::string(partial ? "L >= " + num(n) + " || " : "") +
                          at(mask) + ");");
   close();
   // All groups of the thread at once: one branch per operand, straight-line copies on the fast path.
-  open("if (" + ok + ")");
+  open(proven ? std::string() : "if (" + ok + ")");
   line("#pragma unroll");
   open("for (int mt_g = 0; mt_g < " + num(pe) + "; mt_g += " + W + ")");
   line("const int i = mt_g;");
@@ -467,6 +478,10 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
   line((partial ? "  " : "") + std::string("mt::cpAsync<") + num(bytes) + ">(&" + dst + "[" + idx + "], " +
        ps + "[mt_g / " + W + "], " + ms + "[mt_g / " + W + "]);");
   close();
+  if (proven) {
+    close();
+    return;
+  }
   close(" else {");
   ++indent_;
   line("#pragma unroll 1"); // rare; a rolled loop holds no registers across the loop body

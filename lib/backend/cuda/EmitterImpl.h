@@ -379,6 +379,8 @@ private:
     /// not change: the init's pointer at each of the thread's groups, computed once before the loop, and
     /// whether every group is contiguous there (the running offset is uniform). Empty otherwise.
     mutable std::string groupBase, groupContig;
+    /// groupContig is known true at compile time (EmitAxis.cpp): no check was emitted.
+    mutable bool groupContigKnown = false;
   };
   struct PipedDot {
     const ir::Operation *dot = nullptr;
