@@ -51,15 +51,15 @@ def implementations(args, twin):
                          "mini_triton lookback": [lct, lcd, lnw]}
     impls = {
         "mini_triton (scan bwd)": lambda k, ht: mingru_chunked(*gates(k, ht), ct, cd, backward_use_scan=True,
-                                                               num_warps=nw),
+                                                               num_warps=nw, lookback=False),
         "mini_triton (loop bwd)": lambda k, ht: mingru_chunked(*gates(k, ht), ct, cd, backward_use_scan=False,
-                                                               num_warps=nw),
+                                                               num_warps=nw, lookback=False),
         "mini_triton (lookback)": lambda k, ht: mingru_chunked(*gates(k, ht), lct, lcd, backward_use_scan=True,
                                                                num_warps=lnw, lookback=True),
     }
     if twin is not None:
         impls["triton (scan bwd)"] = lambda k, ht: mingru_chunked(*gates(k, ht), tct, tcd, backward_use_scan=True,
-                                                                  kernels=twin, num_warps=tnw)
+                                                                  kernels=twin, num_warps=tnw, lookback=False)
     impls["torch log-space"] = mingru_log_space_reference
     impls["torch loop"] = lambda k, ht: mingru_reference(*gates(k, ht))
     return impls

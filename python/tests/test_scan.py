@@ -150,6 +150,19 @@ def test_backward_modes_agree(with_h0):
             torch.testing.assert_close(s, c, atol=1e-5, rtol=1e-5)
 
 
+def test_lookback_default():
+    """lookback=None picks the lookback kernels only for CUDA tensors of T >= LOOKBACK_MIN_T; a given value wins."""
+    from mini_triton.ops.scan import LOOKBACK_MIN_T, use_lookback
+    long_cpu = torch.empty(1, LOOKBACK_MIN_T, 4)
+    assert not use_lookback(long_cpu)
+    assert use_lookback(long_cpu, True) and not use_lookback(long_cpu, False)
+    assert not use_lookback(np.zeros((1, LOOKBACK_MIN_T, 4)))
+    assert not use_lookback(torch.empty(4))  # no (B, T, D) shape: the op's own check reports it
+    if torch.cuda.is_available():
+        assert use_lookback(long_cpu.cuda())
+        assert not use_lookback(torch.empty(1, LOOKBACK_MIN_T - 1, 4, device="cuda"))
+
+
 @pytest.mark.parametrize("chunk_t,chunk_d", [(1, 1), (3, 5), (16, 32), (7, 19)])
 def test_lookback_chunk_sizes(chunk_t, chunk_d):
     """Every chunk its own program: carries pass through the epoch-tagged slots, two per column block, each

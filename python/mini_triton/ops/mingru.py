@@ -23,29 +23,29 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mini_triton.ops.scan import RnnScanFunction, _as_tensor, _check
+from mini_triton.ops.scan import RnnScanFunction, _as_tensor, _check, use_lookback
 
 __all__ = ["mingru_chunked", "MinGRU", "mingru_reference", "mingru_log_space_reference", "log_g"]
 
 
 def mingru_chunked(a, b, T_chunk_size: int, D_chunk_size: int, backward_use_scan: bool = True, *, kernels=None,
-                   num_warps=None, lookback: bool = False) -> torch.Tensor:
+                   num_warps=None, lookback=None) -> torch.Tensor:
     """Every state of h_t = a_t * h_{t-1} + b_t, h_{-1} = 0, for a, b of shape (B, T, D); differentiable in a
     and b. T_chunk_size / D_chunk_size: the chunk of time steps / columns one scan step covers (any positive
     sizes; tiles are rounded up to powers of two and masked). NumPy inputs give a NumPy result (no autograd).
     a and b are read through their strides (views such as torch.chunk halves need no copy); kernels /
     num_warps: see mini_triton.ops.scan (another build of the kernel source, e.g. its Triton twin).
     lookback=True: every chunk its own program (associative_rnn_scan(..., lookback=True)), forward and, with
-    backward_use_scan, backward."""
+    backward_use_scan, backward; None (default): on a GPU for T >= mini_triton.ops.scan.LOOKBACK_MIN_T."""
     T_chunk_size, D_chunk_size = int(T_chunk_size), int(D_chunk_size)
     if T_chunk_size < 1 or D_chunk_size < 1:
         raise ValueError(f"chunk sizes must be positive, got T_chunk_size={T_chunk_size}, "
                          f"D_chunk_size={D_chunk_size}")
-    fwd_mode = "lookback" if lookback else "chunked"
-    bwd_mode = fwd_mode if backward_use_scan else "sequential"
     numpy_in = not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor)
     a_t, b_t = _as_tensor(a, "a"), _as_tensor(b, "b")
     _check(b_t, a_t, None)
+    fwd_mode = "lookback" if use_lookback(b_t, lookback) else "chunked"
+    bwd_mode = fwd_mode if backward_use_scan else "sequential"
     if numpy_in:
         with torch.no_grad():
             return RnnScanFunction.apply(b_t, a_t, None, fwd_mode, bwd_mode, T_chunk_size, D_chunk_size,

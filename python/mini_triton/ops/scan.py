@@ -109,11 +109,15 @@ def _geometry(D: int, mode: str, chunk_t, chunk_d, on_gpu=False):
     return chunk_t, chunk_d, block_t, block_d, n_d, (n_d - 1) * chunk_d + block_d
 
 
-def _launch_opts(num_warps, mode, block_d):
+def _launch_opts(num_warps, mode, block_d, block_t=0):
     """num_warps as given; by default 4, or one warp per 32 columns for the sequential kernels (whose tile is a
-    single row of BLOCK_D columns: more warps would idle)."""
+    single row of BLOCK_D columns: more warps would idle), or one warp per 1024 elements of a lookback tile (32
+    a thread: the H100's fastest lookback configs, bench/scan_bench.py, were 64 x 32 on 2 warps and 32 x 32 on
+    one; 4 warps on 64 x 32 took 25 % longer)."""
     if num_warps is None and mode == "sequential":
         num_warps = max(1, min(8, block_d // 32))
+    if num_warps is None and mode == "lookback":
+        num_warps = max(1, min(8, block_t * block_d // 1024))
     return {} if num_warps is None else {"num_warps": int(num_warps)}
 
 
@@ -146,10 +150,10 @@ def scan_forward(x: torch.Tensor, a: torch.Tensor, h0=None, *, mode: str = "chun
     args = (x, a, h0_arg, h, T, D, *x.stride(), *a.stride(), *s0)
     if mode == "sequential":
         kernels.rnn_scan_fwd_seq_kernel[(B, n_d)](*args, HAS_H0=h0 is not None, ACC=acc, BLOCK_D=block_d,
-                                                  **_launch_opts(num_warps, mode, block_d))
+                                                  **_launch_opts(num_warps, mode, block_d, block_t))
         return h
     consts = dict(HAS_H0=h0 is not None, ACC=acc, CHUNK_T=chunk_t, CHUNK_D=chunk_d, BLOCK_T=block_t,
-                  BLOCK_D=block_d, **_launch_opts(num_warps, mode, block_d))
+                  BLOCK_D=block_d, **_launch_opts(num_warps, mode, block_d, block_t))
     if mode == "lookback" and acc == kernels.tl.float32:  # float64 carries: the chunked kernel
         state, grid = _lookback_state(B, n_d, block_d, T, chunk_t, x.device)
         kernels.rnn_scan_fwd_lookback_kernel[grid](*args[:4], state, T, D, n_d, B * n_d, *args[6:], **consts)
@@ -183,10 +187,10 @@ def scan_backward(dout: torch.Tensor, a: torch.Tensor, h: torch.Tensor, h0=None,
     args = (dout, a, h, h0_arg, dx, da, dh0_arg, T, D, *dout.stride(), *a.stride(), *s0)
     if mode == "sequential":
         kernels.rnn_scan_bwd_seq_kernel[(B, n_d)](*args, HAS_H0=h0 is not None, ACC=acc, BLOCK_D=block_d,
-                                                  **_launch_opts(num_warps, mode, block_d))
+                                                  **_launch_opts(num_warps, mode, block_d, block_t))
         return dx, da, dh0
     consts = dict(HAS_H0=h0 is not None, ACC=acc, CHUNK_T=chunk_t, CHUNK_D=chunk_d, BLOCK_T=block_t,
-                  BLOCK_D=block_d, **_launch_opts(num_warps, mode, block_d))
+                  BLOCK_D=block_d, **_launch_opts(num_warps, mode, block_d, block_t))
     if mode == "lookback" and acc == kernels.tl.float32:
         state, grid = _lookback_state(B, n_d, block_d, T, chunk_t, a.device)
         kernels.rnn_scan_bwd_lookback_kernel[grid](*args[:7], state, T, D, n_d, B * n_d, *args[9:], **consts)
@@ -240,8 +244,23 @@ def sequential_rnn_scan(x, a, h0=None, *, block_d=None, out_dtype=None, kernels=
     return _run(x, a, h0, "sequential", "sequential", None, block_d, out_dtype, kernels, num_warps)
 
 
+# The sequence length from which lookback=None picks the lookback kernels on a GPU. Measured on the H100
+# (bench/scan_bench.py, B=4, D=5120, bf16, 2026-12-07): at T=4096 the default lookback launch (64 x 32 on 2
+# warps) took 0.242 ms forward / 0.414 backward against the chunked kernels' best config 0.263 / 0.486 (their
+# default, 64 x 32 on 4 warps: 0.362 / 0.512), and from T=8192 on 15-50 % less; at T=512 it was slower
+# (0.078 vs 0.068 ms forward). Below, the per-column-block kernels (fewer programs, no carry hand-off).
+LOOKBACK_MIN_T = 4096
+
+
+def use_lookback(x, lookback=None) -> bool:
+    """lookback as given, or (None) the default: for (B, T, D) CUDA tensors x with T >= LOOKBACK_MIN_T."""
+    if lookback is not None:
+        return bool(lookback)
+    return isinstance(x, torch.Tensor) and x.is_cuda and x.dim() == 3 and x.shape[1] >= LOOKBACK_MIN_T
+
+
 def associative_rnn_scan(x, a, h0=None, *, chunk_t=None, chunk_d=None, out_dtype=None, kernels=None,
-                         num_warps=None, lookback=False):
+                         num_warps=None, lookback=None):
     """Every hidden state of h_t = a_t * h_{t-1} + x_t (h_{-1} = h0 or 0), shape (B, T, D).
 
     One program per (batch, chunk_d columns) runs tl.associative_scan over chunks of chunk_t time steps
@@ -250,8 +269,9 @@ def associative_rnn_scan(x, a, h0=None, *, chunk_t=None, chunk_d=None, out_dtype
 
     lookback=True: one program per (chunk, batch, columns) instead, all chunks scanned at once and only the
     carries passed from program to program (through a small zeroed buffer, in launch order); more programs
-    in flight for long T. float64 inputs use the per-column-block kernel either way."""
-    mode = "lookback" if lookback else "chunked"
+    in flight for long T. float64 inputs use the per-column-block kernel either way. lookback=None (default):
+    lookback on a GPU for T >= LOOKBACK_MIN_T."""
+    mode = "lookback" if use_lookback(x, lookback) else "chunked"
     return _run(x, a, h0, mode, mode, chunk_t, chunk_d, out_dtype, kernels, num_warps)
 
 
