@@ -158,9 +158,11 @@ def test_lookback_default():
     assert use_lookback(long_cpu, True) and not use_lookback(long_cpu, False)
     assert not use_lookback(np.zeros((1, LOOKBACK_MIN_T, 4)))
     assert not use_lookback(torch.empty(4))  # no (B, T, D) shape: the op's own check reports it
+    assert use_lookback(long_cpu, True, 8, 8)
     if torch.cuda.is_available():
         assert use_lookback(long_cpu.cuda())
         assert not use_lookback(torch.empty(1, LOOKBACK_MIN_T - 1, 4, device="cuda"))
+        assert not use_lookback(long_cpu.cuda(), None, 8, 8)  # tiny chunks: the chunked kernels
 
 
 @pytest.mark.parametrize("chunk_t,chunk_d", [(1, 1), (3, 5), (16, 32), (7, 19)])

@@ -36,7 +36,8 @@ def mingru_chunked(a, b, T_chunk_size: int, D_chunk_size: int, backward_use_scan
     a and b are read through their strides (views such as torch.chunk halves need no copy); kernels /
     num_warps: see mini_triton.ops.scan (another build of the kernel source, e.g. its Triton twin).
     lookback=True: every chunk its own program (associative_rnn_scan(..., lookback=True)), forward and, with
-    backward_use_scan, backward; None (default): on a GPU for T >= mini_triton.ops.scan.LOOKBACK_MIN_T."""
+    backward_use_scan, backward; None (default): on a GPU for T >= mini_triton.ops.scan.LOOKBACK_MIN_T and
+    chunks of 1024 elements or more."""
     T_chunk_size, D_chunk_size = int(T_chunk_size), int(D_chunk_size)
     if T_chunk_size < 1 or D_chunk_size < 1:
         raise ValueError(f"chunk sizes must be positive, got T_chunk_size={T_chunk_size}, "
@@ -44,7 +45,7 @@ def mingru_chunked(a, b, T_chunk_size: int, D_chunk_size: int, backward_use_scan
     numpy_in = not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor)
     a_t, b_t = _as_tensor(a, "a"), _as_tensor(b, "b")
     _check(b_t, a_t, None)
-    fwd_mode = "lookback" if use_lookback(b_t, lookback) else "chunked"
+    fwd_mode = "lookback" if use_lookback(b_t, lookback, T_chunk_size, D_chunk_size) else "chunked"
     bwd_mode = fwd_mode if backward_use_scan else "sequential"
     if numpy_in:
         with torch.no_grad():

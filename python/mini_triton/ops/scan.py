@@ -252,10 +252,13 @@ def sequential_rnn_scan(x, a, h0=None, *, block_d=None, out_dtype=None, kernels=
 LOOKBACK_MIN_T = 4096
 
 
-def use_lookback(x, lookback=None) -> bool:
-    """lookback as given, or (None) the default: for (B, T, D) CUDA tensors x with T >= LOOKBACK_MIN_T."""
+def use_lookback(x, lookback=None, chunk_t=None, chunk_d=None) -> bool:
+    """lookback as given, or (None) the default: for (B, T, D) CUDA tensors x with T >= LOOKBACK_MIN_T, unless
+    the given chunks make tiles of fewer than 1024 elements (a program per tiny chunk; not measured faster)."""
     if lookback is not None:
         return bool(lookback)
+    if chunk_t is not None and chunk_d is not None and int(chunk_t) * int(chunk_d) < 1024:
+        return False
     return isinstance(x, torch.Tensor) and x.is_cuda and x.dim() == 3 and x.shape[1] >= LOOKBACK_MIN_T
 
 
@@ -271,7 +274,7 @@ def associative_rnn_scan(x, a, h0=None, *, chunk_t=None, chunk_d=None, out_dtype
     carries passed from program to program (through a small zeroed buffer, in launch order); more programs
     in flight for long T. float64 inputs use the per-column-block kernel either way. lookback=None (default):
     lookback on a GPU for T >= LOOKBACK_MIN_T."""
-    mode = "lookback" if use_lookback(x, lookback) else "chunked"
+    mode = "lookback" if use_lookback(x, lookback, chunk_t, chunk_d) else "chunked"
     return _run(x, a, h0, mode, mode, chunk_t, chunk_d, out_dtype, kernels, num_warps)
 
 
