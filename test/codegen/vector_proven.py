@@ -16,6 +16,15 @@
 # CHECK-NEXT: mt::storeVec<4>(
 # CHECK-NEXT: }
 # CHECK-NOT: mt::aligned
+# Offsets wrapped around N, `(pid * BLOCK + arange) % N` with N % 16 == 0: contiguous over each group because
+# pid * BLOCK + arange >= 0 is shown (EmitAxis.cpp nonNegative); the same from an argument's value is not.
+# RUN: %mtc %s -k wrapped x_ptr=*fp32:16 y_ptr=*fp32:16 N=4096 BLOCK=1024 --emit=cuda --no-line-directives | FileCheck %s --check-prefix=WRAP
+# RUN: %mtc %s -k wrapped_from x_ptr=*fp32:16 y_ptr=*fp32:16 S=8 N=4096 BLOCK=1024 --emit=cuda --no-line-directives | FileCheck %s --check-prefix=WRAPCHECKED
+# WRAP-NOT: mt::aligned
+# WRAP: mt::loadVec<4>(
+# WRAP-NOT: mt::aligned
+# WRAPCHECKED: mt_vec = mt::aligned<16>(mt_p0)
+# WRAPCHECKED: mt::loadVec<4>(
 # CHECKED: mt_vec = mt::aligned<16>(mt_p0)
 # CHECKED: mt::loadVec<4>(
 # CHECKED: mt::f32 * const mt_p0 =
@@ -36,3 +45,17 @@ def copy_shifted(x_ptr, y_ptr, N, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     x = tl.load(x_ptr + 1 + offs, mask=offs < N, other=1.0)
     tl.store(y_ptr + offs, x, mask=offs < N)
+
+
+@triton.jit
+def wrapped(x_ptr, y_ptr, N, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs % N)
+    tl.store(y_ptr + offs, x)
+
+
+@triton.jit
+def wrapped_from(x_ptr, y_ptr, S, N, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + (S + offs) % N)
+    tl.store(y_ptr + offs, x)
