@@ -4,7 +4,8 @@
 
     h = sequential_rnn_scan(x, a)            # a `for t` loop per (batch, D-block) program
     h = associative_rnn_scan(x, a, h0)       # tl.associative_scan per time chunk, carry across chunks
-    h = associative_rnn_scan(x, a, h0, lookback=True)   # the same, every chunk its own program
+    h = associative_rnn_scan(x, a, h0, lookback=True)   # the same, every chunk its own program (the
+                                                        # default on a GPU from T = LOOKBACK_MIN_T = 4096)
     h_ref = rnn_scan_ref(x, a, h0)           # pure torch
 
 `x`, `a`: (B, T, D) float16 / bfloat16 / float32 / float64 torch tensors, on the CPU (interpreter) or a CUDA
@@ -29,7 +30,7 @@ import mini_triton as triton
 from mini_triton.kernels import scan as _k
 
 __all__ = ["sequential_rnn_scan", "associative_rnn_scan", "rnn_scan_ref", "rnn_scan_ref_blocked",
-           "RnnScanFunction", "scan_forward", "scan_backward"]
+           "RnnScanFunction", "scan_forward", "scan_backward", "use_lookback", "LOOKBACK_MIN_T"]
 
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _MODES = ("sequential", "chunked", "lookback")
