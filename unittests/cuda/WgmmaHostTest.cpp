@@ -491,3 +491,51 @@ TEST_F(WgmmaHost, NewtonSchulzEpilogueReadsItsTileInTheAccumulatorLayout) {
     }
   expectCompilesForSm90a(*k);
 }
+
+TEST_F(WgmmaHost, TileAddedToTheAccumulatorInsideTheLoop) {
+  // A tile loaded each iteration and added to the accumulator (acc += R_j): loaded in the fragment layout
+  // (fragLoadChain), also when the load runs an iteration ahead (EmitPipeline.cpp); on warpgroup MMAs and
+  // on mma.sync. acc = A @ B + sum_j R_j, exact in f32.
+  KernelSource src;
+  src.functionName = "dot_bias_loop";
+  src.text = R"(
+@triton.jit
+def dot_bias_loop(a_ptr, b_ptr, r_ptr, o_ptr, K):
+    m = tl.arange(0, 64)
+    k = tl.arange(0, 32)
+    acc = tl.zeros((64, 64), dtype=tl.float32)
+    for k0 in range(0, K, 32):
+        a = tl.load(a_ptr + m[:, None] * K + (k0 + k)[None, :])
+        b = tl.load(b_ptr + (k0 + k)[:, None] * 64 + m[None, :])
+        acc = tl.dot(a, b, acc)
+        acc = acc + tl.load(r_ptr + (k0 // 32) * 4096 + m[:, None] * 64 + m[None, :]).to(tl.float32)
+    tl.store(o_ptr + m[:, None] * 64 + m[None, :], acc)
+)";
+  const int K = 96;
+  for (bool wg : {true, false}) {
+    SCOPED_TRACE(wg ? "wgmma" : "mma.sync");
+    wgmma = wg;
+    std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::F16), ArgSpec::pointer(DType::F16),
+                                  ArgSpec::pointer(DType::F16), ArgSpec::pointer(DType::F32),
+                                  ArgSpec::forInt(K)};
+    auto k = emitSource(src, specs, 4);
+    ASSERT_TRUE(k);
+    EXPECT_EQ(k->source.find("frag -> blocked"), std::string::npos) << k->source;
+    std::vector<float> a = eighths(64 * K, 91), b = eighths(size_t(K) * 64, 92), r = eighths(64 * 64 * 3, 93);
+    auto ba = bytesOf(toHalf(a)), bb = bytesOf(toHalf(b)), br = bytesOf(toHalf(r));
+    auto bo = bytesOf(std::vector<float>(64 * 64, -123.0f));
+    ASSERT_TRUE(run(*k, 1, {&ba, &bb, &br, &bo}, scalarsByName(*k, {{"K", K}})));
+    std::vector<float> got = valuesOf<float>(bo);
+    for (int i = 0; i < 64; ++i)
+      for (int j = 0; j < 64; ++j) {
+        double ref = 0;
+        for (int kk = 0; kk < K; ++kk)
+          ref += double(a[size_t(i) * K + kk]) * b[size_t(kk) * 64 + j];
+        for (int it = 0; it < K / 32; ++it)
+          ref += r[size_t(it) * 4096 + size_t(i) * 64 + j];
+        ASSERT_EQ(got[size_t(i) * 64 + j], float(ref)) << i << "," << j;
+      }
+    if (wg)
+      expectCompilesForSm90a(*k);
+  }
+}
