@@ -557,7 +557,9 @@ private:
   size_t smemOuter_ = 0;
   /// Loops with rings (EmitDotPipeline.cpp) being emitted around the current op.
   int ringDepth_ = 0;
-  /// A transient use of the first `bytes` bytes of shared memory at the current point of emission.
+  /// A transient use of the first `bytes` bytes of shared memory at the current point of emission. Outside
+  /// ring loops it may overlap a ring that other warps read until the loop's last barrier: the use must
+  /// begin with a block-wide barrier (every user does: spills, conversions, staged operands, reductions).
   void useScratch(size_t bytes) {
     size_t &high = ringDepth_ > 0 ? smemBytes_ : smemOuter_;
     high = std::max(high, bytes);
