@@ -419,7 +419,7 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
   // Proven at compile time (EmitAxis.cpp: 16-byte pointer hints, offsets' and steps' divisibility): the
   // groups' alignment needs no check; with contiguity and a group-uniform mask too, there is no element
   // path at all (as Triton's cp.async copies).
-  bool aligned = axisInfo(ptr, w).div >= bytes;
+  bool aligned = AI.div >= bytes; // the init's and the step's divisibility for an advanced pointer
   bool proven = aligned && (init ? po.groupContigKnown : AI.kind == AxisInfo::Contig) &&
                 (!mask || !mask->type()->isBlock() || maskUniform);
   line(et + " " + ps + "[" + G + "];");
@@ -450,22 +450,22 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
     line(body);
     close();
   };
-  if (proven) {
-    // nothing to check
-  } else if (AI.kind == AxisInfo::EndsContig) { // one comparison: the last element (EmitAxis.cpp)
-    open("");
-    line("const int i = mt_g + " + num(w - 1) + ";");
-    line("const int L = " + lin(pe) + ";");
-    line(ok + " = " + ok + " && (" + std::string(partial ? "L >= " + num(n) + " || " : "") + at(ptr) +
-         " == " + ps + "[mt_g / " + W + "] + " + num(w - 1) + ");");
-    close();
-  } else if (AI.kind != AxisInfo::Contig) {
-    eachElement("1", ok + " = " + ok + " && (" + std::string(partial ? "L >= " + num(n) + " || " : "") +
-                         at(ptr) + " == " + ps + "[mt_g / " + W + "] + mt_j);");
+  if (!proven) {
+    if (AI.kind == AxisInfo::EndsContig) { // one comparison: the last element (EmitAxis.cpp)
+      open("");
+      line("const int i = mt_g + " + num(w - 1) + ";");
+      line("const int L = " + lin(pe) + ";");
+      line(ok + " = " + ok + " && (" + std::string(partial ? "L >= " + num(n) + " || " : "") + at(ptr) +
+           " == " + ps + "[mt_g / " + W + "] + " + num(w - 1) + ");");
+      close();
+    } else if (AI.kind != AxisInfo::Contig) {
+      eachElement("1", ok + " = " + ok + " && (" + std::string(partial ? "L >= " + num(n) + " || " : "") +
+                           at(ptr) + " == " + ps + "[mt_g / " + W + "] + mt_j);");
+    }
+    if (mask && mask->type()->isBlock() && !maskUniform)
+      eachElement("0", ok + " = " + ok + " && (" + std::string(partial ? "L >= " + num(n) + " || " : "") +
+                           at(mask) + ");");
   }
-  if (!proven && mask && mask->type()->isBlock() && !maskUniform)
-    eachElement("0", ok + " = " + ok + " && (" + std::string(partial ? "L >= " + num(n) + " || " : "") +
-                         at(mask) + ");");
   close();
   // All groups of the thread at once: one branch per operand, straight-line copies on the fast path.
   open(proven ? std::string() : "if (" + ok + ")");

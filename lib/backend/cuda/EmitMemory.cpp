@@ -184,6 +184,16 @@ void KernelEmitter::emitVectorGroups(const Value *ptr, const Value *mask, int64_
   close();
 }
 
+std::optional<std::pair<int64_t, int64_t>> KernelEmitter::vectorGroupsIn(const Type *t, int layout) const {
+  bool frag = layout >= 0 && !isStrip(layout);
+  if (frag && (isFragRow(layout) || t->rank() != 2))
+    return std::nullopt;
+  int64_t p = perIn(t, layout), v = frag ? 2 : isStrip(layout) ? stripOf(layout).v : vecWidth(p);
+  if (v < 2)
+    return std::nullopt;
+  return std::make_pair(p, v);
+}
+
 bool KernelEmitter::emitVectorLoad(const Operation &op, const std::string &dst) {
   const Value *ptr = op.operand(0);
   const Value *mask = op.numOperands() > 1 ? op.operand(1) : nullptr;
@@ -191,16 +201,12 @@ bool KernelEmitter::emitVectorLoad(const Operation &op, const std::string &dst) 
   const Type *rt = op.result()->type();
   if (!rt->isBlock() || !ptr->type()->isBlock())
     return false;
-  // Blocked, a strip layout (EmitStrip.cpp) or a fragment tile (EmitLayout.cpp: elements 2j and 2j + 1 of
-  // a thread are adjacent columns of a row).
   int layout = layoutOf(op.result());
-  bool frag = layout >= 0 && !isStrip(layout);
-  if (frag && (isFragRow(layout) || rt->rank() != 2))
-    return false;
-  int64_t p = perIn(rt, layout), v = frag ? 2 : isStrip(layout) ? stripOf(layout).v : vecWidth(p);
+  auto groups = vectorGroupsIn(rt, layout);
   size_t bytes = vecElemBytes(ptr->type());
-  if (v < 2 || bytes == 0)
+  if (!groups || bytes == 0)
     return false;
+  auto [p, v] = *groups;
   std::string et = elemType(rt, &op);
   std::string r = dst.empty() ? declare(op.result(), &op) : dst;
   std::string n = std::to_string(rt->numElements());
@@ -219,16 +225,14 @@ bool KernelEmitter::emitVectorStore(const Operation &op) {
   const Type *pt = ptr->type();
   if (!pt->isBlock() || !val->type()->isBlock() || isLazy(val))
     return false;
-  // Blocked, or a strip layout (EmitStrip.cpp) when the store reads val in place (else a blocked copy), or
-  // a fragment tile (EmitLayout.cpp): elements 2j and 2j + 1 of a thread are adjacent columns of a row.
+  // val's own layout when the store reads it in place (else a blocked copy).
   int layout = layoutOf(val) >= 0 && layoutAware(op, val) ? layoutOf(val) : -1;
   bool frag = layout >= 0 && !isStrip(layout);
-  if (frag && (isFragRow(layout) || pt->rank() != 2))
-    return false;
-  int64_t p = perIn(pt, layout), v = frag ? 2 : isStrip(layout) ? stripOf(layout).v : vecWidth(p);
+  auto groups = vectorGroupsIn(pt, layout);
   size_t bytes = vecElemBytes(pt);
-  if (v < 2 || bytes == 0)
+  if (!groups || bytes == 0)
     return false;
+  auto [p, v] = *groups;
   std::string n = std::to_string(pt->numElements());
   emitVectorGroups(ptr, mask, p, v, pt->numElements(), bytes,
                    frag ? "mt::storePair(mt_p0, " + name(val) + "[mt_g], " + name(val) + "[mt_g + 1]);"

@@ -154,6 +154,11 @@ private:
   void emitVectorGroups(const ir::Value *ptr, const ir::Value *mask, int64_t per, int64_t width,
                         int64_t numElements, size_t elemBytes, const std::string &vectorStmt,
                         const std::string &elementStmt, const std::string &maskedOffStmt, int layout = -1);
+  /// The elements a thread holds of a tile of type `t` in `layout` (-1 blocked, a strip or a fragment
+  /// layout) and how many consecutive ones a vector access moves: the blocked vector width, the strip's
+  /// group, or 2 in a fragment tile (elements 2j and 2j + 1 are adjacent columns of a row, EmitLayout.cpp).
+  /// None where there are no vector accesses (fragment rows, a width under 2).
+  std::optional<std::pair<int64_t, int64_t>> vectorGroupsIn(const ir::Type *t, int layout) const;
   /// Loads into `dst` when it is not empty (registers already declared), else into a new variable bound to
   /// the result (or, for a prefetched load, from its prefetch registers: emitPrefetchedLoad).
   void emitLoad(const ir::Operation &op, const std::string &dst = "");
