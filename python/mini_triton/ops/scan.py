@@ -146,16 +146,18 @@ def scan_forward(x: torch.Tensor, a: torch.Tensor, h0=None, *, mode: str = "chun
     h0 = _input(h0, "h0", 0, d_pad)
     _input(h, "h", block_t, d_pad)  # the output is contiguous: only the check
     acc = _acc(kernels, x, a, h0)
+    if mode == "lookback" and acc != kernels.tl.float32:
+        mode = "chunked"  # float64 carries: the per-column-block kernel (and its launch defaults)
     h0_arg = h0 if h0 is not None else h  # never read when HAS_H0 is False
     s0 = h0.stride() if h0 is not None else (0, 0)
     args = (x, a, h0_arg, h, T, D, *x.stride(), *a.stride(), *s0)
     if mode == "sequential":
         kernels.rnn_scan_fwd_seq_kernel[(B, n_d)](*args, HAS_H0=h0 is not None, ACC=acc, BLOCK_D=block_d,
-                                                  **_launch_opts(num_warps, mode, block_d, block_t))
+                                                  **_launch_opts(num_warps, mode, block_d))
         return h
     consts = dict(HAS_H0=h0 is not None, ACC=acc, CHUNK_T=chunk_t, CHUNK_D=chunk_d, BLOCK_T=block_t,
                   BLOCK_D=block_d, **_launch_opts(num_warps, mode, block_d, block_t))
-    if mode == "lookback" and acc == kernels.tl.float32:  # float64 carries: the chunked kernel
+    if mode == "lookback":
         state, grid = _lookback_state(B, n_d, block_d, T, chunk_t, x.device)
         kernels.rnn_scan_fwd_lookback_kernel[grid](*args[:4], state, T, D, n_d, B * n_d, *args[6:], **consts)
         return h
@@ -182,17 +184,19 @@ def scan_backward(dout: torch.Tensor, a: torch.Tensor, h: torch.Tensor, h0=None,
     h = h.contiguous()
     _input(h, "h", block_t, d_pad)
     acc = _acc(kernels, dout, a, h, h0)
+    if mode == "lookback" and acc != kernels.tl.float32:
+        mode = "chunked"  # float64 carries: the per-column-block kernel (and its launch defaults)
     h0_arg = h0 if h0 is not None else h
     dh0_arg = dh0 if dh0 is not None else da
     s0 = h0.stride() if h0 is not None else (0, 0)
     args = (dout, a, h, h0_arg, dx, da, dh0_arg, T, D, *dout.stride(), *a.stride(), *s0)
     if mode == "sequential":
         kernels.rnn_scan_bwd_seq_kernel[(B, n_d)](*args, HAS_H0=h0 is not None, ACC=acc, BLOCK_D=block_d,
-                                                  **_launch_opts(num_warps, mode, block_d, block_t))
+                                                  **_launch_opts(num_warps, mode, block_d))
         return dx, da, dh0
     consts = dict(HAS_H0=h0 is not None, ACC=acc, CHUNK_T=chunk_t, CHUNK_D=chunk_d, BLOCK_T=block_t,
                   BLOCK_D=block_d, **_launch_opts(num_warps, mode, block_d, block_t))
-    if mode == "lookback" and acc == kernels.tl.float32:
+    if mode == "lookback":
         state, grid = _lookback_state(B, n_d, block_d, T, chunk_t, a.device)
         kernels.rnn_scan_bwd_lookback_kernel[grid](*args[:7], state, T, D, n_d, B * n_d, *args[9:], **consts)
         return dx, da, dh0
