@@ -536,6 +536,21 @@ void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, c
   }
 }
 
+void KernelEmitter::emitPipeEpilogue(const LoopPipe &p) {
+  line("mt::cpAsyncWait<0>();");
+  if (!p.mbar)
+    return;
+  // The barriers' words may hold other data from here on (PTX: invalidated first); `empty` follows `full`
+  // (emitPipePrologue), so one loop ends both.
+  line("__syncthreads(); // every thread is past its last wait");
+  open("if (mt_tid == 0)");
+  line("#pragma unroll");
+  open("for (int s = 0; s < " + num(2 * p.slots()) + "; ++s)");
+  line("mt::mbarInval(&" + p.full + "[s]);");
+  close();
+  close();
+}
+
 void KernelEmitter::emitSlotFilled(const LoopPipe &p, const std::string &slot) {
   if (p.mbar) // once the copies have landed, and now that they are issued
     line("mt::cpAsyncArrive(&" + p.full + "[" + slot + "]); mt::mbarArrive(&" + p.full + "[" + slot + "]);");

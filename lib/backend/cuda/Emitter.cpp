@@ -682,16 +682,7 @@ void KernelEmitter::emitFor(const Operation &op) {
         line("mt::fenceOperands(" + carried[k] + ");");
   }
   if (pipe) {
-    line("mt::cpAsyncWait<0>();");
-    if (pipe->mbar) { // their words may hold other data from here on (PTX: invalidated first)
-      line("__syncthreads(); // every thread is past its last wait");
-      open("if (mt_tid == 0)");
-      line("#pragma unroll");
-      open("for (int s = 0; s < " + num(2 * pipe->slots()) + "; ++s)");
-      line("mt::mbarInval(&" + pipe->full + "[s]);");
-      close();
-      close();
-    }
+    emitPipeEpilogue(*pipe);
     --ringDepth_;
   }
 }

@@ -440,6 +440,9 @@ private:
   /// The prologue (before the loop): the invariant operands, then slots 0 .. S-2.
   void emitPipePrologue(const LoopPipe &p, const std::string &lb, const std::string &ub,
                         const std::string &step, const std::string &ivType);
+  /// After the loop: waits for the last copies; ends the mbarriers' life (the region is shared memory
+  /// that later ops may use: useScratch).
+  void emitPipeEpilogue(const LoopPipe &p);
   /// At a pipelined dot: (for the loop's first one) waits for this iteration's slot and issues the copies
   /// S-1 iterations ahead; stages the per-iteration operands; returns the shared-memory pointers of A and B.
   struct PipedOperands {
