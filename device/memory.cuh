@@ -102,6 +102,15 @@ __device__ __forceinline__ int opaque(int x) {
   return x;
 }
 
+/// x, which the caller knows to be >= 0 (a thread's linear tile index), told to the optimiser: signed
+/// division and remainder by powers of two then compile to shifts and masks, with no sign fix-ups.
+__device__ __forceinline__ int nonNeg(int x) {
+#if defined(__CUDA_ARCH__)
+  __builtin_assume(x >= 0);
+#endif
+  return x;
+}
+
 /// Whether `p` is aligned to `Align` bytes.
 template <int Align> __device__ __forceinline__ bool aligned(const void *p) {
   return (reinterpret_cast<unsigned long long>(p) & (Align - 1)) == 0;

@@ -207,12 +207,16 @@ __device__ __forceinline__ void mmaTile(const T *a, const T *b, float *c, float 
 /// FM x FN mma tiles of 16 x 8 (FM = M/WM/16, FN = N/WN/8), 4 f32 accumulators per thread each. Thread
 /// element i = (fm * FN + fn) * 4 + e sits at row fm*16 + g + (e >> 1)*8 and column fn*8 + 2t + (e & 1) of
 /// the warp's block (g = lane / 4, t = lane % 4). Returns the element's row-major index in the tile.
-template <int M, int N, int WM, int WN> __device__ __forceinline__ int fragLinear(int tid, int i) {
+/// The index of that element in a row-major array with rows of LD elements (LD >= N: padded rows).
+template <int M, int N, int WM, int WN, int LD = N> __device__ __forceinline__ int fragIndex(int tid, int i) {
   constexpr int WROWS = M / WM, WCOLS = N / WN, FN = WCOLS / 8;
   const int warp = tid >> 5, lane = tid & 31;
   const int row = (warp / WN) * WROWS + ((i >> 2) / FN) * 16 + (lane >> 2) + ((i >> 1) & 1) * 8;
   const int col = (warp % WN) * WCOLS + ((i >> 2) % FN) * 8 + (lane & 3) * 2 + (i & 1);
-  return row * N + col;
+  return row * LD + col;
+}
+template <int M, int N, int WM, int WN> __device__ __forceinline__ int fragLinear(int tid, int i) {
+  return fragIndex<M, N, WM, WN, N>(tid, i);
 }
 
 /// The row vectors of a fragLinear<M, N, WM, WN> tile (a row reduction's result, the rows broadcast over

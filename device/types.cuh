@@ -101,6 +101,27 @@ template <typename To, typename From> __device__ __forceinline__ To cvt(From x) 
   }
 }
 
+/// x, y = cvt<To>(a), cvt<To>(b) for To = f16 / bf16: one conversion of the pair (cvt.rn.{b}f16x2.f32), the
+/// same rounding as two. Besides the halved instruction count, ptxas keeps warpgroup MMAs in flight across
+/// pairs; single conversions of the accumulators after the loop made it serialize the loop's wgmmas (C7514,
+/// CUDA 13.0, seen at N = 128).
+template <typename To> __device__ __forceinline__ void cvtPair(To &x, To &y, float a, float b) {
+#if defined(__CUDA_ARCH__)
+  if constexpr (same<To, bf16>) {
+    const __nv_bfloat162 t = __floats2bfloat162_rn(a, b);
+    x = t.x;
+    y = t.y;
+  } else {
+    const __half2 t = __floats2half2_rn(a, b);
+    x = t.x;
+    y = t.y;
+  }
+#else
+  x = cvt<To>(a);
+  y = cvt<To>(b);
+#endif
+}
+
 /// IEEE infinity and quiet NaN (constants of the IR; converted to the element type with cvt).
 __device__ __forceinline__ double infinity() { return __longlong_as_double(0x7ff0000000000000LL); }
 __device__ __forceinline__ double quietNan() { return __longlong_as_double(0x7ff8000000000000LL); }

@@ -2,6 +2,7 @@
 #   RUN: %mtc --emit=ir %s | FileCheck %s
 #   RUN: %mt-opt %s --cse | FileCheck %s
 import os
+import shutil
 import lit.formats
 
 config.name = "mini-triton"
@@ -17,3 +18,9 @@ config.substitutions.append(("%mt-cuda", os.path.join(config.mt_tools_dir, "mt-c
 config.substitutions.append(("FileCheck", config.filecheck))
 config.substitutions.append(("%python", config.python))
 config.substitutions.append(("not ", os.path.join(os.path.dirname(config.filecheck), "not") + " "))
+
+# nvcc (the CUDA toolkit's, where there is one): tests that read ptxas's own report on generated kernels.
+_nvcc = shutil.which("nvcc") or ("/usr/local/cuda/bin/nvcc" if os.path.exists("/usr/local/cuda/bin/nvcc") else None)
+if _nvcc:
+    config.available_features.add("nvcc")
+    config.substitutions.append(("%nvcc", _nvcc))

@@ -7,10 +7,13 @@
 # CHECK: unsigned char mt_smem[]; // 65536 bytes
 # CHECK-NOT: frag -> blocked
 # CHECK: mt::wgmmaWait<0>();
-# CHECK: const int L = mt::fragLinear<64, 64, 4, 1>(mt_tid, i);
+# CHECK: const int L = mt::nonNeg(mt::fragLinear<64, 64, 4, 1>(mt_tid, i));
 # CHECK: mt::loadVec<2>(&[[R:v[0-9]+]][mt_g], mt_p0);
 # CHECK: mt::cvt<mt::f32>([[R]][i]);
-# CHECK: mt::storePair(mt_p0,
+# The bf16 result goes through shared memory once more, to be stored 16 bytes a thread (rows padded to 72).
+# CHECK: // fragments -> blocked through shared memory, stored 16 bytes a group
+# CHECK: mt::storePair(&{{v[0-9]+}}_st[mt::fragIndex<64, 64, 4, 1, 72>(mt_tid, i)],
+# CHECK: mt::storeVec<8>(mt_p0, mt_t);
 # A tile that something else reads as well (a row sum) stays blocked: the accumulator is converted once, in
 # shared memory that overlaps the ring's (64 x 64 floats, less than the ring).
 # SUM: unsigned char mt_smem[]; // 65536 bytes

@@ -11,7 +11,8 @@
 # CHECK-NOT: mt::aligned<
 # CHECK: bf16 * [[AP:v[0-9]+_p]][4];
 # CHECK-NOT: _ok
-# CHECK: mt::cpAsync<16>(&{{v[0-9]+}}_ring[mt::swizzled<64, 64, 128>(L)], [[AP]][mt_g / 8],
+# CHECK: [[SA:v[0-9]+_s0]] = mt::swizzled<64, 64, 128>(L);
+# CHECK: mt::cpAsync<16>(&{{v[0-9]+}}_ring{{\[}}[[SA]] + (mt_g / 8) * 1024], [[AP]][mt_g / 8],
 # CHECK: bool {{v[0-9]+}}_ok = [[BC]];
 # CHECK-NOT: mt::aligned<
 # CHECK: mt::cpAsyncCommit();

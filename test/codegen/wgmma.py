@@ -8,8 +8,12 @@
 # CHECK: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
 # CHECK: void mt_wgmma_m64n64k16_bf16_rs_nmajor(float (&d)[32], const unsigned (&a)[4], unsigned long long db)
 # CHECK: extern __shared__ __align__(1024) unsigned char mt_smem[];
-# CHECK: mt::cpAsync<16>(&{{v[0-9]+}}_ring[mt::swizzled<64, 32, 64>(L)]
-# CHECK: mt::cpAsync<16>(&{{v[0-9]+}}_ring[mt::swizzled<32, 64, 128>(L)]
+# A thread's groups of 8 lie 32 rows of A (64-byte swizzle: 16 rows a period) and 16 rows of B apart, so at
+# constant offsets from its first (SmemTile::shift): one swizzled() per operand, immediates after it.
+# CHECK: [[SA:v[0-9]+_s0]] = mt::swizzled<64, 32, 64>(L);
+# CHECK: mt::cpAsync<16>(&{{v[0-9]+}}_ring{{\[}}[[SA]] + (mt_g / 8) * 1024]
+# CHECK: [[SB:v[0-9]+_s0]] = mt::swizzled<32, 64, 128>(L);
+# CHECK: mt::cpAsync<16>(&{{v[0-9]+}}_ring{{\[}}[[SB]] + (mt_g / 8) * 1024]
 # CHECK: mt::fenceProxyAsync();
 # CHECK: mt::wgmmaAccumulate<mt::bf16, 64, 64, 32, 64, 128, false, mt_wgmma_m64n64k16_bf16_nmajor, -1>(
 # CHECK: mt::wgmmaWait<1>([[ACC:v[0-9]+]]); // the last iteration's products are done

@@ -159,7 +159,7 @@ TEST_F(CudaEmitterTest, VectorAdd) {
             std::string::npos)
       << src;
   // 512 elements / 128 threads = 4 consecutive elements per thread, masked by the tile bound.
-  EXPECT_NE(src.find("const int L = (mt_tid * 4 + i);"), std::string::npos) << src;
+  EXPECT_NE(src.find("const int L = mt::nonNeg((mt_tid * 4 + i));"), std::string::npos) << src;
   EXPECT_NE(src.find("if (L < 512 && "), std::string::npos) << src;
   EXPECT_EQ(src.find("mt_smem"), std::string::npos) << "vector add needs no shared memory";
 

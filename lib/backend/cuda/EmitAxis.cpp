@@ -131,6 +131,8 @@ KernelEmitter::AxisInfo KernelEmitter::axisInfo(const Value *v, int64_t w) {
   if (auto it = axisMemo_.find(key); it != axisMemo_.end())
     return it->second;
   AxisInfo r = computeAxisInfo(v, w);
+  if (w == 1) // a group of one element is uniform over itself: what counts is its divisibility
+    r.kind = AxisInfo::Uniform;
   axisMemo_[key] = r;
   return r;
 }

@@ -61,6 +61,17 @@ std::string SmemTile::index(const std::string &L) const {
   return "(" + L + " / " + num(cols) + ") * " + num(ld) + " + " + L + " % " + num(cols);
 }
 
+std::optional<int64_t> SmemTile::shift(int64_t step) const {
+  if (cols <= 0 || step % cols != 0)
+    return std::nullopt;
+  int64_t r = step / cols;
+  if (!swz)
+    return r * ld;
+  if (r * swz % 1024 != 0) // the XOR of swizzled() reads the address bits below 1024
+    return std::nullopt;
+  return r * swz / 2; // rows of swz bytes, 16-bit elements
+}
+
 std::optional<MmaPlan> planMma(const Operation &op, int numWarps, bool wgmma) {
   const Type *at_ = op.operand(0)->type(), *bt = op.operand(1)->type(), *rt = op.result()->type();
   if (at_->rank() != 2 || bt->rank() != 2 || rt->rank() != 2 || op.operand(2)->type() != rt)
@@ -280,7 +291,7 @@ void KernelEmitter::stageOperand(const Operation &op, const Value *v, const std:
     const Type *t = v->type();
     line("#pragma unroll");
     open("for (int i = 0; i < " + num(perIn(t, f)) + "; ++i)");
-    line("const int L = " + linIn(t, f) + ";");
+    lineL(linIn(t, f));
     line(dst + "[" + at.index("L") + "] = " + name(v) + "[i];");
     close();
     return;
@@ -312,7 +323,7 @@ void KernelEmitter::copyTile(
   if (vec < 2 || p % vec != 0 || at.cols % vec != 0 || at.ld % vec != 0 || n % vec != 0) {
     line("#pragma unroll");
     open("for (int i = 0; i < " + num(p) + "; ++i)");
-    line("const int L = " + lin(p) + ";");
+    lineL(lin(p));
     line("if (L < " + num(n) + ") " + scalar(idx, "i"));
     close();
     return;
@@ -331,7 +342,7 @@ void KernelEmitter::copyTile(
   ++indent_;
   line("#pragma unroll");
   open("for (int i = mt_i0; i < mt_i0 + " + num(vec) + "; ++i)");
-  line("const int L = " + lin(p) + ";");
+  lineL(lin(p));
   line("if (L < " + num(n) + ") " + scalar(idx, "i"));
   close();
   close();

@@ -213,10 +213,10 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
   // A lone wgmma whose accumulator only the loop carries keeps one group of products in flight into the
   // next iteration: the ring gets one more slot, so that the copies issued in an iteration never refill
   // the slot those products still read.
-  // Not at N = 128: there ptxas (CUDA 13.0) serializes every wgmma of such loops (C7514, "non wgmma
-  // instructions reading accumulator registers ... between start and end of the pipeline stage") once the
-  // kernel has a masked epilogue, which costs more than the products in flight save; N = 64 and 256 are not.
-  if (lp.dots.size() == 1 && lp.dots[0].plan.wgmma && lp.dots[0].plan.n != 128) {
+  // (At N = 128 ptxas, CUDA 13.0, used to serialize every wgmma of such loops, C7514 "non wgmma instructions
+  // reading accumulator registers ... between start and end of the pipeline stage", because of the single
+  // f32 -> bf16 conversions of the epilogue; they go by pairs now, Emitter.cpp emitElementwise.)
+  if (lp.dots.size() == 1 && lp.dots[0].plan.wgmma) {
     const Operation *dot = lp.dots[0].dot;
     const Value *acc = dot->operand(2);
     const Operation *yield = body.terminator();
@@ -348,7 +348,7 @@ void KernelEmitter::emitPipeIssue(const LoopPipe &p, const std::string &iv, int 
       if (w < 2 || po.tile.cols % w != 0 || (bytes != 4 && bytes != 8 && bytes != 16)) {
         line("#pragma unroll");
         open("for (int i = 0; i < " + num(pe) + "; ++i)");
-        line("const int L = " + lin(pe) + ";");
+        lineL(lin(pe));
         line(elem);
         close();
         continue;
@@ -387,7 +387,7 @@ void KernelEmitter::emitRingGroupBases(const LoopPipe &p) {
       open("for (int mt_g = 0; mt_g < " + num(pe) + "; mt_g += " + W + ")");
       open("");
       line("const int i = mt_g;");
-      line("const int L = " + lin(pe) + ";");
+      lineL(lin(pe));
       line(po.groupBase + "[mt_g / " + W + "] = " + at(init) + ";");
       close();
       if (ai.kind != AxisInfo::Contig) { // EndsContig (EmitAxis.cpp): the last element decides
@@ -395,7 +395,7 @@ void KernelEmitter::emitRingGroupBases(const LoopPipe &p) {
         open("for (int mt_j = " + (ai.kind == AxisInfo::EndsContig ? num(w - 1) : std::string("1")) +
              "; mt_j < " + W + "; ++mt_j)");
         line("const int i = mt_g + mt_j;");
-        line("const int L = " + lin(pe) + ";");
+        lineL(lin(pe));
         line(po.groupContig + " = " + po.groupContig + " && (" +
              std::string(partial ? "L >= " + num(n) + " || " : "") + at(init) + " == " + po.groupBase +
              "[mt_g / " + W + "] + mt_j);");
@@ -430,7 +430,7 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
   open("for (int mt_g = 0; mt_g < " + num(pe) + "; mt_g += " + W + ")");
   open("");
   line("const int i = mt_g;");
-  line("const int L = " + lin(pe) + ";");
+  lineL(lin(pe));
   if (init)
     lazyInitOverride_[init] = po.groupBase + "[mt_g / " + W + "]";
   line(ps + "[mt_g / " + W + "] = " + at(ptr) + ";");
@@ -446,7 +446,7 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
     line("#pragma unroll");
     open("for (int mt_j = " + from + "; mt_j < " + W + "; ++mt_j)");
     line("const int i = mt_g + mt_j;");
-    line("const int L = " + lin(pe) + ";");
+    lineL(lin(pe));
     line(body);
     close();
   };
@@ -454,7 +454,7 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
     if (AI.kind == AxisInfo::EndsContig) { // one comparison: the last element (EmitAxis.cpp)
       open("");
       line("const int i = mt_g + " + num(w - 1) + ";");
-      line("const int L = " + lin(pe) + ";");
+      lineL(lin(pe));
       line(ok + " = " + ok + " && (" + std::string(partial ? "L >= " + num(n) + " || " : "") + at(ptr) +
            " == " + ps + "[mt_g / " + W + "] + " + num(w - 1) + ");");
       close();
@@ -469,13 +469,25 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
   close();
   // All groups of the thread at once: one branch per operand, straight-line copies on the fast path.
   open(proven ? std::string() : "if (" + ok + ")");
+  // Groups a whole number of rows (and swizzle periods) apart: at constant offsets from the first.
+  std::optional<int64_t> shift = pe > w ? po.tile.shift(threads_ * w) : std::nullopt;
+  std::string at0 = id + "_s0";
+  if (shift) {
+    line("int " + at0 + ";");
+    open("");
+    line("const int i = 0;");
+    lineL(lin(pe));
+    line(at0 + " = " + idx + ";");
+    close();
+  }
   line("#pragma unroll");
   open("for (int mt_g = 0; mt_g < " + num(pe) + "; mt_g += " + W + ")");
   line("const int i = mt_g;");
-  line("const int L = " + lin(pe) + ";");
+  lineL(lin(pe));
   if (partial)
     line("if (L < " + num(n) + ")");
-  line((partial ? "  " : "") + std::string("mt::cpAsync<") + num(bytes) + ">(&" + dst + "[" + idx + "], " +
+  std::string slot = shift ? at0 + " + (mt_g / " + W + ") * " + num(*shift) : idx;
+  line((partial ? "  " : "") + std::string("mt::cpAsync<") + num(bytes) + ">(&" + dst + "[" + slot + "], " +
        ps + "[mt_g / " + W + "], " + ms + "[mt_g / " + W + "]);");
   close();
   if (proven) {
@@ -486,7 +498,7 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
   ++indent_;
   line("#pragma unroll 1"); // rare; a rolled loop holds no registers across the loop body
   open("for (int i = 0; i < " + num(pe) + "; ++i)");
-  line("const int L = mt::opaque(" + lin(pe) + ");");
+  lineL("mt::opaque(" + lin(pe) + ")");
   line(elem);
   close();
   close();

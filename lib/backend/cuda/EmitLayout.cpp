@@ -10,7 +10,9 @@
 //     yield %d
 //   }
 //   %c = cast %r : tensor<128x128xbf16>                  frag: elementwise, other operands lazy
-//   store %c_ptrs, %c, %c_mask                           stores each fragment element at its own index
+//   store %c_ptrs, %c, %c_mask                           pairs from the fragments, or (16-bit, row-contiguous
+//                                                        pointers) staged through shared memory and stored
+//                                                        16 bytes a thread (EmitMemory.cpp)
 //
 // So the K loop of a matmul keeps its accumulator in registers instead of a shared-memory round trip per
 // dot. Any other user (a reduction, a shape op, an elementwise op with a blocked operand) reads a blocked
@@ -387,14 +389,14 @@ std::string KernelEmitter::convertLayout(const Value *v, const std::string &src,
   line(et + " *" + s + " = " + smemArray(et, 0) + ";");
   line("#pragma unroll");
   open("for (int i = 0; i < " + num(perIn(t, from)) + "; ++i)");
-  line("const int L = " + linIn(t, from) + ";");
+  lineL(linIn(t, from));
   line("if (L < " + num(n) + (isFragRow(from) ? " && " + fragRowOwner(from) : "") + ") " + s +
        "[L] = " + src + "[i];");
   close();
   line("__syncthreads();");
   line("#pragma unroll");
   open("for (int i = 0; i < " + num(perIn(t, to)) + "; ++i)");
-  line("const int L = " + linIn(t, to) + ";");
+  lineL(linIn(t, to));
   line(dst + "[i] = L < " + num(n) + " ? " + s + "[L] : mt::zero<" + et + ">();");
   close();
   return dst;
@@ -523,7 +525,7 @@ void KernelEmitter::emitFragRowReduce(const Operation &op) {
   int64_t p = perIn(rt, rowResult ? rl : -1);
   line("#pragma unroll");
   open("for (int i = 0; i < " + num(p) + "; ++i)");
-  line("const int L = " + linIn(rt, rowResult ? rl : -1) + ";");
+  lineL(linIn(rt, rowResult ? rl : -1));
   open("if (L < " + num(rows) + ")");
   for (unsigned k = 0; k < n; ++k)
     line(acc[k] + " = " + outs[k] + "[L];");
@@ -571,7 +573,7 @@ void KernelEmitter::emitFragBroadcast(const Operation &op) {
     line(et + " *" + s + " = " + smemArray(et, 0) + ";");
     line("#pragma unroll");
     open("for (int i = 0; i < " + num(perOf(src)) + "; ++i)");
-    line("const int L = " + linIn(src->type(), sl) + ";");
+    lineL(linIn(src->type(), sl));
     line("if (" + fragRowOwner(sl) + ") " + s + "[L] = " + name(src) + "[i];");
     close();
     useScratch(align16(size_t(r.m) * elemBytes(src->type())));

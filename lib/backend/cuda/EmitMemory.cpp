@@ -85,7 +85,7 @@ void KernelEmitter::emitVectorChecks(const Value *ptr, const Value *mask, int64_
     open("");
     line("const int i = " + index + ";");
     if (usesLinearIndex(body))
-      line("const int L = " + linear + ";");
+      lineL(linear);
     line(body);
     close();
   };
@@ -141,7 +141,7 @@ void KernelEmitter::emitVectorGroups(const Value *ptr, const Value *mask, int64_
     std::string first = et + " const mt_p0 = " + at(ptr) + ";";
     std::string cond = mask ? at(mask) : "";
     if (usesLinearIndex(first + cond))
-      line("const int L = " + linear + ";");
+      lineL(linear);
     line(first);
     if (cond.empty()) {
       line(vectorStmt);
@@ -156,7 +156,7 @@ void KernelEmitter::emitVectorGroups(const Value *ptr, const Value *mask, int64_
         open("for (int mt_j = 0; mt_j < " + V + "; ++mt_j)");
         line("const int i = mt_g + mt_j;");
         if (usesLinearIndex(maskedOffStmt))
-          line("const int L = " + linear + ";");
+          lineL(linear);
         line(maskedOffStmt);
         close();
       }
@@ -177,7 +177,7 @@ void KernelEmitter::emitVectorGroups(const Value *ptr, const Value *mask, int64_
   // In a loop, opaque to the optimiser: the rare element path's addresses are computed here, not hoisted
   // out of the loop into registers held across it (outside loops that would only cost common
   // subexpressions with the checks).
-  line("const int L = " + (loopDepth_ > 0 ? "mt::opaque(" + linear + ")" : linear) + ";");
+  lineL(loopDepth_ > 0 ? "mt::opaque(" + linear + ")" : linear);
   line(elementStmt);
   close();
   close();
@@ -243,6 +243,51 @@ bool KernelEmitter::emitVectorStore(const Operation &op) {
   return true;
 }
 
+bool KernelEmitter::emitStagedFragStore(const Operation &op) {
+  const Value *ptr = op.operand(0), *val = op.operand(1);
+  const Value *mask = op.numOperands() > 2 ? op.operand(2) : nullptr;
+  const Type *pt = ptr->type();
+  int f = layoutOf(val);
+  if (f < 0 || isStrip(f) || isFragRow(f) || isLazy(val) || pt->rank() != 2 || vecElemBytes(pt) != 2)
+    return false;
+  int64_t rows = pt->shape()[0], cols = pt->shape()[1], n = pt->numElements();
+  int64_t p = per(pt), v = vecWidth(p), pf = perIn(pt, f);
+  if (v < 4 || cols % v != 0 || p * threads_ != n || pf % 2 != 0)
+    return false;
+  AxisInfo::Kind k = axisInfo(ptr, v).kind;
+  if (k != AxisInfo::Contig && k != AxisInfo::EndsContig)
+    return false; // not row-contiguous: 16-byte groups would not pay for the round trip
+  // Rows padded by 16 bytes: a warp's pair writes (8 rows x 4 columns of the fragments) then fall in 32
+  // distinct banks, and the blocked 16-byte reads of a quarter warp in one row.
+  int64_t ld = cols + 8;
+  std::string et = elemType(val->type(), nullptr), s = fresh(val) + "_st";
+  auto idx = [&](const std::string &L) {
+    return "(" + L + " / " + num(cols) + ") * " + num(ld) + " + " + L + " % " + num(cols);
+  };
+  useScratch(align16(size_t(rows * ld) * 2));
+  line("// fragments -> blocked through shared memory, stored 16 bytes a group (EmitMemory.cpp)");
+  line("__syncthreads();");
+  line(et + " *" + s + " = " + smemArray(et, 0) + ";");
+  line("#pragma unroll");
+  open("for (int mt_g = 0; mt_g < " + num(pf) + "; mt_g += 2)");
+  line("const int i = mt_g;");
+  // Row and column straight from the fragment's coordinates (fragIndex): constant offsets per pair.
+  const FragLayout &l = frags_[size_t(f)];
+  line("mt::storePair(&" + s + "[mt::fragIndex<" + num(l.m) + ", " + num(l.n) + ", " + num(l.wm) + ", " +
+       num(l.wn) + ", " + num(ld) + ">(mt_tid, i)], " + name(val) + "[mt_g], " + name(val) + "[mt_g + 1]);");
+  close();
+  line("__syncthreads();");
+  std::string V = num(v);
+  emitVectorGroups(ptr, mask, p, v, n, 2,
+                   "{ const int i = mt_g; const int L = mt::nonNeg(" + lin(p) + "); " + et + " mt_t[" + V +
+                       "]; mt::loadVec<" + V + ">(mt_t, &" + s + "[" + idx("L") + "]); mt::storeVec<" + V +
+                       ">(mt_p0, mt_t); }",
+                   "if (L < " + num(n) + (mask ? " && " + at(mask) : std::string()) + ") *" + at(ptr) +
+                       " = " + s + "[" + idx("L") + "];",
+                   "", -1);
+  return true;
+}
+
 void KernelEmitter::emitLoad(const Operation &op, const std::string &dst) {
   if (op.numOperands() < 1 || op.numOperands() > 3)
     unsupported(op, "expects ptr [, mask [, other]]");
@@ -286,13 +331,15 @@ void KernelEmitter::emitStore(const Operation &op) {
     return;
   }
   bool inPlace = layoutOf(val) >= 0 && layoutAware(op, val);
+  if (inPlace && emitStagedFragStore(op))
+    return;
   if (inPlace && emitVectorStore(op)) // a strip or fragment tile, vectorised (EmitStrip.cpp, EmitLayout.cpp)
     return;
   if (inPlace) { // a fragment or strip tile (EmitLayout.cpp, EmitStrip.cpp): its own indices
     int f = layoutOf(val);
     line("#pragma unroll");
     open("for (int i = 0; i < " + std::to_string(perIn(pt, f)) + "; ++i)");
-    line("const int L = " + linIn(pt, f) + ";");
+    lineL(linIn(pt, f));
     std::string cond = isFragRow(f) ? fragRowOwner(f) : ""; // a row vector: each row once
     if (mask)
       cond += (cond.empty() ? "" : " && ") + at(mask);
@@ -305,7 +352,7 @@ void KernelEmitter::emitStore(const Operation &op) {
   int64_t p = per(pt);
   line("#pragma unroll");
   open("for (int i = 0; i < " + std::to_string(p) + "; ++i)");
-  line("const int L = " + lin(p) + ";");
+  lineL(lin(p));
   line("if (L < " + std::to_string(pt->numElements()) + (mask ? " && " + at(mask) : std::string()) + ") *" +
        at(ptr) + " = " + at(val) + ";");
   close();
@@ -367,7 +414,7 @@ void KernelEmitter::emitPrint(const Operation &op) {
     }
     int64_t p = per(t);
     open("for (int i = 0; i < " + std::to_string(p) + "; ++i)");
-    line("const int L = " + lin(p) + ";");
+    lineL(lin(p));
     line("if (L < " + std::to_string(t->numElements()) + ") mt::printValue(" + prefix + ", L, " + at(v) +
          ");");
     close();
@@ -385,7 +432,7 @@ void KernelEmitter::emitAssert(const Operation &op) {
   int64_t p = per(cond->type());
   line("#pragma unroll");
   open("for (int i = 0; i < " + std::to_string(p) + "; ++i)");
-  line("const int L = " + lin(p) + ";");
+  lineL(lin(p));
   line("if (L < " + std::to_string(cond->type()->numElements()) + " && !" + at(cond) + ") mt::assertFail(" +
        args + ", L);");
   close();

@@ -159,7 +159,7 @@ void KernelEmitter::emitReduceToScalar(const Operation &op) {
   line("#pragma unroll");
   open("for (int i = 0; i < " + num(p) + "; ++i)");
   if (padded)
-    line("const int L = " + lin(p) + ";");
+    lineL(lin(p));
   emitFold(
       op, pa, [&](unsigned k) { return at(op.operand(k)); }, padded ? "L < " + num(n) : "true");
   close();
@@ -232,7 +232,7 @@ void KernelEmitter::emitReduceByGroups(const Operation &op, const std::vector<st
   int64_t p = per(rt);
   line("#pragma unroll");
   open("for (int i = 0; i < " + num(p) + "; ++i)");
-  line("const int L = " + lin(p) + ";");
+  lineL(lin(p));
   for (unsigned k = 0; k < results.size(); ++k)
     line(results[k] + "[i] = L < " + num(nOut) + " ? " + outs[k] + "[L] : mt::zero<" + pa.types[k] + ">();");
   close();
@@ -257,7 +257,7 @@ void KernelEmitter::emitReduceSequential(const Operation &op, const std::vector<
   if (tile) {
     line("#pragma unroll");
     open("for (int i = 0; i < " + num(p) + "; ++i)");
-    line("const int L = " + lin(p) + ";");
+    lineL(lin(p));
   } else {
     open("");
     line("const int L = 0;");

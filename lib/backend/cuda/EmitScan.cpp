@@ -111,7 +111,7 @@ void KernelEmitter::emitScan(const Operation &op) {
   int64_t p = per(st);
   line("#pragma unroll");
   open("for (int i = 0; i < " + num(p) + "; ++i)");
-  line("const int L = " + lin(p) + ";");
+  lineL(lin(p));
   for (unsigned k = 0; k < results.size(); ++k)
     line(results[k] + "[i] = L < " + num(n) + " ? " + smem[k] + "[L] : mt::zero<" + pa.types[k] + ">();");
   close();

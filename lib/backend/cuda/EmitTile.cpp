@@ -49,7 +49,7 @@ std::vector<std::string> KernelEmitter::spill(const std::vector<const Value *> &
     int64_t p = per(t);
     line("#pragma unroll");
     open("for (int i = 0; i < " + num(p) + "; ++i)");
-    line("const int L = " + lin(p) + ";");
+    lineL(lin(p));
     line("if (L < " + num(t->numElements()) + ") " + n + "[L] = " + at(v) + ";");
     close();
     offset = align16(offset + size_t(t->numElements()) * elemBytes(t));
@@ -173,7 +173,7 @@ void KernelEmitter::emitDot(const Operation &op) {
   int64_t p = per(rt);
   line("#pragma unroll");
   open("for (int i = 0; i < " + num(p) + "; ++i)");
-  line("const int L = " + lin(p) + ";");
+  lineL(lin(p));
   open("if (L < " + num(m * n) + ")");
   line("const int mt_m = L / " + num(n) + ", mt_n = L % " + num(n) + ";");
   line(accT + " mt_s = mt::cvt<" + accT + ">(" + at(acc) + ");");

@@ -62,6 +62,8 @@ std::string KernelEmitter::line(const std::string &text) {
   return text;
 }
 
+void KernelEmitter::lineL(const std::string &expr) { line("const int L = mt::nonNeg(" + expr + ");"); }
+
 void KernelEmitter::open(const std::string &head) {
   line(head + (head.empty() ? "{" : " {"));
   ++indent_;
@@ -174,7 +176,7 @@ void KernelEmitter::forEach(const Type *t, const std::string &dst, const std::st
   line("#pragma unroll");
   open("for (int i = 0; i < " + std::to_string(p) + "; ++i)");
   if (usesLinearIndex(expr))
-    line("const int L = " + linIn(t, frag) + ";");
+    lineL(linIn(t, frag));
   line(dst + "[i] = " + expr + ";");
   close();
 }
@@ -541,6 +543,18 @@ void KernelEmitter::emitElementwise(const Operation &op) {
   const Type *t = op.result()->type();
   if (!t->isBlock()) {
     declare(op.result(), &op, expr);
+    return;
+  }
+  const Value *src = op.numOperands() == 1 ? op.operand(0) : nullptr;
+  int64_t p = perIn(t, layoutOf(op.result()));
+  if (op.kind() == OpKind::Cast && src->type()->isBlock() && src->type()->dtype() == DType::F32 &&
+      (t->dtype() == DType::BF16 || t->dtype() == DType::F16) && p % 2 == 0 && !isLazy(src) &&
+      layoutOf(src) == layoutOf(op.result())) { // f32 -> 16 bits two at a time (types.cuh cvtPair)
+    std::string d = declare(op.result(), &op), s = name(src);
+    line("#pragma unroll");
+    open("for (int i = 0; i < " + num(p) + "; i += 2)");
+    line("mt::cvtPair(" + d + "[i], " + d + "[i + 1], " + s + "[i], " + s + "[i + 1]);");
+    close();
     return;
   }
   forEach(t, declare(op.result(), &op), expr, layoutOf(op.result()));

@@ -72,6 +72,10 @@ struct SmemTile {
   int swz = 0;
   /// The C expression of element L's index in the shared array.
   std::string index(const std::string &L) const;
+  /// index(L + step) - index(L) when it is the same for every L of the tile (whole rows, and for a
+  /// swizzled tile whole 1024-byte swizzle periods): a thread's groups then sit at constant offsets from
+  /// its first, which the CUDA compiler folds into the instructions' immediates.
+  std::optional<int64_t> shift(int64_t step) const;
 };
 /// The shared-memory tile of operand `which` (0: A, 1: B) of plan `p`; `bTransposed`: B held as N rows of K.
 SmemTile operandTile(const MmaPlan &p, int which, bool bTransposed);
@@ -86,8 +90,11 @@ private:
   // ---- Emitter.cpp: values, types, text ----
   [[noreturn]] void unsupported(const ir::Operation &op, const std::string &msg);
   std::string line(const std::string &text); // appends one indented line
-  void open(const std::string &head);        // `head {` and indent
-  void close(const std::string &tail = "");  // dedent and `}tail`
+  /// `const int L = mt::nonNeg(expr);`: a thread's linear tile index, which the CUDA compiler may then take
+  /// as non-negative (signed division and remainder by powers of two become shifts and masks).
+  void lineL(const std::string &expr);
+  void open(const std::string &head);       // `head {` and indent
+  void close(const std::string &tail = ""); // dedent and `}tail`
   std::string fresh(const ir::Value *hint = nullptr);
   /// The C element type of a value's type: "mt::f32", "mt::f32 *", "mt::i1".
   std::string elemType(const ir::Type *t, const ir::Operation *where);
@@ -145,6 +152,10 @@ private:
   /// `dst` (when not empty): the declared registers to load into instead of a new variable for the result.
   bool emitVectorLoad(const ir::Operation &op, const std::string &dst = "");
   bool emitVectorStore(const ir::Operation &op);
+  /// A store of a 16-bit fragment tile (a matmul's epilogue) whose pointers are contiguous along rows:
+  /// staged through shared memory into the blocked layout and stored 16 bytes a thread (as Triton's),
+  /// instead of pairs of 4 bytes from the fragments. False when it does not apply.
+  bool emitStagedFragStore(const ir::Operation &op);
   void emitVectorChecks(const ir::Value *ptr, const ir::Value *mask, int64_t per, int64_t width,
                         int64_t numElements, size_t elemBytes, int layout = -1);
   /// The group loop of a vector load/store: checks, then `vectorStmt` (may use mt_g, mt_p0) when
