@@ -5,7 +5,7 @@
     h = sequential_rnn_scan(x, a)            # a `for t` loop per (batch, D-block) program
     h = associative_rnn_scan(x, a, h0)       # tl.associative_scan per time chunk, carry across chunks
     h = associative_rnn_scan(x, a, h0, lookback=True)   # the same, every chunk its own program (the
-                                                        # default on a GPU from T = LOOKBACK_MIN_T = 4096)
+                                                        # default on a GPU from T = LOOKBACK_MIN_T = 2048)
     h_ref = rnn_scan_ref(x, a, h0)           # pure torch
 
 `x`, `a`: (B, T, D) float16 / bfloat16 / float32 / float64 torch tensors, on the CPU (interpreter) or a CUDA
@@ -252,9 +252,11 @@ def sequential_rnn_scan(x, a, h0=None, *, block_d=None, out_dtype=None, kernels=
 # The sequence length from which lookback=None picks the lookback kernels on a GPU. Measured on the H100
 # (bench/scan_bench.py, B=4, D=5120, bf16, 2026-12-07): at T=4096 the default lookback launch (64 x 32 on 2
 # warps) took 0.242 ms forward / 0.414 backward against the chunked kernels' best config 0.263 / 0.486 (their
-# default, 64 x 32 on 4 warps: 0.362 / 0.512), and from T=8192 on 15-50 % less; at T=512 it was slower
-# (0.078 vs 0.068 ms forward). Below, the per-column-block kernels (fewer programs, no carry hand-off).
-LOOKBACK_MIN_T = 4096
+# default, 64 x 32 on 4 warps: 0.362 / 0.512), and from T=8192 on 15-50 % less. Both defaults end to end on
+# the H200 (bench/results/2026-12-07-h200-scan_default-session8.txt), forward + backward ms, chunked vs
+# lookback: T=1024 0.250 vs 0.287, T=2048 0.372 vs 0.261, T=4096 0.730 vs 0.496. Below 2048, the
+# per-column-block kernels (fewer programs, no carry hand-off).
+LOOKBACK_MIN_T = 2048
 
 
 def use_lookback(x, lookback=None, chunk_t=None, chunk_d=None) -> bool:
