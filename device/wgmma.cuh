@@ -10,7 +10,7 @@
 //
 //   A  M x K, K contiguous ("K-major")                 descriptor per k-step of 16: start at the k offset
 //   B  K x N, N contiguous ("N-major", transposed)    or N x K, K contiguous (BKMajor: tl.trans(k) loads)
-//   acc  f32 registers in the mma accumulator layout (mma.cuh fragLinear<M, N, M/16, 1>): warpgroup g
+//   acc  f32 registers in the mma accumulator layout (mma.cuh fragLinear<M, N, warps, 1>): warpgroup g
 //        (warps 4g .. 4g+3) computes rows [64g, 64g + 64) with one m64nNk16 instruction per k-step.
 //
 // Descriptor fields (PTX ISA, "matrix descriptor"): start address >> 4 (bits 0-13), leading-dimension
@@ -18,11 +18,13 @@
 // 2 = 64 B, 3 = 32 B). K-major: SBO = 8 rows (8 * S bytes), LBO unused. N-major: LBO = the distance
 // between column blocks (R * S), SBO = 8 rows of K.
 //
-// Writes to the operand tiles (cp.async, st.shared) are generic-proxy accesses; wgmma reads through the
-// async proxy, so each writing thread runs fenceProxyAsync() after its writes landed and before the
-// barrier that precedes the product. The emitter generates the instruction itself per tile width N (the
-// accumulator is an asm operand list of N/2 registers) with a host fallback, wgmmaEmulate(), that reads
-// the operands through the same descriptors (the host emulation of the unit tests).
+// Writes to the operand tiles by st.shared are generic-proxy accesses; wgmma reads through the async proxy,
+// so each writing thread runs fenceProxyAsync() after its writes and before the barrier that precedes the
+// product. Tiles filled by cp.async need no fence once the copies are waited for (as in Triton's and
+// CUTLASS's cp.async + wgmma main loops; EmitDotPipeline.cpp kGenericWritesFence). The emitter generates the
+// instruction itself per tile width N (the accumulator is an asm operand list of N/2 registers) with a host
+// fallback, wgmmaEmulate(), that reads the operands through the same descriptors (the host emulation of the
+// unit tests).
 #pragma once
 
 #include "mt/types.cuh"
@@ -30,12 +32,20 @@
 namespace mt {
 
 /// The element index of (row, col) = (L / C, L % C) in the swizzled layout of an R x C tile of 16-bit
-/// elements with swizzle width S (see the top of this file).
-template <int R, int C, int S> __device__ __forceinline__ int swizzled(int L) {
+/// elements with swizzle width S (see the top of this file). SUB > 1: the A tile of warpgroups that run
+/// SUB m64 products each, its rows permuted so that product f of warpgroup g reads rows [64 (g SUB + f),
+/// + 64), of which the 16 of warp w (of the group) are w's fragment rows f * 16 .. of fragLinear<R, N,
+/// warps, 1> (16 SUB rows a warp).
+template <int R, int C, int S, int SUB = 1> __device__ __forceinline__ int swizzled(int L) {
   static_assert(S == 128 || S == 64 || S == 32, "swizzle widths are 128, 64 or 32 bytes");
   static_assert((C * 2) % S == 0, "rows must be whole swizzle atoms");
   constexpr int AC = S / 2; // elements of a row in one column block
-  const int r = L / C, c = L % C;
+  int r = L / C;
+  const int c = L % C;
+  if constexpr (SUB > 1) {
+    const int w = r / (16 * SUB), f = (r / 16) % SUB;
+    r = (w / 4) * 64 * SUB + f * 64 + (w % 4) * 16 + r % 16;
+  }
   int off = (c / AC) * (R * S) + r * S + (c % AC) * 2;
   off ^= ((off >> 7) & (S / 16 - 1)) << 4;
   return off >> 1;
@@ -175,21 +185,29 @@ template <int N, int R> __device__ __forceinline__ void wgmmaWait(float (&acc)[R
   fenceOperands(acc);
 }
 
-/// acc += a[M,K] @ b[K,N] for the whole program (M / 64 warpgroups), operands swizzled in shared memory
-/// (widths SA, SB). MMA(d, descA, descB) is the generated m64nNk16 instruction for this N, dtype and B
-/// orientation. Returns once at most `Wait` groups of products are in flight (1: this call's may still
+namespace wgmma_detail {
+/// Product f's accumulators: registers [f * N / 2, (f + 1) * N / 2) of the thread's SUB * N / 2.
+template <int N, int SUB> __device__ __forceinline__ float (&part(float (&acc)[SUB * N / 2], int f))[N / 2] {
+  return *reinterpret_cast<float(*)[N / 2]>(&acc[f * (N / 2)]);
+}
+} // namespace wgmma_detail
+
+/// acc += a[M,K] @ b[K,N] for the whole program (M / 64 / SUB warpgroups, each running SUB m64 products per
+/// k-step: rows 64 SUB g .. of A, permuted as swizzled<..., SUB> writes them), operands swizzled in shared
+/// memory (widths SA, SB). MMA(d, descA, descB) is the generated m64nNk16 instruction for this N, dtype and
+/// B orientation. Returns once at most `Wait` groups of products are in flight (1: this call's may still
 /// run, the previous call's have finished; acc must then not be touched until a wgmmaWait<0>(); -1: no
 /// wait at all, the caller waits).
 template <typename T, int M, int N, int K, int SA, int SB, bool BKMajor,
-          void (*MMA)(float (&)[N / 2], unsigned long long, unsigned long long), int Wait = 0>
-__device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&acc)[N / 2], int tid) {
+          void (*MMA)(float (&)[N / 2], unsigned long long, unsigned long long), int Wait = 0, int SUB = 1>
+__device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&acc)[SUB * N / 2], int tid) {
   static_assert(sizeof(T) == 2, "wgmma operands here are f16 or bf16");
-  static_assert(M % 64 == 0 && N % 8 == 0 && N <= 256 && K % 16 == 0, "m64nNk16 tiles");
+  static_assert(M % (64 * SUB) == 0 && N % 8 == 0 && N <= 256 && K % 16 == 0, "m64nNk16 tiles");
   constexpr int ACA = SA / 2, ACB = SB / 2; // elements per swizzle-atom row
   // Shared addresses stay below 2^18, so a k-step's descriptor is the base one plus its offset >> 4 (the
   // start-address field cannot carry into the next).
   const unsigned long long da0 = wgmma_detail::descriptor<SA>(
-      wgmma_detail::sharedAddress(a) + unsigned(wgmma_detail::warpgroup(tid) * 64 * SA), 16, 8 * SA);
+      wgmma_detail::sharedAddress(a) + unsigned(wgmma_detail::warpgroup(tid) * 64 * SUB * SA), 16, 8 * SA);
   const unsigned long long db0 =
       BKMajor ? wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), 16, 8 * SB)
               : wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), unsigned(K * SB), 8 * SB);
@@ -200,7 +218,9 @@ __device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&
     const unsigned long long da = da0 + unsigned(((k0 / ACA) * M * SA + (k0 % ACA) * 2) >> 4);
     const unsigned long long db = BKMajor ? db0 + unsigned(((k0 / ACB) * N * SB + (k0 % ACB) * 2) >> 4)
                                           : db0 + unsigned((k0 * SB) >> 4);
-    MMA(acc, da, db);
+#pragma unroll
+    for (int f = 0; f < SUB; ++f) // product f: 64 rows further
+      MMA(wgmma_detail::part<N, SUB>(acc, f), da + unsigned((f * 64 * SA) >> 4), db);
   }
   wgmmaCommit();
   fenceOperands(acc);
@@ -209,34 +229,38 @@ __device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&
 }
 
 /// wgmmaAccumulate with A in registers: `a` is this thread's part of A (M x K) in the accumulator fragment
-/// layout fragLinear<M, K, M/16, 1> (what a previous wgmma left, e.g. attention's probabilities cast to
-/// 16 bits): k-step j reads its elements 8j .. 8j + 7, which is the A fragment of m64nNk16. MMA(d, a, descB)
-/// is the generated register-A instruction.
+/// layout fragLinear<M, K, warps, 1> (what a previous wgmma left, e.g. attention's probabilities cast to
+/// 16 bits): product f, k-step j reads its elements f K / 2 + 8j .. + 7, which is the A fragment of
+/// m64nNk16. MMA(d, a, descB) is the generated register-A instruction.
 template <typename T, int M, int N, int K, int SB, bool BKMajor,
-          void (*MMA)(float (&)[N / 2], const unsigned (&)[4], unsigned long long), int Wait = 0>
-__device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[K / 2], const T *b, float (&acc)[N / 2],
-                                                    int tid) {
+          void (*MMA)(float (&)[N / 2], const unsigned (&)[4], unsigned long long), int Wait = 0, int SUB = 1>
+__device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[SUB * K / 2], const T *b,
+                                                    float (&acc)[SUB * N / 2], int tid) {
   static_assert(sizeof(T) == 2, "wgmma operands here are f16 or bf16");
-  static_assert(M % 64 == 0 && N % 8 == 0 && N <= 256 && K % 16 == 0, "m64nNk16 tiles");
+  static_assert(M % (64 * SUB) == 0 && N % 8 == 0 && N <= 256 && K % 16 == 0, "m64nNk16 tiles");
   constexpr int ACB = SB / 2;
   const unsigned long long db0 =
       BKMajor ? wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), 16, 8 * SB)
               : wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), unsigned(K * SB), 8 * SB);
   (void)tid;
-  unsigned af[K / 16][4]; // packed before the fence: no register writes between the products
+  unsigned af[SUB][K / 16][4]; // packed before the fence: no register writes between the products
 #pragma unroll
-  for (int k0 = 0; k0 < K; k0 += 16)
+  for (int f = 0; f < SUB; ++f)
 #pragma unroll
-    for (int j = 0; j < 4; ++j)
-      af[k0 / 16][j] = unsigned(bits<unsigned short>(a[k0 / 2 + 2 * j])) |
-                       (unsigned(bits<unsigned short>(a[k0 / 2 + 2 * j + 1])) << 16);
+    for (int k0 = 0; k0 < K; k0 += 16)
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+        af[f][k0 / 16][j] = unsigned(bits<unsigned short>(a[f * (K / 2) + k0 / 2 + 2 * j])) |
+                            (unsigned(bits<unsigned short>(a[f * (K / 2) + k0 / 2 + 2 * j + 1])) << 16);
   fenceOperands(acc);
   wgmmaFence();
 #pragma unroll
   for (int k0 = 0; k0 < K; k0 += 16) {
     const unsigned long long db = BKMajor ? db0 + unsigned(((k0 / ACB) * N * SB + (k0 % ACB) * 2) >> 4)
                                           : db0 + unsigned((k0 * SB) >> 4);
-    MMA(acc, af[k0 / 16], db);
+#pragma unroll
+    for (int f = 0; f < SUB; ++f)
+      MMA(wgmma_detail::part<N, SUB>(acc, f), af[f][k0 / 16], db);
   }
   wgmmaCommit();
   fenceOperands(acc);

@@ -22,10 +22,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 _tmp = tempfile.mkdtemp(prefix="mt_gpu_kernels_")
 
 
-def load_example(name):
-    """examples/kernels/<name>.py with `import triton` bound to mini_triton (copied so that the source stays
-    readable for the compiler)."""
-    with open(os.path.join(REPO, "examples", "kernels", f"{name}.py")) as f:
+def load_example(name, folder=("examples", "kernels")):
+    """examples/kernels/<name>.py (or <folder>/<name>.py) with `import triton` bound to mini_triton (copied so
+    that the source stays readable for the compiler)."""
+    with open(os.path.join(REPO, *folder, f"{name}.py")) as f:
         text = f.read()
     text = text.replace("import triton.language as tl", "import mini_triton.language as tl")
     text = text.replace("import triton\n", "import mini_triton as triton\n")
@@ -156,6 +156,58 @@ def test_matmul(M, N, K):
     ref = a.double() @ b.double()
     # f32 tl.dot rounds its inputs to tf32 (Triton's default): ~2^-10 relative per product.
     torch.testing.assert_close(c.double(), ref, rtol=1e-2, atol=1e-2 * (K ** 0.5) / 4)
+
+
+# (BLOCK_M, BLOCK_N, BLOCK_K, num_warps, num_stages): the shapes bench/matmul_bench.py tunes over. On sm_90a
+# they run as warpgroup MMAs: 64 rows a warpgroup, or 128 rows on one warpgroup of 4 warps (two products
+# per k-step, A's rows permuted in shared memory), with N = 64 .. 256 and the products left in flight.
+BF16_MATMUL_CONFIGS = [(64, 64, 32, 4, 3), (128, 64, 32, 4, 4), (128, 128, 32, 4, 4), (128, 128, 64, 8, 4),
+                       (128, 256, 64, 8, 3)]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("cfg", BF16_MATMUL_CONFIGS, ids=lambda c: "BM{}_BN{}_BK{}_w{}_s{}".format(*c))
+def test_matmul_bf16_tensor_core_configs(cfg):
+    """The tutorial matmul in bf16 (tensor cores, f32 accumulation, bf16 stores staged through shared memory)
+    on sizes off every tile, against float64."""
+    BM, BN, BK, warps, stages = cfg
+    k = load_example("matmul").matmul_kernel
+    M, N, K = 300, 264, 200
+    a = ((torch.rand(M, K, device="cuda", generator=gen(21)) - 0.5)).to(torch.bfloat16)
+    b = ((torch.rand(K, N, device="cuda", generator=gen(22)) - 0.5)).to(torch.bfloat16)
+    c = torch.full((M, N), float("nan"), device="cuda", dtype=torch.bfloat16)
+    grid = (triton.cdiv(M, BM) * triton.cdiv(N, BN),)
+    k[grid](a, b, c, M, N, K, a.stride(0), a.stride(1), b.stride(0), b.stride(1), c.stride(0), c.stride(1),
+            BLOCK_SIZE_M=BM, BLOCK_SIZE_N=BN, BLOCK_SIZE_K=BK, GROUP_SIZE_M=8, OUTPUT_FP16=False,
+            num_warps=warps, num_stages=stages)
+    torch.cuda.synchronize()
+    ref = a.double() @ b.double()
+    assert not torch.isnan(c).any()
+    assert float((c.double() - ref).norm() / ref.norm()) < 1e-2
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("cfg", [(128, 64, 4, 3), (128, 32, 4, 4), (128, 128, 8, 3), (64, 64, 4, 3)],
+                         ids=lambda c: "BM{}_BN{}_w{}_s{}".format(*c))
+@pytest.mark.parametrize("head_dim", [64, 128])
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_bf16_configs(cfg, head_dim, causal):
+    """bench/kernels/attention_bf16.py (the benchmark's kernel: no masks, S a multiple of the tiles) with the
+    benchmark's configs, 128 query rows on 4 warps included, against float64."""
+    BM, BN, warps, stages = cfg
+    k = load_example("attention_bf16", ("bench", "kernels")).attn_fwd_bf16_kernel
+    Z, H, S, D = 1, 3, 256, head_dim
+    q, kk, v = (torch.randn(Z, H, S, D, device="cuda", generator=gen(30 + i)).to(torch.bfloat16) for i in range(3))
+    o = torch.full_like(q, float("nan"))
+    scale = 1.0 / D ** 0.5
+    k[(S // BM, Z * H)](q, kk, v, o, scale, q.stride(0), q.stride(1), q.stride(2), q.stride(3), H, S,
+                        HEAD_DIM=D, BLOCK_M=BM, BLOCK_N=BN, CAUSAL=causal, num_warps=warps, num_stages=stages)
+    torch.cuda.synchronize()
+    s = (q.double() @ kk.double().transpose(-1, -2)) * scale
+    if causal:
+        s = s.masked_fill(torch.triu(torch.ones(S, S, dtype=torch.bool, device="cuda"), 1), float("-inf"))
+    ref = torch.softmax(s, dim=-1) @ v.double()
+    assert float((o.double() - ref).norm() / ref.norm()) < 1e-2
 
 
 @pytest.mark.gpu

@@ -14,7 +14,8 @@
 # CHECK: mt::cpAsync<16>(&{{v[0-9]+}}_ring{{\[}}[[SA]] + (mt_g / 8) * 1024]
 # CHECK: [[SB:v[0-9]+_s0]] = mt::swizzled<32, 64, 128>(L);
 # CHECK: mt::cpAsync<16>(&{{v[0-9]+}}_ring{{\[}}[[SB]] + (mt_g / 8) * 1024]
-# CHECK: mt::fenceProxyAsync();
+# Filled by cp.async alone (proven aligned, no element path): no proxy fence before the products.
+# CHECK-NOT: mt::fenceProxyAsync();
 # CHECK: mt::wgmmaAccumulate<mt::bf16, 64, 64, 32, 64, 128, false, mt_wgmma_m64n64k16_bf16_nmajor, -1>(
 # CHECK: mt::wgmmaWait<1>([[ACC:v[0-9]+]]); // the last iteration's products are done
 # CHECK: = [[ST:v[0-9]+_stage]] + 1 == 4 ? 0 : [[ST]] + 1;

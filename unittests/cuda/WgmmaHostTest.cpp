@@ -98,6 +98,8 @@ TEST_F(WgmmaHost, MatmulEverySwizzleWidthAndTwoWarpgroups) {
       {64, 32, 32, 4, 100, 72, 50, "64, 64, false"},
       {64, 16, 16, 4, 70, 40, 40, "32, 32, false"},
       {128, 64, 32, 8, 150, 64, 96, "64, 128, false"},
+      // 128 rows on one warpgroup: two m64 products per k-step (A's rows permuted in shared memory).
+      {128, 64, 32, 4, 150, 72, 96, "64, 128, false, mt_wgmma_m64n64k16_f16_nmajor, -1, 2>"},
   };
   for (const MatmulCase &c : cases) {
     SCOPED_TRACE("BM " + std::to_string(c.bm) + " BN " + std::to_string(c.bn) + " BK " +
@@ -121,7 +123,8 @@ TEST_F(WgmmaHost, MatmulEverySwizzleWidthAndTwoWarpgroups) {
     // fourth slot).
     EXPECT_NE(k->source.find("mt::cpAsyncWait<1>(); // this iteration's slots"), std::string::npos);
     EXPECT_NE(k->source.find("% 4) * "), std::string::npos);
-    EXPECT_NE(k->source.find(", -1>(v"), std::string::npos); // products issued, then the next copies
+    EXPECT_NE(k->source.find(c.bm == 16 * c.warps ? ", -1>(v" : ", -1, 2>(v"), std::string::npos)
+        << k->source; // products issued, then the next copies
     EXPECT_NE(k->source.find("); // the last iteration's products are done"), std::string::npos);
     EXPECT_NE(k->source.find("mt::wgmmaWait<0>(); // the last products"), std::string::npos);
     std::vector<float> a = eighths(size_t(c.m) * c.k, 71), b = eighths(size_t(c.k) * c.n, 72);
@@ -219,7 +222,8 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
     int bm, warps;
     bool mbar;
   };
-  for (Cfg c : {Cfg{64, 4, false}, Cfg{64, 4, true}, Cfg{128, 8, true}})
+  // 128 query rows on one warpgroup (4 warps): both products twice per k-step, P from two fragment rows.
+  for (Cfg c : {Cfg{64, 4, false}, Cfg{64, 4, true}, Cfg{128, 8, true}, Cfg{128, 4, false}})
     for (bool causal : {false, true}) {
       const int BM = c.bm;
       mbarrier = c.mbar;

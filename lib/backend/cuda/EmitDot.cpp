@@ -57,12 +57,13 @@ int swizzleWidth(int64_t cols) {
 
 std::string SmemTile::index(const std::string &L) const {
   if (swz)
-    return "mt::swizzled<" + num(rows) + ", " + num(cols) + ", " + num(swz) + ">(" + L + ")";
+    return "mt::swizzled<" + num(rows) + ", " + num(cols) + ", " + num(swz) +
+           (sub > 1 ? ", " + num(sub) : "") + ">(" + L + ")";
   return "(" + L + " / " + num(cols) + ") * " + num(ld) + " + " + L + " % " + num(cols);
 }
 
 std::optional<int64_t> SmemTile::shift(int64_t step) const {
-  if (cols <= 0 || step % cols != 0)
+  if (cols <= 0 || step % cols != 0 || sub > 1)
     return std::nullopt;
   int64_t r = step / cols;
   if (!swz)
@@ -93,10 +94,12 @@ std::optional<MmaPlan> planMma(const Operation &op, int numWarps, bool wgmma) {
   p.elem = d;
   if (p.m % 16 != 0 || p.n % 8 != 0 || p.k % p.kStep != 0)
     return std::nullopt;
-  // A warpgroup MMA: each warpgroup takes 64 rows (so the accumulators are fragLinear<M, N, M/16, 1>),
-  // the whole of N in one m64nNk16 instruction per k-step of 16.
-  if (wgmma && p.kStep == 16 && numWarps % 4 == 0 && p.m == 16 * numWarps && p.n % 16 == 0 && p.n <= 256) {
+  // A warpgroup MMA: each warpgroup takes 64 rows, or 128 in two products (so the accumulators are
+  // fragLinear<M, N, warps, 1>), the whole of N in one m64nNk16 instruction per product and k-step of 16.
+  int sub = numWarps > 0 && p.m % (16 * numWarps) == 0 ? int(p.m / (16 * numWarps)) : 0;
+  if (wgmma && p.kStep == 16 && numWarps % 4 == 0 && (sub == 1 || sub == 2) && p.n % 16 == 0 && p.n <= 256) {
     p.wgmma = true;
+    p.sub = sub;
     p.wm = numWarps;
     p.wn = 1;
     p.lda = p.k;
@@ -245,16 +248,21 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
   }
   if (p.wgmma) {
     usesWgmma_ = true;
+    // Template arguments after the instruction: the wait (-1: none, products left in flight; default 0)
+    // and the products per warpgroup (default 1).
+    std::string waitSub = inFlight ? ", -1" : p.sub > 1 ? ", 0" : "";
+    if (p.sub > 1)
+      waitSub += ", " + num(p.sub);
     if (sa.empty()) { // A from the fragment registers
       std::string mma = wgmmaInstruction(p.n, p.elem, bT, /*aRegs=*/true);
       line("mt::wgmmaAccumulateRegA<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " +
-           num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " + mma +
-           (inFlight ? ", -1" : "") + ">(" + valueIn(a, fragOf(a)) + ", " + sb + ", " + r + ", mt_tid);");
+           num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " + mma + waitSub + ">(" +
+           valueIn(a, fragOf(a)) + ", " + sb + ", " + r + ", mt_tid);");
     } else {
       std::string mma = wgmmaInstruction(p.n, p.elem, bT);
       line("mt::wgmmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " +
            num(p.swA) + ", " + num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " + mma +
-           (inFlight ? ", -1" : "") + ">(" + sa + ", " + sb + ", " + r + ", mt_tid);");
+           waitSub + ">(" + sa + ", " + sb + ", " + r + ", mt_tid);");
     }
     if (inFlight) { // the next copies while the products run; then the last iteration's are done
       emitNextIssue(*pipe);
@@ -278,7 +286,7 @@ bool KernelEmitter::wgmmaRegisterA(const Value *a, const MmaPlan &p) const {
 
 SmemTile operandTile(const MmaPlan &p, int which, bool bTransposed) {
   if (which == 0)
-    return {p.m, p.k, p.lda, p.wgmma ? p.swA : 0};
+    return {p.m, p.k, p.lda, p.wgmma ? p.swA : 0, p.wgmma ? p.sub : 1};
   if (bTransposed) // N rows of K, padded like A's rows (mma.sync) or K-major (wgmma)
     return {p.n, p.k, p.wgmma ? p.k : p.lda, p.wgmma ? swizzleWidth(p.k) : 0};
   return {p.k, p.n, p.ldb, p.wgmma ? p.swB : 0};

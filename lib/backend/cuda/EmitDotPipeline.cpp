@@ -27,6 +27,16 @@
 
 namespace mt::cuda::detail {
 
+namespace {
+/// Written into a ring by st.shared (the element paths), read by warpgroup MMAs (the async proxy): each
+/// writing thread fences its writes before the barrier or arrival that hands the slot over. Copies by
+/// cp.async need none: once waited for, they are visible to the MMAs behind the barrier (as Triton 3.6's
+/// and CUTLASS's cp.async + wgmma main loops, which issue no proxy fence either; the fence costs a
+/// MEMBAR.ALL.CTA per iteration).
+const char *const kGenericWritesFence =
+    "mt::fenceProxyAsync(); // these st.shared writes, for the warpgroup MMAs' async-proxy reads";
+} // namespace
+
 using namespace ir;
 
 namespace {
@@ -351,9 +361,11 @@ void KernelEmitter::emitPipeIssue(const LoopPipe &p, const std::string &iv, int 
         lineL(lin(pe));
         line(elem);
         close();
+        if (pd.plan.wgmma)
+          line(kGenericWritesFence);
         continue;
       }
-      emitRingCopy(po, ptr, mask, pe, w, n, bytes, dst, idx, elem);
+      emitRingCopy(po, ptr, mask, pe, w, n, bytes, dst, idx, elem, pd.plan.wgmma);
     }
   pipeSubst_.reset();
 }
@@ -407,7 +419,7 @@ void KernelEmitter::emitRingGroupBases(const LoopPipe &p) {
 
 void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const Value *mask, int64_t pe,
                                  int64_t w, int64_t n, int64_t bytes, const std::string &dst,
-                                 const std::string &idx, const std::string &elem) {
+                                 const std::string &idx, const std::string &elem, bool wgmma) {
   std::string id = "v" + std::to_string(counter_++), ps = id + "_p", ms = id + "_m", ok = id + "_ok";
   std::string et = elemType(ptr->type(), nullptr), W = num(w), G = num(pe / w);
   bool partial = pe * threads_ > n; // the last groups of some threads lie past the tile
@@ -501,6 +513,8 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
   lineL("mt::opaque(" + lin(pe) + ")");
   line(elem);
   close();
+  if (wgmma)
+    line(kGenericWritesFence);
   close();
 }
 
@@ -531,6 +545,8 @@ void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, c
         line(et + " *" + dst + " = reinterpret_cast<" + et + " *>(mt_smem + @PIPE@ + " +
              num(int64_t(po.offset)) + ");");
         stageOperand(*pd.dot, po.value, dst, po.tile); // visible after the loop's first barrier
+        if (pd.plan.wgmma && !p.mbar)                  // (with mbarriers: the fence before the barrier below)
+          line(kGenericWritesFence);
       }
   if (p.mbar) { // no block-wide barrier in the loop: the staged operands and the barriers' init, now
     line("mt::fenceProxyAsync();");
@@ -606,11 +622,8 @@ KernelEmitter::PipedOperands KernelEmitter::emitPipedOperands(const Operation &d
     if (p.mbar) {
       line("mt::mbarWait(&" + p.full + "[" + p.stage + "], (" + p.iter + " / " + num(p.slots()) +
            ") & 1); // this iteration's slots have landed");
-      line("mt::fenceProxyAsync(); // for the warpgroup MMAs' async-proxy reads");
     } else {
       line("mt::cpAsyncWait<" + num(p.distance() - 1) + ">(); // this iteration's slots have landed");
-      if (std::any_of(p.dots.begin(), p.dots.end(), [](const PipedDot &d) { return d.plan.wgmma; }))
-        line("mt::fenceProxyAsync(); // for the warpgroup MMAs' async-proxy reads");
       line("__syncthreads();");
     }
     if (!p.deferWait) // else after the products are issued (emitDeferredIssue)

@@ -58,6 +58,10 @@ struct MmaPlan {
   /// its N x K rows uses swizzleWidth(K)).
   bool wgmma = false;
   int swA = 0, swB = 0;
+  /// m64 products per warpgroup and k-step (1, or 2 for M = 128 on one warpgroup): warp w's fragment rows
+  /// fm * 16 .. of fragLinear<M, N, warps, 1> come from product fm, whose A rows sit at 64 * fm + 16 * w
+  /// in shared memory (SmemTile::sub).
+  int sub = 1;
 };
 
 /// The tensor-core plan for `op` (a dot) with `numWarps` warps, or nullopt when it takes the FMA path.
@@ -70,6 +74,9 @@ int swizzleWidth(int64_t cols);
 struct SmemTile {
   int64_t rows = 0, cols = 0, ld = 0;
   int swz = 0;
+  /// A of a warpgroup MMA with `sub` products per warpgroup: rows permuted so that each product reads 64
+  /// consecutive rows (device/wgmma.cuh swizzled).
+  int sub = 1;
   /// The C expression of element L's index in the shared array.
   std::string index(const std::string &L) const;
   /// index(L + step) - index(L) when it is the same for every L of the tile (whole rows, and for a
@@ -439,7 +446,7 @@ private:
   /// zero-fill predicate; else element by element (`elem`, a rolled loop).
   void emitRingCopy(const PipeOperand &po, const ir::Value *ptr, const ir::Value *mask, int64_t pe, int64_t w,
                     int64_t n, int64_t bytes, const std::string &dst, const std::string &idx,
-                    const std::string &elem);
+                    const std::string &elem, bool wgmma);
   /// The copies `distance` iterations ahead into their slots, and the commit.
   void emitNextIssue(const LoopPipe &p);
   /// After the copies into `slot` are issued: with mbarrier rings, this thread's two arrivals on its `full`.
