@@ -27,7 +27,10 @@
 
 namespace mt::cuda::detail {
 
+using namespace ir;
+
 namespace {
+
 /// Written into a ring by st.shared (the element paths), read by warpgroup MMAs (the async proxy): each
 /// writing thread fences its writes before the barrier or arrival that hands the slot over. Copies by
 /// cp.async need none: once waited for, they are visible to the MMAs behind the barrier (as Triton 3.6's
@@ -35,11 +38,6 @@ namespace {
 /// MEMBAR.ALL.CTA per iteration).
 const char *const kGenericWritesFence =
     "mt::fenceProxyAsync(); // these st.shared writes, for the warpgroup MMAs' async-proxy reads";
-} // namespace
-
-using namespace ir;
-
-namespace {
 
 bool inside(const Value *v, const Operation &loop) {
   const Block *body = &const_cast<Operation &>(loop).body(0);

@@ -261,9 +261,7 @@ bool KernelEmitter::emitStagedFragStore(const Operation &op) {
   // distinct banks, and the blocked 16-byte reads of a quarter warp in one row.
   int64_t ld = cols + 8;
   std::string et = elemType(val->type(), nullptr), s = fresh(val) + "_st";
-  auto idx = [&](const std::string &L) {
-    return "(" + L + " / " + num(cols) + ") * " + num(ld) + " + " + L + " % " + num(cols);
-  };
+  const SmemTile staged{rows, cols, ld}; // its index(): row-major with padded rows
   useScratch(align16(size_t(rows * ld) * 2));
   line("// fragments -> blocked through shared memory, stored 16 bytes a group (EmitMemory.cpp)");
   line("__syncthreads();");
@@ -280,10 +278,10 @@ bool KernelEmitter::emitStagedFragStore(const Operation &op) {
   std::string V = num(v);
   emitVectorGroups(ptr, mask, p, v, n, 2,
                    "{ const int i = mt_g; const int L = mt::nonNeg(" + lin(p) + "); " + et + " mt_t[" + V +
-                       "]; mt::loadVec<" + V + ">(mt_t, &" + s + "[" + idx("L") + "]); mt::storeVec<" + V +
-                       ">(mt_p0, mt_t); }",
+                       "]; mt::loadVec<" + V + ">(mt_t, &" + s + "[" + staged.index("L") +
+                       "]); mt::storeVec<" + V + ">(mt_p0, mt_t); }",
                    "if (L < " + num(n) + (mask ? " && " + at(mask) : std::string()) + ") *" + at(ptr) +
-                       " = " + s + "[" + idx("L") + "];",
+                       " = " + s + "[" + staged.index("L") + "];",
                    "", -1);
   return true;
 }

@@ -539,15 +539,10 @@ std::string KernelEmitter::elementwiseExpr(const Operation &op) {
 }
 
 void KernelEmitter::emitElementwise(const Operation &op) {
-  std::string expr = elementwiseExpr(op);
   const Type *t = op.result()->type();
-  if (!t->isBlock()) {
-    declare(op.result(), &op, expr);
-    return;
-  }
   const Value *src = op.numOperands() == 1 ? op.operand(0) : nullptr;
   int64_t p = perIn(t, layoutOf(op.result()));
-  if (op.kind() == OpKind::Cast && src->type()->isBlock() && src->type()->dtype() == DType::F32 &&
+  if (op.kind() == OpKind::Cast && t->isBlock() && src->type()->dtype() == DType::F32 &&
       (t->dtype() == DType::BF16 || t->dtype() == DType::F16) && p % 2 == 0 && !isLazy(src) &&
       layoutOf(src) == layoutOf(op.result())) { // f32 -> 16 bits two at a time (types.cuh cvtPair)
     std::string d = declare(op.result(), &op), s = name(src);
@@ -555,6 +550,11 @@ void KernelEmitter::emitElementwise(const Operation &op) {
     open("for (int i = 0; i < " + num(p) + "; i += 2)");
     line("mt::cvtPair(" + d + "[i], " + d + "[i + 1], " + s + "[i], " + s + "[i + 1]);");
     close();
+    return;
+  }
+  std::string expr = elementwiseExpr(op);
+  if (!t->isBlock()) {
+    declare(op.result(), &op, expr);
     return;
   }
   forEach(t, declare(op.result(), &op), expr, layoutOf(op.result()));
