@@ -245,6 +245,25 @@ __device__ __forceinline__ void mbarWait(unsigned long long *bar, unsigned parit
 #endif
 }
 
+/// Named barriers 1..15 of the block (`__syncthreads` is barrier 0), for warpgroup ping-pong
+/// (EmitDotPipeline.cpp): namedBarSync waits until `threads` threads (this warp's included) have reached
+/// barrier `id` by either call; namedBarArrive counts this warp and goes on. Scheduling only, no data
+/// ordering is relied on: the host emulation, whose warps run in lock-step, skips them.
+__device__ __forceinline__ void namedBarSync(int id, int threads) {
+#if defined(__CUDA_ARCH__)
+  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+#else
+  (void)id, (void)threads;
+#endif
+}
+__device__ __forceinline__ void namedBarArrive(int id, int threads) {
+#if defined(__CUDA_ARCH__)
+  asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+#else
+  (void)id, (void)threads;
+#endif
+}
+
 /// The IR's atomic_cas: `old = *p; if (old == cmp) *p = v; return old` (bitwise equality).
 template <typename T> __device__ __forceinline__ T atomicCas(T *p, T cmp, T v) {
   static_assert(sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8,

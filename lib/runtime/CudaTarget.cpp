@@ -150,6 +150,11 @@ bool mbarrierRingsFor(const std::string &arch) {
   return wgmmaFor(arch) && !(env && std::string(env) == "0");
 }
 
+bool pingPongFor(const std::string &arch) {
+  const char *env = std::getenv("MINI_TRITON_PINGPONG");
+  return mbarrierRingsFor(arch) && !(env && std::string(env) == "0");
+}
+
 size_t pipeBytesFor(const std::string &arch) {
   // KiB of opt-in shared memory per block (CUDA programming guide, compute capabilities): 227 on sm_90 and
   // sm_100, 163 on sm_80 / sm_87, 99 on sm_86 / sm_89 / sm_120; the default leaves 2-3 KiB for the rest of a
@@ -184,6 +189,7 @@ std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &ar
   h.updateField(arch);
   h.updateField(wgmmaFor(arch) ? "wgmma" : "mma.sync");
   h.updateField(mbarrierRingsFor(arch) ? "mbarrier-rings" : "");
+  h.updateField(pingPongFor(arch) ? "ping-pong" : "");
   h.updateField("pipe " + std::to_string(pipeBytesFor(arch)));
   h.updateField("nvrtc " + std::to_string(nvrtcVersion.first) + "." + std::to_string(nvrtcVersion.second));
   h.updateField(nvrtcDefaults.lineInfo ? "lineinfo" : "");
@@ -230,6 +236,7 @@ Expected<CudaBinary> compileCudaBinary(const KernelSource &src, const std::vecto
   eo.prefetchDepth = std::max(1, opts.numStages - 1);
   eo.wgmma = wgmmaFor(arch);
   eo.mbarrierRings = mbarrierRingsFor(arch);
+  eo.pingPong = pingPongFor(arch);
   eo.maxPipeBytes = pipeBytesFor(arch);
   std::optional<cuda::CudaKernel> emitted = cuda::emitCuda(*compiled->function, eo, diag);
   if (!emitted || diag.hasErrors())

@@ -47,6 +47,7 @@ struct Options {
   int prefetchDepth = 2;
   bool wgmma = false;
   bool mbarrier = false;
+  bool pingPong = false;
   size_t pipeKb = 192;
   bool noStrip = false;
   int repeat = 1;
@@ -105,6 +106,7 @@ int emitIr(const Options &opts, const mt::KernelSource &src, const mtc::KernelAr
     eo.prefetchDepth = opts.prefetchDepth;
     eo.wgmma = opts.wgmma;
     eo.mbarrierRings = opts.mbarrier;
+    eo.pingPong = opts.pingPong;
     eo.maxPipeBytes = opts.pipeKb * 1024;
     eo.stripLayouts = !opts.noStrip;
     auto k = mt::cuda::emitCuda(*compiled->function, eo, diag);
@@ -200,6 +202,9 @@ int main(int argc, char **argv) {
                "--emit=cuda: tensor-core dots as sm_90a warpgroup MMAs where they fit");
   app.add_flag("--mbarrier", opts.mbarrier,
                "--emit=cuda with --wgmma: rings of synchronous warpgroup-MMA loops signalled by mbarriers");
+  app.add_flag(
+      "--ping-pong", opts.pingPong,
+      "--emit=cuda with --mbarrier: the two warpgroups of such loops take turns at the tensor cores");
   app.add_option("--pipe-kb", opts.pipeKb,
                  "--emit=cuda: shared memory (KiB) one pipelined loop's rings may take")
       ->check(CLI::Range(16, 227));

@@ -99,6 +99,7 @@ protected:
     eo.prefetchDepth = prefetchDepth;
     eo.wgmma = wgmma;
     eo.mbarrierRings = mbarrier;
+    eo.pingPong = mbarrier; // the turns compile; the host runs them as no-ops
     eo.numStages = numStages;
     eo.maxPipeBytes = maxPipeBytes;
     auto k = cuda::emitCuda(*f, eo, diag);
@@ -141,6 +142,7 @@ protected:
     eo.stripLayouts = strip;
     eo.wgmma = wgmma;
     eo.mbarrierRings = mbarrier;
+    eo.pingPong = mbarrier; // the turns compile; the host runs them as no-ops
     eo.numStages = numStages;
     eo.maxPipeBytes = maxPipeBytes;
     auto k = cuda::emitCuda(*compiled->function, eo, diag);
@@ -229,7 +231,7 @@ protected:
   std::string extraFlags;
   /// Emit tensor-core dots as sm_90a warpgroup MMAs (EmitOptions::wgmma; emulated on the host).
   bool wgmma = false;
-  /// EmitOptions::mbarrierRings (mbarriers emulated with atomics on the host).
+  /// EmitOptions::mbarrierRings (mbarriers emulated with atomics on the host) and pingPong.
   bool mbarrier = false;
   /// EmitOptions::numStages of the kernels emitted.
   int numStages = 3;

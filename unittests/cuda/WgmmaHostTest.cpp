@@ -216,19 +216,23 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
   // (N rows of HEAD_DIM), P @ V reads V N-major and P from the fragment registers (A in registers). Causal
   // and not, 2 query blocks of 64 over a sequence of 128 keys in blocks of 32, HEAD_DIM 64.
   // Also with mbarrier rings (EmitOptions::mbarrierRings): no block-wide barrier in the loops, on one and on
-  // two warpgroups (128 query rows, 8 warps).
-  const int Z = 1, H = 2, S = 128, D = 64, BN = 32;
+  // two warpgroups (128 query rows, 8 warps); at HEAD_DIM 128 and blocks of 128 keys (256 keys) the two
+  // warpgroups then take turns (EmitOptions::pingPong).
+  const int Z = 1, H = 2;
   struct Cfg {
     int bm, warps;
     bool mbar;
+    int d = 64, bn = 32;
   };
   // 128 query rows on one warpgroup (4 warps): both products twice per k-step, P from two fragment rows.
-  for (Cfg c : {Cfg{64, 4, false}, Cfg{64, 4, true}, Cfg{128, 8, true}, Cfg{128, 4, false}})
+  for (Cfg c : {Cfg{64, 4, false}, Cfg{64, 4, true}, Cfg{128, 8, true}, Cfg{128, 4, false},
+                Cfg{128, 8, true, 128, 128}})
     for (bool causal : {false, true}) {
-      const int BM = c.bm;
+      const int BM = c.bm, D = c.d, BN = c.bn, S = std::max(128, 2 * BN);
       mbarrier = c.mbar;
-      SCOPED_TRACE(std::string(causal ? "causal" : "full") + " BM " + std::to_string(BM) +
-                   (c.mbar ? " mbarrier" : ""));
+      maxPipeBytes = D == 128 ? 225 * 1024 : cuda::EmitOptions{}.maxPipeBytes; // q + 2 x 3 slots of 32 KiB
+      SCOPED_TRACE(std::string(causal ? "causal" : "full") + " BM " + std::to_string(BM) + " D " +
+                   std::to_string(D) + (c.mbar ? " mbarrier" : ""));
       std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
                                     ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
                                     ArgSpec::scalar(DType::F32)};
@@ -239,14 +243,14 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
       specs.push_back(ArgSpec::constant(causal));
       auto k = emitFile("bench/kernels/attention_bf16.py", "attn_fwd_bf16_kernel", specs, c.warps);
       ASSERT_TRUE(k);
-      ASSERT_NE(
-          k->source.find("mt::wgmmaAccumulate<mt::bf16, " + std::to_string(BM) + ", 32, 64, 128, 128, true"),
-          std::string::npos)
+      ASSERT_NE(k->source.find("mt::wgmmaAccumulate<mt::bf16, " + std::to_string(BM) + ", " +
+                               std::to_string(BN) + ", " + std::to_string(D) + ", 128, 128, true"),
+                std::string::npos)
           << k->source;
       // P @ V takes P (the first product's fragments, cast to bf16) from registers: no staging, no barrier.
-      ASSERT_NE(
-          k->source.find("mt::wgmmaAccumulateRegA<mt::bf16, " + std::to_string(BM) + ", 64, 32, 128, false"),
-          std::string::npos)
+      ASSERT_NE(k->source.find("mt::wgmmaAccumulateRegA<mt::bf16, " + std::to_string(BM) + ", " +
+                               std::to_string(D) + ", " + std::to_string(BN) + ", 128, false"),
+                std::string::npos)
           << k->source;
       // m_i, l_i and alpha stay in the rows' registers (EmitLayout.cpp planFragRows): the row max and sum are
       // quad shuffles, the broadcasts read registers; the only barrier of a loop is the ring's (and, after a
@@ -256,13 +260,20 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
       EXPECT_NE(k->source.find("// fragments -> blocked through shared memory, stored 16 bytes a group"),
                 std::string::npos)
           << k->source;
-      EXPECT_NE(k->source.find("[mt::fragRowPiece<64, 1>(i)]"), std::string::npos) << k->source;
+      EXPECT_NE(k->source.find("[mt::fragRowPiece<" + std::to_string(D) + ", 1>(i)]"), std::string::npos)
+          << k->source;
       bool rings = c.mbar && c.warps >= 8;
       EXPECT_EQ(count(k->source, "__syncthreads();"), (causal ? 6u : 4u) + (rings ? (causal ? 2u : 1u) : 0u))
           << k->source;
       EXPECT_EQ(count(k->source, "mt::mbarInval("), rings ? (causal ? 2u : 1u) : 0u) << k->source;
       // mbarrier rings only on two warpgroups or more (on one the block-wide barrier measured faster)
       EXPECT_EQ(k->source.find("mt::mbarWait(") != std::string::npos, rings) << k->source;
+      // ... and with products of 128 x 128 the two warpgroups take turns at the tensor cores
+      // (EmitOptions::pingPong): a turn from P @ V to the next S's issue; before each loop warpgroup 1
+      // passes the first turn, after it warpgroup 0 the last.
+      const size_t turns = rings && D == 128 && BN == 128 ? (causal ? 2u : 1u) : 0u;
+      EXPECT_EQ(count(k->source, "mt::namedBarSync(1 + "), turns) << k->source;
+      EXPECT_EQ(count(k->source, "mt::namedBarArrive("), 3 * turns) << k->source;
       size_t n = size_t(Z) * H * S * D;
       std::mt19937 rng(75);
       std::uniform_real_distribution<float> dist(-1.0f, 1.0f);

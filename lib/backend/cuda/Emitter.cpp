@@ -646,6 +646,7 @@ void KernelEmitter::emitFor(const Operation &op) {
     ++ringDepth_; // the rings' region is taken until the loop's end
     emitPipePrologue(*pipe, name(lb), name(ub), s, ivType);
   }
+  size_t bodyStart = size_t(out_.tellp());
   open("for (" + ivType + " " + iv + " = " + name(lb) + "; " + s + " > 0 ? " + iv + " < " + name(ub) + " : " +
        iv + " > " + name(ub) + "; " + iv + " = mt::add(" + iv + ", (" + ivType + ")" + s + "))");
   ++loopDepth_;
@@ -688,6 +689,8 @@ void KernelEmitter::emitFor(const Operation &op) {
   }
   close();
   --loopDepth_;
+  if (pipe)
+    finishTurns(*pipe, bodyStart);
   if (pipe && pipe->deferWait) {
     line("mt::wgmmaWait<0>(); // the last products, still in flight");
     for (size_t k = 0; k < carried.size(); ++k) // their accumulators: read only from here on
@@ -850,7 +853,7 @@ CudaKernel KernelEmitter::run() {
   if (smemBytes_ > 0)
     src << "  extern __shared__ __align__(" << (usesWgmma_ ? 1024 : 16) << ") unsigned char mt_smem[]; // "
         << smemBytes_ << " bytes\n";
-  std::string body_ = out_.str();
+  std::string body_ = applyTurns(out_.str());
   for (size_t at = body_.find("@PIPE@"); at != std::string::npos; at = body_.find("@PIPE@", at))
     body_.replace(at, 6, std::to_string(pipeBase));
   for (size_t at = body_.find("@STRIP@"); at != std::string::npos; at = body_.find("@STRIP@", at))

@@ -55,6 +55,12 @@ struct EmitOptions {
   /// drift apart and one's softmax overlap the other's MMAs. Loops of two dots or more on two warpgroups or
   /// more only. On by default with wgmma in the runtime (MINI_TRITON_MBARRIER=0 turns it off).
   bool mbarrierRings = false;
+  /// In such loops on exactly two warpgroups whose bodies have no block-wide barrier (attention), the
+  /// warpgroups take turns at the tensor cores (EmitDotPipeline.cpp, FlashAttention-3's ping-pong): a
+  /// warpgroup issues the loop's last dot and then the first dot of its next iteration, then hands the turn
+  /// to the other through a named barrier, so that one's softmax runs under the other's products. On by
+  /// default with mbarrierRings in the runtime (MINI_TRITON_PINGPONG=0 turns it off).
+  bool pingPong = false;
   /// Shared memory the rings of one pipelined loop may take (EmitDotPipeline.cpp): a loop gets fewer stages
   /// (down to 2) until its rings fit. The runtime may raise it where the device allows more (sm_90: 227 KiB
   /// per block); the other shared memory of a kernel aliases the same region (offset 0).

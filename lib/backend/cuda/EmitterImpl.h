@@ -426,6 +426,11 @@ private:
     bool mbar = false;
     size_t barOffset = 0;
     std::string full, empty, iter;
+    /// EmitOptions::pingPong applies (mbar, two warpgroups): the warpgroups take turns from the last dot's
+    /// issue to the next iteration's first (named barriers 1 and 2). Its lines carry `turnMarker` until the
+    /// loop is emitted; they stay only if the body has no block-wide barrier (finishTurns).
+    bool pingPong = false;
+    std::string turnMarker, warpgroup; // warpgroup: this thread's (0 or 1), warp-uniform
     /// Iterations the copies run ahead.
     int distance() const { return stages - 1; }
     /// Slots of each ring.
@@ -453,6 +458,14 @@ private:
   void emitSlotFilled(const LoopPipe &p, const std::string &slot);
   /// After `dot`'s products: with mbarrier rings, the last dot of its loop releases the iteration's slot.
   void emitRingRelease(const ir::Operation &dot);
+  /// A line of the warpgroups' turns (LoopPipe::pingPong): kept or dropped by finishTurns.
+  void turnLine(const LoopPipe &p, const std::string &text);
+  /// After the loop (its body is the emitted text from `bodyStart`): the turns stay only if no block-wide
+  /// barrier is in the body (one would deadlock against a warpgroup waiting for its turn).
+  void finishTurns(const LoopPipe &p, size_t bodyStart);
+  /// The generated body with the turn lines kept (markers removed) or dropped.
+  std::string applyTurns(std::string body) const;
+  std::map<std::string, bool> turns_; // LoopPipe::turnMarker -> kept
   /// Before the loop: PipeOperand::groupBase / groupContig of the ring operands that have them.
   void emitRingGroupBases(const LoopPipe &p);
   /// The prologue (before the loop): the invariant operands, then slots 0 .. S-2.
