@@ -9,7 +9,6 @@
 set -u
 OUTDIR=${EXTRA:-profile-out}
 mkdir -p "$OUTDIR"
-SIZE=${SIZE:-4096}
 METRICS=l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_st.sum,l1tex__data_bank_conflicts_pipe_lsu_mem_shared_op_ld.sum
 METRICS=$METRICS,sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active
 METRICS=$METRICS,sm__pipe_tensor_op_gmma_cycles_active.avg.pct_of_peak_sustained_active
@@ -19,16 +18,7 @@ for s in barrier long_scoreboard wait math_pipe_throttle mio_throttle lg_throttl
   METRICS=$METRICS,smsp__average_warps_issue_stalled_${s}_per_issue_active.ratio
 done
 METRICS=$METRICS,lts__t_sectors_srcunit_tex_op_read.sum,lts__throughput.avg.pct_of_peak_sustained_elapsed
-if [ "${WHAT:-matmul}" = attention ]; then
-  NAME=attn
-  CMD=(python3 bench/profile_attention.py --config "${CONFIG:-128,128,8,3}" ${ATTN_ARGS:-})
-elif [ "${WHAT:-matmul}" = scan ]; then
-  NAME=rnn_scan
-  CMD=(python3 bench/profile_scan.py --config "${CONFIG:-128,32,4}" ${SCAN_ARGS:-})
-else
-  NAME=matmul
-  CMD=(python3 bench/profile_matmul.py --size "$SIZE" --config "${CONFIG:-128,128,64,8,8}")
-fi
+source "$(dirname "$0")/profile_target.sh" # NAME, CMD
 for compiler in mini_triton triton; do
   ncu --kernel-name regex:$NAME --launch-skip 1 --launch-count 1 --section SpeedOfLight --section LaunchStats \
     --section Occupancy --section WarpStateStats --section SchedulerStats --metrics "$METRICS" \

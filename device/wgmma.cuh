@@ -195,19 +195,21 @@ template <int N, int SUB> __device__ __forceinline__ float (&part(float (&acc)[S
 /// acc += a[M,K] @ b[K,N] for the whole program (M / 64 / SUB warpgroups, each running SUB m64 products per
 /// k-step: rows 64 SUB g .. of A, permuted as swizzled<..., SUB> writes them), operands swizzled in shared
 /// memory (widths SA, SB). MMA(d, descA, descB) is the generated m64nNk16 instruction for this N, dtype and
-/// B orientation. Returns once at most `Wait` groups of products are in flight (1: this call's may still
-/// run, the previous call's have finished; acc must then not be touched until a wgmmaWait<0>(); -1: no
-/// wait at all, the caller waits).
+/// B orientation. `wg` is this thread's warpgroup, wgmma_detail::warpgroup() of the kernel's start (the
+/// generated `mt_wg`: a shuffle per call sat in the ncu profile of the matmul loop, its latency right
+/// before the products' issue). Returns once at most `Wait` groups of products are in flight (1: this call's
+/// may still run, the previous call's have finished; acc must then not be touched until a wgmmaWait<0>(); -1:
+/// no wait at all, the caller waits).
 template <typename T, int M, int N, int K, int SA, int SB, bool BKMajor,
           void (*MMA)(float (&)[N / 2], unsigned long long, unsigned long long), int Wait = 0, int SUB = 1>
-__device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&acc)[SUB * N / 2], int tid) {
+__device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&acc)[SUB * N / 2], int wg) {
   static_assert(sizeof(T) == 2, "wgmma operands here are f16 or bf16");
   static_assert(M % (64 * SUB) == 0 && N % 8 == 0 && N <= 256 && K % 16 == 0, "m64nNk16 tiles");
   constexpr int ACA = SA / 2, ACB = SB / 2; // elements per swizzle-atom row
   // Shared addresses stay below 2^18, so a k-step's descriptor is the base one plus its offset >> 4 (the
   // start-address field cannot carry into the next).
-  const unsigned long long da0 = wgmma_detail::descriptor<SA>(
-      wgmma_detail::sharedAddress(a) + unsigned(wgmma_detail::warpgroup(tid) * 64 * SUB * SA), 16, 8 * SA);
+  const unsigned long long da0 =
+      wgmma_detail::descriptor<SA>(wgmma_detail::sharedAddress(a) + unsigned(wg * 64 * SUB * SA), 16, 8 * SA);
   const unsigned long long db0 =
       BKMajor ? wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), 16, 8 * SB)
               : wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), unsigned(K * SB), 8 * SB);
@@ -235,14 +237,14 @@ __device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&
 template <typename T, int M, int N, int K, int SB, bool BKMajor,
           void (*MMA)(float (&)[N / 2], const unsigned (&)[4], unsigned long long), int Wait = 0, int SUB = 1>
 __device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[SUB * K / 2], const T *b,
-                                                    float (&acc)[SUB * N / 2], int tid) {
+                                                    float (&acc)[SUB * N / 2], int wg) {
   static_assert(sizeof(T) == 2, "wgmma operands here are f16 or bf16");
   static_assert(M % (64 * SUB) == 0 && N % 8 == 0 && N <= 256 && K % 16 == 0, "m64nNk16 tiles");
   constexpr int ACB = SB / 2;
   const unsigned long long db0 =
       BKMajor ? wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), 16, 8 * SB)
               : wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), unsigned(K * SB), 8 * SB);
-  (void)tid;
+  (void)wg;
   unsigned af[SUB][K / 16][4]; // packed before the fence: no register writes between the products
 #pragma unroll
   for (int f = 0; f < SUB; ++f)

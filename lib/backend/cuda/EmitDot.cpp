@@ -264,12 +264,12 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
       std::string mma = wgmmaInstruction(p.n, p.elem, bT, /*aRegs=*/true);
       line("mt::wgmmaAccumulateRegA<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " +
            num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " + mma + waitSub + ">(" +
-           valueIn(a, fragOf(a)) + ", " + sb + ", " + r + ", mt_tid);");
+           valueIn(a, fragOf(a)) + ", " + sb + ", " + r + ", mt_wg);");
     } else {
       std::string mma = wgmmaInstruction(p.n, p.elem, bT);
       line("mt::wgmmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " +
            num(p.swA) + ", " + num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " + mma +
-           waitSub + ">(" + sa + ", " + sb + ", " + r + ", mt_tid);");
+           waitSub + ">(" + sa + ", " + sb + ", " + r + ", mt_wg);");
     }
     if (inFlight) { // the next copies while the products run; then the last iteration's are done
       emitNextIssue(*pipe);

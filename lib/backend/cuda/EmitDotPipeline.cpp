@@ -573,7 +573,7 @@ void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, c
       line("mt::cpAsyncCommit();");
   }
   if (p.pingPong) {
-    line("const int " + p.warpgroup + " = mt::wgmma_detail::warpgroup(mt_tid);");
+    line("const int " + p.warpgroup + " = mt_wg;");
     turnLine(p, "if (" + p.warpgroup + " == 1 && " + inRange("(" + ivType + ")(" + lb + ")", ub, step) +
                     ") mt::namedBarArrive(1, 256); // warpgroup 0 takes the first turn");
   }

@@ -850,6 +850,8 @@ CudaKernel KernelEmitter::run() {
   src << "extern \"C\" __global__ void __launch_bounds__(" << threads_ << ") " << k.name << "(" << sig
       << ") {\n";
   src << "  const int mt_tid = threadIdx.x;\n";
+  if (usesWgmma_) // once: a warp-uniform value for the products' descriptors (device/wgmma.cuh)
+    src << "  const int mt_wg = mt::wgmma_detail::warpgroup(mt_tid);\n";
   if (smemBytes_ > 0)
     src << "  extern __shared__ __align__(" << (usesWgmma_ ? 1024 : 16) << ") unsigned char mt_smem[]; // "
         << smemBytes_ << " bytes\n";
