@@ -403,7 +403,9 @@ void KernelEmitter::emitRingGroupBases(const LoopPipe &p) {
       po.groupContigKnown = ai.kind == AxisInfo::Contig;
       bool partial = pe * threads_ > n;
       line("// the ring's group pointers before the advances (loop-invariant: the loop adds one offset)");
+      po.groupNext = id + "_run";
       line(elemType(ptr->type(), nullptr) + " " + po.groupBase + "[" + num(pe / w) + "];");
+      line(elemType(ptr->type(), nullptr) + " " + po.groupNext + "[" + num(pe / w) + "];");
       line("bool " + po.groupContig + " = true;");
       line("#pragma unroll");
       open("for (int mt_g = 0; mt_g < " + num(pe) + "; mt_g += " + W + ")");
@@ -425,6 +427,30 @@ void KernelEmitter::emitRingGroupBases(const LoopPipe &p) {
       }
       close();
     }
+}
+
+void KernelEmitter::emitRingGroupNext(const LoopPipe &p, const std::string &iv) {
+  pipeSubst_ = PipeSubst{p.loop, iv, std::to_string(p.distance())};
+  for (const PipedDot &pd : p.dots)
+    for (const PipeOperand &po : pd.ops) {
+      if (po.kind != PipeOperand::Ring || po.groupNext.empty())
+        continue;
+      const Value *ptr = po.load->operand(0), *init = lazyIter_.at(ptr).init;
+      int64_t pe = per(po.load->result()->type()), w = vecWidth(pe);
+      std::string W = num(w);
+      line("// the group pointers of the loop's first copies (" + num(p.distance()) + " iterations ahead)");
+      line("#pragma unroll");
+      open("for (int mt_g = 0; mt_g < " + num(pe) + "; mt_g += " + W + ")");
+      open("");
+      line("const int i = mt_g;");
+      lineL(lin(pe));
+      lazyInitOverride_[init] = po.groupBase + "[mt_g / " + W + "]";
+      line(po.groupNext + "[mt_g / " + W + "] = " + at(ptr) + ";");
+      lazyInitOverride_.erase(init);
+      close();
+      close();
+    }
+  pipeSubst_.reset();
 }
 
 void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const Value *mask, int64_t pe,
@@ -453,11 +479,22 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
   open("");
   line("const int i = mt_g;");
   lineL(lin(pe));
-  if (init)
-    lazyInitOverride_[init] = po.groupBase + "[mt_g / " + W + "]";
-  line(ps + "[mt_g / " + W + "] = " + at(ptr) + ";");
-  if (init)
-    lazyInitOverride_.erase(init);
+  std::optional<std::string> step; // the loop's copies: from the running group pointers (groupNext)
+  if (init && nextIssue_ && !po.groupNext.empty()) {
+    int budget = 4; // the advance's offset, as the loop's end adds it (a splat: its element 0)
+    step = valueAt(lazyIter_.at(ptr).advance->operand(1), "0", budget);
+  }
+  if (step) {
+    std::string next = po.groupNext + "[mt_g / " + W + "]";
+    line(ps + "[mt_g / " + W + "] = " + next + ";");
+    line(next + " += (mt::i64)(" + *step + ");");
+  } else {
+    if (init)
+      lazyInitOverride_[init] = po.groupBase + "[mt_g / " + W + "]";
+    line(ps + "[mt_g / " + W + "] = " + at(ptr) + ";");
+    if (init)
+      lazyInitOverride_.erase(init);
+  }
   if (!aligned)
     line(ok + " = " + ok + " && mt::aligned<" + num(bytes) + ">(" + ps + "[mt_g / " + W + "]);");
   // A mask that is all-or-nothing over a group becomes the copy's zero-fill predicate.
@@ -572,6 +609,7 @@ void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, c
     if (!p.mbar)
       line("mt::cpAsyncCommit();");
   }
+  emitRingGroupNext(p, "(" + ivType + ")(" + lb + " + " + num(p.distance()) + " * " + step + ")");
   if (p.pingPong) {
     line("const int " + p.warpgroup + " = mt_wg;");
     turnLine(p, "if (" + p.warpgroup + " == 1 && " + inRange("(" + ivType + ")(" + lb + ")", ub, step) +
@@ -647,7 +685,9 @@ void KernelEmitter::emitNextIssue(const LoopPipe &p) {
     line("const int mt_fill = (" + p.iter + " + " + num(d) + ") / " + num(p.slots()) + ";");
     line("if (mt_fill > 0) mt::mbarWait(&" + p.empty + "[" + slot + "], (mt_fill - 1) & 1);");
   }
+  nextIssue_ = true;
   emitPipeIssue(p, next, d, slot);
+  nextIssue_ = false;
   emitSlotFilled(p, slot);
   close();
   if (!p.mbar)

@@ -402,6 +402,10 @@ private:
     /// not change: the init's pointer at each of the thread's groups, computed once before the loop, and
     /// whether every group is contiguous there (the running offset is uniform). Empty otherwise.
     mutable std::string groupBase, groupContig;
+    /// With groupBase: the groups' pointers for the next copies in the loop (`distance` iterations ahead),
+    /// set after the prologue's copies and advanced by the step after each iteration's (as Triton's
+    /// advanced pointers: one 64-bit add a group, where base + running offset rematerialised a pointer).
+    mutable std::string groupNext;
     /// groupContig is known true at compile time (EmitAxis.cpp): no check was emitted.
     mutable bool groupContigKnown = false;
   };
@@ -466,6 +470,9 @@ private:
   /// The generated body with the turn lines kept (markers removed) or dropped.
   std::string applyTurns(std::string body) const;
   std::map<std::string, bool> turns_; // LoopPipe::turnMarker -> kept
+  /// After the prologue's copies: PipeOperand::groupNext, the group pointers of the copies for iteration `iv`
+  /// (the loop's first, `distance` ahead).
+  void emitRingGroupNext(const LoopPipe &p, const std::string &iv);
   /// Before the loop: PipeOperand::groupBase / groupContig of the ring operands that have them.
   void emitRingGroupBases(const LoopPipe &p);
   /// The prologue (before the loop): the invariant operands, then slots 0 .. S-2.
@@ -495,6 +502,7 @@ private:
     std::string iv, distance;
   };
   std::optional<PipeSubst> pipeSubst_;
+  bool nextIssue_ = false; // emitPipeIssue runs for emitNextIssue (PipeOperand::groupNext applies)
   struct LoopBounds {
     std::string ub, step, ivType;
   };
