@@ -627,7 +627,11 @@ void KernelEmitter::finishTurns(const LoopPipe &p, size_t bodyStart) {
   // pending on barriers 1 and 2 for a later loop.
   turnLine(p, "if (" + p.warpgroup + " == 0 && " + p.iter +
                   " > 0) mt::namedBarArrive(2, 256); // the last turn");
-  turns_[p.turnMarker] = out_.str().find("__syncthreads", bodyStart) == std::string::npos;
+  // A block-wide barrier in the body would wait for a warpgroup that waits for its turn; a return (an
+  // early exit of some threads) would leave the other warpgroup's turns unpassed: either drops the turns.
+  std::string body = out_.str().substr(bodyStart);
+  turns_[p.turnMarker] =
+      body.find("__syncthreads") == std::string::npos && body.find("return") == std::string::npos;
 }
 
 std::string KernelEmitter::applyTurns(std::string body) const {

@@ -464,8 +464,8 @@ private:
   void emitRingRelease(const ir::Operation &dot);
   /// A line of the warpgroups' turns (LoopPipe::pingPong): kept or dropped by finishTurns.
   void turnLine(const LoopPipe &p, const std::string &text);
-  /// After the loop (its body is the emitted text from `bodyStart`): the turns stay only if no block-wide
-  /// barrier is in the body (one would deadlock against a warpgroup waiting for its turn).
+  /// After the loop (its body is the emitted text from `bodyStart`): the turns stay only if the body has no
+  /// block-wide barrier and no return.
   void finishTurns(const LoopPipe &p, size_t bodyStart);
   /// The generated body with the turn lines kept (markers removed) or dropped.
   std::string applyTurns(std::string body) const;
