@@ -155,27 +155,34 @@ bool pingPongFor(const std::string &arch) {
   return mbarrierRingsFor(arch) && !(env && std::string(env) == "0");
 }
 
-size_t pipeBytesFor(const std::string &arch) {
+namespace {
+struct SharedLimit {
+  const char *prefix;
+  size_t max, preferred; // KiB
+};
+
+SharedLimit sharedLimit(const std::string &arch) {
   // KiB of opt-in shared memory per block (CUDA programming guide, compute capabilities): 227 on sm_90 and
-  // sm_100, 163 on sm_80 / sm_87, 99 on sm_86 / sm_89 / sm_120; the default leaves 2-3 KiB for the rest of a
-  // kernel. Other GPUs: 99 (too little only costs stages; too much fails the launch).
-  struct Limit {
-    const char *prefix;
-    size_t max, preferred;
-  };
-  static const Limit limits[] = {{"sm_90", 227, 225}, {"sm_100", 227, 225}, {"sm_80", 163, 160},
-                                 {"sm_87", 163, 160}, {"sm_86", 99, 96},    {"sm_89", 99, 96},
-                                 {"sm_120", 99, 96}};
-  size_t max = 99, preferred = 96;
-  for (const Limit &l : limits)
-    if (arch.rfind(l.prefix, 0) == 0) {
-      max = l.max;
-      preferred = l.preferred;
-    }
+  // sm_100, 163 on sm_80 / sm_87, 99 on sm_86 / sm_89 / sm_120; the rings' default leaves 2-3 KiB for the
+  // rest of a kernel. Other GPUs: 99 (too little only costs stages; too much fails the launch).
+  static const SharedLimit limits[] = {{"sm_90", 227, 225}, {"sm_100", 227, 225}, {"sm_80", 163, 160},
+                                       {"sm_87", 163, 160}, {"sm_86", 99, 96},    {"sm_89", 99, 96},
+                                       {"sm_120", 99, 96}};
+  for (const SharedLimit &l : limits)
+    if (arch.rfind(l.prefix, 0) == 0)
+      return l;
+  return {"", 99, 96};
+}
+} // namespace
+
+size_t pipeBytesFor(const std::string &arch) {
+  SharedLimit l = sharedLimit(arch);
   const char *env = std::getenv("MINI_TRITON_PIPE_KB");
   size_t kb = env ? size_t(std::strtoul(env, nullptr, 10)) : 0;
-  return (kb ? std::min(kb, max) : preferred) * 1024;
+  return (kb ? std::min(kb, l.max) : l.preferred) * 1024;
 }
+
+size_t sharedBytesFor(const std::string &arch) { return sharedLimit(arch).max * 1024; }
 
 std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &args,
                          const CompileOptions &opts, const std::string &arch,
@@ -238,6 +245,7 @@ Expected<CudaBinary> compileCudaBinary(const KernelSource &src, const std::vecto
   eo.mbarrierRings = mbarrierRingsFor(arch);
   eo.pingPong = pingPongFor(arch);
   eo.maxPipeBytes = pipeBytesFor(arch);
+  eo.maxSharedBytes = sharedBytesFor(arch);
   std::optional<cuda::CudaKernel> emitted = cuda::emitCuda(*compiled->function, eo, diag);
   if (!emitted || diag.hasErrors())
     return Error{diag.renderAll()};

@@ -45,6 +45,8 @@ bool pingPongFor(const std::string &arch);
 /// and sm_100, 160 on sm_80/87, 96 elsewhere; or MINI_TRITON_PIPE_KB KiB, at most the limit (part of the
 /// cache key).
 size_t pipeBytesFor(const std::string &arch);
+/// cuda::EmitOptions::maxSharedBytes for `arch`: its opt-in shared memory per block (227 KiB on sm_90).
+size_t sharedBytesFor(const std::string &arch);
 std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &args,
                          const CompileOptions &opts, const std::string &arch,
                          std::pair<int, int> nvrtcVersion);

@@ -102,6 +102,7 @@ protected:
     eo.pingPong = mbarrier; // the turns compile; the host runs them as no-ops
     eo.numStages = numStages;
     eo.maxPipeBytes = maxPipeBytes;
+    eo.maxSharedBytes = maxSharedBytes;
     auto k = cuda::emitCuda(*f, eo, diag);
     if (!k)
       ADD_FAILURE() << diag.renderAll();
@@ -145,6 +146,7 @@ protected:
     eo.pingPong = mbarrier; // the turns compile; the host runs them as no-ops
     eo.numStages = numStages;
     eo.maxPipeBytes = maxPipeBytes;
+    eo.maxSharedBytes = maxSharedBytes;
     auto k = cuda::emitCuda(*compiled->function, eo, diag);
     if (!k)
       ADD_FAILURE() << diag.renderAll();
@@ -237,6 +239,8 @@ protected:
   int numStages = 3;
   /// EmitOptions::maxPipeBytes of the kernels emitted.
   size_t maxPipeBytes = cuda::EmitOptions{}.maxPipeBytes;
+  /// EmitOptions::maxSharedBytes of the kernels emitted (0: no limit).
+  size_t maxSharedBytes = 0;
 };
 
 } // namespace mt::hostemu

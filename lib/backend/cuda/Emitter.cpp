@@ -868,11 +868,23 @@ CudaKernel KernelEmitter::run() {
 } // namespace detail
 
 std::optional<CudaKernel> emitCuda(const ir::Function &f, const EmitOptions &opts, Diagnostics &diag) {
-  try {
-    detail::KernelEmitter e(f, opts, diag);
-    return e.run();
-  } catch (const CompileAbort &) {
-    return std::nullopt;
+  EmitOptions o = opts;
+  for (int attempt = 0;; ++attempt) {
+    std::optional<CudaKernel> k;
+    try {
+      detail::KernelEmitter e(f, o, diag);
+      k = e.run();
+    } catch (const CompileAbort &) {
+      return std::nullopt;
+    }
+    // The rings are sized against maxPipeBytes alone; with the kernel's other shared memory (a reduction's
+    // scratch in a ring's loop) they can pass the block's limit: fewer stages then, not a failed launch.
+    if (!o.maxSharedBytes || k->sharedBytes <= o.maxSharedBytes || attempt == 3)
+      return k;
+    size_t over = (k->sharedBytes - o.maxSharedBytes + 1023) / 1024 * 1024;
+    if (over >= o.maxPipeBytes)
+      return k; // the launch reports it, with the bytes the kernel needs
+    o.maxPipeBytes -= over;
   }
 }
 

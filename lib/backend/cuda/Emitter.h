@@ -65,6 +65,9 @@ struct EmitOptions {
   /// (down to 2) until its rings fit. The runtime may raise it where the device allows more (sm_90: 227 KiB
   /// per block); the other shared memory of a kernel aliases the same region (offset 0).
   size_t maxPipeBytes = 192 * 1024;
+  /// The block's shared-memory limit (0: none known): a kernel whose rings and other shared memory together
+  /// pass it is emitted again with maxPipeBytes lowered by the excess (emitCuda).
+  size_t maxSharedBytes = 0;
 };
 
 /// One kernel parameter (the IR function's arguments, in order).
