@@ -128,6 +128,7 @@ def main(argv=None):
                                             num_warps=w, num_stages=st)
             entry[label] = sbs.tune_and_measure(torch, dev, time_fn, configs, config_name, make_run, o, rel_err,
                                                 flops, MAX_ERR)
+        sbs.interleaved_final(entry, labels, time_fn, flops)
         sbs.ratios(entry, labels)
         result["cases"].append(entry)
         del q, k, v

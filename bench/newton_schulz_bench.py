@@ -125,6 +125,7 @@ def main(argv=None):
                                             GROUP_M=8, num_warps=w, num_stages=s)
             entry[label] = sbs.tune_and_measure(torch, dev, time_fn, configs, config_name, make_run, out, rel_err,
                                                 flops, MAX_ERR)
+        sbs.interleaved_final(entry, labels, time_fn, flops)
         sbs.ratios(entry, labels)
         result["cases"].append(entry)
     result["wall_s"] = time.time() - start
