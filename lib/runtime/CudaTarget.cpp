@@ -140,19 +140,22 @@ Expected<std::string> cudaDeviceArch() {
   return info->arch();
 }
 
-bool wgmmaFor(const std::string &arch) {
-  const char *env = std::getenv("MINI_TRITON_WGMMA");
-  return arch == "sm_90a" && !(env && std::string(env) == "0");
+namespace {
+/// False when the environment sets `name` to "0" (the code-generation switches below).
+bool notTurnedOff(const char *name) {
+  const char *env = std::getenv(name);
+  return !(env && std::string(env) == "0");
 }
+} // namespace
+
+bool wgmmaFor(const std::string &arch) { return arch == "sm_90a" && notTurnedOff("MINI_TRITON_WGMMA"); }
 
 bool mbarrierRingsFor(const std::string &arch) {
-  const char *env = std::getenv("MINI_TRITON_MBARRIER");
-  return wgmmaFor(arch) && !(env && std::string(env) == "0");
+  return wgmmaFor(arch) && notTurnedOff("MINI_TRITON_MBARRIER");
 }
 
 bool pingPongFor(const std::string &arch) {
-  const char *env = std::getenv("MINI_TRITON_PINGPONG");
-  return mbarrierRingsFor(arch) && !(env && std::string(env) == "0");
+  return mbarrierRingsFor(arch) && notTurnedOff("MINI_TRITON_PINGPONG");
 }
 
 namespace {

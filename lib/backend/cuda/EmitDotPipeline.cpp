@@ -480,10 +480,8 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
   line("const int i = mt_g;");
   lineL(lin(pe));
   std::optional<std::string> step; // the loop's copies: from the running group pointers (groupNext)
-  if (init && nextIssue_ && !po.groupNext.empty()) {
-    int budget = 4; // the advance's offset, as the loop's end adds it (a splat: its element 0)
-    step = valueAt(lazyIter_.at(ptr).advance->operand(1), "0", budget);
-  }
+  if (init && nextIssue_ && !po.groupNext.empty())
+    step = advanceStep(lazyIter_.at(ptr));
   if (step) {
     std::string next = po.groupNext + "[mt_g / " + W + "]";
     line(ps + "[mt_g / " + W + "] = " + next + ";");

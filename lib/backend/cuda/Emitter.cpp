@@ -673,8 +673,7 @@ void KernelEmitter::emitFor(const Operation &op) {
       assignYield(term, srcs, carried, types, frags);
       for (unsigned k : lazyArgs) {
         const LazyIter &li = lazyIter_.at(body.argument(k + 1));
-        int budget = 4;
-        std::string step = *valueAt(li.advance->operand(1), "0", budget);
+        std::string step = *advanceStep(li);
         if (li.advance->kind() == OpKind::AddPtr)
           line(li.offset + " += (mt::i64)(" + step + ");");
         else

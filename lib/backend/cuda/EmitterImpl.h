@@ -623,6 +623,11 @@ private:
     std::string offset;                     // its running offset, declared by emitFor
   };
   std::map<const ir::Value *, LazyIter> lazyIter_; // keyed by the body argument and the loop's result
+  /// One iteration's step of a LazyIter: its advance's offset (a splat: element 0), as the loop adds it.
+  std::optional<std::string> advanceStep(const LazyIter &li) {
+    int budget = 4;
+    return valueAt(li.advance->operand(1), "0", budget);
+  }
   /// While a ring copy is emitted: a LazyIter init's expression replaced by its precomputed group base.
   std::map<const ir::Value *, std::string> lazyInitOverride_;
   /// Stores and atomics emitted so far, and the count when each tile load was emitted: a broadcast of
