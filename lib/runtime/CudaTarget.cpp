@@ -10,6 +10,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
 
 namespace mt {
 
@@ -187,6 +191,45 @@ size_t pipeBytesFor(const std::string &arch) {
 
 size_t sharedBytesFor(const std::string &arch) { return sharedLimit(arch).max * 1024; }
 
+namespace {
+const char *envDir(const char *name) {
+  const char *d = std::getenv(name);
+  return d && *d ? d : nullptr;
+}
+const char *overrideDir() { return envDir("MINI_TRITON_OVERRIDE_DIR"); }
+
+/// Debugging aids, as Triton's TRITON_KERNEL_DUMP / TRITON_KERNEL_OVERRIDE: MINI_TRITON_DUMP_DIR=D writes each
+/// generated CUDA source to D/<kernel>.cu; MINI_TRITON_OVERRIDE_DIR=D compiles D/<kernel>.cu, where it exists,
+/// instead (for hand-edited experiments; the launch keeps the generated kernel's parameters, threads and
+/// shared memory, and such compiles bypass the disk cache). Returns an error message, or "".
+std::string dumpOrOverrideSource(cuda::CudaKernel &k) {
+  namespace fs = std::filesystem;
+  if (const char *d = envDir("MINI_TRITON_DUMP_DIR")) {
+    std::error_code ec;
+    fs::create_directories(d, ec);
+    std::ofstream out(fs::path(d) / (k.name + ".cu"), std::ios::binary);
+    out << k.source;
+    if (!out)
+      return "error: MINI_TRITON_DUMP_DIR: cannot write " + (fs::path(d) / (k.name + ".cu")).string();
+  }
+  if (const char *d = overrideDir()) {
+    fs::path file = fs::path(d) / (k.name + ".cu");
+    std::error_code ec;
+    if (fs::exists(file, ec)) {
+      std::ifstream in(file, std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      if (!in)
+        return "error: MINI_TRITON_OVERRIDE_DIR: cannot read " + file.string();
+      k.source = text.str();
+      std::cerr << "mini_triton: kernel '" << k.name << "' compiled from " << file.string()
+                << " (MINI_TRITON_OVERRIDE_DIR)\n";
+    }
+  }
+  return "";
+}
+} // namespace
+
 std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &args,
                          const CompileOptions &opts, const std::string &arch,
                          std::pair<int, int> nvrtcVersion) {
@@ -216,7 +259,7 @@ Expected<CudaBinary> compileCudaBinary(const KernelSource &src, const std::vecto
   CudaBinary bin;
   if (cache) {
     bin.cacheKey = cudaCacheKey(src, args, opts, arch, cuda::nvrtcVersion());
-    if (lookup) {
+    if (lookup && !overrideDir()) { // an override's source is not in the key: always compiled afresh
       std::string why;
       if (std::optional<KernelCacheEntry> e = cache->get(bin.cacheKey, &why)) {
         if (fromMetadata(e->metadata, bin, why)) {
@@ -252,6 +295,8 @@ Expected<CudaBinary> compileCudaBinary(const KernelSource &src, const std::vecto
   std::optional<cuda::CudaKernel> emitted = cuda::emitCuda(*compiled->function, eo, diag);
   if (!emitted || diag.hasErrors())
     return Error{diag.renderAll()};
+  if (std::string why = dumpOrOverrideSource(*emitted); !why.empty())
+    return Error{why};
   auto tNvrtc = Clock::now();
   auto cubin = cuda::compileCuda(emitted->source, emitted->name + ".cu", arch);
   if (!cubin)
@@ -264,7 +309,7 @@ Expected<CudaBinary> compileCudaBinary(const KernelSource &src, const std::vecto
   bin.runtimeParams = compiled->function->argNames();
   bin.irText = ir::toString(*compiled->module);
   bin.milliseconds = msSince(t0);
-  if (cache) {
+  if (cache && !overrideDir()) {
     bool stored = cache->put(bin.cacheKey, toMetadata(bin, arch), bin.cubin);
     if (cache->logging())
       cache->notice("mini_triton cache: miss " + bin.functionName + " " + arch + " " +

@@ -679,5 +679,48 @@ TEST(CudaTargetGpuCache, DiskHitLaunchesAndARejectedCubinIsRecompiled) {
   }
 }
 
+TEST(CudaBinaryCache, DumpAndOverrideDirectories) {
+  REQUIRE_NVRTC();
+  TempDir cacheDir, dumpDir, overrideDir;
+  KernelCache cache(cacheDir.str());
+  auto src = KernelSource::fromFile(e2e::kernelPath("vector_add.py"), "add_kernel");
+  ASSERT_TRUE(src) << src.error();
+  // MINI_TRITON_DUMP_DIR: the generated source, as compiled.
+  setenv("MINI_TRITON_DUMP_DIR", dumpDir.str().c_str(), 1);
+  SourceManager sources1;
+  ir::TypeContext types1;
+  auto plain = compileCudaBinary(*src, vectorAddSpecs(64), cudaOptions(), "sm_90a", &cache, sources1, types1);
+  unsetenv("MINI_TRITON_DUMP_DIR");
+  ASSERT_TRUE(plain) << plain.error();
+  std::string dumped = readAll(dumpDir.path() / "add_kernel.cu");
+  EXPECT_EQ(dumped, plain->kernel.source);
+  EXPECT_EQ(cache.stats().writes, 1u);
+
+  // MINI_TRITON_OVERRIDE_DIR: that file, edited, is compiled instead, past the disk cache (a hit would hide
+  // the edit) and not stored; a kernel without a file there compiles as generated.
+  writeAll(overrideDir.path() / "add_kernel.cu", dumped + "\n#error hand-edited copy\n");
+  setenv("MINI_TRITON_OVERRIDE_DIR", overrideDir.str().c_str(), 1);
+  SourceManager sources2;
+  ir::TypeContext types2;
+  auto edited = compileCudaBinary(*src, vectorAddSpecs(64), cudaOptions(), "sm_90a", &cache, sources2, types2);
+  ASSERT_FALSE(edited);
+  EXPECT_NE(edited.error().message.find("hand-edited copy"), std::string::npos) << edited.error();
+  writeAll(overrideDir.path() / "add_kernel.cu", dumped + "\n// hand-edited copy\n");
+  auto fine = compileCudaBinary(*src, vectorAddSpecs(64), cudaOptions(), "sm_90a", &cache, sources2, types2);
+  ASSERT_TRUE(fine) << fine.error();
+  EXPECT_FALSE(fine->fromDiskCache);
+  EXPECT_NE(fine->kernel.source.find("// hand-edited copy"), std::string::npos);
+  auto other = KernelSource::fromFile(e2e::kernelPath("softmax.py"), "softmax_kernel");
+  ASSERT_TRUE(other) << other.error();
+  std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::F32), ArgSpec::pointer(DType::F32),
+                                ArgSpec::forInt(100),         ArgSpec::forInt(100),
+                                ArgSpec::forInt(100),         ArgSpec::constant(int64_t(128))};
+  auto untouched = compileCudaBinary(*other, specs, cudaOptions(), "sm_90a", &cache, sources2, types2);
+  unsetenv("MINI_TRITON_OVERRIDE_DIR");
+  ASSERT_TRUE(untouched) << untouched.error();
+  EXPECT_EQ(untouched->kernel.source.find("hand-edited"), std::string::npos);
+  EXPECT_EQ(cache.stats().writes, 1u) << "compiles under an override directory are not stored";
+}
+
 } // namespace
 } // namespace mt::runtime
