@@ -264,6 +264,29 @@ __device__ __forceinline__ void namedBarArrive(int id, int threads) {
 #endif
 }
 
+/// Keeps what follows (a warpgroup's turn wait, EmitDotPipeline.cpp) after every write of `v`: a predicate
+/// computed from all of v's elements guards a side effect that never happens (ptxas keeps side-effecting
+/// instructions in program order, and may move arithmetic across a barrier but not past its consumers).
+/// Without it ptxas hoisted the wait above the last ~180 softmax instructions of attention (SASS, sm_90a).
+template <typename T, int N> __device__ __forceinline__ void orderAfter(const T (&v)[N]) {
+#if defined(__CUDA_ARCH__)
+  static_assert(sizeof(T) == 2 || sizeof(T) == 4, "16- or 32-bit elements");
+  unsigned y[4] = {0, 0, 0, 0}; // four independent chains: a short latency before the wait
+#pragma unroll
+  for (int i = 0; i < N; ++i) {
+    if constexpr (sizeof(T) == 2)
+      y[(i / 2) % 4] ^= unsigned(bits<unsigned short>(v[i])) << (16 * (i & 1));
+    else
+      y[i % 4] ^= bits<unsigned>(v[i]);
+  }
+  const unsigned x = (y[0] ^ y[1]) ^ (y[2] ^ y[3]);
+  asm volatile("{\n.reg .pred p;\nsetp.eq.u32 p, %0, 0x7fc17fc1;\n@p nanosleep.u32 1;\n}\n" ::"r"(x)
+               : "memory");
+#else
+  (void)v;
+#endif
+}
+
 /// The IR's atomic_cas: `old = *p; if (old == cmp) *p = v; return old` (bitwise equality).
 template <typename T> __device__ __forceinline__ T atomicCas(T *p, T cmp, T v) {
   static_assert(sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8,

@@ -27,6 +27,7 @@
 // unit tests).
 #pragma once
 
+#include "mt/memory.cuh"
 #include "mt/types.cuh"
 
 namespace mt {
@@ -202,7 +203,8 @@ template <int N, int SUB> __device__ __forceinline__ float (&part(float (&acc)[S
 /// no wait at all, the caller waits).
 template <typename T, int M, int N, int K, int SA, int SB, bool BKMajor,
           void (*MMA)(float (&)[N / 2], unsigned long long, unsigned long long), int Wait = 0, int SUB = 1>
-__device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&acc)[SUB * N / 2], int wg) {
+__device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&acc)[SUB * N / 2], int wg,
+                                                int turn = 0) {
   static_assert(sizeof(T) == 2, "wgmma operands here are f16 or bf16");
   static_assert(M % (64 * SUB) == 0 && N % 8 == 0 && N <= 256 && K % 16 == 0, "m64nNk16 tiles");
   constexpr int ACA = SA / 2, ACB = SB / 2; // elements per swizzle-atom row
@@ -213,6 +215,8 @@ __device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&
   const unsigned long long db0 =
       BKMajor ? wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), 16, 8 * SB)
               : wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), unsigned(K * SB), 8 * SB);
+  if (turn) // ping-pong (EmitDotPipeline.cpp): wait for this warpgroup's turn at the tensor cores
+    namedBarSync(turn, 256);
   fenceOperands(acc);
   wgmmaFence();
 #pragma unroll
@@ -237,7 +241,7 @@ __device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&
 template <typename T, int M, int N, int K, int SB, bool BKMajor,
           void (*MMA)(float (&)[N / 2], const unsigned (&)[4], unsigned long long), int Wait = 0, int SUB = 1>
 __device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[SUB * K / 2], const T *b,
-                                                    float (&acc)[SUB * N / 2], int wg) {
+                                                    float (&acc)[SUB * N / 2], int wg, int turn = 0) {
   static_assert(sizeof(T) == 2, "wgmma operands here are f16 or bf16");
   static_assert(M % (64 * SUB) == 0 && N % 8 == 0 && N <= 256 && K % 16 == 0, "m64nNk16 tiles");
   constexpr int ACB = SB / 2;
@@ -254,6 +258,10 @@ __device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[SUB * K / 2], c
       for (int j = 0; j < 4; ++j)
         af[f][k0 / 16][j] = unsigned(bits<unsigned short>(a[f * (K / 2) + k0 / 2 + 2 * j])) |
                             (unsigned(bits<unsigned short>(a[f * (K / 2) + k0 / 2 + 2 * j + 1])) << 16);
+  if (turn) { // ping-pong: wait for this warpgroup's turn once A is packed (orderAfter pins the wait there)
+    orderAfter(reinterpret_cast<const unsigned(&)[SUB * (K / 16) * 4]>(af));
+    namedBarSync(turn, 256);
+  }
   fenceOperands(acc);
   wgmmaFence();
 #pragma unroll

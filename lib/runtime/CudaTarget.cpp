@@ -162,6 +162,14 @@ bool pingPongFor(const std::string &arch) {
   return mbarrierRingsFor(arch) && notTurnedOff("MINI_TRITON_PINGPONG");
 }
 
+bool rotateFor(const std::string &arch) {
+  // Opt-in: slower on the H100 so far (bench/attention_ab.py, 2026-12-07, BM128 BN128 w8 s3: D128 2.10 ->
+  // 2.25 ms, D128 causal 1.22 -> 1.37, D64 BM128 slower too): the softmax there is bound by its issue rate
+  // (MUFU, FFMA), not by the wait for P @ V, so overlapping it with its own products gains nothing.
+  const char *env = std::getenv("MINI_TRITON_ROTATE");
+  return mbarrierRingsFor(arch) && env && std::string(env) == "1";
+}
+
 namespace {
 struct SharedLimit {
   const char *prefix;
@@ -198,10 +206,10 @@ const char *envDir(const char *name) {
 }
 const char *overrideDir() { return envDir("MINI_TRITON_OVERRIDE_DIR"); }
 
-/// Debugging aids, as Triton's TRITON_KERNEL_DUMP / TRITON_KERNEL_OVERRIDE: MINI_TRITON_DUMP_DIR=D writes each
-/// generated CUDA source to D/<kernel>.cu; MINI_TRITON_OVERRIDE_DIR=D compiles D/<kernel>.cu, where it exists,
-/// instead (for hand-edited experiments; the launch keeps the generated kernel's parameters, threads and
-/// shared memory, and such compiles bypass the disk cache). Returns an error message, or "".
+/// Debugging aids, as Triton's TRITON_KERNEL_DUMP / TRITON_KERNEL_OVERRIDE: MINI_TRITON_DUMP_DIR=D writes
+/// each generated CUDA source to D/<kernel>.cu; MINI_TRITON_OVERRIDE_DIR=D compiles D/<kernel>.cu, where it
+/// exists, instead (for hand-edited experiments; the launch keeps the generated kernel's parameters, threads
+/// and shared memory, and such compiles bypass the disk cache). Returns an error message, or "".
 std::string dumpOrOverrideSource(cuda::CudaKernel &k) {
   namespace fs = std::filesystem;
   if (const char *d = envDir("MINI_TRITON_DUMP_DIR")) {
@@ -243,6 +251,7 @@ std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &ar
   h.updateField(wgmmaFor(arch) ? "wgmma" : "mma.sync");
   h.updateField(mbarrierRingsFor(arch) ? "mbarrier-rings" : "");
   h.updateField(pingPongFor(arch) ? "ping-pong" : "");
+  h.updateField(rotateFor(arch) ? "rotate" : "");
   h.updateField("pipe " + std::to_string(pipeBytesFor(arch)));
   h.updateField("nvrtc " + std::to_string(nvrtcVersion.first) + "." + std::to_string(nvrtcVersion.second));
   h.updateField(nvrtcDefaults.lineInfo ? "lineinfo" : "");
@@ -290,6 +299,7 @@ Expected<CudaBinary> compileCudaBinary(const KernelSource &src, const std::vecto
   eo.wgmma = wgmmaFor(arch);
   eo.mbarrierRings = mbarrierRingsFor(arch);
   eo.pingPong = pingPongFor(arch);
+  eo.rotate = rotateFor(arch);
   eo.maxPipeBytes = pipeBytesFor(arch);
   eo.maxSharedBytes = sharedBytesFor(arch);
   std::optional<cuda::CudaKernel> emitted = cuda::emitCuda(*compiled->function, eo, diag);

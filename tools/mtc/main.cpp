@@ -48,6 +48,7 @@ struct Options {
   bool wgmma = false;
   bool mbarrier = false;
   bool pingPong = false;
+  bool rotate = false;
   size_t pipeKb = 192;
   bool noStrip = false;
   int repeat = 1;
@@ -107,6 +108,7 @@ int emitIr(const Options &opts, const mt::KernelSource &src, const mtc::KernelAr
     eo.wgmma = opts.wgmma;
     eo.mbarrierRings = opts.mbarrier;
     eo.pingPong = opts.pingPong;
+    eo.rotate = opts.rotate;
     eo.maxPipeBytes = opts.pipeKb * 1024;
     eo.stripLayouts = !opts.noStrip;
     auto k = mt::cuda::emitCuda(*compiled->function, eo, diag);
@@ -205,6 +207,9 @@ int main(int argc, char **argv) {
   app.add_flag(
       "--ping-pong", opts.pingPong,
       "--emit=cuda with --mbarrier: the two warpgroups of such loops take turns at the tensor cores");
+  app.add_flag("--rotate", opts.rotate,
+               "--emit=cuda with --mbarrier: a loop's second product (A from registers) issued one iteration "
+               "late, with the next one's first");
   app.add_option("--pipe-kb", opts.pipeKb,
                  "--emit=cuda: shared memory (KiB) one pipelined loop's rings may take")
       ->check(CLI::Range(16, 227));

@@ -100,6 +100,7 @@ protected:
     eo.wgmma = wgmma;
     eo.mbarrierRings = mbarrier;
     eo.pingPong = mbarrier; // the turns compile; the host runs them as no-ops
+    eo.rotate = mbarrier && rotate;
     eo.numStages = numStages;
     eo.maxPipeBytes = maxPipeBytes;
     eo.maxSharedBytes = maxSharedBytes;
@@ -144,6 +145,7 @@ protected:
     eo.wgmma = wgmma;
     eo.mbarrierRings = mbarrier;
     eo.pingPong = mbarrier; // the turns compile; the host runs them as no-ops
+    eo.rotate = mbarrier && rotate;
     eo.numStages = numStages;
     eo.maxPipeBytes = maxPipeBytes;
     eo.maxSharedBytes = maxSharedBytes;
@@ -235,6 +237,8 @@ protected:
   bool wgmma = false;
   /// EmitOptions::mbarrierRings (mbarriers emulated with atomics on the host) and pingPong.
   bool mbarrier = false;
+  /// With mbarrier: EmitOptions::rotate too.
+  bool rotate = true;
   /// EmitOptions::numStages of the kernels emitted.
   int numStages = 3;
   /// EmitOptions::maxPipeBytes of the kernels emitted.

@@ -702,7 +702,8 @@ TEST(CudaBinaryCache, DumpAndOverrideDirectories) {
   setenv("MINI_TRITON_OVERRIDE_DIR", overrideDir.str().c_str(), 1);
   SourceManager sources2;
   ir::TypeContext types2;
-  auto edited = compileCudaBinary(*src, vectorAddSpecs(64), cudaOptions(), "sm_90a", &cache, sources2, types2);
+  auto edited =
+      compileCudaBinary(*src, vectorAddSpecs(64), cudaOptions(), "sm_90a", &cache, sources2, types2);
   ASSERT_FALSE(edited);
   EXPECT_NE(edited.error().message.find("hand-edited copy"), std::string::npos) << edited.error();
   writeAll(overrideDir.path() / "add_kernel.cu", dumped + "\n// hand-edited copy\n");

@@ -208,6 +208,22 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
                 : " on tensor cores (mma k" + num(p.kStep) + "), warps " + num(p.wm) + "x" + num(p.wn)) +
        ", accumulator in registers");
   const LoopPipe *pipe = pipedDots_.count(&op) ? &loopPipes_.at(pipedDots_.at(&op)) : nullptr;
+  if (pipe && pipe->rotate && pipe->dots.back().dot == &op) { // issued with the next iteration's first dot
+    std::string accName = name(pipe->accArg), pv = valueIn(a, fragOf(a));
+    // The code between the dots ran under these products: ptxas would hoist the wait above it (SASS).
+    line("mt::orderAfter(" + pv + "); // the code since this iteration's first dot stays before the wait");
+    line("mt::wgmmaWait<0>(" + accName + "); // the last iteration's second product");
+    line("if (" + pipe->iter + " > 0) mt::mbarArrive(&" + (pipe->split ? pipe->emptyB : pipe->empty) + "[" +
+         previousSlot(*pipe) + "]); // this thread is done with the last iteration's slot");
+    if (pipe->split) // its operands' slot: refilled only now that both warpgroups' readers are done
+      emitNextIssue(*pipe, 1);
+    assign(a->type(), pipe->pCarry, pv, fragOf(a));
+    if (pipe->rescaleBy)
+      assign(pipe->rescaleBy->type(), pipe->xCarry, valueIn(pipe->rescaleBy, layoutOf(pipe->rescaleBy)),
+             layoutOf(pipe->rescaleBy));
+    bind(op.result(), accName);
+    return;
+  }
   bool inFlight = pipe && pipe->deferWait;
   std::string r;
   if (inFlight) { // accumulates in place into the loop-carried registers, products left in flight
@@ -254,39 +270,62 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
     // first dot of its next iteration is issued; that one's wait and the next copies come after the turn.
     // (Measured, H100: leaving the last dot's products in flight through the handover, for the first dot's
     // wait to cover, was slower: attention D128 BN128 2.08 ms against 1.89.)
-    bool turnEnds = pipe && pipe->pingPong && pipe->dots.front().dot == &op;
-    if (pipe && pipe->pingPong && pipe->dots.back().dot == &op)
-      turnLine(*pipe, "mt::namedBarSync(1 + " + pipe->warpgroup + ", 256); // this warpgroup's turn");
-    std::string waitSub = inFlight || turnEnds ? ", -1" : p.sub > 1 ? ", 0" : "";
+    bool front = pipe && pipe->dots.front().dot == &op;
+    bool rotated = front && pipe->rotate, turnEnds = front && pipe->pingPong;
+    // The turn's wait, inside the call (with A from registers: once A is packed, pinned there). Rotated:
+    // before the first dot (the second follows it), from the second iteration on.
+    std::string turn = pipe && pipe->pingPong && pipe->dots.back().dot == &op ? ", " + pipe->turn
+                       : rotated && pipe->pingPong ? ", " + pipe->iter + " > 0 ? " + pipe->turn + " : 0"
+                                                   : "";
+    std::string waitSub = inFlight || turnEnds || rotated ? ", -1" : p.sub > 1 ? ", 0" : "";
     if (p.sub > 1)
       waitSub += ", " + num(p.sub);
     if (sa.empty()) { // A from the fragment registers
-      std::string mma = wgmmaInstruction(p.n, p.elem, bT, /*aRegs=*/true);
-      line("mt::wgmmaAccumulateRegA<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " +
-           num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " + mma + waitSub + ">(" +
-           valueIn(a, fragOf(a)) + ", " + sb + ", " + r + ", mt_wg);");
+      line(wgmmaRegACall(p, bT, valueIn(a, fragOf(a)), sb, r, waitSub, turn));
     } else {
       std::string mma = wgmmaInstruction(p.n, p.elem, bT);
       line("mt::wgmmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " +
            num(p.swA) + ", " + num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " + mma +
-           waitSub + ">(" + sa + ", " + sb + ", " + r + ", mt_wg);");
+           waitSub + ">(" + sa + ", " + sb + ", " + r + ", mt_wg" + turn + ");");
     }
     if (inFlight) { // the next copies while the products run; then the last iteration's are done
       emitNextIssue(*pipe);
       line("mt::wgmmaWait<1>(" + r + "); // the last iteration's products are done, this one's run on");
     }
-    if (turnEnds) {
+    if (rotated) { // the second product of the iteration before (none in the first: an empty group)
+      open("if (" + pipe->iter + " > 0)");
+      emitSecondOperandsWait(*pipe);
+      line(regAProduct(*pipe, pipe->pCarry, previousSlot(*pipe), name(pipe->accArg), ", -1", ""));
+      close(" else {");
+      ++indent_;
+      line("mt::wgmmaCommit(); // an empty group: one wait count fits every iteration");
+      close();
+    }
+    if (turnEnds)
       turnLine(*pipe, "if (" + pipe->iter + " > 0) mt::namedBarArrive(2 - " + pipe->warpgroup +
                           ", 256); // the other warpgroup's turn");
-      emitNextIssue(*pipe);
-      line("mt::wgmmaWait<0>(" + r + ");");
-    }
+    if (turnEnds || rotated) // split: the first dot's operands only (the second's after its product)
+      emitNextIssue(*pipe, rotated && pipe->split ? 0 : -1);
+    if (turnEnds || rotated)
+      line("mt::wgmmaWait<" + std::string(rotated ? "1" : "0") + ">(" + r + ");" +
+           (rotated ? " // this product; the second one of the iteration before runs on" : ""));
+    if (rotated && pipe->split)
+      line("mt::mbarArrive(&" + pipe->empty + "[" + pipe->stage + "]); // this thread is done with the slot");
     emitRingRelease(op);
     return;
   }
   line("mt::mmaAccumulate<" + et + ", " + num(p.m) + ", " + num(p.n) + ", " + num(p.k) + ", " + num(p.wm) +
        ", " + num(p.wn) + ", " + num(p.lda) + ", " + num(ldb) + (bT ? ", true" : "") + ">(" + sa + ", " + sb +
        ", " + r + ", mt_tid);");
+}
+
+std::string KernelEmitter::wgmmaRegACall(const MmaPlan &p, bool bT, const std::string &a,
+                                         const std::string &b, const std::string &acc,
+                                         const std::string &waitSub, const std::string &turn) {
+  return "mt::wgmmaAccumulateRegA<" + cudaTypeName(p.elem) + ", " + num(p.m) + ", " + num(p.n) + ", " +
+         num(p.k) + ", " + num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " +
+         wgmmaInstruction(p.n, p.elem, bT, /*aRegs=*/true) + waitSub + ">(" + a + ", " + b + ", " + acc +
+         ", mt_wg" + turn + ");";
 }
 
 bool KernelEmitter::wgmmaRegisterA(const Value *a, const MmaPlan &p) const {

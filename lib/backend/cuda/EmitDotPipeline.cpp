@@ -292,8 +292,11 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
     if (lp.pingPong) {
       lp.turnMarker = "@TURN" + id + "@";
       lp.warpgroup = id + "_wg";
+      lp.turn = id + "_turn";
     }
   }
+  if (lp.mbar && opts_.rotate)
+    planRotation(lp);
   for (const PipedDot &pd : lp.dots) {
     pipedDots_[pd.dot] = &loop;
     for (const PipeOperand &po : pd.ops)
@@ -304,6 +307,56 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
       }
   }
   return &(loopPipes_[&loop] = lp);
+}
+
+void KernelEmitter::planRotation(LoopPipe &lp) {
+  // FlashAttention-3's intra-warpgroup overlap: in loops S = A B1 (from the ring); ...; acc = P B2 + acc * x
+  // (P from the registers), the product P B2 of iteration i - 1 is issued right after S of iteration i and
+  // waited for after the code between the two dots, which then runs under it.
+  if (lp.dots.size() != 2 || !lp.dots[0].plan.wgmma || !lp.dots[1].plan.wgmma)
+    return;
+  const PipedDot &second = lp.dots[1];
+  if (second.ops[0].kind != PipeOperand::Registers || second.ops[1].kind != PipeOperand::Ring ||
+      lp.dots[0].ops[1].kind != PipeOperand::Ring || second.plan.sub != 1)
+    return;
+  Block &body = const_cast<Operation *>(lp.loop)->body(0);
+  const Operation *yield = body.terminator();
+  const Value *accIn = second.dot->operand(2);
+  auto carried = [&](const Value *v) { // a loop-carried value of this body
+    return v->isBlockArg() && v->ownerBlock() == &body && v->index() > 0;
+  };
+  const Value *accArg = nullptr, *by = nullptr;
+  const Operation *rescale = nullptr;
+  if (carried(accIn)) {
+    accArg = accIn;
+  } else if (const Operation *m = accIn->definingOp();
+             m && m->kind() == OpKind::Mul && m->parentBlock() == &body && countUses(body, accIn) == 1) {
+    for (unsigned k = 0; k < 2 && !accArg; ++k)
+      if (carried(m->operand(k))) {
+        accArg = m->operand(k), by = m->operand(1 - k), rescale = m;
+      }
+  }
+  if (!accArg || !yield || countUses(body, accArg) != 1 || countUses(body, second.dot->result()) != 1 ||
+      yield->operand(accArg->index() - 1) != second.dot->result() || by == accArg ||
+      layoutOf(second.dot->result()) != layoutOf(accArg) || (by && layoutOf(by) != layoutOf(accArg)) ||
+      (by && isLazy(by)) || fragOf(second.dot->operand(0)) < 0)
+    return;
+  lp.rotate = true;
+  lp.accArg = accArg;
+  lp.rescale = rescale;
+  lp.rescaleBy = by;
+  if (rescale)
+    rotatedRescales_[rescale] = accArg;
+  std::string id = "v" + std::to_string(counter_++);
+  lp.pCarry = id + "_pprev";
+  lp.xCarry = id + "_xprev";
+  size_t end = lp.barOffset + 4 * size_t(lp.slots()) * 8; // two more barriers a slot
+  if (end <= opts_.maxPipeBytes) {
+    lp.split = true;
+    lp.fullB = lp.full + "B";
+    lp.emptyB = lp.empty + "B";
+    pipeBytes_ = std::max(pipeBytes_, end);
+  }
 }
 
 std::optional<std::string> KernelEmitter::scalarAt(const Value *v) {
@@ -345,11 +398,11 @@ std::optional<std::string> KernelEmitter::scalarAt(const Value *v) {
 }
 
 void KernelEmitter::emitPipeIssue(const LoopPipe &p, const std::string &iv, int distance,
-                                  const std::string &stageExpr) {
+                                  const std::string &stageExpr, int group) {
   pipeSubst_ = PipeSubst{p.loop, iv, std::to_string(distance)};
   for (const PipedDot &pd : p.dots)
     for (const PipeOperand &po : pd.ops) {
-      if (po.kind != PipeOperand::Ring)
+      if (po.kind != PipeOperand::Ring || (group >= 0 && &pd != &p.dots[size_t(group)]))
         continue;
       const Operation &ld = *po.load;
       const Value *ptr = ld.operand(0), *mask = ld.numOperands() > 1 ? ld.operand(1) : nullptr;
@@ -573,12 +626,21 @@ void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, c
     line("unsigned long long *" + p.full + " = reinterpret_cast<unsigned long long *>(mt_smem + @PIPE@ + " +
          num(int64_t(p.barOffset)) + ");");
     line("unsigned long long *" + p.empty + " = " + p.full + " + " + num(p.slots()) + ";");
+    if (p.split) {
+      line("unsigned long long *" + p.fullB + " = " + p.full + " + " + num(2 * p.slots()) +
+           "; // the second dot's operands");
+      line("unsigned long long *" + p.emptyB + " = " + p.full + " + " + num(3 * p.slots()) + ";");
+    }
     line("int " + p.iter + " = 0;");
     open("if (mt_tid == 0)");
     line("#pragma unroll");
     open("for (int s = 0; s < " + num(p.slots()) + "; ++s)");
-    line("mt::mbarInit(&" + p.full + "[s], " + num(2 * threads_) + ");");
-    line("mt::mbarInit(&" + p.empty + "[s], " + num(threads_) + ");");
+    for (const std::string &full : {p.full, p.fullB})
+      if (!full.empty())
+        line("mt::mbarInit(&" + full + "[s], " + num(2 * threads_) + ");");
+    for (const std::string &empty : {p.empty, p.emptyB})
+      if (!empty.empty())
+        line("mt::mbarInit(&" + empty + "[s], " + num(threads_) + ");");
     close();
     close();
   }
@@ -610,6 +672,8 @@ void KernelEmitter::emitPipePrologue(const LoopPipe &p, const std::string &lb, c
   emitRingGroupNext(p, "(" + ivType + ")(" + lb + " + " + num(p.distance()) + " * " + step + ")");
   if (p.pingPong) {
     line("const int " + p.warpgroup + " = mt_wg;");
+    line("int " + p.turn + " = 0;");
+    turnLine(p, p.turn + " = 1 + " + p.warpgroup + ";");
     turnLine(p, "if (" + p.warpgroup + " == 1 && " + inRange("(" + ivType + ")(" + lb + ")", ub, step) +
                     ") mt::namedBarArrive(1, 256); // warpgroup 0 takes the first turn");
   }
@@ -656,15 +720,20 @@ void KernelEmitter::emitPipeEpilogue(const LoopPipe &p) {
   line("__syncthreads(); // every thread is past its last wait");
   open("if (mt_tid == 0)");
   line("#pragma unroll");
-  open("for (int s = 0; s < " + num(2 * p.slots()) + "; ++s)");
+  open("for (int s = 0; s < " + num((p.split ? 4 : 2) * p.slots()) + "; ++s)");
   line("mt::mbarInval(&" + p.full + "[s]);");
   close();
   close();
 }
 
-void KernelEmitter::emitSlotFilled(const LoopPipe &p, const std::string &slot) {
-  if (p.mbar) // once the copies have landed, and now that they are issued
-    line("mt::cpAsyncArrive(&" + p.full + "[" + slot + "]); mt::mbarArrive(&" + p.full + "[" + slot + "]);");
+void KernelEmitter::emitSlotFilled(const LoopPipe &p, const std::string &slot, int group) {
+  if (!p.mbar)
+    return;
+  for (int g = 0; g < 2; ++g) { // once the copies have landed, and now that they are issued
+    const std::string &full = g == 0 || !p.split ? p.full : p.fullB;
+    if ((group < 0 || group == g) && (g == 0 || p.split))
+      line("mt::cpAsyncArrive(&" + full + "[" + slot + "]); mt::mbarArrive(&" + full + "[" + slot + "]);");
+  }
 }
 
 void KernelEmitter::emitRingRelease(const Operation &dot) {
@@ -676,7 +745,7 @@ void KernelEmitter::emitRingRelease(const Operation &dot) {
     line("mt::mbarArrive(&" + p.empty + "[" + p.stage + "]); // this thread is done with the slot");
 }
 
-void KernelEmitter::emitNextIssue(const LoopPipe &p) {
+void KernelEmitter::emitNextIssue(const LoopPipe &p, int group) {
   const LoopBounds &lb = loopBounds_.at(p.loop);
   std::string iv = name(const_cast<Operation *>(p.loop)->body(0).argument(0));
   int d = p.distance();
@@ -685,12 +754,13 @@ void KernelEmitter::emitNextIssue(const LoopPipe &p) {
   std::string slot = "(" + p.stage + " + " + num(d) + ") % " + num(p.slots());
   if (p.mbar) { // the slot's last readers (the iteration before last) are done with it
     line("const int mt_fill = (" + p.iter + " + " + num(d) + ") / " + num(p.slots()) + ";");
-    line("if (mt_fill > 0) mt::mbarWait(&" + p.empty + "[" + slot + "], (mt_fill - 1) & 1);");
+    line("if (mt_fill > 0) mt::mbarWait(&" + (group == 1 ? p.emptyB : p.empty) + "[" + slot +
+         "], (mt_fill - 1) & 1);");
   }
   nextIssue_ = true;
-  emitPipeIssue(p, next, d, slot);
+  emitPipeIssue(p, next, d, slot, group);
   nextIssue_ = false;
-  emitSlotFilled(p, slot);
+  emitSlotFilled(p, slot, group);
   close();
   if (!p.mbar)
     line("mt::cpAsyncCommit();");
@@ -711,7 +781,7 @@ KernelEmitter::PipedOperands KernelEmitter::emitPipedOperands(const Operation &d
       line("mt::cpAsyncWait<" + num(p.distance() - 1) + ">(); // this iteration's slots have landed");
       line("__syncthreads();");
     }
-    if (!p.deferWait && !p.pingPong) // else after the products are issued (emitFragDot)
+    if (!p.deferWait && !p.pingPong && !p.rotate) // else after the products are issued (emitFragDot)
       emitNextIssue(p);
   }
   bool staged = pd->ops[0].kind == PipeOperand::Staged || pd->ops[1].kind == PipeOperand::Staged;
@@ -748,6 +818,62 @@ KernelEmitter::PipedOperands KernelEmitter::emitPipedOperands(const Operation &d
     line("__syncthreads();");
   }
   return {ptrs[0], ptrs[1], pd->ops[1].tile.ld, pd->ops[1].trans != nullptr};
+}
+
+std::string KernelEmitter::regAProduct(const LoopPipe &p, const std::string &a, const std::string &slot,
+                                       const std::string &acc, const std::string &waitSub,
+                                       const std::string &turn) {
+  const PipedDot &pd = p.dots.back();
+  const PipeOperand &b = pd.ops[1];
+  bool bT = b.trans != nullptr;
+  std::string et = cudaTypeName(pd.plan.elem);
+  std::string sb = "v" + std::to_string(counter_++) + "_sb";
+  line(et + " *" + sb + " = reinterpret_cast<" + et + " *>(mt_smem + @PIPE@ + " + num(int64_t(b.offset)) +
+       " + " + slot + " * " + num(int64_t(b.slotBytes)) + ");");
+  return wgmmaRegACall(pd.plan, bT, a, sb, acc, waitSub, turn);
+}
+
+void KernelEmitter::emitSecondOperandsWait(const LoopPipe &p) {
+  if (p.split)
+    line("mt::mbarWait(&" + p.fullB + "[" + previousSlot(p) + "], ((" + p.iter + " - 1) / " + num(p.slots()) +
+         ") & 1); // the second dot's operands of the iteration before have landed");
+}
+
+std::string KernelEmitter::previousSlot(const LoopPipe &p) const {
+  return "(" + p.stage + " == 0 ? " + num(p.slots() - 1) + " : " + p.stage + " - 1)";
+}
+
+void KernelEmitter::emitRotationCarries(const LoopPipe &p) {
+  const Value *pv = p.dots.back().dot->operand(0);
+  const Type *pt = pv->type();
+  int pf = fragOf(pv);
+  line(elemType(pt, nullptr) + " " + p.pCarry + "[" + num(perIn(pt, pf)) + "];");
+  forEach(pt, p.pCarry, "mt::zero<" + elemType(pt->scalarType(), nullptr) + ">()", pf);
+  if (p.rescaleBy) {
+    const Type *xt = p.rescaleBy->type();
+    int xf = layoutOf(p.rescaleBy);
+    line(elemType(xt, nullptr) + " " + p.xCarry + "[" + num(perIn(xt, xf)) + "];");
+    forEach(xt, p.xCarry, "mt::cvt<" + elemType(xt->scalarType(), nullptr) + ">(1.0f)", xf);
+  }
+}
+
+void KernelEmitter::emitRotatedRescale(const LoopPipe &p) {
+  if (!p.rescaleBy)
+    return;
+  const Type *t = p.accArg->type();
+  std::string acc = name(p.accArg);
+  forEach(t, acc, "mt::mul(" + acc + "[i], " + p.xCarry + "[i])", layoutOf(p.accArg));
+}
+
+void KernelEmitter::emitRotationEpilogue(const LoopPipe &p) {
+  open("if (" + p.iter + " > 0)"); // the last iteration's second product
+  emitRotatedRescale(p);
+  std::string slot = previousSlot(p);
+  emitSecondOperandsWait(p);
+  line(regAProduct(p, p.pCarry, slot, name(p.accArg), "", p.pingPong ? ", " + p.turn : ""));
+  line("mt::mbarArrive(&" + (p.split ? p.emptyB : p.empty) + "[" + slot +
+       "]); // this thread is done with the last slot");
+  close();
 }
 
 } // namespace mt::cuda::detail

@@ -238,6 +238,10 @@ void KernelEmitter::emitOp(const Operation &op) {
     return; // computed where it is read (EmitRemat.cpp)
   if (pipedLoads_.count(&op))
     return; // copied into shared memory stages ahead by its loop (EmitDotPipeline.cpp)
+  if (auto it = rotatedRescales_.find(&op); it != rotatedRescales_.end()) {
+    bind(op.result(), name(it->second)); // done in place at the top of the body (LoopPipe::rotate)
+    return;
+  }
   // Operands in a fragment layout that this op cannot read in place: their blocked copies (EmitLayout.cpp).
   // Loops convert their inits themselves; an if has no tile operands.
   std::vector<std::pair<const Value *, std::string>> rebound;
@@ -646,6 +650,8 @@ void KernelEmitter::emitFor(const Operation &op) {
     ++ringDepth_; // the rings' region is taken until the loop's end
     emitPipePrologue(*pipe, name(lb), name(ub), s, ivType);
   }
+  if (pipe && pipe->rotate)
+    emitRotationCarries(*pipe);
   size_t bodyStart = size_t(out_.tellp());
   open("for (" + ivType + " " + iv + " = " + name(lb) + "; " + s + " > 0 ? " + iv + " < " + name(ub) + " : " +
        iv + " > " + name(ub) + "; " + iv + " = mt::add(" + iv + ", (" + ivType + ")" + s + "))");
@@ -657,6 +663,8 @@ void KernelEmitter::emitFor(const Operation &op) {
       line("if (!(" + s + " > 0 ? " + iv + " < " + name(ub) + " : " + iv + " > " + name(ub) + ")) break;");
     }
     setPrefetchCopy(op, copy);
+    if (pipe && pipe->rotate)
+      emitRotatedRescale(*pipe);
     for (unsigned k = 0; k < nIter; ++k)
       emitBlockedCopy(body.argument(k + 1));
     emitBlock(body, [&](const Operation &term) {
@@ -688,6 +696,8 @@ void KernelEmitter::emitFor(const Operation &op) {
   }
   close();
   --loopDepth_;
+  if (pipe && pipe->rotate)
+    emitRotationEpilogue(*pipe);
   if (pipe)
     finishTurns(*pipe, bodyStart);
   if (pipe && pipe->deferWait) {

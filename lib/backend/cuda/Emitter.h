@@ -61,6 +61,12 @@ struct EmitOptions {
   /// to the other through a named barrier, so that one's softmax runs under the other's products. On by
   /// default with mbarrierRings in the runtime (MINI_TRITON_PINGPONG=0 turns it off).
   bool pingPong = false;
+  /// In such loops of two dots where the second takes its A from the registers and accumulates into a
+  /// loop-carried value (attention: S = Q K^T; acc = acc * alpha + P V), that product is issued one iteration
+  /// late, together with the next iteration's first (FlashAttention-3's intra-warpgroup overlap): the
+  /// softmax of iteration i runs while P_{i-1} V_{i-1} does (EmitDotPipeline.cpp, LoopPipe::rotate). Off by
+  /// default in the runtime (MINI_TRITON_ROTATE=1 turns it on): slower on the H100 so far (CudaTarget.cpp).
+  bool rotate = false;
   /// Shared memory the rings of one pipelined loop may take (EmitDotPipeline.cpp): a loop gets fewer stages
   /// (down to 2) until its rings fit. The runtime may raise it where the device allows more (sm_90: 227 KiB
   /// per block); the other shared memory of a kernel aliases the same region (offset 0).

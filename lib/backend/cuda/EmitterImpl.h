@@ -332,6 +332,11 @@ private:
   /// operands of dtype `elem` through descriptors; B K-major when `bKMajor`, else N-major), defined
   /// before the kernel (wgmmaHelpers_).
   std::string wgmmaInstruction(int64_t n, ir::DType elem, bool bKMajor, bool aRegs = false);
+  /// The call of a warpgroup MMA with A from registers (`a`), B from shared memory at `b` (N-major unless
+  /// `bT`), accumulating into `acc`; waitSub and turn: the template's wait and the call's turn, each with
+  /// its leading ", " (or empty).
+  std::string wgmmaRegACall(const MmaPlan &p, bool bT, const std::string &a, const std::string &b,
+                            const std::string &acc, const std::string &waitSub, const std::string &turn);
   /// True if `a` (operand A of a dot planned as `p`) is held in the fragment layout a wgmma reads A from
   /// registers in: the accumulator layout of an M x K wgmma result (EmitDot.cpp).
   bool wgmmaRegisterA(const ir::Value *a, const MmaPlan &p) const;
@@ -435,6 +440,26 @@ private:
     /// loop is emitted; they stay only if the body has no block-wide barrier (finishTurns).
     bool pingPong = false;
     std::string turnMarker, warpgroup; // warpgroup: this thread's (0 or 1), warp-uniform
+    std::string
+        turn; // the named barrier of this warpgroup's turns (1 + warpgroup; 0 once the turns are dropped)
+    /// EmitOptions::rotate applies (mbar; two wgmma dots, the second with A from registers and accumulating
+    /// into a loop-carried value `accArg`, directly or through `rescale` = accArg * rescaleBy, that nothing
+    /// else reads): the second dot of iteration i - 1 is issued in iteration i right after the first dot
+    /// (no products at i = 0: an empty group), so that the softmax of iteration i runs while it does; its
+    /// A (`pCarry`) and rescaleBy (`xCarry`) are carried from iteration i - 1, the rescale moves to the top
+    /// of the body, and the last iteration's product is issued after the loop. Its slot is released one
+    /// iteration later than without.
+    bool rotate = false;
+    /// With rotate, where the barriers fit: the first dot's ring operands (group 0: `full`, `empty`) and the
+    /// second's (group 1: `fullB`, `emptyB`) are signalled apart. Group 0's slot is released once the first
+    /// product is done and refilled right after it is issued; group 1's slot is released after the second
+    /// product, an iteration later, and refilled then (with one set, the refill after the first dot would
+    /// wait for the other warpgroup's second product of the iteration before).
+    bool split = false;
+    std::string fullB, emptyB;
+    const ir::Value *accArg = nullptr, *rescaleBy = nullptr;
+    const ir::Operation *rescale = nullptr;
+    std::string pCarry, xCarry;
     /// Iterations the copies run ahead.
     int distance() const { return stages - 1; }
     /// Slots of each ring.
@@ -445,11 +470,29 @@ private:
   /// induction variable, the loop's advanced pointers and scalars, invariants) or values defined outside
   /// the loop; nothing in the body may store. Null when it does not apply.
   const LoopPipe *planDotPipeline(const ir::Operation &loop);
+  /// Sets LoopPipe::rotate (and what it needs) where it applies.
+  void planRotation(LoopPipe &lp);
+  /// A rotated loop's second product (LoopPipe::rotate): the call, with A `a`, B from ring slot `slot` and
+  /// the accumulator `acc` (waitSub, turn: the template's wait and the call's turn, each with its ", "); the
+  /// B pointer's line is emitted first.
+  std::string regAProduct(const LoopPipe &p, const std::string &a, const std::string &slot,
+                          const std::string &acc, const std::string &waitSub, const std::string &turn);
+  /// With LoopPipe::split, the wait for the second dot's ring slot of the iteration before.
+  void emitSecondOperandsWait(const LoopPipe &p);
+  /// The ring slot of the iteration before the current one.
+  std::string previousSlot(const LoopPipe &p) const;
+  /// Before a rotated loop: the carried A of its second product (zero) and rescale factor (one).
+  void emitRotationCarries(const LoopPipe &p);
+  /// At the top of a rotated loop's body (and in its epilogue): accArg *= the carried rescale factor.
+  void emitRotatedRescale(const LoopPipe &p);
+  /// After a rotated loop: the last iteration's second product, if the loop ran.
+  void emitRotationEpilogue(const LoopPipe &p);
   /// True if `v` can be evaluated for a later iteration of `loop` (see planDotPipeline).
   bool pipelineable(const ir::Value *v, const ir::Operation &loop, int depth);
   /// Issues the cp.async copies of every ring operand of the pipe for the iteration whose induction
   /// variable is `iv`, `distance` iterations after the current one, into slot `stageExpr`.
-  void emitPipeIssue(const LoopPipe &p, const std::string &iv, int distance, const std::string &stageExpr);
+  void emitPipeIssue(const LoopPipe &p, const std::string &iv, int distance, const std::string &stageExpr,
+                     int group = -1);
   /// One ring operand's copies for this thread: its groups' pointers and checks first (alignment, contiguity,
   /// a non-uniform mask), then, when all pass, one cp.async per group with a group-uniform mask as the
   /// zero-fill predicate; else element by element (`elem`, a rolled loop).
@@ -457,9 +500,9 @@ private:
                     int64_t n, int64_t bytes, const std::string &dst, const std::string &idx,
                     const std::string &elem, bool wgmma);
   /// The copies `distance` iterations ahead into their slots, and the commit.
-  void emitNextIssue(const LoopPipe &p);
+  void emitNextIssue(const LoopPipe &p, int group = -1);
   /// After the copies into `slot` are issued: with mbarrier rings, this thread's two arrivals on its `full`.
-  void emitSlotFilled(const LoopPipe &p, const std::string &slot);
+  void emitSlotFilled(const LoopPipe &p, const std::string &slot, int group = -1);
   /// After `dot`'s products: with mbarrier rings, the last dot of its loop releases the iteration's slot.
   void emitRingRelease(const ir::Operation &dot);
   /// A line of the warpgroups' turns (LoopPipe::pingPong): kept or dropped by finishTurns.
@@ -496,6 +539,8 @@ private:
   std::map<const ir::Operation *, LoopPipe> loopPipes_;              // by loop
   std::map<const ir::Operation *, const ir::Operation *> pipedDots_; // dot -> its loop
   std::set<const ir::Operation *> pipedLoads_;
+  /// Rescales (acc * x) of rotated loops, emitted at the top of the body: to the accumulator they read.
+  std::map<const ir::Operation *, const ir::Value *> rotatedRescales_;
   size_t pipeBytes_ = 0;
   struct PipeSubst {
     const ir::Operation *loop = nullptr;
