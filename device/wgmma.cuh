@@ -180,6 +180,17 @@ template <int R> __device__ __forceinline__ void fenceOperands(float (&acc)[R]) 
   (void)acc;
 #endif
 }
+/// fenceOperands for A fragments in registers (packed pairs): after the wait for the products that read them,
+/// so that their next values are not written into them earlier (ptxas then serializes the products, C7513).
+template <int R> __device__ __forceinline__ void fenceOperands(unsigned (&a)[R]) {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#pragma unroll
+  for (int i = 0; i < R; ++i)
+    asm volatile("" : "+r"(a[i])::"memory");
+#else
+  (void)a;
+#endif
+}
 /// wgmmaWait<N>, then fenceOperands(acc).
 template <int N, int R> __device__ __forceinline__ void wgmmaWait(float (&acc)[R]) {
   wgmmaWait<N>();
@@ -234,13 +245,17 @@ __device__ __forceinline__ void wgmmaAccumulate(const T *a, const T *b, float (&
     wgmmaWait<Wait>(acc);
 }
 
-/// wgmmaAccumulate with A in registers: `a` is this thread's part of A (M x K) in the accumulator fragment
-/// layout fragLinear<M, K, warps, 1> (what a previous wgmma left, e.g. attention's probabilities cast to
-/// 16 bits): product f, k-step j reads its elements f K / 2 + 8j .. + 7, which is the A fragment of
-/// m64nNk16. MMA(d, a, descB) is the generated register-A instruction.
+/// Two 16-bit values in one 32-bit register, `lo` in the low half (a register-A fragment word of wgmma).
+template <typename T> __device__ __forceinline__ unsigned packPair(T lo, T hi) {
+  static_assert(sizeof(T) == 2, "16-bit elements");
+  return unsigned(bits<unsigned short>(lo)) | (unsigned(bits<unsigned short>(hi)) << 16);
+}
+
+/// wgmmaAccumulate with A in registers, packed: word w of `af` holds elements 2w and 2w + 1 of this
+/// thread's part of A (packPair), in the layout of wgmmaAccumulateRegA below.
 template <typename T, int M, int N, int K, int SB, bool BKMajor,
           void (*MMA)(float (&)[N / 2], const unsigned (&)[4], unsigned long long), int Wait = 0, int SUB = 1>
-__device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[SUB * K / 2], const T *b,
+__device__ __forceinline__ void wgmmaAccumulateRegA(const unsigned (&af)[SUB * K / 4], const T *b,
                                                     float (&acc)[SUB * N / 2], int wg, int turn = 0) {
   static_assert(sizeof(T) == 2, "wgmma operands here are f16 or bf16");
   static_assert(M % (64 * SUB) == 0 && N % 8 == 0 && N <= 256 && K % 16 == 0, "m64nNk16 tiles");
@@ -249,17 +264,8 @@ __device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[SUB * K / 2], c
       BKMajor ? wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), 16, 8 * SB)
               : wgmma_detail::descriptor<SB>(wgmma_detail::sharedAddress(b), unsigned(K * SB), 8 * SB);
   (void)wg;
-  unsigned af[SUB][K / 16][4]; // packed before the fence: no register writes between the products
-#pragma unroll
-  for (int f = 0; f < SUB; ++f)
-#pragma unroll
-    for (int k0 = 0; k0 < K; k0 += 16)
-#pragma unroll
-      for (int j = 0; j < 4; ++j)
-        af[f][k0 / 16][j] = unsigned(bits<unsigned short>(a[f * (K / 2) + k0 / 2 + 2 * j])) |
-                            (unsigned(bits<unsigned short>(a[f * (K / 2) + k0 / 2 + 2 * j + 1])) << 16);
   if (turn) { // ping-pong: wait for this warpgroup's turn once A is packed (orderAfter pins the wait there)
-    orderAfter(reinterpret_cast<const unsigned(&)[SUB * (K / 16) * 4]>(af));
+    orderAfter(af);
     namedBarSync(turn, 256);
   }
   fenceOperands(acc);
@@ -269,13 +275,30 @@ __device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[SUB * K / 2], c
     const unsigned long long db = BKMajor ? db0 + unsigned(((k0 / ACB) * N * SB + (k0 % ACB) * 2) >> 4)
                                           : db0 + unsigned((k0 * SB) >> 4);
 #pragma unroll
-    for (int f = 0; f < SUB; ++f)
-      MMA(wgmma_detail::part<N, SUB>(acc, f), af[f][k0 / 16], db);
+    for (int f = 0; f < SUB; ++f) // product f, k-step k0 / 16: words (f K / 16 + k0 / 16) * 4 .. + 3
+      MMA(wgmma_detail::part<N, SUB>(acc, f),
+          reinterpret_cast<const unsigned(&)[4]>(af[(f * (K / 16) + k0 / 16) * 4]), db);
   }
   wgmmaCommit();
   fenceOperands(acc);
   if constexpr (Wait >= 0)
     wgmmaWait<Wait>(acc);
+}
+
+/// wgmmaAccumulate with A in registers: `a` is this thread's part of A (M x K) in the accumulator fragment
+/// layout fragLinear<M, K, warps, 1> (what a previous wgmma left, e.g. attention's probabilities cast to
+/// 16 bits): product f, k-step j reads its elements f K / 2 + 8j .. + 7, which is the A fragment of
+/// m64nNk16. MMA(d, a, descB) is the generated register-A instruction. A is packed in pairs first (before
+/// the fence: no register writes between the products).
+template <typename T, int M, int N, int K, int SB, bool BKMajor,
+          void (*MMA)(float (&)[N / 2], const unsigned (&)[4], unsigned long long), int Wait = 0, int SUB = 1>
+__device__ __forceinline__ void wgmmaAccumulateRegA(const T (&a)[SUB * K / 2], const T *b,
+                                                    float (&acc)[SUB * N / 2], int wg, int turn = 0) {
+  unsigned af[SUB * K / 4];
+#pragma unroll
+  for (int w = 0; w < SUB * K / 4; ++w)
+    af[w] = packPair(a[2 * w], a[2 * w + 1]);
+  wgmmaAccumulateRegA<T, M, N, K, SB, BKMajor, MMA, Wait, SUB>(af, b, acc, wg, turn);
 }
 
 } // namespace mt

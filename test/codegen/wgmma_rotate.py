@@ -9,8 +9,7 @@
 # refilled after S's issue, v's slot released after its product and refilled then.
 # RUN: %mtc %s -k attn_like q=*bf16:8192 k=*bf16:8192 v=*bf16:8192 o=*fp32:8192 NT=4 --num-warps 8 --num-stages 3 --wgmma --mbarrier --rotate --emit=cuda --no-line-directives | FileCheck %s
 # RUN: %mtc %s -k attn_like q=*bf16:8192 k=*bf16:8192 v=*bf16:8192 o=*fp32:8192 NT=4 --num-warps 8 --num-stages 3 --wgmma --mbarrier --emit=cuda --no-line-directives | FileCheck %s --check-prefix=PLAIN
-# CHECK: mt::bf16 [[P:v[0-9]+_pprev]][16];
-# CHECK: [[P]][i] = mt::zero<mt::bf16>();
+# CHECK: unsigned [[P:v[0-9]+_pprev]][8] = {};
 # CHECK: mt::f32 [[X:v[0-9]+_xprev]][32];
 # CHECK: [[X]][i] = mt::cvt<mt::f32>(1.0f);
 # CHECK: for (
@@ -31,7 +30,8 @@
 # CHECK-NEXT: if ([[IT]] > 0) mt::mbarArrive(&[[EMPTYB:v[0-9]+_emptyB]][([[ST]] == 0 ? 3 : [[ST]] - 1)]);
 # CHECK: if (mt_fill > 0) mt::mbarWait(&[[EMPTYB]][([[ST]] + 2) % 4], (mt_fill - 1) & 1);
 # CHECK: mt::cpAsyncArrive(&[[FULLB]][([[ST]] + 2) % 4]);
-# CHECK: [[P]][i] = [[PV]][i];
+# CHECK: mt::fenceOperands([[P]]);
+# CHECK: [[P]][i] = mt::packPair([[PV]][2 * i], [[PV]][2 * i + 1]);
 # CHECK: [[X]][i] = v{{[0-9]+}}[i];
 # CHECK: [[IT]] += 1;
 # CHECK: if ([[IT]] > 0) {

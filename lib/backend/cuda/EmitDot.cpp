@@ -217,7 +217,10 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
          previousSlot(*pipe) + "]); // this thread is done with the last iteration's slot");
     if (pipe->split) // its operands' slot: refilled only now that both warpgroups' readers are done
       emitNextIssue(*pipe, 1);
-    assign(a->type(), pipe->pCarry, pv, fragOf(a));
+    line("mt::fenceOperands(" + pipe->pCarry + "); // its A: rewritten only from here on");
+    line("#pragma unroll");
+    line("for (int i = 0; i < " + num(perIn(a->type(), fragOf(a)) / 2) + "; ++i) " + pipe->pCarry +
+         "[i] = mt::packPair(" + pv + "[2 * i], " + pv + "[2 * i + 1]);");
     if (pipe->rescaleBy)
       assign(pipe->rescaleBy->type(), pipe->xCarry, valueIn(pipe->rescaleBy, layoutOf(pipe->rescaleBy)),
              layoutOf(pipe->rescaleBy));

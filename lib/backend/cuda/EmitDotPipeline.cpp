@@ -844,11 +844,10 @@ std::string KernelEmitter::previousSlot(const LoopPipe &p) const {
 }
 
 void KernelEmitter::emitRotationCarries(const LoopPipe &p) {
+  // A packed in pairs, as the products read it (a carried array of 16-bit values made ptxas unpack and
+  // repack it every iteration: PRMT, LOP3).
   const Value *pv = p.dots.back().dot->operand(0);
-  const Type *pt = pv->type();
-  int pf = fragOf(pv);
-  line(elemType(pt, nullptr) + " " + p.pCarry + "[" + num(perIn(pt, pf)) + "];");
-  forEach(pt, p.pCarry, "mt::zero<" + elemType(pt->scalarType(), nullptr) + ">()", pf);
+  line("unsigned " + p.pCarry + "[" + num(perIn(pv->type(), fragOf(pv)) / 2) + "] = {};");
   if (p.rescaleBy) {
     const Type *xt = p.rescaleBy->type();
     int xf = layoutOf(p.rescaleBy);
