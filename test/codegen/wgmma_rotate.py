@@ -25,13 +25,14 @@
 # CHECK: mt::cpAsyncArrive(&[[FULL]][([[ST]] + 2) % 4]);
 # CHECK: mt::wgmmaWait<1>([[S]]);
 # CHECK-NEXT: mt::mbarArrive(&{{v[0-9]+_empty}}[[[ST]]]);
-# CHECK: mt::orderAfter([[PV:v[0-9]+]]);
+# CHECK: [[P]]_next[i] = mt::packPair([[PV:v[0-9]+]][2 * i], [[PV]][2 * i + 1]);
+# CHECK: mt::orderAfter([[P]]_next);
 # CHECK-NEXT: mt::wgmmaWait<0>([[ACC]]);
 # CHECK-NEXT: if ([[IT]] > 0) mt::mbarArrive(&[[EMPTYB:v[0-9]+_emptyB]][([[ST]] == 0 ? 3 : [[ST]] - 1)]);
 # CHECK: if (mt_fill > 0) mt::mbarWait(&[[EMPTYB]][([[ST]] + 2) % 4], (mt_fill - 1) & 1);
 # CHECK: mt::cpAsyncArrive(&[[FULLB]][([[ST]] + 2) % 4]);
 # CHECK: mt::fenceOperands([[P]]);
-# CHECK: [[P]][i] = mt::packPair([[PV]][2 * i], [[PV]][2 * i + 1]);
+# CHECK: [[P]][i] = [[P]]_next[i];
 # CHECK: [[X]][i] = v{{[0-9]+}}[i];
 # CHECK: [[IT]] += 1;
 # CHECK: if ([[IT]] > 0) {

@@ -210,8 +210,14 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
   const LoopPipe *pipe = pipedDots_.count(&op) ? &loopPipes_.at(pipedDots_.at(&op)) : nullptr;
   if (pipe && pipe->rotate && pipe->dots.back().dot == &op) { // issued with the next iteration's first dot
     std::string accName = name(pipe->accArg), pv = valueIn(a, fragOf(a));
+    std::string words = num(perIn(a->type(), fragOf(a)) / 2), next = pipe->pCarry + "_next";
+    line("unsigned " + next + "[" + words + "];"); // this iteration's A, packed (the carry is still read)
+    line("#pragma unroll");
+    line("for (int i = 0; i < " + words + "; ++i) " + next + "[i] = mt::packPair(" + pv + "[2 * i], " + pv +
+         "[2 * i + 1]);");
     // The code between the dots ran under these products: ptxas would hoist the wait above it (SASS).
-    line("mt::orderAfter(" + pv + "); // the code since this iteration's first dot stays before the wait");
+    // (On the packed words: on the 16-bit values it cost a repacking, PRMT and LOP3, every iteration.)
+    line("mt::orderAfter(" + next + "); // the code since this iteration's first dot stays before the wait");
     line("mt::wgmmaWait<0>(" + accName + "); // the last iteration's second product");
     line("if (" + pipe->iter + " > 0) mt::mbarArrive(&" + (pipe->split ? pipe->emptyB : pipe->empty) + "[" +
          previousSlot(*pipe) + "]); // this thread is done with the last iteration's slot");
@@ -219,8 +225,7 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
       emitNextIssue(*pipe, 1);
     line("mt::fenceOperands(" + pipe->pCarry + "); // its A: rewritten only from here on");
     line("#pragma unroll");
-    line("for (int i = 0; i < " + num(perIn(a->type(), fragOf(a)) / 2) + "; ++i) " + pipe->pCarry +
-         "[i] = mt::packPair(" + pv + "[2 * i], " + pv + "[2 * i + 1]);");
+    line("for (int i = 0; i < " + words + "; ++i) " + pipe->pCarry + "[i] = " + next + "[i];");
     if (pipe->rescaleBy)
       assign(pipe->rescaleBy->type(), pipe->xCarry, valueIn(pipe->rescaleBy, layoutOf(pipe->rescaleBy)),
              layoutOf(pipe->rescaleBy));
