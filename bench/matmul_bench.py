@@ -3,7 +3,8 @@ target) and under real Triton, and torch.matmul (cuBLAS), at 4096^3 and 8192^3 b
 
 Each library gets the same small autotuning space (block sizes, GROUP_SIZE_M, num_warps, num_stages): every
 config is timed briefly at each size and the fastest is measured with triton.testing.do_bench (median,
-warmup 25 ms, rep 100 ms). Accuracy: relative Frobenius error of a sample of output rows against a float64
+warmup 25 ms, rep 100 ms), in 3 rounds with the libraries in turn (side_by_side.interleaved_final: the card's
+clocks drift under sustained load, e.g. a power cap, and must not fall on one library). Accuracy: relative Frobenius error of a sample of output rows against a float64
 reference, rel_err = ||C[rows] - ref|| / ||ref||.
 
 Writes <out>/matmul_bf16.json (device, date, versions, per size: ms, TFLOP/s, rel_err, best config, every
@@ -20,6 +21,7 @@ import os
 import sys
 import time
 
+import side_by_side as sbs
 from kernel_source import load
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -87,7 +89,8 @@ def main():
               "dtype": "bfloat16 in/out, fp32 accumulate", "device": torch.cuda.get_device_name(),
               "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "triton_version": getattr(triton, "__version__", "?"), "torch_version": torch.__version__,
-              "timing": "triton.testing.do_bench median (warmup 25 ms, rep 100 ms); autotune: rep 20 ms per config",
+              "timing": "triton.testing.do_bench median (warmup 25 ms, rep 100 ms); autotune: rep 20 ms per config; "
+                        "final: median of 3 rounds, the libraries' best configs in turn (interleaved_final)",
               "rel_err": f"||C - ref||_F / ||ref||_F over {args.sample_rows} sampled rows, ref in float64",
               "sizes": []}
     gen = torch.Generator(device="cuda").manual_seed(0)
@@ -106,7 +109,8 @@ def main():
         # torch.matmul (cuBLAS)
         c = torch.matmul(a, b)
         ms = triton.testing.do_bench(lambda: torch.matmul(a, b), return_mode="median")
-        entry["torch"] = {"ms": ms, "tflops": flops / (ms * 1e-3) / 1e12, "rel_err": rel_err(c)}
+        entry["torch"] = {"ms": ms, "tflops": flops / (ms * 1e-3) / 1e12, "rel_err": rel_err(c),
+                          "_run": lambda: torch.matmul(a, b)}
 
         for label in ("triton", "mini_triton"):
             kernel = kernels[label]
@@ -149,7 +153,9 @@ def main():
             err = rel_err(c)
             ms = triton.testing.do_bench(run, return_mode="median")
             entry[label] = {"ms": ms, "tflops": flops / (ms * 1e-3) / 1e12, "rel_err": err, "config": best_name,
-                            "configs": tried}
+                            "configs": tried, "_run": run}
+        sbs.interleaved_final(entry, ("torch", "triton", "mini_triton"),
+                              lambda fn: triton.testing.do_bench(fn, return_mode="median"), flops)
         if "tflops" in entry.get("mini_triton", {}):
             for other in ("triton", "torch"):
                 if "tflops" in entry.get(other, {}):
