@@ -237,8 +237,8 @@ protected:
   bool wgmma = false;
   /// EmitOptions::mbarrierRings (mbarriers emulated with atomics on the host) and pingPong.
   bool mbarrier = false;
-  /// With mbarrier: EmitOptions::rotate too.
-  bool rotate = true;
+  /// With mbarrier: EmitOptions::rotate too (off by default, as in the runtime).
+  bool rotate = false;
   /// EmitOptions::numStages of the kernels emitted.
   int numStages = 3;
   /// EmitOptions::maxPipeBytes of the kernels emitted.

@@ -219,24 +219,23 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
   // two warpgroups (128 query rows, 8 warps); at HEAD_DIM 128 and blocks of 128 keys (256 keys) the two
   // warpgroups then take turns (EmitOptions::pingPong).
   const int Z = 1, H = 2;
-  // With rings, P @ V is issued an iteration late, with the next S (EmitOptions::rotate), unless `rot` is
-  // off.
+  // With `rot`, rings issue P @ V an iteration late, with the next S (EmitOptions::rotate).
   struct Cfg {
     int bm, warps;
     bool mbar;
     int d = 64, bn = 32;
-    bool rot = true;
+    bool rot = false;
   };
   // 128 query rows on one warpgroup (4 warps): both products twice per k-step, P from two fragment rows.
-  for (Cfg c : {Cfg{64, 4, false}, Cfg{64, 4, true}, Cfg{128, 8, true}, Cfg{128, 8, true, 64, 32, false},
-                Cfg{128, 4, false}, Cfg{128, 8, true, 128, 128}})
+  for (Cfg c : {Cfg{64, 4, false}, Cfg{64, 4, true}, Cfg{128, 8, true}, Cfg{128, 8, true, 64, 32, true},
+                Cfg{128, 4, false}, Cfg{128, 8, true, 128, 128}, Cfg{128, 8, true, 128, 128, true}})
     for (bool causal : {false, true}) {
       const int BM = c.bm, D = c.d, BN = c.bn, S = std::max(128, 2 * BN);
       mbarrier = c.mbar;
       rotate = c.rot;
       maxPipeBytes = D == 128 ? 225 * 1024 : cuda::EmitOptions{}.maxPipeBytes; // q + 2 x 3 slots of 32 KiB
       SCOPED_TRACE(std::string(causal ? "causal" : "full") + " BM " + std::to_string(BM) + " D " +
-                   std::to_string(D) + (c.mbar ? " mbarrier" : ""));
+                   std::to_string(D) + (c.mbar ? " mbarrier" : "") + (c.rot ? " rotated" : ""));
       std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
                                     ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
                                     ArgSpec::scalar(DType::F32)};
@@ -332,12 +331,15 @@ TEST_F(WgmmaHost, RingsThatDoNotFitFallBack) {
   struct Case {
     bool mbar;
     size_t kib, shared;
-    bool mbarWaits;
+    bool mbarWaits, rot = false;
   };
-  for (Case c : {Case{false, 192, 163840, false}, Case{true, 192, 163840, false},
-                 Case{false, 225, 229376, false}, Case{true, 225, 229472, true}}) {
-    SCOPED_TRACE(std::string(c.mbar ? "mbarrier " : "") + std::to_string(c.kib) + " KiB");
+  for (Case c :
+       {Case{false, 192, 163840, false}, Case{true, 192, 163840, false}, Case{false, 225, 229376, false},
+        Case{true, 225, 229424, true}, Case{true, 225, 229472, true, true}}) {
+    SCOPED_TRACE(std::string(c.mbar ? "mbarrier " : "") + (c.rot ? "rotated " : "") + std::to_string(c.kib) +
+                 " KiB");
     mbarrier = c.mbar;
+    rotate = c.rot;
     maxPipeBytes = c.kib * 1024;
     auto k = emitFile("bench/kernels/attention_bf16.py", "attn_fwd_bf16_kernel", specs, 8);
     ASSERT_TRUE(k);
