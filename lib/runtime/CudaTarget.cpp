@@ -192,6 +192,11 @@ SharedLimit sharedLimit(const std::string &arch) {
 }
 } // namespace
 
+bool affineRingsFor() {
+  const char *env = std::getenv("MINI_TRITON_AFFINE_RINGS"); // opt-in: not yet measured
+  return env && std::string(env) == "1";
+}
+
 size_t pipeBytesFor(const std::string &arch) {
   SharedLimit l = sharedLimit(arch);
   const char *env = std::getenv("MINI_TRITON_PIPE_KB");
@@ -254,6 +259,7 @@ std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &ar
   h.updateField(mbarrierRingsFor(arch) ? "mbarrier-rings" : "");
   h.updateField(pingPongFor(arch) ? "ping-pong" : "");
   h.updateField(rotateFor(arch) ? "rotate" : "");
+  h.updateField(affineRingsFor() ? "affine-rings" : "");
   h.updateField("pipe " + std::to_string(pipeBytesFor(arch)));
   h.updateField("nvrtc " + std::to_string(nvrtcVersion.first) + "." + std::to_string(nvrtcVersion.second));
   h.updateField(nvrtcDefaults.lineInfo ? "lineinfo" : "");
@@ -302,6 +308,7 @@ Expected<CudaBinary> compileCudaBinary(const KernelSource &src, const std::vecto
   eo.mbarrierRings = mbarrierRingsFor(arch);
   eo.pingPong = pingPongFor(arch);
   eo.rotate = rotateFor(arch);
+  eo.affineRings = affineRingsFor();
   eo.maxPipeBytes = pipeBytesFor(arch);
   eo.maxSharedBytes = sharedBytesFor(arch);
   std::optional<cuda::CudaKernel> emitted = cuda::emitCuda(*compiled->function, eo, diag);

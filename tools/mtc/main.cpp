@@ -49,6 +49,7 @@ struct Options {
   bool mbarrier = false;
   bool pingPong = false;
   bool rotate = false;
+  bool affineRings = false;
   size_t pipeKb = 192;
   bool noStrip = false;
   int repeat = 1;
@@ -109,6 +110,7 @@ int emitIr(const Options &opts, const mt::KernelSource &src, const mtc::KernelAr
     eo.mbarrierRings = opts.mbarrier;
     eo.pingPong = opts.pingPong;
     eo.rotate = opts.rotate;
+    eo.affineRings = opts.affineRings;
     eo.maxPipeBytes = opts.pipeKb * 1024;
     eo.stripLayouts = !opts.noStrip;
     auto k = mt::cuda::emitCuda(*compiled->function, eo, diag);
@@ -210,6 +212,8 @@ int main(int argc, char **argv) {
   app.add_flag("--rotate", opts.rotate,
                "--emit=cuda with --mbarrier: a loop's second product (A from registers) issued one iteration "
                "late, with the next one's first");
+  app.add_flag("--affine-rings", opts.affineRings,
+               "--emit=cuda: ring copies of addresses affine in the loop variable from running pointers");
   app.add_option("--pipe-kb", opts.pipeKb,
                  "--emit=cuda: shared memory (KiB) one pipelined loop's rings may take")
       ->check(CLI::Range(16, 227));

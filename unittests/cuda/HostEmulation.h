@@ -101,6 +101,7 @@ protected:
     eo.mbarrierRings = mbarrier;
     eo.pingPong = mbarrier; // the turns compile; the host runs them as no-ops
     eo.rotate = mbarrier && rotate;
+    eo.affineRings = affineRings;
     eo.numStages = numStages;
     eo.maxPipeBytes = maxPipeBytes;
     eo.maxSharedBytes = maxSharedBytes;
@@ -146,6 +147,7 @@ protected:
     eo.mbarrierRings = mbarrier;
     eo.pingPong = mbarrier; // the turns compile; the host runs them as no-ops
     eo.rotate = mbarrier && rotate;
+    eo.affineRings = affineRings;
     eo.numStages = numStages;
     eo.maxPipeBytes = maxPipeBytes;
     eo.maxSharedBytes = maxSharedBytes;
@@ -239,6 +241,8 @@ protected:
   bool mbarrier = false;
   /// With mbarrier: EmitOptions::rotate too (off by default, as in the runtime).
   bool rotate = false;
+  /// EmitOptions::affineRings.
+  bool affineRings = false;
   /// EmitOptions::numStages of the kernels emitted.
   int numStages = 3;
   /// EmitOptions::maxPipeBytes of the kernels emitted.

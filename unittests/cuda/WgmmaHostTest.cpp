@@ -219,23 +219,27 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
   // two warpgroups (128 query rows, 8 warps); at HEAD_DIM 128 and blocks of 128 keys (256 keys) the two
   // warpgroups then take turns (EmitOptions::pingPong).
   const int Z = 1, H = 2;
-  // With `rot`, rings issue P @ V an iteration late, with the next S (EmitOptions::rotate).
+  // With `rot`, rings issue P @ V an iteration late, with the next S (EmitOptions::rotate); with `aff`, the
+  // ring copies of k and v read running pointers (EmitOptions::affineRings).
   struct Cfg {
     int bm, warps;
     bool mbar;
     int d = 64, bn = 32;
-    bool rot = false;
+    bool rot = false, aff = false;
   };
   // 128 query rows on one warpgroup (4 warps): both products twice per k-step, P from two fragment rows.
-  for (Cfg c : {Cfg{64, 4, false}, Cfg{64, 4, true}, Cfg{128, 8, true}, Cfg{128, 8, true, 64, 32, true},
-                Cfg{128, 4, false}, Cfg{128, 8, true, 128, 128}, Cfg{128, 8, true, 128, 128, true}})
+  for (Cfg c : {Cfg{64, 4, false}, Cfg{64, 4, true}, Cfg{128, 8, true}, Cfg{128, 8, true, 64, 32, true, true},
+                Cfg{128, 4, false, 64, 32, false, true}, Cfg{128, 8, true, 128, 128},
+                Cfg{128, 8, true, 128, 128, true}, Cfg{128, 8, true, 128, 128, false, true}})
     for (bool causal : {false, true}) {
       const int BM = c.bm, D = c.d, BN = c.bn, S = std::max(128, 2 * BN);
       mbarrier = c.mbar;
       rotate = c.rot;
+      affineRings = c.aff;
       maxPipeBytes = D == 128 ? 225 * 1024 : cuda::EmitOptions{}.maxPipeBytes; // q + 2 x 3 slots of 32 KiB
       SCOPED_TRACE(std::string(causal ? "causal" : "full") + " BM " + std::to_string(BM) + " D " +
-                   std::to_string(D) + (c.mbar ? " mbarrier" : "") + (c.rot ? " rotated" : ""));
+                   std::to_string(D) + (c.mbar ? " mbarrier" : "") + (c.rot ? " rotated" : "") +
+                   (c.aff ? " affine" : ""));
       std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
                                     ArgSpec::pointer(DType::BF16), ArgSpec::pointer(DType::BF16),
                                     ArgSpec::scalar(DType::F32)};
@@ -279,6 +283,8 @@ TEST_F(WgmmaHost, AttentionQKTransposedAndPV) {
       EXPECT_EQ(count(k->source, "mt::namedBarArrive("), 3 * turns) << k->source;
       // Rotated loops: in iteration i, P @ V of iteration i - 1 right after S (an empty group in the first),
       // its wait after the softmax; after the loop the last P @ V.
+      // Affine rings: k's and v's copies advance running pointers (two per loop).
+      EXPECT_EQ(count(k->source, "_astep;"), c.aff ? (causal ? 4u : 2u) : 0u) << k->source;
       const size_t rotated = rings && c.rot ? (causal ? 2u : 1u) : 0u;
       EXPECT_EQ(count(k->source, "mt::wgmmaCommit(); // an empty group"), rotated) << k->source;
       EXPECT_EQ(count(k->source, "mt::wgmmaAccumulateRegA<"), rotated  ? 2 * rotated

@@ -67,6 +67,11 @@ struct EmitOptions {
   /// softmax of iteration i runs while P_{i-1} V_{i-1} does (EmitDotPipeline.cpp, LoopPipe::rotate). Off by
   /// default in the runtime (MINI_TRITON_ROTATE=1 turns it on): slower on the H100 so far (CudaTarget.cpp).
   bool rotate = false;
+  /// Ring copies whose pointer tile is affine in the loop's induction variable (attention's k and v) read
+  /// running group pointers advanced by a constant step (PipeOperand::affineRun) instead of recomputing the
+  /// address every iteration (exact unless the kernel's 32-bit offsets overflow). Off by default in the
+  /// runtime (MINI_TRITON_AFFINE_RINGS=1 turns it on): not yet measured.
+  bool affineRings = false;
   /// Shared memory the rings of one pipelined loop may take (EmitDotPipeline.cpp): a loop gets fewer stages
   /// (down to 2) until its rings fit. The runtime may raise it where the device allows more (sm_90: 227 KiB
   /// per block); the other shared memory of a kernel aliases the same region (offset 0).

@@ -413,6 +413,11 @@ private:
     mutable std::string groupNext;
     /// groupContig is known true at compile time (EmitAxis.cpp): no check was emitted.
     mutable bool groupContigKnown = false;
+    /// EmitOptions::affineRings, a Ring whose pointer tile is affine in the induction variable with one
+    /// coefficient for every element (attention's k and v): the group pointers of the loop's copies, set
+    /// after the prologue and advanced by `affineStep` (elements, the loop's step times the coefficient)
+    /// after each iteration's copies, instead of recomputed from the induction variable.
+    mutable std::string affineRun, affineStep;
   };
   struct PipedDot {
     const ir::Operation *dot = nullptr;
@@ -516,6 +521,17 @@ private:
   /// After the prologue's copies: PipeOperand::groupNext, the group pointers of the copies for iteration `iv`
   /// (the loop's first, `distance` ahead).
   void emitRingGroupNext(const LoopPipe &p, const std::string &iv);
+  /// d v / d iv of `loop`'s induction variable as a scalar C++ expression (elements for pointers), the same
+  /// for every element of `v`; nullopt if `v` is not such an affine function (EmitOptions::affineRings).
+  std::optional<std::string> affineCoefficient(const ir::Value *v, const ir::Operation &loop, int depth = 0);
+  /// `dst[g] = expr()` for each group g of `w` of this thread's `pe` elements (expr() is called inside the
+  /// loop: its text may use i and L, the group's first element).
+  void emitGroupValues(const std::string &dst, int64_t pe, int64_t w,
+                       const std::function<std::string()> &expr);
+  /// Sets PipeOperand::affineRun / affineStep of `po` where its pointer tile is affine (emitRingGroupNext).
+  void emitAffineRun(const LoopPipe &p, const PipeOperand &po);
+  /// The uniform scalar an invariant tile holds (a splat of a value defined outside `loop`, a constant).
+  std::optional<std::string> uniformScalar(const ir::Value *v, const ir::Operation &loop, int depth = 0);
   /// Before the loop: PipeOperand::groupBase / groupContig of the ring operands that have them.
   void emitRingGroupBases(const LoopPipe &p);
   /// The prologue (before the loop): the invariant operands, then slots 0 .. S-2.
