@@ -1,6 +1,6 @@
-"""bench/attention_bench.py and bench/newton_schulz_bench.py: their --dry-run (mini_triton's CPU interpreter on
-tiny bf16 shapes, plus the torch baseline) runs the kernel texts and the script logic end to end and must match the
-float64 reference; without a GPU the real run prints {"skipped": ...} and exits 0."""
+"""bench/attention_bench.py, bench/newton_schulz_bench.py and bench/attention_ab.py: their --dry-run (mini_triton's
+CPU interpreter on tiny bf16 shapes, plus the torch baseline) runs the kernel texts and the script logic end to end
+and must match the float64 reference; without a GPU the real run prints {"skipped": ...} and exits 0."""
 
 import json
 import os
@@ -69,3 +69,18 @@ def test_bench_skips_without_gpu(tmp_path, script, bench):
     data = json.loads(r.stdout)
     assert data["bench"] == bench and data["skipped"]
     assert not out.exists()
+
+
+def test_attention_ab_dry_run(tmp_path):
+    # bench/attention_ab.py (per-config A/B timings): every case checked against float64, one JSON line each,
+    # appended run after run.
+    for label in ("a", "b"):
+        r = _run("attention_ab.py", "--label", label, "--dry-run", "--cases", "D128,D64c", "--out", str(tmp_path))
+        assert r.returncode == 0, r.stdout + r.stderr
+    lines = [json.loads(x) for x in (tmp_path / "attention_ab.jsonl").read_text().splitlines()]
+    assert [(x["label"], x["case"]) for x in lines] == [("a", "D128"), ("a", "D64c"), ("b", "D128"), ("b", "D64c")]
+    for x in lines:
+        assert 0 < x["rel_err"] <= 1e-2, x
+        assert len(x["ms_rounds"]) == 3 and x["ms"] > 0 and x["tflops"] > 0, x
+        assert x["device"] == "cpu" and x["compiler"] == "mini_triton"
+    assert lines[1]["flops"] * 4 == lines[0]["flops"]  # D64c: half the head dim, causal: half the square
