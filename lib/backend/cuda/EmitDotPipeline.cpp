@@ -39,17 +39,6 @@ namespace {
 const char *const kGenericWritesFence =
     "mt::fenceProxyAsync(); // these st.shared writes, for the warpgroup MMAs' async-proxy reads";
 
-bool inside(const Value *v, const Operation &loop) {
-  const Block *body = &const_cast<Operation &>(loop).body(0);
-  for (const Block *b = v->ownerBlock(); b;) {
-    if (b == body)
-      return true;
-    const Operation *parent = b->parentOp();
-    b = parent ? parent->parentBlock() : nullptr;
-  }
-  return false;
-}
-
 bool storesAnywhere(const Block &b) {
   for (const auto &op : b.operations()) {
     if (op->kind() == OpKind::Store || op->kind() == OpKind::AtomicRmw || op->kind() == OpKind::AtomicCas)
@@ -59,17 +48,6 @@ bool storesAnywhere(const Block &b) {
         return true;
   }
   return false;
-}
-
-unsigned countUses(const Block &b, const Value *v) {
-  unsigned n = 0;
-  for (const auto &op : b.operations()) {
-    for (const Value *o : op->operands())
-      n += o == v;
-    for (unsigned r = 0; r < op->numRegions(); ++r)
-      n += countUses(op->region(r).block(), v);
-  }
-  return n;
 }
 
 bool isZeroConstant(const Value *v) {
@@ -109,6 +87,28 @@ bool advancedScalar(const Value *v, const Operation &loop, const Value *&step, b
 }
 
 } // namespace
+
+bool inside(const Value *v, const Operation &loop) {
+  const Block *body = &const_cast<Operation &>(loop).body(0);
+  for (const Block *b = v->ownerBlock(); b;) {
+    if (b == body)
+      return true;
+    const Operation *parent = b->parentOp();
+    b = parent ? parent->parentBlock() : nullptr;
+  }
+  return false;
+}
+
+unsigned countUses(const Block &b, const Value *v) {
+  unsigned n = 0;
+  for (const auto &op : b.operations()) {
+    for (const Value *o : op->operands())
+      n += o == v;
+    for (unsigned r = 0; r < op->numRegions(); ++r)
+      n += countUses(op->region(r).block(), v);
+  }
+  return n;
+}
 
 std::string KernelEmitter::inRange(const std::string &x, const std::string &ub, const std::string &step) {
   return "(" + step + " > 0 ? " + x + " < " + ub + " : " + x + " > " + ub + ")";
@@ -309,56 +309,6 @@ const KernelEmitter::LoopPipe *KernelEmitter::planDotPipeline(const Operation &l
   return &(loopPipes_[&loop] = lp);
 }
 
-void KernelEmitter::planRotation(LoopPipe &lp) {
-  // FlashAttention-3's intra-warpgroup overlap: in loops S = A B1 (from the ring); ...; acc = P B2 + acc * x
-  // (P from the registers), the product P B2 of iteration i - 1 is issued right after S of iteration i and
-  // waited for after the code between the two dots, which then runs under it.
-  if (lp.dots.size() != 2 || !lp.dots[0].plan.wgmma || !lp.dots[1].plan.wgmma)
-    return;
-  const PipedDot &second = lp.dots[1];
-  if (second.ops[0].kind != PipeOperand::Registers || second.ops[1].kind != PipeOperand::Ring ||
-      lp.dots[0].ops[1].kind != PipeOperand::Ring || second.plan.sub != 1)
-    return;
-  Block &body = const_cast<Operation *>(lp.loop)->body(0);
-  const Operation *yield = body.terminator();
-  const Value *accIn = second.dot->operand(2);
-  auto carried = [&](const Value *v) { // a loop-carried value of this body
-    return v->isBlockArg() && v->ownerBlock() == &body && v->index() > 0;
-  };
-  const Value *accArg = nullptr, *by = nullptr;
-  const Operation *rescale = nullptr;
-  if (carried(accIn)) {
-    accArg = accIn;
-  } else if (const Operation *m = accIn->definingOp();
-             m && m->kind() == OpKind::Mul && m->parentBlock() == &body && countUses(body, accIn) == 1) {
-    for (unsigned k = 0; k < 2 && !accArg; ++k)
-      if (carried(m->operand(k))) {
-        accArg = m->operand(k), by = m->operand(1 - k), rescale = m;
-      }
-  }
-  if (!accArg || !yield || countUses(body, accArg) != 1 || countUses(body, second.dot->result()) != 1 ||
-      yield->operand(accArg->index() - 1) != second.dot->result() || by == accArg ||
-      layoutOf(second.dot->result()) != layoutOf(accArg) || (by && layoutOf(by) != layoutOf(accArg)) ||
-      (by && isLazy(by)) || fragOf(second.dot->operand(0)) < 0)
-    return;
-  lp.rotate = true;
-  lp.accArg = accArg;
-  lp.rescale = rescale;
-  lp.rescaleBy = by;
-  if (rescale)
-    rotatedRescales_[rescale] = accArg;
-  std::string id = "v" + std::to_string(counter_++);
-  lp.pCarry = id + "_pprev";
-  lp.xCarry = id + "_xprev";
-  size_t end = lp.barOffset + 4 * size_t(lp.slots()) * 8; // two more barriers a slot
-  if (end <= opts_.maxPipeBytes) {
-    lp.split = true;
-    lp.fullB = lp.full + "B";
-    lp.emptyB = lp.empty + "B";
-    pipeBytes_ = std::max(pipeBytes_, end);
-  }
-}
-
 std::optional<std::string> KernelEmitter::scalarAt(const Value *v) {
   MT_ASSERT(pipeSubst_) << "CUDA emitter: scalarAt outside a pipelined issue";
   const Operation &loop = *pipeSubst_->loop;
@@ -482,72 +432,6 @@ void KernelEmitter::emitRingGroupBases(const LoopPipe &p) {
     }
 }
 
-std::optional<std::string> KernelEmitter::uniformScalar(const Value *v, const Operation &loop, int depth) {
-  const Operation *def = v->definingOp();
-  if (def && def->kind() == OpKind::Constant)
-    return literal(*def, v->type());
-  if (!v->type()->isBlock())
-    return inside(v, loop) ? std::nullopt : std::optional<std::string>(name(v));
-  if (!def || depth > 8)
-    return std::nullopt;
-  if (def->kind() == OpKind::Splat || def->kind() == OpKind::Broadcast || def->kind() == OpKind::ExpandDims)
-    return uniformScalar(def->operand(0), loop, depth + 1);
-  return std::nullopt;
-}
-
-std::optional<std::string> KernelEmitter::affineCoefficient(const Value *v, const Operation &loop,
-                                                            int depth) {
-  Block &body = const_cast<Operation &>(loop).body(0);
-  if (v == body.argument(0))
-    return "1";
-  if (!inside(v, loop))
-    return "0";
-  const Operation *def = v->definingOp();
-  if (!def || depth > 32)
-    return std::nullopt; // a loop-carried value
-  auto sum = [](const std::string &a, const std::string &b, const char *op) -> std::string {
-    if (b == "0")
-      return a;
-    if (a == "0" && std::string(op) == "+")
-      return b;
-    return "(" + a + " " + op + " " + b + ")";
-  };
-  switch (def->kind()) {
-  case OpKind::Constant:
-  case OpKind::MakeRange:
-    return "0";
-  case OpKind::Splat:
-  case OpKind::Broadcast:
-  case OpKind::ExpandDims:
-  case OpKind::Hint:
-    return affineCoefficient(def->operand(0), loop, depth + 1);
-  case OpKind::Cast: // integer widening or narrowing: exact while the offsets do not overflow
-    if (isFloat(def->operand(0)->type()->scalarType()->dtype()) || isFloat(v->type()->scalarType()->dtype()))
-      return std::nullopt;
-    return affineCoefficient(def->operand(0), loop, depth + 1);
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::AddPtr: {
-    auto a = affineCoefficient(def->operand(0), loop, depth + 1);
-    auto b = affineCoefficient(def->operand(1), loop, depth + 1);
-    if (!a || !b)
-      return std::nullopt;
-    return sum(*a, *b, def->kind() == OpKind::Sub ? "-" : "+");
-  }
-  case OpKind::Mul: {
-    for (unsigned k = 0; k < 2; ++k) {
-      auto c = affineCoefficient(def->operand(k), loop, depth + 1);
-      auto s = uniformScalar(def->operand(1 - k), loop, depth + 1);
-      if (c && s)
-        return *c == "0" ? std::string("0") : "(" + *c + " * (mt::i64)(" + *s + "))";
-    }
-    return std::nullopt;
-  }
-  default:
-    return std::nullopt;
-  }
-}
-
 void KernelEmitter::emitRingGroupNext(const LoopPipe &p, const std::string &iv) {
   pipeSubst_ = PipeSubst{p.loop, iv, std::to_string(p.distance())};
   for (const PipedDot &pd : p.dots)
@@ -564,22 +448,6 @@ void KernelEmitter::emitRingGroupNext(const LoopPipe &p, const std::string &iv) 
       lazyInitOverride_.erase(init);
     }
   pipeSubst_.reset();
-}
-
-void KernelEmitter::emitAffineRun(const LoopPipe &p, const PipeOperand &po) {
-  const Value *ptr = po.load->operand(0);
-  std::optional<std::string> c = affineCoefficient(ptr, *p.loop);
-  if (!c || *c == "0")
-    return;
-  int64_t pe = per(po.load->result()->type()), w = vecWidth(pe);
-  std::string id = "v" + std::to_string(counter_++);
-  po.affineRun = id + "_arun";
-  po.affineStep = id + "_astep";
-  line("// the group pointers of the loop's first copies, advanced by a constant step (affine in the loop "
-       "variable)");
-  line("const mt::i64 " + po.affineStep + " = (mt::i64)(" + loopBounds_.at(p.loop).step + ") * " + *c + ";");
-  line(elemType(ptr->type(), nullptr) + " " + po.affineRun + "[" + num(pe / w) + "];");
-  emitGroupValues(po.affineRun, pe, w, [&] { return at(ptr); });
 }
 
 void KernelEmitter::emitGroupValues(const std::string &dst, int64_t pe, int64_t w,
@@ -911,61 +779,6 @@ KernelEmitter::PipedOperands KernelEmitter::emitPipedOperands(const Operation &d
     line("__syncthreads();");
   }
   return {ptrs[0], ptrs[1], pd->ops[1].tile.ld, pd->ops[1].trans != nullptr};
-}
-
-std::string KernelEmitter::regAProduct(const LoopPipe &p, const std::string &a, const std::string &slot,
-                                       const std::string &acc, const std::string &waitSub,
-                                       const std::string &turn) {
-  const PipedDot &pd = p.dots.back();
-  const PipeOperand &b = pd.ops[1];
-  bool bT = b.trans != nullptr;
-  std::string et = cudaTypeName(pd.plan.elem);
-  std::string sb = "v" + std::to_string(counter_++) + "_sb";
-  line(et + " *" + sb + " = reinterpret_cast<" + et + " *>(mt_smem + @PIPE@ + " + num(int64_t(b.offset)) +
-       " + " + slot + " * " + num(int64_t(b.slotBytes)) + ");");
-  return wgmmaRegACall(pd.plan, bT, a, sb, acc, waitSub, turn);
-}
-
-void KernelEmitter::emitSecondOperandsWait(const LoopPipe &p) {
-  if (p.split)
-    line("mt::mbarWait(&" + p.fullB + "[" + previousSlot(p) + "], ((" + p.iter + " - 1) / " + num(p.slots()) +
-         ") & 1); // the second dot's operands of the iteration before have landed");
-}
-
-std::string KernelEmitter::previousSlot(const LoopPipe &p) const {
-  return "(" + p.stage + " == 0 ? " + num(p.slots() - 1) + " : " + p.stage + " - 1)";
-}
-
-void KernelEmitter::emitRotationCarries(const LoopPipe &p) {
-  // A packed in pairs, as the products read it (a carried array of 16-bit values made ptxas unpack and
-  // repack it every iteration: PRMT, LOP3).
-  const Value *pv = p.dots.back().dot->operand(0);
-  line("unsigned " + p.pCarry + "[" + num(perIn(pv->type(), fragOf(pv)) / 2) + "] = {};");
-  if (p.rescaleBy) {
-    const Type *xt = p.rescaleBy->type();
-    int xf = layoutOf(p.rescaleBy);
-    line(elemType(xt, nullptr) + " " + p.xCarry + "[" + num(perIn(xt, xf)) + "];");
-    forEach(xt, p.xCarry, "mt::cvt<" + elemType(xt->scalarType(), nullptr) + ">(1.0f)", xf);
-  }
-}
-
-void KernelEmitter::emitRotatedRescale(const LoopPipe &p) {
-  if (!p.rescaleBy)
-    return;
-  const Type *t = p.accArg->type();
-  std::string acc = name(p.accArg);
-  forEach(t, acc, "mt::mul(" + acc + "[i], " + p.xCarry + "[i])", layoutOf(p.accArg));
-}
-
-void KernelEmitter::emitRotationEpilogue(const LoopPipe &p) {
-  open("if (" + p.iter + " > 0)"); // the last iteration's second product
-  emitRotatedRescale(p);
-  std::string slot = previousSlot(p);
-  emitSecondOperandsWait(p);
-  line(regAProduct(p, p.pCarry, slot, name(p.accArg), "", p.pingPong ? ", " + p.turn : ""));
-  line("mt::mbarArrive(&" + (p.split ? p.emptyB : p.empty) + "[" + slot +
-       "]); // this thread is done with the last slot");
-  close();
 }
 
 } // namespace mt::cuda::detail

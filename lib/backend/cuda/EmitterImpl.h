@@ -87,6 +87,11 @@ struct SmemTile {
 /// The shared-memory tile of operand `which` (0: A, 1: B) of plan `p`; `bTransposed`: B held as N rows of K.
 SmemTile operandTile(const MmaPlan &p, int which, bool bTransposed);
 
+/// True if `v` is defined in `loop`'s body or in a region nested in it (EmitDotPipeline.cpp).
+bool inside(const ir::Value *v, const ir::Operation &loop);
+/// How many operands of `b`'s ops (nested regions included) read `v`.
+unsigned countUses(const ir::Block &b, const ir::Value *v);
+
 class KernelEmitter {
 public:
   KernelEmitter(const ir::Function &f, const EmitOptions &opts, Diagnostics &diag);
