@@ -312,11 +312,11 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
     if (turnEnds)
       turnLine(*pipe, "if (" + pipe->iter + " > 0) mt::namedBarArrive(2 - " + pipe->warpgroup +
                           ", 256); // the other warpgroup's turn");
-    if (turnEnds || rotated) // split: the first dot's operands only (the second's after its product)
+    if (turnEnds || rotated) { // split: the first dot's operands only (the second's after its product)
       emitNextIssue(*pipe, rotated && pipe->split ? 0 : -1);
-    if (turnEnds || rotated)
       line("mt::wgmmaWait<" + std::string(rotated ? "1" : "0") + ">(" + r + ");" +
            (rotated ? " // this product; the second one of the iteration before runs on" : ""));
+    }
     if (rotated && pipe->split)
       line("mt::mbarArrive(&" + pipe->empty + "[" + pipe->stage + "]); // this thread is done with the slot");
     emitRingRelease(op);

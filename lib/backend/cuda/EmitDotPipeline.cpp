@@ -489,17 +489,18 @@ void KernelEmitter::emitRingCopy(const PipeOperand &po, const Value *ptr, const 
   open("");
   line("const int i = mt_g;");
   lineL(lin(pe));
-  std::optional<std::string> step; // the loop's copies: from the running group pointers (groupNext)
-  if (init && nextIssue_ && !po.groupNext.empty())
-    step = advanceStep(lazyIter_.at(ptr));
-  if (step) {
-    std::string next = po.groupNext + "[mt_g / " + W + "]";
-    line(ps + "[mt_g / " + W + "] = " + next + ";");
-    line(next + " += (mt::i64)(" + *step + ");");
+  // The loop's copies read running group pointers where there are (groupNext, affineRun), advanced here.
+  std::string run, step;
+  if (init && nextIssue_ && !po.groupNext.empty()) {
+    if (std::optional<std::string> s = advanceStep(lazyIter_.at(ptr)))
+      run = po.groupNext, step = "(mt::i64)(" + *s + ")";
   } else if (nextIssue_ && !po.affineRun.empty()) {
-    std::string next = po.affineRun + "[mt_g / " + W + "]";
+    run = po.affineRun, step = po.affineStep;
+  }
+  if (!run.empty()) {
+    std::string next = run + "[mt_g / " + W + "]";
     line(ps + "[mt_g / " + W + "] = " + next + ";");
-    line(next + " += " + po.affineStep + ";");
+    line(next + " += " + step + ";");
   } else {
     if (init)
       lazyInitOverride_[init] = po.groupBase + "[mt_g / " + W + "]";
@@ -690,11 +691,13 @@ void KernelEmitter::emitPipeEpilogue(const LoopPipe &p) {
 void KernelEmitter::emitSlotFilled(const LoopPipe &p, const std::string &slot, int group) {
   if (!p.mbar)
     return;
-  for (int g = 0; g < 2; ++g) { // once the copies have landed, and now that they are issued
-    const std::string &full = g == 0 || !p.split ? p.full : p.fullB;
-    if ((group < 0 || group == g) && (g == 0 || p.split))
-      line("mt::cpAsyncArrive(&" + full + "[" + slot + "]); mt::mbarArrive(&" + full + "[" + slot + "]);");
-  }
+  auto filled = [&](const std::string &full) { // once the copies have landed, and now that they are issued
+    line("mt::cpAsyncArrive(&" + full + "[" + slot + "]); mt::mbarArrive(&" + full + "[" + slot + "]);");
+  };
+  if (group <= 0) // all groups, or the first dot's
+    filled(p.full);
+  if (p.split && group != 0) // the second dot's, signalled apart
+    filled(p.fullB);
 }
 
 void KernelEmitter::emitRingRelease(const Operation &dot) {

@@ -54,7 +54,6 @@ void KernelEmitter::planRotation(LoopPipe &lp) {
     return;
   lp.rotate = true;
   lp.accArg = accArg;
-  lp.rescale = rescale;
   lp.rescaleBy = by;
   if (rescale)
     rotatedRescales_[rescale] = accArg;

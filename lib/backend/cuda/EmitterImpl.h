@@ -468,7 +468,6 @@ private:
     bool split = false;
     std::string fullB, emptyB;
     const ir::Value *accArg = nullptr, *rescaleBy = nullptr;
-    const ir::Operation *rescale = nullptr;
     std::string pCarry, xCarry;
     /// Iterations the copies run ahead.
     int distance() const { return stages - 1; }
