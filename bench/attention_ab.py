@@ -20,6 +20,7 @@ import os
 import statistics
 
 import side_by_side as sbs
+from attention_bench import reference, rel_err_at
 from kernel_source import load
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,13 +61,8 @@ def main():
         run()
         sbs.sync(torch, dev)
         rows = torch.arange(0, S, 97 if S > 97 else 5, device=dev)
-        z, h = B - 1, H - 1
-        qs, ks, vs = q[z, h].double(), k[z, h].double(), v[z, h].double()
-        logits = (qs[rows] @ ks.T) * scale
-        if causal:
-            logits = logits.masked_fill(torch.arange(S, device=dev)[None, :] > rows[:, None], float("-inf"))
-        ref = torch.softmax(logits, dim=-1) @ vs
-        err = ((o[z, h, rows].double() - ref).norm() / ref.norm()).item()
+        heads = [(B - 1, H - 1)]
+        err = rel_err_at(torch, o, reference(torch, q, k, v, rows, heads, scale, causal), rows, heads)
         runs[name] = run
         flops = 4.0 * B * H * S * S * D / (2 if causal else 1)
         meta[name] = {"label": args.label, "compiler": args.compiler, "case": name, "device": dev,

@@ -46,6 +46,23 @@ def cases(args):
     return (4, 32, 4096), [(128, False), (128, True), (64, False), (64, True)]
 
 
+def reference(torch, q, k, v, rows, heads, scale, causal):
+    """softmax(q k^T * scale) v in float64 at query `rows` of each (batch, head) in `heads`, stacked."""
+    refs = []
+    for b, h in heads:
+        s = (q[b, h, rows].double() @ k[b, h].double().T) * scale
+        if causal:
+            s = s.masked_fill(torch.arange(k.shape[2], device=q.device)[None, :] > rows[:, None], float("-inf"))
+        refs.append(torch.softmax(s, dim=-1) @ v[b, h].double())
+    return torch.stack(refs)
+
+
+def rel_err_at(torch, o, ref, rows, heads):
+    """||o - ref|| / ||ref|| over the rows and heads `reference` computed `ref` at."""
+    got = torch.stack([o[b, h, rows].double() for b, h in heads])
+    return ((got - ref).norm() / ref.norm()).item()
+
+
 def sdpa(torch, dev):
     """(fn(q, k, v, causal) -> o, backend description)."""
     F = torch.nn.functional
@@ -96,17 +113,10 @@ def main(argv=None):
         scale = 1.0 / math.sqrt(D)
         rows = torch.randperm(S, device=dev, generator=gen)[:min(args.sample_rows, S)]
         heads = [(0, 0), (B - 1, H - 1)]
-        refs = []
-        for b, h in heads:
-            s = (q[b, h, rows].double() @ k[b, h].double().T) * scale
-            if causal:
-                s = s.masked_fill(torch.arange(S, device=dev)[None, :] > rows[:, None], float("-inf"))
-            refs.append(torch.softmax(s, dim=-1) @ v[b, h].double())
-        ref = torch.stack(refs)
+        ref = reference(torch, q, k, v, rows, heads, scale, causal)
 
         def rel_err(o):
-            got = torch.stack([o[b, h, rows].double() for b, h in heads])
-            return ((got - ref).norm() / ref.norm()).item()
+            return rel_err_at(torch, o, ref, rows, heads)
         flops = 4.0 * B * H * S * S * D / (2 if causal else 1)
         entry = {"name": name, "B": B, "H": H, "S": S, "D": D, "causal": causal, "flops": flops}
         entry["torch"] = sbs.measure_baseline(torch, dev, time_fn, lambda: torch_fn(q, k, v, causal), rel_err, flops,

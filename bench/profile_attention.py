@@ -11,6 +11,7 @@ import argparse
 import math
 import os
 
+from attention_bench import reference, rel_err_at
 from kernel_source import load
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,12 +38,7 @@ def main():
                                  HEAD_DIM=D, BLOCK_M=bm, BLOCK_N=bn, CAUSAL=args.causal, num_warps=w, num_stages=s)
     torch.cuda.synchronize()
     rows = torch.arange(0, S, 97, device="cuda")
-    qs, ks, vs = q[0, 0].double(), k[0, 0].double(), v[0, 0].double()
-    logits = (qs[rows] @ ks.T) * scale
-    if args.causal:
-        logits = logits.masked_fill(torch.arange(S, device="cuda")[None, :] > rows[:, None], float("-inf"))
-    ref = torch.softmax(logits, dim=-1) @ vs
-    err = ((o[0, 0, rows].double() - ref).norm() / ref.norm()).item()
+    err = rel_err_at(torch, o, reference(torch, q, k, v, rows, [(0, 0)], scale, args.causal), rows, [(0, 0)])
     print(f"{args.compiler} attention D{D}{' causal' if args.causal else ''} config {args.config}: rel_err {err:.3e}")
 
 

@@ -2,9 +2,9 @@
 # coefficient for every element (k + (t * 64 + rd) * 32 + rn: 2048 elements per iteration), read running
 # group pointers: set after the prologue's copies to the first loop copies' pointers (num_stages - 1
 # iterations ahead) and advanced by the loop's step times the coefficient after each copy, instead of
-# recomputing the address from t. The copies of the prologue still compute it.
-# RUN: %mtc %s -k attn_like q=*bf16:8192 k=*bf16:8192 v=*bf16:8192 o=*fp32:8192 NT=4 --num-warps 8 --num-stages 3 --wgmma --mbarrier --affine-rings --emit=cuda --no-line-directives | FileCheck %s
-# RUN: %mtc %s -k attn_like q=*bf16:8192 k=*bf16:8192 v=*bf16:8192 o=*fp32:8192 NT=4 --num-warps 8 --num-stages 3 --wgmma --mbarrier --emit=cuda --no-line-directives | FileCheck %s --check-prefix=PLAIN
+# recomputing the address from t. The copies of the prologue still compute it. The kernel: wgmma_mbarrier.py's.
+# RUN: %mtc %S/wgmma_mbarrier.py -k attn_like q=*bf16:8192 k=*bf16:8192 v=*bf16:8192 o=*fp32:8192 NT=4 --num-warps 8 --num-stages 3 --wgmma --mbarrier --affine-rings --emit=cuda --no-line-directives | FileCheck %s
+# RUN: %mtc %S/wgmma_mbarrier.py -k attn_like q=*bf16:8192 k=*bf16:8192 v=*bf16:8192 o=*fp32:8192 NT=4 --num-warps 8 --num-stages 3 --wgmma --mbarrier --emit=cuda --no-line-directives | FileCheck %s --check-prefix=PLAIN
 # CHECK: mt::cpAsync<16>(
 # CHECK: const mt::i64 [[KS:v[0-9]+_astep]] = (mt::i64)({{v[0-9]+}}) * ((1 * (mt::i64)((mt::i32)64LL)) * (mt::i64)((mt::i32)32LL));
 # CHECK: mt::bf16 * [[KR:v[0-9]+_arun]][
@@ -16,20 +16,3 @@
 # CHECK: [[VP:v[0-9]+_p]][mt_g / 8] = [[VR]][mt_g / 8];
 # CHECK-NEXT: [[VR]][mt_g / 8] += [[VS]];
 # PLAIN-NOT: _arun
-import triton
-import triton.language as tl
-
-
-@triton.jit
-def attn_like(q, k, v, o, NT: tl.constexpr):
-    rm = tl.arange(0, 128)
-    rd = tl.arange(0, 64)
-    rn = tl.arange(0, 32)
-    qt = tl.load(q + rm[:, None] * 64 + rd[None, :])
-    acc = tl.zeros((128, 64), dtype=tl.float32)
-    for t in range(0, NT):
-        kt = tl.load(k + (t * 64 + rd[:, None]) * 32 + rn[None, :])
-        s = tl.dot(qt, kt)
-        vt = tl.load(v + (t * 32 + rn[:, None]) * 64 + rd[None, :])
-        acc = tl.dot(s.to(tl.bfloat16), vt, acc)
-    tl.store(o + rm[:, None] * 64 + rd[None, :], acc)
