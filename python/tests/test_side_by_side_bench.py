@@ -71,6 +71,32 @@ def test_bench_skips_without_gpu(tmp_path, script, bench):
     assert not out.exists()
 
 
+def test_scan_lookback_ab_dry_run(tmp_path):
+    # bench/scan_lookback_ab.py (A/B of copies of kernels/scan.py): each variant checked against a float64 scan;
+    # a copy whose carries are wrong (the chunk's own part dropped from the published state) fails the check.
+    src = os.path.join(REPO, "python", "mini_triton", "kernels", "scan.py")
+    with open(src) as f:
+        text = f.read()
+    published = "c + 1, _row(hs, rows, BLOCK_T - 1))"
+    assert text.count(published) == 1
+    broken = tmp_path / "scan_broken.py"
+    broken.write_text(text.replace(published, "c + 1, _row(a_cum * h[None, :], rows, BLOCK_T - 1))"))
+    r = _run("scan_lookback_ab.py", "--variant", f"a={src}", "--variant", f"b={src}", "--dtypes", "bf16",
+             "--dry-run", "--rounds", "2", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = [json.loads(x) for x in (tmp_path / "scan_lookback_ab.jsonl").read_text().splitlines()]
+    assert [(x["label"], x["case"]) for x in lines] == [
+        (label, f"bf16 T{t} {d}") for t in (37, 64) for label in "ab" for d in ("fwd", "bwd")]
+    for x in lines:
+        assert 0 < x["rel_err"] <= 1e-2, x
+        assert len(x["ms"]) == 2 and x["median_ms"] > 0 and x["gbps"] > 0 and x["device"] == "cpu", x
+    r = _run("scan_lookback_ab.py", "--variant", f"broken={broken}", "--dtypes", "bf16", "--dry-run", "--rounds",
+             "1", "--out", str(tmp_path))
+    assert r.returncode == 1, r.stdout + r.stderr
+    bad = [json.loads(x) for x in (tmp_path / "scan_lookback_ab.jsonl").read_text().splitlines()][len(lines):]
+    assert max(x["rel_err"] for x in bad if x["case"].endswith("fwd")) > 0.1
+
+
 def test_attention_ab_dry_run(tmp_path):
     # bench/attention_ab.py (per-config A/B timings): every case checked against float64, one JSON line each,
     # appended run after run.
