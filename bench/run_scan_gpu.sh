@@ -63,7 +63,7 @@ run_bench() { # run_bench NAME TIMEOUT ARGS...
   grep -E "^(summary|ERROR|copy_)" "$OUT/$name.log" | head -12 | tee -a "$SUMMARY"
 }
 # shellcheck disable=SC2086
-has scan && run_bench scan_bench 230 $QUICK_ARG ${SCAN_BENCH_ARGS:-}
+has scan && run_bench scan_bench "$([ -n "$QUICK_ARG" ] && echo 230 || echo 420)" $QUICK_ARG ${SCAN_BENCH_ARGS:-}
 has precision && run_bench scan_precision 130 $QUICK_ARG
 has mingru && run_bench mingru_bench 90 --configs-from "$OUT/scan_bench.json"
 has prefetch && run_bench prefetch_ab 300 $QUICK_ARG
