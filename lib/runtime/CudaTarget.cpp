@@ -174,6 +174,8 @@ bool rotateFor(const std::string &arch) {
 
 bool affineRingsFor() { return envIs("MINI_TRITON_AFFINE_RINGS", "1"); } // opt-in: not yet measured
 
+bool waitFirstFor() { return envIs("MINI_TRITON_WAIT_FIRST", "1"); } // opt-in: not yet measured
+
 namespace {
 struct SharedLimit {
   const char *prefix;
@@ -258,6 +260,7 @@ std::string cudaCacheKey(const KernelSource &src, const std::vector<ArgSpec> &ar
   h.updateField(pingPongFor(arch) ? "ping-pong" : "");
   h.updateField(rotateFor(arch) ? "rotate" : "");
   h.updateField(affineRingsFor() ? "affine-rings" : "");
+  h.updateField(waitFirstFor() ? "wait-first" : "");
   h.updateField("pipe " + std::to_string(pipeBytesFor(arch)));
   h.updateField("nvrtc " + std::to_string(nvrtcVersion.first) + "." + std::to_string(nvrtcVersion.second));
   h.updateField(nvrtcDefaults.lineInfo ? "lineinfo" : "");
@@ -307,6 +310,7 @@ Expected<CudaBinary> compileCudaBinary(const KernelSource &src, const std::vecto
   eo.pingPong = pingPongFor(arch);
   eo.rotate = rotateFor(arch);
   eo.affineRings = affineRingsFor();
+  eo.waitFirst = waitFirstFor();
   eo.maxPipeBytes = pipeBytesFor(arch);
   eo.maxSharedBytes = sharedBytesFor(arch);
   std::optional<cuda::CudaKernel> emitted = cuda::emitCuda(*compiled->function, eo, diag);

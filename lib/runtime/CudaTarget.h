@@ -47,6 +47,9 @@ bool rotateFor(const std::string &arch);
 /// cuda::EmitOptions::affineRings where the environment sets MINI_TRITON_AFFINE_RINGS=1 (part of the cache
 /// key; off by default: not yet measured).
 bool affineRingsFor();
+/// cuda::EmitOptions::waitFirst where the environment sets MINI_TRITON_WAIT_FIRST=1 (part of the cache key;
+/// off by default: not yet measured).
+bool waitFirstFor();
 /// cuda::EmitOptions::maxPipeBytes for `arch`, within its opt-in shared memory per block: 225 KiB on sm_90
 /// and sm_100, 160 on sm_80/87, 96 elsewhere; or MINI_TRITON_PIPE_KB KiB, at most the limit (part of the
 /// cache key).

@@ -2,7 +2,8 @@
 # operands in swizzled shared memory (A: rows of 32 elements, 64-byte swizzle; B: rows of 64, 128-byte), fed
 # by the cp.async ring with one more slot than stages, its products one iteration in flight; the second loop's
 # dot takes A (the first product, cast to bf16) from registers (also in flight).
-# RUN: %mtc %s -k two_dots a=*bf16:8192 b=*bf16:8192 c=*fp32:4096 KT=4 --num-warps 4 --wgmma --emit=cuda --no-line-directives | FileCheck %s
+# RUN: %mtc %s -k two_dots a=*bf16:8192 b=*bf16:8192 c=*fp32:4096 KT=4 --num-warps 4 --wgmma --emit=cuda --no-line-directives | FileCheck %s --check-prefixes=CHECK,AFTER
+# RUN: %mtc %s -k two_dots a=*bf16:8192 b=*bf16:8192 c=*fp32:4096 KT=4 --num-warps 4 --wgmma --wait-first --emit=cuda --no-line-directives | FileCheck %s --check-prefix=FIRST
 # RUN: %mtc %s -k two_dots a=*bf16:8192 b=*bf16:8192 c=*fp32:4096 KT=4 --num-warps 8 --wgmma --emit=cuda --no-line-directives | FileCheck %s --check-prefix=MMA
 # CHECK: void mt_wgmma_m64n64k16_bf16_nmajor(float (&d)[32], unsigned long long da, unsigned long long db)
 # CHECK: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
@@ -16,8 +17,19 @@
 # CHECK: mt::cpAsync<16>(&{{v[0-9]+}}_ring{{\[}}[[SB]] + (mt_g / 8) * 1024]
 # Filled by cp.async alone (proven aligned, no element path): no proxy fence before the products.
 # CHECK-NOT: mt::fenceProxyAsync();
-# CHECK: mt::wgmmaAccumulate<mt::bf16, 64, 64, 32, 64, 128, false, mt_wgmma_m64n64k16_bf16_nmajor, -1>(
-# CHECK: mt::wgmmaWait<1>([[ACC:v[0-9]+]]); // the last iteration's products are done
+# The next copies are issued while this iteration's products run, before the wait for the last iteration's
+# (by default) or after it (--wait-first, Triton's order).
+# AFTER: mt::wgmmaAccumulate<mt::bf16, 64, 64, 32, 64, 128, false, mt_wgmma_m64n64k16_bf16_nmajor, -1>(
+# AFTER-NEXT: if (
+# AFTER: mt::cpAsync<16>(
+# AFTER: mt::cpAsyncCommit();
+# AFTER-NEXT: mt::wgmmaWait<1>([[ACC:v[0-9]+]]); // the last iteration's products are done
+# FIRST: mt::wgmmaAccumulate<mt::bf16, 64, 64, 32, 64, 128, false, mt_wgmma_m64n64k16_bf16_nmajor, -1>(
+# FIRST-NEXT: mt::wgmmaWait<1>({{v[0-9]+}}); // the last iteration's products are done
+# FIRST-NEXT: if (
+# FIRST: mt::cpAsync<16>(
+# FIRST: mt::cpAsyncCommit();
+# FIRST-NEXT: = {{v[0-9]+}}_stage + 1 == 4
 # CHECK: = [[ST:v[0-9]+_stage]] + 1 == 4 ? 0 : [[ST]] + 1;
 # CHECK: mt::wgmmaWait<0>(); // the last products, still in flight
 # CHECK-NEXT: mt::fenceOperands([[ACC]]);

@@ -50,6 +50,7 @@ struct Options {
   bool pingPong = false;
   bool rotate = false;
   bool affineRings = false;
+  bool waitFirst = false;
   size_t pipeKb = 192;
   bool noStrip = false;
   int repeat = 1;
@@ -111,6 +112,7 @@ int emitIr(const Options &opts, const mt::KernelSource &src, const mtc::KernelAr
     eo.pingPong = opts.pingPong;
     eo.rotate = opts.rotate;
     eo.affineRings = opts.affineRings;
+    eo.waitFirst = opts.waitFirst;
     eo.maxPipeBytes = opts.pipeKb * 1024;
     eo.stripLayouts = !opts.noStrip;
     auto k = mt::cuda::emitCuda(*compiled->function, eo, diag);
@@ -214,6 +216,9 @@ int main(int argc, char **argv) {
                "late, with the next one's first");
   app.add_flag("--affine-rings", opts.affineRings,
                "--emit=cuda: ring copies of addresses affine in the loop variable from running pointers");
+  app.add_flag("--wait-first", opts.waitFirst,
+               "--emit=cuda: in loops with products in flight, wait for the last iteration's before the next "
+               "copies");
   app.add_option("--pipe-kb", opts.pipeKb,
                  "--emit=cuda: shared memory (KiB) one pipelined loop's rings may take")
       ->check(CLI::Range(16, 227));

@@ -102,6 +102,7 @@ protected:
     eo.pingPong = mbarrier; // the turns compile; the host runs them as no-ops
     eo.rotate = mbarrier && rotate;
     eo.affineRings = affineRings;
+    eo.waitFirst = waitFirst;
     eo.numStages = numStages;
     eo.maxPipeBytes = maxPipeBytes;
     eo.maxSharedBytes = maxSharedBytes;
@@ -148,6 +149,7 @@ protected:
     eo.pingPong = mbarrier; // the turns compile; the host runs them as no-ops
     eo.rotate = mbarrier && rotate;
     eo.affineRings = affineRings;
+    eo.waitFirst = waitFirst;
     eo.numStages = numStages;
     eo.maxPipeBytes = maxPipeBytes;
     eo.maxSharedBytes = maxSharedBytes;
@@ -243,6 +245,8 @@ protected:
   bool rotate = false;
   /// EmitOptions::affineRings.
   bool affineRings = false;
+  /// EmitOptions::waitFirst.
+  bool waitFirst = false;
   /// EmitOptions::numStages of the kernels emitted.
   int numStages = 3;
   /// EmitOptions::maxPipeBytes of the kernels emitted.

@@ -149,36 +149,46 @@ TEST_F(WgmmaHost, MatmulEverySwizzleWidthAndTwoWarpgroups) {
 
 TEST_F(WgmmaHost, MatmulFourStagesProductsInFlight) {
   // 4 stages with the products in flight: copies 3 iterations ahead into a ring of 5 (the slot the last
-  // iteration's products read is refilled one iteration later). 9 K-tiles, the last one partial.
-  numStages = 4;
-  const int M = 64, N = 64, K = 280, BM = 64, BN = 64, BK = 32;
-  std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::F16), ArgSpec::pointer(DType::F16),
-                                ArgSpec::pointer(DType::F32)};
-  for (int64_t v : {M, N, K, K, 1, N, 1, N, 1})
-    specs.push_back(ArgSpec::forInt(v));
-  for (int64_t v : {BM, BN, BK, 4})
-    specs.push_back(ArgSpec::constant(v));
-  specs.push_back(ArgSpec::constant(false));
-  auto k = emitFile("examples/kernels/matmul.py", "matmul_kernel", specs, 4);
-  ASSERT_TRUE(k);
-  ASSERT_NE(k->source.find("mt::cpAsyncWait<2>(); // this iteration's slots"), std::string::npos)
-      << k->source;
-  ASSERT_NE(k->source.find("% 5) * "), std::string::npos) << k->source;
-  std::vector<float> a = eighths(M * K, 76), b = eighths(K * N, 77), out(M * N, -123.0f);
-  auto ba = bytesOf(toHalf(a)), bb = bytesOf(toHalf(b)), bc = bytesOf(out);
-  std::map<std::string, int64_t> scalars = {{"M", M},         {"N", N},         {"K", K},
-                                            {"stride_am", K}, {"stride_ak", 1}, {"stride_bk", N},
-                                            {"stride_bn", 1}, {"stride_cm", N}, {"stride_cn", 1}};
-  ASSERT_TRUE(run(*k, 1, {&ba, &bb, &bc}, scalarsByName(*k, scalars)));
-  std::vector<float> got = valuesOf<float>(bc);
-  for (int i = 0; i < M; ++i)
-    for (int j = 0; j < N; ++j) {
-      double ref = 0;
-      for (int kk = 0; kk < K; ++kk)
-        ref += double(a[i * K + kk]) * b[kk * N + j];
-      ASSERT_EQ(got[i * N + j], float(ref)) << i << "," << j;
-    }
-  expectCompilesForSm90a(*k);
+  // iteration's products read is refilled one iteration later). 9 K-tiles, the last one partial. The
+  // next copies issued before or after the wait for the last iteration's products (EmitOptions::waitFirst).
+  for (bool first : {false, true}) {
+    SCOPED_TRACE(first ? "wait first" : "copies first");
+    waitFirst = first;
+    numStages = 4;
+    const int M = 64, N = 64, K = 280, BM = 64, BN = 64, BK = 32;
+    std::vector<ArgSpec> specs = {ArgSpec::pointer(DType::F16), ArgSpec::pointer(DType::F16),
+                                  ArgSpec::pointer(DType::F32)};
+    for (int64_t v : {M, N, K, K, 1, N, 1, N, 1})
+      specs.push_back(ArgSpec::forInt(v));
+    for (int64_t v : {BM, BN, BK, 4})
+      specs.push_back(ArgSpec::constant(v));
+    specs.push_back(ArgSpec::constant(false));
+    auto k = emitFile("examples/kernels/matmul.py", "matmul_kernel", specs, 4);
+    ASSERT_TRUE(k);
+    ASSERT_NE(k->source.find("mt::cpAsyncWait<2>(); // this iteration's slots"), std::string::npos)
+        << k->source;
+    ASSERT_NE(k->source.find("% 5) * "), std::string::npos) << k->source;
+    const size_t dot = k->source.find("mt::wgmmaAccumulate<"),
+                 wait = k->source.find("mt::wgmmaWait<1>(", dot),
+                 commit = k->source.find("mt::cpAsyncCommit();", dot);
+    ASSERT_NE(wait, std::string::npos);
+    EXPECT_EQ(first, wait < commit) << k->source;
+    std::vector<float> a = eighths(M * K, 76), b = eighths(K * N, 77), out(M * N, -123.0f);
+    auto ba = bytesOf(toHalf(a)), bb = bytesOf(toHalf(b)), bc = bytesOf(out);
+    std::map<std::string, int64_t> scalars = {{"M", M},         {"N", N},         {"K", K},
+                                              {"stride_am", K}, {"stride_ak", 1}, {"stride_bk", N},
+                                              {"stride_bn", 1}, {"stride_cm", N}, {"stride_cn", 1}};
+    ASSERT_TRUE(run(*k, 1, {&ba, &bb, &bc}, scalarsByName(*k, scalars)));
+    std::vector<float> got = valuesOf<float>(bc);
+    for (int i = 0; i < M; ++i)
+      for (int j = 0; j < N; ++j) {
+        double ref = 0;
+        for (int kk = 0; kk < K; ++kk)
+          ref += double(a[i * K + kk]) * b[kk * N + j];
+        ASSERT_EQ(got[i * N + j], float(ref)) << i << "," << j;
+      }
+    expectCompilesForSm90a(*k);
+  }
 }
 
 TEST_F(WgmmaHost, BlockPointerMatmul) {

@@ -296,9 +296,14 @@ void KernelEmitter::emitFragDot(const Operation &op, const MmaPlan &p, int frag,
            num(p.swA) + ", " + num(operandTile(p, 1, bT).swz) + ", " + (bT ? "true" : "false") + ", " + mma +
            waitSub + ">(" + sa + ", " + sb + ", " + r + ", mt_wg" + turn + ");");
     }
-    if (inFlight) { // the next copies while the products run; then the last iteration's are done
+    if (inFlight) { // the next copies while the products run; the last iteration's done before or after
+      std::string wait =
+          "mt::wgmmaWait<1>(" + r + "); // the last iteration's products are done, this one's run on";
+      if (opts_.waitFirst)
+        line(wait);
       emitNextIssue(*pipe);
-      line("mt::wgmmaWait<1>(" + r + "); // the last iteration's products are done, this one's run on");
+      if (!opts_.waitFirst)
+        line(wait);
     }
     if (rotated) { // the second product of the iteration before (none in the first: an empty group)
       open("if (" + pipe->iter + " > 0)");

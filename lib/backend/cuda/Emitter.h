@@ -72,6 +72,11 @@ struct EmitOptions {
   /// address every iteration (exact unless the kernel's 32-bit offsets overflow). Off by default in the
   /// runtime (MINI_TRITON_AFFINE_RINGS=1 turns it on): not yet measured.
   bool affineRings = false;
+  /// In loops whose products stay in flight across iterations (matmul: one dot accumulating into a
+  /// loop-carried value), the wait for the iteration before's products comes before the next copies are
+  /// issued (Triton's order) instead of after them. Off by default in the runtime (MINI_TRITON_WAIT_FIRST=1
+  /// turns it on): not yet measured.
+  bool waitFirst = false;
   /// Shared memory the rings of one pipelined loop may take (EmitDotPipeline.cpp): a loop gets fewer stages
   /// (down to 2) until its rings fit. The runtime may raise it where the device allows more (sm_90: 227 KiB
   /// per block); the other shared memory of a kernel aliases the same region (offset 0).
