@@ -168,11 +168,16 @@ bool rotateFor(const std::string &arch) {
   // 2.25 ms, D128 causal 1.22 -> 1.37, D64 BM128 slower too). ncu, D128: the turns' barrier stalls went from
   // 16.6 % to 2.3 % of the warps' cycles, but the instructions from 751M to 976M (P carried as 16-bit values,
   // repacked every iteration; the registers at 255). P is carried packed since (SASS: no repacking left, the
-  // loop 796 instructions against 684 unrotated, 231 registers), not measured yet.
+  // loop 796 instructions against 684 unrotated, 231 registers): still slower (bench/attention_variants.sh,
+  // H100, 2026-12-07 session 11, medians of 3 rounds: D128 2.199 ms against 2.171 / 2.145 default before /
+  // after, causal 1.277 against 1.231 / 1.227; with affine rings too 2.214 and 1.301).
   return mbarrierRingsFor(arch) && envIs("MINI_TRITON_ROTATE", "1");
 }
 
-bool affineRingsFor() { return envIs("MINI_TRITON_AFFINE_RINGS", "1"); } // opt-in: not yet measured
+// Opt-in: no faster on the H100 (bench/attention_variants.sh, 2026-12-07 session 11, against the default
+// before / after: D128 2.149 ms against 2.171 / 2.145, causal 1.247 against 1.231 / 1.227, D64 1.444 against
+// 1.429 / 1.422), though its SASS loop is 60 instructions shorter.
+bool affineRingsFor() { return envIs("MINI_TRITON_AFFINE_RINGS", "1"); }
 
 bool waitFirstFor() { return envIs("MINI_TRITON_WAIT_FIRST", "1"); } // opt-in: not yet measured
 

@@ -45,7 +45,7 @@ bool pingPongFor(const std::string &arch);
 /// the cache key; off by default: slower on the H100 so far).
 bool rotateFor(const std::string &arch);
 /// cuda::EmitOptions::affineRings where the environment sets MINI_TRITON_AFFINE_RINGS=1 (part of the cache
-/// key; off by default: not yet measured).
+/// key; off by default: no faster on the H100).
 bool affineRingsFor();
 /// cuda::EmitOptions::waitFirst where the environment sets MINI_TRITON_WAIT_FIRST=1 (part of the cache key;
 /// off by default: not yet measured).
