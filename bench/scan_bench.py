@@ -203,8 +203,6 @@ def main():
     data = common.metadata(device, bench="scan_bench", B=B, D=D, T=Ts, dtypes=args.dtypes.split(","),
                            copy_gbps=copy, copy_buffer_bytes=copy_bytes, triton_twin=twin is not None,
                            triton_twin_error=twin_error, ref_tmax=args.ref_tmax, quick=args.quick, smoke=args.smoke,
-                           timing="median of CUDA-event timed calls after one warm-up call" if device.type == "cuda"
-                           else "one perf_counter call after one warm-up call (CPU interpreter)",
                            bytes_model={"fwd": "3 * B*T*D*elsize (x, a in; h out)",
                                         "bwd": "5 * B*T*D*elsize (dout, a, h in; dx, da out)"},
                            configs={"/".join(k): v for k, v in chosen.items()}, tuning=tried, rows=rows,

@@ -179,7 +179,10 @@ bool rotateFor(const std::string &arch) {
 // 1.429 / 1.422), though its SASS loop is 60 instructions shorter.
 bool affineRingsFor() { return envIs("MINI_TRITON_AFFINE_RINGS", "1"); }
 
-bool waitFirstFor() { return envIs("MINI_TRITON_WAIT_FIRST", "1"); } // opt-in: not yet measured
+// Opt-in: no difference on the H100 (bench/matmul_bench.py, 2026-12-07 session 11, BM128 BN256 BK64 w8 s3,
+// per config against the default run beside it: 4096^3 0.2041 ms against 0.2052, 8192^3 1.7787
+// against 1.7698).
+bool waitFirstFor() { return envIs("MINI_TRITON_WAIT_FIRST", "1"); }
 
 namespace {
 struct SharedLimit {
