@@ -27,6 +27,7 @@ from .language.core import constexpr, dtype as _tl_dtype
 _ndarray = np.ndarray
 _data_ptr = _ext._C.data_ptr
 _classify = _ext._C.classify
+_ext._C.set_constexpr_types((_tl_dtype,))  # dtype constexprs (ACC=tl.float32) on the fast path too
 # dtype object (NumPy or torch) → (fast key if 16-byte aligned, fast key otherwise); filled as dtypes are seen
 _ptr_keys: dict = {}
 _tensor_type = None  # torch.Tensor once torch has been imported

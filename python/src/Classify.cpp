@@ -170,19 +170,34 @@ PyObject *tensorKey(PyObject *a, PyObject *ptrKeys, PyObject *launch) {
   return PyTuple_GET_ITEM(pair, ptr % 16 == 0 ? 0 : 1);
 }
 
-/// Key part (new reference) of a constexpr value: (type, value) for None/bool/int/float/str, else null.
+/// The tuple of setConstexprTypes (a new reference kept for the process's life, as the key strings), or null.
+PyObject *constexprTypes = nullptr;
+
+/// Key part (new reference) of a constexpr value: (type, value) for None/bool/int/float/str and instances of
+/// the registered constexpr types (tl.float32 and the other dtypes: without them every launch of a kernel
+/// with a dtype argument took the Python path), else null.
 PyObject *constexprKey(PyObject *a) {
   if (a == Py_None) {
     Py_INCREF(keys().none);
     return keys().none;
   }
   PyTypeObject *t = Py_TYPE(a);
-  if (t != &PyLong_Type && t != &PyBool_Type && t != &PyFloat_Type && t != &PyUnicode_Type)
+  if (t != &PyLong_Type && t != &PyBool_Type && t != &PyFloat_Type && t != &PyUnicode_Type &&
+      !(constexprTypes && PyObject_IsInstance(a, constexprTypes) == 1))
     return nullptr;
   return PyTuple_Pack(2, reinterpret_cast<PyObject *>(t), a);
 }
 
 } // namespace
+
+void setConstexprTypes(nb::handle types) {
+  if (!PyTuple_Check(types.ptr()))
+    throw nb::type_error("set_constexpr_types(types: tuple)");
+  Py_INCREF(types.ptr());
+  PyObject *old = constexprTypes;
+  constexprTypes = types.ptr();
+  Py_XDECREF(old);
+}
 
 nb::object classify(nb::handle bound, nb::handle kinds, nb::handle ptrKeys, nb::handle ndarrayType,
                     nb::handle tensorType) {

@@ -13,4 +13,8 @@ namespace mt::python {
 nanobind::object classify(nanobind::handle bound, nanobind::handle kinds, nanobind::handle ptrKeys,
                           nanobind::handle ndarrayType, nanobind::handle tensorType);
 
+/// Registers the types (a tuple) whose instances classify() takes as constexpr values beside None, bool, int,
+/// float and str: immutable, with value equality and hashing (mini_triton.language.dtype).
+void setConstexprTypes(nanobind::handle types);
+
 } // namespace mt::python

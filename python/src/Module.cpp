@@ -247,6 +247,8 @@ NB_MODULE(_C, m) {
   m.def("classify", &classify, nb::arg("bound"), nb::arg("kinds"), nb::arg("ptr_keys"),
         nb::arg("ndarray_type"), nb::arg("tensor_type").none(),
         "Fast path of argument classification: (key parts, launch args) or None (see Classify.h)");
+  m.def("set_constexpr_types", &setConstexprTypes, nb::arg("types"),
+        "Types whose instances classify() takes as constexpr values (immutable, hashed by value)");
 
   nb::class_<PyKernel>(m, "Kernel")
       .def("launch", &PyKernel::launch, nb::arg("grid"), nb::arg("args"), nb::arg("stream") = 0,

@@ -8,7 +8,7 @@ import pytest
 
 import mini_triton as triton
 import mini_triton.language as tl
-from kernels import add_kernel, fill_kernel, grid_2d_kernel, oob_kernel
+from kernels import add_kernel, fill_kernel, grid_2d_kernel, oob_kernel, round_trip_kernel
 
 
 def _add(n, block, rng, **kw):
@@ -309,3 +309,25 @@ def test_compiled_kernel_exposes_its_ir():
     assert "fill_kernel" in k.ir and "store" in k.ir
     assert k.asm["ttir"] == k.ir
     assert list(k.runtime_params) == ["out_ptr", "n", "value"]
+
+
+def test_dtype_constexprs_take_the_fast_path_with_one_key_per_dtype(rng):
+    # A dtype constexpr (ACC=tl.float32 in the scan kernels) is classified in C++ (before, every launch of
+    # such a kernel took the Python path), keyed by its value: launches with another dtype get their own
+    # kernel, and equal dtypes share one.
+    import sys
+    from mini_triton import _ext
+    _jit = sys.modules["mini_triton.jit"]  # the module (mini_triton.jit is also the decorator)
+    x = rng.standard_normal(40).astype(np.float32)
+    _jit._ir_dtype(x.dtype, "x", "k")  # fills the pointer key strings of f32
+    keys = {}
+    for dt in (tl.float32, tl.float16, tl.bfloat16, tl.float32):
+        got = _ext._C.classify((x, x, 40, dt, 64), round_trip_kernel._kinds, _jit._ptr_keys, _jit._ndarray, None)
+        assert got is not None, dt
+        keys.setdefault(dt.name, got[0])
+        assert got[0] == keys[dt.name]
+    assert len(set(keys.values())) == 3
+    for dt, ref in ((tl.float16, x.astype(np.float16)), (tl.float32, x), (tl.float16, x.astype(np.float16))):
+        out = np.full(40, np.nan, np.float32)
+        round_trip_kernel[(1,)](x, out, 40, DT=dt, BLOCK=64)
+        np.testing.assert_array_equal(out, ref.astype(np.float32))
