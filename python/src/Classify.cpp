@@ -1,11 +1,11 @@
 // The launch path's argument classifier: kernel arguments → (specialisation key parts, launch arguments).
 //
 // mini_triton/jit.py calls `classify` on every launch. It handles the common argument types (NumPy arrays
-// that own their data, CPU and CUDA torch tensors, Python ints/floats/bools/None, constexpr
-// ints/floats/bools/strs) without running Python bytecode, and returns None for anything else, which jit.py
-// then classifies in Python (views, dtype objects, NumPy scalars, errors). The key parts only need to be
-// consistent with themselves: jit.py maps a miss to the Python key, which is the one compilation is driven
-// from.
+// that own their data, CPU and CUDA torch tensors and their subclasses such as nn.Parameter, Python
+// ints/floats/bools/None, constexpr ints/floats/bools/strs and tl.dtype values) without running Python
+// bytecode, and returns None for anything else, which jit.py then classifies in Python (views, NumPy
+// scalars, errors). The key parts only need to be consistent with themselves: jit.py maps a miss to the
+// Python key, which is the one compilation is driven from.
 #include "Classify.h"
 
 #include <cstdint>
@@ -235,8 +235,9 @@ nb::object classify(nb::handle bound, nb::handle kinds, nb::handle ptrKeys, nb::
         borrowed = PyList_Append(launch.o, a) == 0 ? k.i1 : nullptr;
       else if (a == Py_None)
         borrowed = k.none;
-      else if (!tensorType.is_none() && t == reinterpret_cast<PyTypeObject *>(tensorType.ptr()))
-        borrowed = tensorKey(a, ptrKeys.ptr(), launch.o);
+      else if (!tensorType.is_none() && PyType_Check(tensorType.ptr()) &&
+               PyType_IsSubtype(t, reinterpret_cast<PyTypeObject *>(tensorType.ptr())))
+        borrowed = tensorKey(a, ptrKeys.ptr(), launch.o); // subclasses too: nn.Parameter (model weights)
       if (borrowed) {
         Py_INCREF(borrowed);
         part = borrowed;

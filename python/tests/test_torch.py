@@ -78,3 +78,20 @@ def test_cuda_tensor_without_gpu_is_a_clear_error(monkeypatch):
     x = torch.zeros(4)
     with pytest.raises(RuntimeError, match="'x_ptr' is on device 'cuda:0', but mini_triton cannot use the GPU"):
         add_kernel[(1,)](FakeCudaTensor(), x, x, 4, BLOCK_SIZE=4)
+
+
+def test_parameters_take_the_fast_path_and_read_their_own_data(rng):
+    # nn.Parameter (model weights) is a torch.Tensor subclass: classified in C++ as a tensor (before, every
+    # launch with a weight took the Python path), with its own data pointer and storage span.
+    import sys
+    from mini_triton import _ext
+    _jit = sys.modules["mini_triton.jit"]  # the module (mini_triton.jit is also the decorator)
+    n = 100
+    x = torch.from_numpy(rng.standard_normal(n).astype(np.float32))
+    w = torch.nn.Parameter(torch.from_numpy(rng.standard_normal(n).astype(np.float32)))
+    out = torch.full((n,), float("nan"))
+    add_kernel[(1,)](x, w, out, n, BLOCK_SIZE=128)
+    np.testing.assert_array_equal(out.numpy(), (x + w.detach()).numpy())
+    keys, launch = _ext._C.classify((x, w, out, n, 128), add_kernel._kinds, _jit._ptr_keys, _jit._ndarray,
+                                    torch.Tensor)
+    assert keys[0] == keys[1] and launch[1] == (w.data_ptr(), n * 4)
