@@ -76,7 +76,8 @@ struct LexError {};
 class Lexer {
 public:
   Lexer(const SourceManager &sources, uint32_t file, Diagnostics &diag, std::vector<Token> &out)
-      : src_(sources.text(file)), file_(file), diag_(diag), out_(out) {}
+      : src_(sources.text(file)), file_(file), lineOffset_(sources.lineOffset(file)), diag_(diag), out_(out) {
+  }
 
   bool run() {
     try {
@@ -90,6 +91,7 @@ public:
 private:
   std::string_view src_;
   uint32_t file_;
+  uint32_t lineOffset_; // added to line numbers named in messages (as Diagnostics does to their location)
   Diagnostics &diag_;
   std::vector<Token> &out_;
   size_t pos_ = 0;
@@ -564,7 +566,7 @@ private:
     char expected = brackets_.back().c == '(' ? ')' : brackets_.back().c == '[' ? ']' : '}';
     if (close != expected)
       fail(loc, std::string("closing '") + close + "' does not match opening '" + brackets_.back().c +
-                    "' at line " + std::to_string(brackets_.back().loc.line));
+                    "' at line " + std::to_string(brackets_.back().loc.line + lineOffset_));
     brackets_.pop_back();
   }
 };

@@ -11,8 +11,6 @@ using namespace ast;
 using ir::DType;
 using ir::OpKind;
 
-static std::string locStr(SourceLoc l) { return std::to_string(l.line) + ":" + std::to_string(l.col); }
-
 Checkpoint::Checkpoint(ir::Builder &b) : b_(b), block_(b.insertionBlock()), last_(nullptr) {
   auto pos = b.insertionPoint();
   if (pos != block_->operations().begin())
@@ -148,7 +146,7 @@ void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<cons
   for (const std::string &n : all) {
     auto t = branchVars[0].find(n), e = branchVars[1].find(n);
     if (t == branchVars[0].end() || e == branchVars[1].end()) {
-      fr.vars[n] = Val::undef("'" + n + "' is defined in only one branch of the if at " + locStr(s.loc) +
+      fr.vars[n] = Val::undef("'" + n + "' is defined in only one branch of the if at " + lineCol(s.loc) +
                               " and cannot be used after it");
       continue;
     }
@@ -162,7 +160,7 @@ void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<cons
     flattenLeaves(n, e->second, el, ek);
     std::string bad;
     if (tk != ek)
-      bad = "'" + n + "' has different structures in the branches of the if at " + locStr(s.loc);
+      bad = "'" + n + "' has different structures in the branches of the if at " + lineCol(s.loc);
     for (size_t k = 0; k < tk.size() && bad.empty(); ++k) {
       const Val &tv = tl[tk[k]], &ev = el[tk[k]];
       if (sameVal(tv, ev))
@@ -170,7 +168,7 @@ void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<cons
       if (tv.kind == Val::Kind::Undef || ev.kind == Val::Kind::Undef)
         bad = tv.kind == Val::Kind::Undef ? tv.s : ev.s;
       else if (!(tv.isIR() || tv.isNumber()) || !(ev.isIR() || ev.isNumber()))
-        bad = "'" + n + "' has different compile-time values in the branches of the if at " + locStr(s.loc) +
+        bad = "'" + n + "' has different compile-time values in the branches of the if at " + lineCol(s.loc) +
               " (" + repr(t->second) + " and " + repr(e->second) + ")";
     }
     if (!bad.empty()) {
@@ -406,13 +404,13 @@ struct LoopVars {
 
   /// Binds the loop's results after it; names first defined in the body are not available.
   void finish(std::map<std::string, Val> &vars, const StmtList &body, const std::string &target,
-              const std::vector<std::string> &carried, ir::Operation *op, SourceLoc loc) {
+              const std::vector<std::string> &carried, ir::Operation *op, const std::string &at) {
     std::vector<std::string> all;
     Lowerer::assignedNames(body, all);
     for (const std::string &n : all)
       if (!pre.count(n) && n != target)
-        vars[n] = Val::undef("'" + n + "' is defined inside the loop at " + locStr(loc) +
-                             " and cannot be used after it");
+        vars[n] =
+            Val::undef("'" + n + "' is defined inside the loop at " + at + " and cannot be used after it");
     std::map<std::string, Val> leaves = preLeaves;
     for (size_t i = 0; i < carried.size(); ++i)
       leaves[carried[i]] = Val::ir(op->result(i));
@@ -545,7 +543,7 @@ void Lowerer::lowerFor(const Stmt &s) {
       cp.rollback();
       continue;
     }
-    lv.finish(fr.vars, s.body, target.name, carried, forOp, s.loc);
+    lv.finish(fr.vars, s.body, target.name, carried, forOp, lineCol(s.loc));
     return;
   }
 }
@@ -604,7 +602,7 @@ void Lowerer::lowerWhile(const Stmt &s) {
       cp.rollback();
       continue;
     }
-    lv.finish(fr.vars, s.body, "", carried, whileOp, s.loc);
+    lv.finish(fr.vars, s.body, "", carried, whileOp, lineCol(s.loc));
     return;
   }
 }

@@ -73,6 +73,12 @@ public:
   std::unique_ptr<ir::Module> run();
 
   [[noreturn]] void fail(SourceLoc loc, const std::string &msg) { diag_.fatal(loc, msg); }
+  /// "line:col" of `loc` as the user's file numbers it (the kernel text's line offset added), for messages
+  /// that name a second place.
+  std::string lineCol(SourceLoc loc) const {
+    const SourceManager *sm = diag_.sources();
+    return std::to_string(loc.line + (sm ? sm->lineOffset(loc.file) : 0)) + ":" + std::to_string(loc.col);
+  }
   Frame &frame() { return *frames_.back(); }
   ir::Builder &builder() { return b_; }
   ir::TypeContext &types() { return types_; }

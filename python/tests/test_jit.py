@@ -193,6 +193,36 @@ def test_syntax_error_in_kernel_points_into_the_users_file(tmp_path):
     assert "^" in msg
 
 
+def test_places_named_in_messages_are_the_users_file_lines(tmp_path):
+    # A message that names a second place (the loop a variable was defined in, the if it was defined in
+    # one branch of) numbers it as the file does, like the error's own location.
+    mod, path = _write_module(tmp_path, "second_place_kernel", """\
+        import mini_triton as triton
+        import mini_triton.language as tl
+
+
+        @triton.jit
+        def in_loop(x_ptr, n):
+            for i in range(n):
+                t = i
+            tl.store(x_ptr, t)
+
+
+        @triton.jit
+        def in_branch(x_ptr, n):
+            if n > 0:
+                y = 1
+            tl.store(x_ptr, y)
+        """)
+    x = np.zeros(1, dtype=np.float32)
+    with pytest.raises(triton.CompilationError) as info:
+        mod.in_loop[(1,)](x, 3)
+    assert f"{path}:9:" in str(info.value) and "defined inside the loop at 7:5" in str(info.value), info.value
+    with pytest.raises(triton.CompilationError) as info:
+        mod.in_branch[(1,)](x, 3)
+    assert f"{path}:16:" in str(info.value) and "one branch of the if at 14:5" in str(info.value), info.value
+
+
 def test_undefined_name_is_a_compilation_error(tmp_path):
     mod, path = _write_module(tmp_path, "undefined_name_kernel", """\
         import mini_triton as triton

@@ -207,3 +207,16 @@ TEST(Lexer, EmptyInput) {
   EXPECT_EQ(lexShow(""), "EOF");
   EXPECT_EQ(lexShow("\n\n  # c\n"), "EOF");
 }
+
+TEST(Lexer, LineNamedInAMessageCountsTheLineOffset) {
+  // A kernel cut from a larger file (Python: the function's text, its first line at `lineOffset + 1`): the
+  // opening bracket's line in the message is the file's, as the rendered location of the error is.
+  SourceManager sm;
+  uint32_t file = sm.addBuffer("k.py", "x = (1,\n 2]\n", 40);
+  Diagnostics diag(&sm);
+  std::vector<Token> toks;
+  EXPECT_FALSE(tokenize(sm, file, diag, toks));
+  ASSERT_EQ(diag.all().size(), 1u);
+  EXPECT_EQ(sm.format(diag.all()[0].loc), "k.py:42:3");
+  EXPECT_EQ(diag.all()[0].message, "closing ']' does not match opening '(' at line 41");
+}
