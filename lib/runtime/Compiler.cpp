@@ -37,6 +37,10 @@ Expected<CompiledModule> compileToIR(const KernelSource &src, const std::vector<
                                      ir::TypeContext &types) {
   Diagnostics diag(&sources);
   auto fail = [&]() { return Error{diag.renderAll()}; };
+  // As in Triton: the layouts split tiles over warps in powers of two (3 warps compiled, unchecked).
+  if (opts.numWarps < 1 || opts.numWarps > 32 || (opts.numWarps & (opts.numWarps - 1)) != 0)
+    return Error{src.fileName + ": " + src.functionName +
+                 ": num_warps must be a power of 2 from 1 to 32, got " + std::to_string(opts.numWarps)};
 
   uint32_t file = sources.addBuffer(src.fileName, src.text, src.lineOffset);
   std::unique_ptr<ast::Module> mainModule = parseModule(sources, file, diag);

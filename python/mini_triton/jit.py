@@ -262,7 +262,7 @@ class JITFunction(KernelInterface):
             bound = args
         else:
             bound = self._bind(args, kwargs)
-        num_warps = num_warps or 4
+        num_warps = 4 if num_warps is None else num_warps  # 0 is an error (compile), not the default
         num_stages = num_stages or 3
 
         fast = _classify(bound, self._kinds, _ptr_keys, _ndarray, _tensor_type or _find_tensor_type())

@@ -361,3 +361,15 @@ def test_dtype_constexprs_take_the_fast_path_with_one_key_per_dtype(rng):
         out = np.full(40, np.nan, np.float32)
         round_trip_kernel[(1,)](x, out, 40, DT=dt, BLOCK=64)
         np.testing.assert_array_equal(out, ref.astype(np.float32))
+
+
+def test_num_warps_must_be_a_power_of_two(rng):
+    # As in Triton: tiles are split over warps in powers of two; 3, 0 or 64 warps are a clear error.
+    x = rng.standard_normal(16).astype(np.float32)
+    out = np.zeros(16, np.float32)
+    for w in (3, 0, 64):
+        with pytest.raises(triton.CompilationError, match=rf"add_kernel: num_warps must be a power of 2 from 1 to "
+                                                          rf"32, got {w}"):
+            add_kernel[(1,)](x, x, out, 16, BLOCK_SIZE=16, num_warps=w)
+    add_kernel[(1,)](x, x, out, 16, BLOCK_SIZE=16, num_warps=32)
+    np.testing.assert_array_equal(out, x + x)

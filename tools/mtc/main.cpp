@@ -200,7 +200,8 @@ int main(int argc, char **argv) {
          "--emit", opts.emit,
          "What to print: ast, ir (as lowered), ir-opt (after the pipeline), cuda (generated CUDA C++)")
       ->check(CLI::IsMember({"ast", "ir", "ir-opt", "cuda"}));
-  app.add_option("--num-warps", opts.numWarps, "Warps per program for --emit=cuda")->check(CLI::Range(1, 32));
+  app.add_option("--num-warps", opts.numWarps, "Warps per program for --emit=cuda (a power of 2, 1 to 32)")
+      ->check(CLI::IsMember({1, 2, 4, 8, 16, 32}));
   app.add_option("--num-stages", opts.numStages, "Pipeline depth for --emit=cuda (cp.async; < 2: none)");
   app.add_flag("--no-line-directives", opts.noLineDirectives,
                "--emit=cuda without the #line directives that map it to the kernel source");
