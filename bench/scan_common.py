@@ -90,9 +90,9 @@ def bench(fn, device, *, target_ms=100.0, max_reps=50, keep=False):
     """Median ms of fn() after one untimed call (it compiles). On the GPU with Triton installed:
     triton.testing.do_bench, the timer of seed 002's benchmark (linear-rnn's rnn_scan_efficiency.py) and of
     the other side-by-side benches; it queues the calls, so the host's launch overhead is hidden as in a
-    training loop. Otherwise CUDA events around single calls (each from an idle GPU, the host's part of the
-    call included: on the H100 that cost the lookback scans 100-150 us a call, 2026-12-07) or perf_counter on
-    the CPU: one timed call estimates the time; further repetitions fill about target_ms (at most max_reps;
+    training loop. Otherwise CUDA events around single calls, each from an idle GPU (on the H100, 2026-12-07,
+    100-150 us a call more than do_bench for the lookback scans, of which the host's Python part is about
+    30 us), or perf_counter on the CPU: one timed call estimates the time; further repetitions fill about target_ms (at most max_reps;
     none when the estimate alone is over 2 * target_ms, so that slow columns cost two calls). keep=True
     returns (ms, a call's result)."""
     out = fn()
