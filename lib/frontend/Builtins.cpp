@@ -185,6 +185,20 @@ Val blockPtrLoad(Lowerer &L, Bound &a) {
   return Val::ir(L.builder().load(p, m, other));
 }
 
+/// `v` broadcast to the shape of a load's or store's pointer, or a source-located error naming both shapes.
+ir::Value *toPointerShape(Lowerer &L, ir::Value *v, const std::vector<int64_t> &shape, const char *op,
+                          const char *what, SourceLoc loc) {
+  std::vector<int64_t> vs = v->type()->shape();
+  bool fits = vs.size() <= shape.size();
+  for (size_t i = 0; fits && i < vs.size(); ++i)
+    fits = vs[i] == 1 || vs[i] == shape[shape.size() - vs.size() + i];
+  if (!fits)
+    L.fail(loc, std::string(op) + ": the " + what + " (shape " + Lowerer::shapeStr(vs) +
+                    ") does not broadcast to the pointer's shape " + Lowerer::shapeStr(shape) +
+                    (shape.empty() ? " (a scalar pointer: add the offsets to the pointer)" : ""));
+  return L.broadcastTo(v, shape, loc);
+}
+
 Val blockPtrStore(Lowerer &L, Bound &a) {
   if (a.has(2))
     L.fail(a.loc(2), "tl.store to a block pointer takes boundary_check, not mask");
@@ -306,12 +320,10 @@ void registerCoreBuiltins(BuiltinTable &t) {
                  ir::Value *mask = maskArg(L, a, 1);
                  if (a.has(2) && !mask)
                    L.fail(a.loc(2), "`other` cannot be provided without `mask`");
+                 // As in Triton, mask and other take the pointer's shape; never the other way round.
                  std::vector<int64_t> shape = ptr->type()->shape();
                  if (mask)
-                   shape = L.broadcastShapes(shape, mask->type()->shape(), a.loc(1));
-                 ptr = L.broadcastTo(ptr, shape, a.loc(0));
-                 if (mask)
-                   mask = L.broadcastTo(mask, shape, a.loc(1));
+                   mask = toPointerShape(L, mask, shape, "tl.load", "mask", a.loc(1));
                  ir::Value *other = nullptr;
                  if (a.has(2))
                    other = L.coerce(a[2], ptr->type()->dtype(), shape, a.loc(2), "other");
@@ -323,14 +335,14 @@ void registerCoreBuiltins(BuiltinTable &t) {
                     return blockPtrStore(L, a);
                   ir::Value *ptr = pointerArg(L, a, 0);
                   ir::Value *mask = maskArg(L, a, 2);
-                  std::vector<int64_t> shape =
-                      L.broadcastShapes(ptr->type()->shape(), Lowerer::shapeOf(a[1]), a.loc(1));
-                  if (mask)
-                    shape = L.broadcastShapes(shape, mask->type()->shape(), a.loc(2));
-                  ptr = L.broadcastTo(ptr, shape, a.loc(0));
+                  // As in Triton, value and mask take the pointer's shape (a value of more elements than
+                  // pointers would be stored several times into the same places).
+                  std::vector<int64_t> shape = ptr->type()->shape();
+                  if (a[1].isIR() && !a[1].v->type()->isPointerLike())
+                    toPointerShape(L, a[1].v, shape, "tl.store", "value", a.loc(1));
                   ir::Value *val = L.coerce(a[1], ptr->type()->dtype(), shape, a.loc(1), "value");
                   if (mask)
-                    mask = L.broadcastTo(mask, shape, a.loc(2));
+                    mask = toPointerShape(L, mask, shape, "tl.store", "mask", a.loc(2));
                   L.builder().store(ptr, val, mask);
                   return Val::none();
                 }};

@@ -464,6 +464,20 @@ TEST(LowerErrors, Messages) {
   EXPECT_ERROR("    x = ~tl.load(p)\n", "k.py:5:9: error: '~' is only supported on integers, got f32");
   EXPECT_ERROR("    a, b = (1, 2, 3)\n", "k.py:5:5: error: cannot unpack 3 values into 2 targets");
   EXPECT_ERROR("    x = (1, 2)[5]\n", "k.py:5:16: error: tuple index 5 out of range (size 2)");
+  // Value, mask and other take the pointer's shape, as in Triton; never the pointer theirs.
+  EXPECT_ERROR("    o = tl.arange(0, 16)\n    tl.store(p + o, tl.zeros((16, 16), tl.float32))\n",
+               "k.py:6:21: error: tl.store: the value (shape [16, 16]) does not broadcast to the pointer's "
+               "shape [16]");
+  EXPECT_ERROR(
+      "    tl.store(p, tl.zeros((16,), tl.float32))\n",
+      "k.py:5:17: error: tl.store: the value (shape [16]) does not broadcast to the pointer's shape [] (a "
+      "scalar pointer: add the offsets to the pointer)");
+  EXPECT_ERROR("    o = tl.arange(0, 16)\n    tl.store(p + o[None, :], 1.0, mask=o[:, None] < n)\n",
+               "k.py:6:35: error: tl.store: the mask (shape [16, 1]) does not broadcast to the pointer's "
+               "shape [1, 16]");
+  EXPECT_ERROR(
+      "    o = tl.arange(0, 16)\n    x = tl.load(p, mask=o < n)\n",
+      "k.py:6:20: error: tl.load: the mask (shape [16]) does not broadcast to the pointer's shape []");
   EXPECT_ERROR("    x = tl.load(p)[0]\n",
                "k.py:5:20: error: only None and ':' are supported when indexing a tensor");
   EXPECT_ERROR(
