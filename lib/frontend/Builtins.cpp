@@ -320,10 +320,21 @@ void registerCoreBuiltins(BuiltinTable &t) {
                  ir::Value *mask = maskArg(L, a, 1);
                  if (a.has(2) && !mask)
                    L.fail(a.loc(2), "`other` cannot be provided without `mask`");
-                 // As in Triton, mask and other take the pointer's shape; never the other way round.
+                 // As in Triton: a tensor of pointers and its mask / other broadcast to a common shape, but a
+                 // scalar pointer takes only a scalar mask and other.
                  std::vector<int64_t> shape = ptr->type()->shape();
                  if (mask)
-                   mask = toPointerShape(L, mask, shape, "tl.load", "mask", a.loc(1));
+                   shape = shape.empty()
+                               ? toPointerShape(L, mask, shape, "tl.load", "mask", a.loc(1))->type()->shape()
+                               : L.broadcastShapes(shape, mask->type()->shape(), a.loc(1));
+                 if (a.has(2) && a[2].isIR() && !a[2].v->type()->isPointerLike())
+                   shape =
+                       shape.empty()
+                           ? toPointerShape(L, a[2].v, shape, "tl.load", "other", a.loc(2))->type()->shape()
+                           : L.broadcastShapes(shape, a[2].v->type()->shape(), a.loc(2));
+                 ptr = L.broadcastTo(ptr, shape, a.loc(0));
+                 if (mask)
+                   mask = L.broadcastTo(mask, shape, a.loc(1));
                  ir::Value *other = nullptr;
                  if (a.has(2))
                    other = L.coerce(a[2], ptr->type()->dtype(), shape, a.loc(2), "other");

@@ -141,3 +141,12 @@ def round_trip_kernel(x_ptr, out_ptr, n, DT: tl.constexpr, BLOCK: tl.constexpr):
     mask = offs < n
     x = tl.load(x_ptr + offs, mask=mask)
     tl.store(out_ptr + offs, x.to(DT).to(tl.float32), mask=mask)
+
+
+@triton.jit
+def row_broadcast_load_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """out[i, j] = x[j] where i + j < n: a row of pointers broadcast to its 2-D mask's shape (Triton's load)."""
+    r = tl.arange(0, BLOCK)
+    mask = (r[:, None] + r[None, :]) < n
+    x = tl.load(x_ptr + r[None, :], mask=mask, other=-1.0)
+    tl.store(out_ptr + r[:, None] * BLOCK + r[None, :], x)

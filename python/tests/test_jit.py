@@ -8,7 +8,7 @@ import pytest
 
 import mini_triton as triton
 import mini_triton.language as tl
-from kernels import add_kernel, fill_kernel, grid_2d_kernel, oob_kernel, round_trip_kernel
+from kernels import add_kernel, fill_kernel, grid_2d_kernel, oob_kernel, round_trip_kernel, row_broadcast_load_kernel
 
 
 def _add(n, block, rng, **kw):
@@ -373,3 +373,13 @@ def test_num_warps_must_be_a_power_of_two(rng):
             add_kernel[(1,)](x, x, out, 16, BLOCK_SIZE=16, num_warps=w)
     add_kernel[(1,)](x, x, out, 16, BLOCK_SIZE=16, num_warps=32)
     np.testing.assert_array_equal(out, x + x)
+
+
+def test_load_broadcasts_pointers_to_the_mask_as_triton_does(rng):
+    # tl.load: a tensor of pointers and its mask / other broadcast to a common shape (Triton 3's rule; tl.store
+    # broadcasts value and mask to the pointer's shape only, tested in LowerErrors).
+    x = rng.standard_normal(8).astype(np.float32)
+    out = np.full(64, np.nan, np.float32)
+    row_broadcast_load_kernel[(1,)](x, out, 8, BLOCK=8)
+    i, j = np.meshgrid(np.arange(8), np.arange(8), indexing="ij")
+    np.testing.assert_array_equal(out.reshape(8, 8), np.where(i + j < 8, x[j], -1.0).astype(np.float32))
