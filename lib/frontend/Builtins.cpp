@@ -185,9 +185,10 @@ Val blockPtrLoad(Lowerer &L, Bound &a) {
   return Val::ir(L.builder().load(p, m, other));
 }
 
-/// `v` broadcast to the shape of a load's or store's pointer, or a source-located error naming both shapes.
-ir::Value *toPointerShape(Lowerer &L, ir::Value *v, const std::vector<int64_t> &shape, const char *op,
-                          const char *what, SourceLoc loc) {
+/// A source-located error naming both shapes unless `v` broadcasts to the shape of a load's or store's
+/// pointer (Lowerer::broadcastTo's rule, with the operation and operand in the message). Builds no IR.
+void checkFitsPointer(Lowerer &L, ir::Value *v, const std::vector<int64_t> &shape, const char *op,
+                      const char *what, SourceLoc loc) {
   std::vector<int64_t> vs = v->type()->shape();
   bool fits = vs.size() <= shape.size();
   for (size_t i = 0; fits && i < vs.size(); ++i)
@@ -196,7 +197,6 @@ ir::Value *toPointerShape(Lowerer &L, ir::Value *v, const std::vector<int64_t> &
     L.fail(loc, std::string(op) + ": the " + what + " (shape " + Lowerer::shapeStr(vs) +
                     ") does not broadcast to the pointer's shape " + Lowerer::shapeStr(shape) +
                     (shape.empty() ? " (a scalar pointer: add the offsets to the pointer)" : ""));
-  return L.broadcastTo(v, shape, loc);
 }
 
 Val blockPtrStore(Lowerer &L, Bound &a) {
@@ -323,15 +323,17 @@ void registerCoreBuiltins(BuiltinTable &t) {
                  // As in Triton: a tensor of pointers and its mask / other broadcast to a common shape, but a
                  // scalar pointer takes only a scalar mask and other.
                  std::vector<int64_t> shape = ptr->type()->shape();
-                 if (mask)
-                   shape = shape.empty()
-                               ? toPointerShape(L, mask, shape, "tl.load", "mask", a.loc(1))->type()->shape()
-                               : L.broadcastShapes(shape, mask->type()->shape(), a.loc(1));
-                 if (a.has(2) && a[2].isIR() && !a[2].v->type()->isPointerLike())
-                   shape =
-                       shape.empty()
-                           ? toPointerShape(L, a[2].v, shape, "tl.load", "other", a.loc(2))->type()->shape()
-                           : L.broadcastShapes(shape, a[2].v->type()->shape(), a.loc(2));
+                 bool scalarPtr = shape.empty();
+                 if (mask && scalarPtr)
+                   checkFitsPointer(L, mask, shape, "tl.load", "mask", a.loc(1));
+                 else if (mask)
+                   shape = L.broadcastShapes(shape, mask->type()->shape(), a.loc(1));
+                 if (a.has(2) && a[2].isIR() && !a[2].v->type()->isPointerLike()) {
+                   if (scalarPtr)
+                     checkFitsPointer(L, a[2].v, shape, "tl.load", "other", a.loc(2));
+                   else
+                     shape = L.broadcastShapes(shape, a[2].v->type()->shape(), a.loc(2));
+                 }
                  ptr = L.broadcastTo(ptr, shape, a.loc(0));
                  if (mask)
                    mask = L.broadcastTo(mask, shape, a.loc(1));
@@ -350,10 +352,12 @@ void registerCoreBuiltins(BuiltinTable &t) {
                   // pointers would be stored several times into the same places).
                   std::vector<int64_t> shape = ptr->type()->shape();
                   if (a[1].isIR() && !a[1].v->type()->isPointerLike())
-                    toPointerShape(L, a[1].v, shape, "tl.store", "value", a.loc(1));
+                    checkFitsPointer(L, a[1].v, shape, "tl.store", "value", a.loc(1));
                   ir::Value *val = L.coerce(a[1], ptr->type()->dtype(), shape, a.loc(1), "value");
-                  if (mask)
-                    mask = toPointerShape(L, mask, shape, "tl.store", "mask", a.loc(2));
+                  if (mask) {
+                    checkFitsPointer(L, mask, shape, "tl.store", "mask", a.loc(2));
+                    mask = L.broadcastTo(mask, shape, a.loc(2));
+                  }
                   L.builder().store(ptr, val, mask);
                   return Val::none();
                 }};
