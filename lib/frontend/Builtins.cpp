@@ -27,9 +27,10 @@ ir::Value *maskArg(Lowerer &L, Bound &a, size_t i) {
   if (!a.has(i))
     return nullptr;
   ir::Value *m = L.toIR(a[i], a.loc(i), "mask");
-  if (m->type()->isPointerLike() || !m->type()->isIntLike())
-    L.fail(a.loc(i), "mask must be a boolean tensor, got " + m->type()->str());
-  return L.toI1(m);
+  // As in Triton, only booleans: an integer mask (`mask=offs` for `mask=offs < n`) is an error, not `!= 0`.
+  if (m->type()->isPointerLike() || m->type()->dtype() != DType::I1)
+    L.fail(a.loc(i), "mask must be boolean (e.g. `offs < n`), got " + m->type()->str());
+  return m;
 }
 
 /// A shape given as `*shape` (several ints, or one tuple/list).

@@ -637,7 +637,9 @@ TEST(LowerErrors, Builtins) {
   EXPECT_ERROR("    x = tl.load(n)\n",
                "k.py:5:17: error: tl.load() expects a pointer or a tensor of pointers, got i32");
   EXPECT_ERROR("    tl.store(p, 1.0, mask=1.5)\n",
-               "k.py:5:22: error: mask must be a boolean tensor, got f32");
+               "k.py:5:22: error: mask must be boolean (e.g. `offs < n`), got f32");
+  EXPECT_ERROR("    tl.store(p + tl.arange(0, 8), 1.0, mask=tl.arange(0, 8))\n",
+               "k.py:5:40: error: mask must be boolean (e.g. `offs < n`), got tensor<8xi32>");
   EXPECT_ERROR("    x = tl.reshape(tl.zeros((4, 4), tl.float32), (8, 4))\n",
                "k.py:5:9: error: cannot reshape tensor<4x4xf32> to shape [8, 4] (element counts differ)");
   EXPECT_ERROR("    x = tl.permute(tl.zeros((4, 4), tl.float32), (0, 0))\n",
