@@ -72,6 +72,13 @@ template <typename T> __device__ __forceinline__ T min(T a, T b) {
 template <typename T> __device__ __forceinline__ T bitAnd(T a, T b) { return T(a & b); }
 template <typename T> __device__ __forceinline__ T bitOr(T a, T b) { return T(a | b); }
 template <typename T> __device__ __forceinline__ T bitXor(T a, T b) { return T(a ^ b); }
+/// The high half of the unsigned double-width product (Triton's umulhi; 32- and 64-bit integers).
+template <typename T> __device__ __forceinline__ T umulhi(T a, T b) {
+  if constexpr (sizeof(T) == 4)
+    return T(__umulhi((unsigned int)a, (unsigned int)b));
+  else
+    return T(__umul64hi((unsigned long long)a, (unsigned long long)b));
+}
 template <typename T> __device__ __forceinline__ T shl(T a, T b) { return T(Wrap<T>(a) << b); }
 /// Arithmetic for signed types, logical for unsigned ones (C++20 semantics of >>).
 template <typename T> __device__ __forceinline__ T shr(T a, T b) { return T(a >> b); }

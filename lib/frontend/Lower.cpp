@@ -57,6 +57,7 @@ Lowerer::Lowerer(const LowerInput &in, ir::TypeContext &types, Diagnostics &diag
   registerCoreBuiltins(builtins_);
   registerMathBuiltins(builtins_);
   registerReduceBuiltins(builtins_);
+  registerRandomBuiltins(builtins_);
 }
 
 Val Lowerer::globalFromConstexpr(const ConstexprValue &c) {

@@ -282,7 +282,7 @@ Val Lowerer::attributeOf(const Val &base, const std::string &attr, SourceLoc loc
 Val Lowerer::moduleAttr(const Val &mod, const std::string &attr, SourceLoc loc) {
   std::string path = mod.s;
   for (const char *alias : {"triton.language.core", "triton.language.math", "triton.language.standard",
-                            "triton.language.semantic"})
+                            "triton.language.semantic", "triton.language.random"})
     if (path == alias)
       path = "triton.language";
   if (path == "triton.language") {
@@ -295,7 +295,8 @@ Val Lowerer::moduleAttr(const Val &mod, const std::string &attr, SourceLoc loc) 
     for (const auto &[n, d] : dtypes)
       if (attr == n)
         return Val::dtype(scalarType(d));
-    if (attr == "core" || attr == "math" || attr == "standard" || attr == "extra" || attr == "semantic")
+    if (attr == "core" || attr == "math" || attr == "standard" || attr == "extra" || attr == "semantic" ||
+        attr == "random")
       return Val::module(path + "." + attr);
     if (attr == "tensor" || attr == "dtype")
       return Val::builtin(attr);

@@ -55,6 +55,7 @@ using BuiltinTable = std::map<std::string, BuiltinDef>;
 void registerCoreBuiltins(BuiltinTable &t);   // Builtins.cpp
 void registerMathBuiltins(BuiltinTable &t);   // BuiltinsMath.cpp
 void registerReduceBuiltins(BuiltinTable &t); // BuiltinsReduce.cpp
+void registerRandomBuiltins(BuiltinTable &t); // BuiltinsRandom.cpp
 
 /// One activation of a kernel or inlined @jit function.
 struct Frame {

@@ -388,6 +388,10 @@ void Verifier::verifyElementwise(const Operation &op) {
     if (!res->isIntLike())
       fail(op, "needs integer operands, got " + str(res));
     return;
+  case OpKind::UMulHi:
+    if (!res->isIntLike() || (bitWidth(res->dtype()) != 32 && bitWidth(res->dtype()) != 64))
+      fail(op, "needs 32- or 64-bit integer operands, got " + str(res));
+    return;
   case OpKind::Exp:
   case OpKind::Exp2:
   case OpKind::Log:

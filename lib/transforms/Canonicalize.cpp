@@ -121,6 +121,12 @@ std::optional<int64_t> foldIntBinary(OpKind k, int64_t a, int64_t b, DType d) {
     return wrapInt(int64_t(ua - ub), d);
   case OpKind::Mul:
     return wrapInt(int64_t(ua * ub), d);
+  case OpKind::UMulHi:
+    if (bits == 64)
+      return int64_t(uint64_t((unsigned __int128)ua * ub >> 64));
+    if (bits != 32)
+      return std::nullopt;
+    return wrapInt(int64_t((uint64_t(uint32_t(ua)) * uint32_t(ub)) >> 32), d);
   case OpKind::Div:
   case OpKind::Rem:
     if (b == 0)
@@ -357,6 +363,10 @@ private:
       if (isIntConst(a, 0))
         return a; // 0 * x -> 0
       return nullptr;
+    case OpKind::UMulHi:
+      if (isIntConst(b, 0))
+        return b; // umulhi(x, 0) -> 0 (Philox's first round: three of its counter words are 0)
+      return isIntConst(a, 0) ? a : nullptr;
     case OpKind::Div:
       return isOne(b) ? a : nullptr; // x / 1 -> x
     case OpKind::And:

@@ -36,7 +36,7 @@ void buildEveryOp(Module &m) {
   Value *a = b.binary(OpKind::Add, b.broadcastTo(pid, {4}), r);
   a = b.binary(OpKind::Mul, a, b.broadcastTo(np, {4}));
   for (OpKind k : {OpKind::Sub, OpKind::Div, OpKind::Rem, OpKind::And, OpKind::Or, OpKind::Xor, OpKind::Shl,
-                   OpKind::Shr, OpKind::Max, OpKind::Min})
+                   OpKind::Shr, OpKind::Max, OpKind::Min, OpKind::UMulHi})
     a = b.binary(k, a, r);
   a = b.unary(OpKind::Not, a);
   a = b.create1(OpKind::Hint, {a}, v4i, {{"multiple_of", std::vector<int64_t>{16}}});

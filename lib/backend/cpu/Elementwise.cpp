@@ -100,6 +100,13 @@ template <class T> Tile intBinary(const ir::Operation &op, const Tile &a, const 
     }
     return r;
   }
+  case OpKind::UMulHi: // the high half of the unsigned double-width product (32 and 64 bits)
+    if constexpr (bits == 32)
+      return mapBinary<T>(a, b, [](C x, C y) { return C((uint64_t(uint32_t(x)) * uint32_t(y)) >> 32); });
+    if constexpr (bits == 64)
+      return mapBinary<T>(
+          a, b, [](C x, C y) { return C(uint64_t((unsigned __int128)uint64_t(x) * uint64_t(y) >> 64)); });
+    break;
   case OpKind::And:
     return mapBinary<T>(a, b, [](C x, C y) { return C(x & y); });
   case OpKind::Or:

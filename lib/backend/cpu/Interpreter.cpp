@@ -225,6 +225,7 @@ void Executor::execOp(const OpPlan &p) {
     case OpKind::And:
     case OpKind::Or:
     case OpKind::Xor:
+    case OpKind::UMulHi:
     case OpKind::Shl:
     case OpKind::Shr:
     case OpKind::Max:

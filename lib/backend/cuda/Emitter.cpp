@@ -448,6 +448,9 @@ std::string KernelEmitter::elementwiseExpr(const Operation &op) {
   case OpKind::Xor:
     needInt();
     return call("bitXor");
+  case OpKind::UMulHi:
+    needInt();
+    return call("umulhi");
   case OpKind::Shl:
     needInt();
     return call("shl");

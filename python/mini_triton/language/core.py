@@ -226,7 +226,8 @@ BUILTIN_NAMES = (
     "sum", "max", "min", "argmax", "argmin", "reduce", "xor_sum", "associative_scan", "cumsum", "cumprod",
     "histogram", "sort",
     # random
-    "rand", "randn", "randint", "randint4x",
+    "rand", "rand4x", "randn", "randn4x", "randint", "randint4x", "philox", "uint_to_uniform_float",
+    "pair_uniform_to_normal",
     # misc
     "inline_asm_elementwise",
 )

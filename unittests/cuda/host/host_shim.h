@@ -50,6 +50,12 @@ inline void mtHostMbarWait(unsigned long long *bar, unsigned parity) {
     std::this_thread::yield();
 }
 
+/// The high halves of unsigned products (math.cuh's umulhi).
+inline unsigned __umulhi(unsigned a, unsigned b) { return unsigned((unsigned long long)a * b >> 32); }
+inline unsigned long long __umul64hi(unsigned long long a, unsigned long long b) {
+  return (unsigned long long)((unsigned __int128)a * b >> 64);
+}
+
 /// Warp shuffles, for kernels whose every thread reaches each shuffle (as the emitter's reductions do):
 /// an exchange through a per-thread slot between two block-wide barriers.
 inline unsigned long long mtHostShflSlot[1024];
