@@ -539,6 +539,30 @@ void registerCoreBuiltins(BuiltinTable &t) {
   t["py.range"] = {{"start", "stop?", "step?"}, [](Lowerer &L, Bound &a) { return makeRange(L, a, false); }};
 
   // ---- triton.* ----
+  // tl.swizzle2d(i, j, size_i, size_j, size_g): the (i, j) of a size_i x size_j grid renumbered so that
+  // groups of size_g rows are walked column by column (Triton's grouped tile order), as Triton computes it.
+  t["swizzle2d"] = {
+      {"i", "j", "size_i", "size_j", "size_g"}, [](Lowerer &L, Bound &a) {
+        for (size_t k = 0; k < 5; ++k)
+          if (!(a[k].isIntLike() ||
+                (a[k].isIR() && a[k].v->type()->isIntLike() && !a[k].v->type()->isPointerLike())))
+            L.fail(a.loc(k), "tl.swizzle2d() expects integers, got " + describe(a[k]));
+        SourceLoc loc = a.callLoc;
+        auto op = [&](ast::BinOpKind k, const Val &x, const Val &y) { return L.binary(k, x, y, loc); };
+        using K = ast::BinOpKind;
+        Val ij = op(K::Add, op(K::Mul, a[0], a[3]), a[1]);
+        Val sizeGJ = op(K::Mul, a[4], a[3]);
+        Val offI = op(K::Mul, op(K::FloorDiv, ij, sizeGJ), a[4]);
+        Val rest = op(K::Sub, a[2], offI), sizeG = a[4];
+        if (rest.isNumber() && sizeG.isNumber()) {
+          sizeG = Val::integer(std::min(rest.asInt(), sizeG.asInt()));
+        } else {
+          auto [p, q] = L.unify(rest, sizeG, loc, "minimum", true);
+          sizeG = Val::ir(L.builder().binary(OpKind::Min, p, q));
+        }
+        ij = op(K::Mod, ij, sizeGJ);
+        return Val::tuple({op(K::Add, offI, op(K::Mod, ij, sizeG)), op(K::FloorDiv, ij, sizeG)});
+      }};
   t["cdiv"] = {{"x", "div"}, [](Lowerer &L, Bound &a) {
                  if (isCompileTime(a[0]) && isCompileTime(a[1])) {
                    int64_t x = L.constInt(a[0], a.loc(0), "cdiv argument");

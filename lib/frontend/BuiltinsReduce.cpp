@@ -280,6 +280,32 @@ void registerReduceBuiltins(BuiltinTable &t) {
                 auto r = emitCombineOp(L, ins, axis, false, false, binaryCombine(OpKind::Add));
                 return Val::ir(keepDims(L, r[0], keep, all, axis, rank, a.callLoc));
               }};
+  // tl.softmax(x, dim=0): exp(x - max) / sum along `dim`, both reductions broadcast back along it, so the
+  // result has x's shape whatever keep_dims says (accepted for Triton's signature). `/` is the fast division
+  // unless ieee_rounding.
+  t["softmax"] = {{"x", "dim?", "keep_dims?", "ieee_rounding?"}, [](Lowerer &L, Bound &a) {
+                    ir::Value *x = L.toIR(a[0], a.loc(0), "input of tl.softmax");
+                    if (x->type()->isPointerLike() || !x->type()->isFloatLike() || x->type()->rank() == 0)
+                      L.fail(a.loc(0),
+                             "tl.softmax() expects a floating-point tensor, got " + x->type()->str());
+                    int64_t rank = x->type()->rank(), dim = a.has(1) ? L.constInt(a[1], a.loc(1), "dim") : 0;
+                    if (dim < 0)
+                      dim += rank;
+                    if (dim < 0 || dim >= rank)
+                      L.fail(a.loc(1), "tl.softmax(): dim " + std::to_string(dim) +
+                                           " is out of range for a tensor of rank " + std::to_string(rank));
+                    ir::Builder &b = L.builder();
+                    std::vector<int64_t> shape = x->type()->shape();
+                    auto along = [&](OpKind k, ir::Value *v) {
+                      ir::Value *r = emitCombineOp(L, {v}, dim, false, false, binaryCombine(k))[0];
+                      return L.broadcastTo(L.expandDims(r, dim, a.callLoc), shape, a.callLoc);
+                    };
+                    ir::Value *num = b.unary(OpKind::Exp, b.binary(OpKind::Sub, x, along(OpKind::Max, x)));
+                    ir::Value *r = b.binary(OpKind::Div, num, along(OpKind::Add, num));
+                    if (a.has(3) && L.constBool(a[3], a.loc(3), "ieee_rounding"))
+                      r->definingOp()->setAttr("rounding", std::string("rn"));
+                    return Val::ir(r);
+                  }};
   t["xor_sum"] = {{"input", "axis?", "keep_dims?"}, [](Lowerer &L, Bound &a) {
                     ir::Value *x = L.toIR(a[0], a.loc(0), "input of tl.xor_sum");
                     if (!x->type()->isIntLike())

@@ -1,0 +1,82 @@
+"""Triton's standard-library functions built from other ops: tl.softmax (along any dim, fast or IEEE
+division) and tl.swizzle2d (grouped tile order), checked against float64 / plain-Python references."""
+
+import numpy as np
+import pytest
+
+import mini_triton as triton
+import mini_triton.language as tl
+
+
+@triton.jit
+def softmax_kernel(x_ptr, out_ptr, M: tl.constexpr, N: tl.constexpr, DIM: tl.constexpr, IEEE: tl.constexpr):
+    offs = tl.arange(0, M)[:, None] * N + tl.arange(0, N)[None, :]
+    x = tl.load(x_ptr + offs)
+    tl.store(out_ptr + offs, tl.softmax(x, DIM, ieee_rounding=IEEE))
+
+
+@triton.jit
+def softmax_row_kernel(x_ptr, out_ptr, N: tl.constexpr):
+    offs = tl.arange(0, N)
+    tl.store(out_ptr + offs, tl.softmax(tl.load(x_ptr + offs)))
+
+
+@triton.jit
+def swizzle_kernel(out_ptr, size_i, size_j, SIZE_I: tl.constexpr, SIZE_J: tl.constexpr, SIZE_G: tl.constexpr):
+    # Cells past the grid are clamped onto it: their group would be empty (a remainder by 0, as in Triton).
+    i = tl.minimum(tl.arange(0, SIZE_I)[:, None] + tl.zeros((SIZE_I, SIZE_J), tl.int32), size_i - 1)
+    j = tl.minimum(tl.arange(0, SIZE_J)[None, :] + tl.zeros((SIZE_I, SIZE_J), tl.int32), size_j - 1)
+    ni, nj = tl.swizzle2d(i, j, size_i, size_j, SIZE_G)
+    offs = tl.arange(0, SIZE_I)[:, None] * SIZE_J + tl.arange(0, SIZE_J)[None, :]
+    tl.store(out_ptr + 2 * offs, ni)
+    tl.store(out_ptr + 2 * offs + 1, nj)
+    ci, cj = tl.swizzle2d(5, 3, SIZE_I, SIZE_J, SIZE_G)  # all compile-time: folded
+    tl.store(out_ptr + 2 * SIZE_I * SIZE_J, ci)
+    tl.store(out_ptr + 2 * SIZE_I * SIZE_J + 1, cj)
+
+
+def softmax_ref(x, axis):
+    x = x.astype(np.float64)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("ieee", [False, True])
+def test_softmax_along_each_dim(rng, dim, ieee):
+    m, n = 8, 16
+    x = (rng.standard_normal((m, n)) * 4).astype(np.float32)
+    out = np.full((m, n), np.nan, np.float32)
+    softmax_kernel[(1,)](x, out, M=m, N=n, DIM=dim, IEEE=ieee)
+    np.testing.assert_allclose(out, softmax_ref(x, dim), rtol=1e-5, atol=1e-7)
+
+
+def test_softmax_of_a_row_defaults_to_dim_0(rng):
+    x = (rng.standard_normal(64) * 10).astype(np.float32)
+    out = np.full(64, np.nan, np.float32)
+    softmax_row_kernel[(1,)](x, out, N=64)
+    np.testing.assert_allclose(out, softmax_ref(x, 0), rtol=1e-5, atol=1e-7)
+    assert abs(out.sum() - 1) < 1e-5
+
+
+def swizzle_ref(i, j, size_i, size_j, size_g):
+    ij = i * size_j + j
+    group = ij // (size_g * size_j)
+    off_i = group * size_g
+    g = min(size_i - off_i, size_g)
+    ij %= size_g * size_j
+    return off_i + ij % g, ij // g
+
+
+@pytest.mark.parametrize("size_i, size_j, size_g", [(8, 4, 2), (7, 4, 3), (5, 8, 4)])
+def test_swizzle2d(size_i, size_j, size_g):
+    I, J = 8, 8
+    out = np.full(2 * I * J + 2, -1, np.int32)
+    swizzle_kernel[(1,)](out, size_i, size_j, SIZE_I=I, SIZE_J=J, SIZE_G=size_g)
+    got = out[:-2].reshape(I, J, 2)
+    for i in range(size_i):
+        for j in range(size_j):
+            assert tuple(got[i, j]) == swizzle_ref(i, j, size_i, size_j, size_g), (i, j)
+    cells = {tuple(got[i, j]) for i in range(size_i) for j in range(size_j)}
+    assert cells == {(i, j) for i in range(size_i) for j in range(size_j)}  # a permutation of the grid
+    assert tuple(out[-2:]) == swizzle_ref(5, 3, I, J, size_g)
