@@ -80,3 +80,51 @@ def test_swizzle2d(size_i, size_j, size_g):
     cells = {tuple(got[i, j]) for i in range(size_i) for j in range(size_j)}
     assert cells == {(i, j) for i in range(size_i) for j in range(size_j)}  # a permutation of the grid
     assert tuple(out[-2:]) == swizzle_ref(5, 3, I, J, size_g)
+
+
+@triton.jit
+def flip_kernel(x_ptr, out_ptr, A: tl.constexpr, B: tl.constexpr, C: tl.constexpr, DIM: tl.constexpr):
+    offs = (tl.arange(0, A)[:, None, None] * B + tl.arange(0, B)[None, :, None]) * C + tl.arange(0, C)[None, None, :]
+    tl.store(out_ptr + offs, tl.flip(tl.load(x_ptr + offs), DIM))
+
+
+@triton.jit
+def flip_row_kernel(x_ptr, out_ptr, N: tl.constexpr):
+    offs = tl.arange(0, N)
+    tl.store(out_ptr + offs, tl.load(x_ptr + offs).flip())
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1])
+def test_flip_each_dim(rng, dim):
+    shape = (2, 8, 4)
+    x = rng.standard_normal(shape).astype(np.float32)
+    out = np.full(shape, np.nan, np.float32)
+    flip_kernel[(1,)](x, out, *shape, DIM=dim)
+    np.testing.assert_array_equal(out, np.flip(x, dim))
+
+
+def test_flip_defaults_to_the_last_dim(rng):
+    x = rng.integers(-100, 100, 32).astype(np.int32)
+    out = np.zeros(32, np.int32)
+    flip_row_kernel[(1,)](x, out, N=32)
+    np.testing.assert_array_equal(out, x[::-1])
+
+
+@pytest.mark.gpu
+def test_gpu_flip_softmax_swizzle(rng):
+    torch = pytest.importorskip("torch")
+    shape = (2, 8, 4)
+    x = rng.standard_normal(shape).astype(np.float32)
+    for dim in (0, 1, 2):
+        out = torch.full(shape, float("nan"), device="cuda")
+        flip_kernel[(1,)](torch.from_numpy(x).cuda(), out, *shape, DIM=dim)
+        np.testing.assert_array_equal(out.cpu().numpy(), np.flip(x, dim))
+    x = (rng.standard_normal((8, 16)) * 4).astype(np.float32)
+    for dim in (0, 1):
+        out = torch.full((8, 16), float("nan"), device="cuda")
+        softmax_kernel[(1,)](torch.from_numpy(x).cuda(), out, M=8, N=16, DIM=dim, IEEE=False)
+        np.testing.assert_allclose(out.cpu().numpy(), softmax_ref(x, dim), rtol=1e-5, atol=1e-7)
+    out = torch.full((2 * 64 + 2,), -1, dtype=torch.int32, device="cuda")
+    swizzle_kernel[(1,)](out, 7, 4, SIZE_I=8, SIZE_J=8, SIZE_G=3)
+    got = out.cpu().numpy()[:-2].reshape(8, 8, 2)
+    assert all(tuple(got[i, j]) == swizzle_ref(i, j, 7, 4, 3) for i in range(7) for j in range(4))
