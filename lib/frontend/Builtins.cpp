@@ -467,66 +467,6 @@ void registerCoreBuiltins(BuiltinTable &t) {
                        shape.back() *= 2;
                        return Val::ir(L.reshape(j, shape, a.callLoc));
                      }};
-  // tl.flip(x, dim=last): index i along dim becomes n - 1 - i, which complements each of its log2(n) bits.
-  // dim is split into that many dims of 2, and each is reversed by swapping its halves (split, join).
-  t["flip"] = {{"x", "dim?"}, [](Lowerer &L, Bound &a) {
-                 ir::Value *x = tileArg(L, a, 0);
-                 ir::Builder &b = L.builder();
-                 int64_t rank = x->type()->rank();
-                 int64_t dim = a.has(1) && !a[1].isNone() ? L.constInt(a[1], a.loc(1), "dim") : rank - 1;
-                 if (dim < 0)
-                   dim += rank;
-                 if (rank == 0 || dim < 0 || dim >= rank)
-                   L.fail(a.callLoc, "tl.flip(): dim is out of range for " + x->type()->str());
-                 std::vector<int64_t> shape = x->type()->shape();
-                 int64_t n = shape[dim], bits = 0;
-                 while ((int64_t(1) << bits) < n)
-                   ++bits;
-                 auto permute = [&](ir::Value *v, const std::vector<int64_t> &order) {
-                   std::vector<int64_t> s;
-                   bool identity = true;
-                   for (size_t i = 0; i < order.size(); ++i) {
-                     s.push_back(v->type()->shape()[order[i]]);
-                     identity = identity && order[i] == int64_t(i);
-                   }
-                   if (identity)
-                     return v;
-                   return b.create1(OpKind::Trans, {v}, L.types().block(v->type()->scalarType(), s),
-                                    {{"order", order}});
-                 };
-                 // `p` to the last place and back.
-                 auto toLast = [](int64_t r, int64_t p) {
-                   std::vector<int64_t> o;
-                   for (int64_t i = 0; i < r; ++i)
-                     if (i != p)
-                       o.push_back(i);
-                   o.push_back(p);
-                   return o;
-                 };
-                 auto inverse = [](const std::vector<int64_t> &o) {
-                   std::vector<int64_t> inv(o.size());
-                   for (size_t i = 0; i < o.size(); ++i)
-                     inv[o[i]] = int64_t(i);
-                   return inv;
-                 };
-                 std::vector<int64_t> outer = toLast(rank, dim);
-                 ir::Value *y = permute(x, outer);
-                 std::vector<int64_t> moved = y->type()->shape(), bitShape(moved.begin(), moved.end() - 1);
-                 bitShape.insert(bitShape.end(), size_t(bits), 2);
-                 y = L.reshape(y, bitShape, a.callLoc);
-                 int64_t r = int64_t(bitShape.size());
-                 for (int64_t p = rank - 1; p < r; ++p) {
-                   std::vector<int64_t> o = toLast(r, p);
-                   ir::Value *z = permute(y, o);
-                   std::vector<int64_t> half(z->type()->shape().begin(), z->type()->shape().end() - 1);
-                   const ir::Type *ht = L.types().shaped(z->type()->scalarType(), half);
-                   ir::Operation *sp = b.create(OpKind::Split, {z}, {ht, ht});
-                   z = b.create1(OpKind::Join, {sp->result(1), sp->result(0)}, z->type());
-                   y = permute(z, inverse(o));
-                 }
-                 y = L.reshape(y, moved, a.callLoc);
-                 return Val::ir(permute(y, inverse(outer)));
-               }};
   t["split"] = {{"a"}, [](Lowerer &L, Bound &a) {
                   ir::Value *x = tileArg(L, a, 0);
                   std::vector<int64_t> shape = x->type()->shape();

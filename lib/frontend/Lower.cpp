@@ -58,6 +58,7 @@ Lowerer::Lowerer(const LowerInput &in, ir::TypeContext &types, Diagnostics &diag
   registerMathBuiltins(builtins_);
   registerReduceBuiltins(builtins_);
   registerRandomBuiltins(builtins_);
+  registerOrderBuiltins(builtins_);
 }
 
 Val Lowerer::globalFromConstexpr(const ConstexprValue &c) {

@@ -56,6 +56,7 @@ void registerCoreBuiltins(BuiltinTable &t);   // Builtins.cpp
 void registerMathBuiltins(BuiltinTable &t);   // BuiltinsMath.cpp
 void registerReduceBuiltins(BuiltinTable &t); // BuiltinsReduce.cpp
 void registerRandomBuiltins(BuiltinTable &t); // BuiltinsRandom.cpp
+void registerOrderBuiltins(BuiltinTable &t);  // BuiltinsOrder.cpp
 
 /// One activation of a kernel or inlined @jit function.
 struct Frame {

@@ -110,6 +110,38 @@ def test_flip_defaults_to_the_last_dim(rng):
     np.testing.assert_array_equal(out, x[::-1])
 
 
+@triton.jit
+def sort_kernel(x_ptr, out_ptr, M: tl.constexpr, N: tl.constexpr, DESCENDING: tl.constexpr):
+    offs = tl.arange(0, M)[:, None] * N + tl.arange(0, N)[None, :]
+    tl.store(out_ptr + offs, tl.sort(tl.load(x_ptr + offs), descending=DESCENDING))
+
+
+@triton.jit
+def sort_row_kernel(x_ptr, out_ptr, N: tl.constexpr):
+    offs = tl.arange(0, N)
+    tl.store(out_ptr + offs, tl.sort(tl.load(x_ptr + offs), 0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.float16])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_rows(rng, dtype, descending):
+    m, n = 4, 32
+    x = (rng.standard_normal((m, n)) * 50).astype(dtype)
+    x[0, :8] = x[0, 8:16]  # repeated keys
+    out = np.zeros_like(x)
+    sort_kernel[(1,)](x, out, M=m, N=n, DESCENDING=descending)
+    want = np.sort(x, axis=1)
+    np.testing.assert_array_equal(out, want[:, ::-1] if descending else want)
+
+
+def test_sort_a_row_and_sizes_one_and_two(rng):
+    for n in (1, 2, 64):
+        x = rng.standard_normal(n).astype(np.float32)
+        out = np.full(n, np.nan, np.float32)
+        sort_row_kernel[(1,)](x, out, N=n)
+        np.testing.assert_array_equal(out, np.sort(x))
+
+
 @pytest.mark.gpu
 def test_gpu_flip_softmax_swizzle(rng):
     torch = pytest.importorskip("torch")
@@ -128,3 +160,9 @@ def test_gpu_flip_softmax_swizzle(rng):
     swizzle_kernel[(1,)](out, 7, 4, SIZE_I=8, SIZE_J=8, SIZE_G=3)
     got = out.cpu().numpy()[:-2].reshape(8, 8, 2)
     assert all(tuple(got[i, j]) == swizzle_ref(i, j, 7, 4, 3) for i in range(7) for j in range(4))
+    x = (rng.standard_normal((4, 32)) * 50).astype(np.float32)
+    for descending in (False, True):
+        out = torch.zeros((4, 32), device="cuda")
+        sort_kernel[(1,)](torch.from_numpy(x).cuda(), out, M=4, N=32, DESCENDING=descending)
+        want = np.sort(x, axis=1)
+        np.testing.assert_array_equal(out.cpu().numpy(), want[:, ::-1] if descending else want)

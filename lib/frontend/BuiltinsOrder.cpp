@@ -1,0 +1,168 @@
+// tl.flip and tl.sort: element orders along one dim, from reshapes into dims of 2, transposes, and split /
+// join pairs. Flipping complements each bit of the index (swap the halves of every dim of 2); sorting is
+// Triton's bitonic network (compare-and-swap across one dim of 2 at a time), so that results, NaN placement
+// and the order of equal keys match Triton's.
+#include "frontend/LowerImpl.h"
+
+namespace mt::lower {
+
+using ir::DType;
+using ir::OpKind;
+
+namespace {
+
+ir::Value *permute(Lowerer &L, ir::Value *v, const std::vector<int64_t> &order) {
+  std::vector<int64_t> shape;
+  bool identity = true;
+  for (size_t i = 0; i < order.size(); ++i) {
+    shape.push_back(v->type()->shape()[order[i]]);
+    identity = identity && order[i] == int64_t(i);
+  }
+  if (identity)
+    return v;
+  return L.builder().create1(OpKind::Trans, {v}, L.types().block(v->type()->scalarType(), shape),
+                             {{"order", order}});
+}
+
+/// The order that moves dim `p` of a rank-`r` tensor to the last place.
+std::vector<int64_t> toLast(int64_t r, int64_t p) {
+  std::vector<int64_t> o;
+  for (int64_t i = 0; i < r; ++i)
+    if (i != p)
+      o.push_back(i);
+  o.push_back(p);
+  return o;
+}
+
+std::vector<int64_t> inverse(const std::vector<int64_t> &o) {
+  std::vector<int64_t> inv(o.size());
+  for (size_t i = 0; i < o.size(); ++i)
+    inv[o[i]] = int64_t(i);
+  return inv;
+}
+
+using PairFn = std::function<std::pair<ir::Value *, ir::Value *>(ir::Value *, ir::Value *)>;
+
+/// Applies `fn` to the two halves of dim `p` (of extent 2) of each tensor in `vs` (one shape): the halves of
+/// the first tensor, then of the others, are passed as (lo, hi) lists; `fn` returns the new halves.
+std::vector<ir::Value *>
+acrossPair(Lowerer &L, const std::vector<ir::Value *> &vs, int64_t p,
+           const std::function<void(std::vector<ir::Value *> &, std::vector<ir::Value *> &)> &fn) {
+  ir::Builder &b = L.builder();
+  std::vector<int64_t> o = toLast(vs[0]->type()->rank(), p);
+  std::vector<ir::Value *> lo, hi;
+  std::vector<const ir::Type *> full;
+  for (ir::Value *v : vs) {
+    ir::Value *z = permute(L, v, o);
+    full.push_back(z->type());
+    std::vector<int64_t> half(z->type()->shape().begin(), z->type()->shape().end() - 1);
+    const ir::Type *ht = L.types().shaped(z->type()->scalarType(), half);
+    ir::Operation *sp = b.create(OpKind::Split, {z}, {ht, ht});
+    lo.push_back(sp->result(0));
+    hi.push_back(sp->result(1));
+  }
+  fn(lo, hi);
+  std::vector<ir::Value *> out;
+  for (size_t i = 0; i < vs.size(); ++i)
+    out.push_back(permute(L, b.create1(OpKind::Join, {lo[i], hi[i]}, full[i]), inverse(o)));
+  return out;
+}
+
+int64_t log2Of(int64_t n) {
+  int64_t k = 0;
+  while ((int64_t(1) << k) < n)
+    ++k;
+  return k;
+}
+
+int64_t dimArg(Lowerer &L, Bound &a, size_t i, ir::Value *x) {
+  int64_t rank = x->type()->rank();
+  int64_t dim = a.has(i) && !a[i].isNone() ? L.constInt(a[i], a.loc(i), "dim") : rank - 1;
+  if (dim < 0)
+    dim += rank;
+  if (rank == 0 || dim < 0 || dim >= rank)
+    L.fail(a.has(i) ? a.loc(i) : a.callLoc, a.fname + "(): dim is out of range for " + x->type()->str());
+  return dim;
+}
+
+ir::Value *tensorArg(Lowerer &L, Bound &a) {
+  ir::Value *x = L.toIR(a[0], a.loc(0), "argument of " + a.fname);
+  if (x->type()->isPointerLike() || x->type()->rank() == 0)
+    L.fail(a.loc(0), a.fname + "() expects a tensor of numbers, got " + x->type()->str());
+  return x;
+}
+
+/// x with its last dim of n = 2^k split into k dims of 2 (the most significant first).
+ir::Value *bitsOfLast(Lowerer &L, ir::Value *x, SourceLoc loc) {
+  std::vector<int64_t> s = x->type()->shape();
+  int64_t k = log2Of(s.back());
+  s.pop_back();
+  s.insert(s.end(), size_t(k), 2);
+  return L.reshape(x, s, loc);
+}
+
+} // namespace
+
+void registerOrderBuiltins(BuiltinTable &t) {
+  // tl.flip(x, dim=last): index i becomes n - 1 - i, which complements each of its bits: the dim, moved
+  // last and split into dims of 2, has each of them reversed.
+  t["flip"] = {{"x", "dim?"}, [](Lowerer &L, Bound &a) {
+                 ir::Value *x = tensorArg(L, a);
+                 int64_t rank = x->type()->rank(), dim = dimArg(L, a, 1, x);
+                 if (x->type()->shape()[dim] == 1)
+                   return Val::ir(x);
+                 std::vector<int64_t> outer = toLast(rank, dim);
+                 ir::Value *y = permute(L, x, outer);
+                 std::vector<int64_t> moved = y->type()->shape();
+                 y = bitsOfLast(L, y, a.callLoc);
+                 for (int64_t p = rank - 1; p < y->type()->rank(); ++p)
+                   y = acrossPair(L, {y}, p, [](auto &lo, auto &hi) { std::swap(lo[0], hi[0]); })[0];
+                 return Val::ir(permute(L, L.reshape(y, moved, a.callLoc), inverse(outer)));
+               }};
+  // tl.sort(x, dim=last, descending=False): Triton's bitonic network along the last dim (the only one
+  // Triton sorts along). Merge stage s (1..k) sorts runs of 2^s alternately up and down (the last one in the
+  // requested direction) by compare-and-swap across bits s-1 .. 0 of the index.
+  t["sort"] = {{"x", "dim?", "descending?"}, [](Lowerer &L, Bound &a) {
+                 ir::Value *x = tensorArg(L, a);
+                 int64_t rank = x->type()->rank(), dim = dimArg(L, a, 1, x);
+                 if (dim != rank - 1)
+                   L.fail(a.loc(1), "tl.sort(): only the last dim can be sorted, as in Triton (got dim " +
+                                        std::to_string(dim) + " of " + x->type()->str() + ")");
+                 bool descending = a.has(2) && L.constBool(a[2], a.loc(2), "descending");
+                 if (x->type()->shape()[dim] == 1)
+                   return Val::ir(x);
+                 ir::Builder &b = L.builder();
+                 std::vector<int64_t> shape = x->type()->shape();
+                 int64_t k = log2Of(shape.back());
+                 ir::Value *y = bitsOfLast(L, x, a.callLoc);
+                 // The index along the sorted dim, in the same dims of 2 (for each stage's direction).
+                 ir::Value *idx = L.broadcastTo(b.makeRange(0, shape.back()), {shape.back()}, a.callLoc);
+                 for (int64_t i = 0; i + 1 < rank; ++i)
+                   idx = L.expandDims(idx, 0, a.callLoc);
+                 idx = bitsOfLast(L, L.broadcastTo(idx, shape, a.callLoc), a.callLoc);
+                 for (int64_t stage = 1; stage <= k; ++stage) {
+                   // Runs of 2^stage: descending where bit `stage` of the index is set (the last stage:
+                   // none).
+                   ir::Value *down;
+                   if (stage < k)
+                     down =
+                         b.cmp("ne", b.binary(OpKind::And, idx, b.constInt(idx->type(), int64_t(1) << stage)),
+                               b.constInt(idx->type(), 0));
+                   else
+                     down = b.constInt(L.types().withDType(idx->type(), DType::I1), descending ? 1 : 0);
+                   for (int64_t bit = stage - 1; bit >= 0; --bit) {
+                     int64_t p = rank - 1 + (k - 1 - bit); // the dim of index bit `bit`
+                     auto r = acrossPair(L, {y, down}, p, [&](auto &lo, auto &hi) {
+                       ir::Value *swap = b.cmp("ne", b.cmp("gt", lo[0], hi[0]), lo[1]);
+                       ir::Value *l = b.select(swap, hi[0], lo[0]), *h = b.select(swap, lo[0], hi[0]);
+                       lo[0] = l;
+                       hi[0] = h;
+                     });
+                     y = r[0];
+                   }
+                 }
+                 return Val::ir(L.reshape(y, shape, a.callLoc));
+               }};
+}
+
+} // namespace mt::lower
