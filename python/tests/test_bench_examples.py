@@ -18,7 +18,7 @@ def _env():
     return env
 
 
-@pytest.mark.parametrize("name", ["vector_add", "softmax", "matmul", "attention", "mingru"])
+@pytest.mark.parametrize("name", ["vector_add", "softmax", "dropout", "matmul", "attention", "mingru"])
 def test_example(name):
     r = subprocess.run([sys.executable, os.path.join(REPO, "examples", f"{name}.py")], env=_env(),
                        capture_output=True, text=True, timeout=600)
