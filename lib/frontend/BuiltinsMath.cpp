@@ -11,13 +11,27 @@ using ir::OpKind;
 
 namespace {
 
-Val minMax(Lowerer &L, bool isMax, const Val &x, const Val &y, SourceLoc loc) {
+/// `r`, or a NaN of `v` where `v` is NaN (floats only).
+ir::Value *keepNaN(Lowerer &L, ir::Value *v, ir::Value *r) {
+  if (!v->type()->isFloatLike())
+    return r;
+  return L.builder().select(L.builder().cmp("ne", v, v), v, r);
+}
+
+Val minMax(Lowerer &L, bool isMax, const Val &x, const Val &y, SourceLoc loc, bool propagateNaN = false) {
   if (x.isNumber() && y.isNumber()) {
     bool yBigger = x.isIntLike() && y.isIntLike() ? y.asInt() > x.asInt() : y.asDouble() > x.asDouble();
     return (yBigger == isMax) ? y : x;
   }
   auto [a, b] = L.unify(x, y, loc, isMax ? "maximum" : "minimum", true);
-  return Val::ir(L.builder().binary(isMax ? OpKind::Max : OpKind::Min, a, b));
+  ir::Value *r = L.builder().binary(isMax ? OpKind::Max : OpKind::Min, a, b);
+  // Max / Min drop a NaN operand (fmax); tl.PropagateNan.ALL returns it instead.
+  return Val::ir(propagateNaN ? keepNaN(L, a, keepNaN(L, b, r)) : r);
+}
+
+/// propagate_nan=tl.PropagateNan.ALL (any non-zero value) rather than NONE.
+bool propagateArg(Lowerer &L, Bound &a, size_t i) {
+  return a.has(i) && L.constInt(a[i], a.loc(i), "propagate_nan") != 0;
 }
 
 /// Python's min/max: of several arguments or of one tuple; IR values use tl.minimum/tl.maximum.
@@ -110,14 +124,27 @@ void registerMathBuiltins(BuiltinTable &t) {
                     ir::Value *one = b.constFloat(x->type(), 1.0);
                     return Val::ir(b.binary(OpKind::Div, one, b.binary(OpKind::Add, one, e)));
                   }};
-  t["maximum"] = {{"x", "y", "propagate_nan?"},
-                  [](Lowerer &L, Bound &a) { return minMax(L, true, a[0], a[1], a.callLoc); }};
-  t["minimum"] = {{"x", "y", "propagate_nan?"},
-                  [](Lowerer &L, Bound &a) { return minMax(L, false, a[0], a[1], a.callLoc); }};
+  t["maximum"] = {{"x", "y", "propagate_nan?"}, [](Lowerer &L, Bound &a) {
+                    return minMax(L, true, a[0], a[1], a.callLoc, propagateArg(L, a, 2));
+                  }};
+  t["minimum"] = {{"x", "y", "propagate_nan?"}, [](Lowerer &L, Bound &a) {
+                    return minMax(L, false, a[0], a[1], a.callLoc, propagateArg(L, a, 2));
+                  }};
   t["clamp"] = {{"x", "min", "max", "propagate_nan?"}, [](Lowerer &L, Bound &a) {
                   Val lo = minMax(L, true, a[0], a[1], a.callLoc);
-                  return minMax(L, false, lo, a[2], a.callLoc);
+                  Val r = minMax(L, false, lo, a[2], a.callLoc);
+                  // As in Triton, propagate_nan concerns x: a NaN of x stays NaN.
+                  if (propagateArg(L, a, 3) && r.isIR() && a[0].isIR())
+                    r = Val::ir(keepNaN(
+                        L, L.coerce(a[0], r.v->type()->dtype(), r.v->type()->shape(), a.loc(0), "x"), r.v));
+                  return r;
                 }};
+  t["pointer_type"] = {{"element_ty", "address_space?", "const?"}, [](Lowerer &L, Bound &a) {
+                         const ir::Type *e = L.asType(a[0], a.loc(0), "element_ty");
+                         if (!e->isScalar() || e->isPointer())
+                           L.fail(a.loc(0), "tl.pointer_type() needs a scalar dtype, got " + e->str());
+                         return Val::dtype(L.types().pointer(e));
+                       }};
   t["py.min"] = {{"*args", "**"}, [](Lowerer &L, Bound &a) { return pyMinMax(L, a, false); }};
   t["py.max"] = {{"*args", "**"}, [](Lowerer &L, Bound &a) { return pyMinMax(L, a, true); }};
   t["fma"] = {{"x", "y", "z"}, [](Lowerer &L, Bound &a) {

@@ -300,9 +300,17 @@ Val Lowerer::moduleAttr(const Val &mod, const std::string &attr, SourceLoc loc) 
       return Val::module(path + "." + attr);
     if (attr == "tensor" || attr == "dtype")
       return Val::builtin(attr);
+    if (attr == "PropagateNan")
+      return Val::module("triton.language.PropagateNan");
     if (builtins_.count(attr))
       return Val::builtin(attr);
     fail(loc, "'tl." + attr + "' is not supported");
+  }
+  if (path == "triton.language.PropagateNan") { // Triton's enum values
+    if (attr == "ALL")
+      return Val::integer(0xFFFF);
+    if (attr == "NONE")
+      return Val::integer(0);
   }
   if (path == "triton") {
     if (attr == "language")

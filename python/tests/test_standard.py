@@ -142,6 +142,45 @@ def test_sort_a_row_and_sizes_one_and_two(rng):
         np.testing.assert_array_equal(out, np.sort(x))
 
 
+@triton.jit
+def nan_kernel(x_ptr, y_ptr, o_ptr, N: tl.constexpr):
+    offs = tl.arange(0, N)
+    x = tl.load(x_ptr + offs)
+    y = tl.load(y_ptr + offs)
+    tl.store(o_ptr + offs, tl.maximum(x, y, propagate_nan=tl.PropagateNan.ALL))
+    tl.store(o_ptr + N + offs, tl.minimum(x, y, propagate_nan=tl.PropagateNan.ALL))
+    tl.store(o_ptr + 2 * N + offs, tl.maximum(x, y, propagate_nan=tl.PropagateNan.NONE))
+    tl.store(o_ptr + 3 * N + offs, tl.clamp(x, -0.5, 0.5, propagate_nan=tl.PropagateNan.ALL))
+    tl.store(o_ptr + 4 * N + offs, tl.clamp(x, -0.5, 0.5))
+
+
+@triton.jit
+def pointer_cast_kernel(x_ptr, o_ptr, N: tl.constexpr):
+    offs = tl.arange(0, N)
+    bits = x_ptr.to(tl.pointer_type(tl.int32))  # reinterpret the float32 buffer
+    tl.store(o_ptr + offs, tl.load(bits + offs))
+
+
+def test_propagate_nan():
+    x = np.array([1, np.nan, 3, -4, np.nan, 0.25, 7, -1], np.float32)
+    y = np.array([2, 2, np.nan, -5, np.nan, 0.5, 7, -2], np.float32)
+    out = np.zeros(5 * 8, np.float32)
+    nan_kernel[(1,)](x, y, out, N=8)
+    got = out.reshape(5, 8)
+    np.testing.assert_array_equal(got[0], np.maximum(x, y))  # numpy's maximum propagates NaN
+    np.testing.assert_array_equal(got[1], np.minimum(x, y))
+    np.testing.assert_array_equal(got[2], np.fmax(x, y))  # NONE: a NaN operand loses
+    np.testing.assert_array_equal(got[3], np.clip(x, -0.5, 0.5))
+    np.testing.assert_array_equal(got[4], np.nan_to_num(np.clip(x, -0.5, 0.5), nan=-0.5))
+
+
+def test_pointer_type_cast(rng):
+    x = rng.standard_normal(16).astype(np.float32)
+    out = np.zeros(16, np.int32)
+    pointer_cast_kernel[(1,)](x, out, N=16)
+    np.testing.assert_array_equal(out, x.view(np.int32))
+
+
 @pytest.mark.gpu
 def test_gpu_flip_softmax_swizzle(rng):
     torch = pytest.importorskip("torch")

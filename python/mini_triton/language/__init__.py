@@ -11,6 +11,6 @@ from .core import (BUILTIN_NAMES, TRITON_MAX_TENSOR_NUMEL, block_type, constexpr
 
 extra = math  # `tl.extra.cuda.libdevice` style access is not modelled; tl.extra aliases tl.math
 
-__all__ = ["TRITON_MAX_TENSOR_NUMEL", "constexpr", "dtype", "pointer_type", "block_type", "tensor", "math", "float16", "bfloat16",
+__all__ = ["TRITON_MAX_TENSOR_NUMEL", "PropagateNan", "constexpr", "dtype", "pointer_type", "block_type", "tensor", "math", "float16", "bfloat16",
            "float32", "float64", "int1", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
            "uint64", *BUILTIN_NAMES]

@@ -229,8 +229,14 @@ BUILTIN_NAMES = (
     "rand", "rand4x", "randn", "randn4x", "randint", "randint4x", "philox", "uint_to_uniform_float",
     "pair_uniform_to_normal",
     # misc
-    "inline_asm_elementwise",
+    "inline_asm_elementwise", "swizzle2d",
 )
+
+
+class PropagateNan:
+    """tl.minimum / tl.maximum / tl.clamp's propagate_nan values (Triton's enum)."""
+    NONE = 0
+    ALL = 0xFFFF
 
 for _n in BUILTIN_NAMES:
     globals()[_n] = _builtin(_n)
