@@ -306,6 +306,34 @@ void registerReduceBuiltins(BuiltinTable &t) {
                       r->definingOp()->setAttr("rounding", std::string("rn"));
                     return Val::ir(r);
                   }};
+  // tl.histogram(input, num_bins, mask=None): the int32 count of each value 0 .. num_bins-1 among the
+  // (unmasked) elements of a 1-D integer tensor, as the sum over elements of (x == bin); values outside the
+  // bins count nowhere.
+  t["histogram"] = {
+      {"input", "num_bins", "mask?"}, [](Lowerer &L, Bound &a) {
+        ir::Value *x = L.toIR(a[0], a.loc(0), "input of tl.histogram");
+        if (x->type()->isPointerLike() || !x->type()->isIntLike() || x->type()->rank() != 1)
+          L.fail(a.loc(0), "tl.histogram() expects a 1-D integer tensor, got " + x->type()->str());
+        int64_t bins = L.constInt(a[1], a.loc(1), "num_bins");
+        int64_t n = x->type()->shape()[0];
+        if (bins <= 0 || (bins & (bins - 1)) != 0)
+          L.fail(a.loc(1), "tl.histogram(): num_bins must be a power of 2, got " + std::to_string(bins));
+        std::vector<int64_t> grid{n, bins};
+        L.checkBlockShape(grid, a.callLoc);
+        ir::Builder &b = L.builder();
+        ir::Value *bin = b.cast(b.makeRange(0, bins), x->type()->dtype());
+        ir::Value *hit = b.cmp("eq", L.broadcastTo(L.expandDims(x, 1, a.callLoc), grid, a.callLoc),
+                               L.broadcastTo(L.expandDims(bin, 0, a.callLoc), grid, a.callLoc));
+        if (a.has(2)) {
+          ir::Value *m = L.toIR(a[2], a.loc(2), "mask of tl.histogram");
+          if (m->type()->dtype() != DType::I1 || m->type()->isPointerLike())
+            L.fail(a.loc(2), "mask must be boolean (e.g. `offs < n`), got " + m->type()->str());
+          m = L.broadcastTo(m, {n}, a.loc(2));
+          hit = b.binary(OpKind::And, hit, L.broadcastTo(L.expandDims(m, 1, a.loc(2)), grid, a.loc(2)));
+        }
+        ir::Value *ones = b.cast(hit, DType::I32);
+        return Val::ir(emitCombineOp(L, {ones}, 0, false, false, binaryCombine(OpKind::Add))[0]);
+      }};
   t["xor_sum"] = {{"input", "axis?", "keep_dims?"}, [](Lowerer &L, Bound &a) {
                     ir::Value *x = L.toIR(a[0], a.loc(0), "input of tl.xor_sum");
                     if (!x->type()->isIntLike())

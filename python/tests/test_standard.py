@@ -181,6 +181,24 @@ def test_pointer_type_cast(rng):
     np.testing.assert_array_equal(out, x.view(np.int32))
 
 
+@triton.jit
+def histogram_kernel(x_ptr, o_ptr, n, N: tl.constexpr, BINS: tl.constexpr):
+    offs = tl.arange(0, N)
+    x = tl.load(x_ptr + offs, mask=offs < n, other=0)
+    tl.store(o_ptr + tl.arange(0, BINS), tl.histogram(x, BINS, mask=offs < n))
+    tl.store(o_ptr + BINS + tl.arange(0, BINS), tl.histogram(x, BINS))
+
+
+def test_histogram(rng):
+    n, N, bins = 1000, 1024, 32
+    x = rng.integers(-3, bins + 3, size=N).astype(np.int32)  # some values outside the bins: counted nowhere
+    out = np.full(2 * bins, -1, np.int32)
+    histogram_kernel[(1,)](x, out, n, N=N, BINS=bins)
+    np.testing.assert_array_equal(out[:bins], np.bincount(x[:n][(x[:n] >= 0) & (x[:n] < bins)], minlength=bins))
+    padded = np.where(np.arange(N) < n, x, 0)  # unmasked: the `other=0` lanes count in bin 0
+    np.testing.assert_array_equal(out[bins:], np.bincount(padded[(padded >= 0) & (padded < bins)], minlength=bins))
+
+
 @pytest.mark.gpu
 def test_gpu_flip_softmax_swizzle(rng):
     torch = pytest.importorskip("torch")
@@ -198,6 +216,11 @@ def test_gpu_flip_softmax_swizzle(rng):
     out = torch.full((2 * 64 + 2,), -1, dtype=torch.int32, device="cuda")
     swizzle_kernel[(1,)](out, 7, 4, SIZE_I=8, SIZE_J=8, SIZE_G=3)
     got = out.cpu().numpy()[:-2].reshape(8, 8, 2)
+    x = rng.integers(-3, 35, size=1024).astype(np.int32)
+    hist = torch.full((64,), -1, dtype=torch.int32, device="cuda")
+    histogram_kernel[(1,)](torch.from_numpy(x).cuda(), hist, 1000, N=1024, BINS=32)
+    np.testing.assert_array_equal(hist.cpu().numpy()[:32], np.bincount(x[:1000][(x[:1000] >= 0) & (x[:1000] < 32)],
+                                                                       minlength=32))
     assert all(tuple(got[i, j]) == swizzle_ref(i, j, 7, 4, 3) for i in range(7) for j in range(4))
     x = (rng.standard_normal((4, 32)) * 50).astype(np.float32)
     for descending in (False, True):
