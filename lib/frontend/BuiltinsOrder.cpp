@@ -41,13 +41,13 @@ std::vector<int64_t> inverse(const std::vector<int64_t> &o) {
   return inv;
 }
 
-using PairFn = std::function<std::pair<ir::Value *, ir::Value *>(ir::Value *, ir::Value *)>;
+/// The two halves of dim `p` (of extent 2) of each tensor in `vs` (all of one shape), in lists `lo` and `hi`
+/// (index k: the halves of vs[k]), which `fn` rewrites in place.
+using HalvesFn = std::function<void(std::vector<ir::Value *> &lo, std::vector<ir::Value *> &hi)>;
 
-/// Applies `fn` to the two halves of dim `p` (of extent 2) of each tensor in `vs` (one shape): the halves of
-/// the first tensor, then of the others, are passed as (lo, hi) lists; `fn` returns the new halves.
-std::vector<ir::Value *>
-acrossPair(Lowerer &L, const std::vector<ir::Value *> &vs, int64_t p,
-           const std::function<void(std::vector<ir::Value *> &, std::vector<ir::Value *> &)> &fn) {
+/// Splits dim `p` of each tensor of `vs` into its halves, lets `fn` replace them, and joins them back.
+std::vector<ir::Value *> acrossPair(Lowerer &L, const std::vector<ir::Value *> &vs, int64_t p,
+                                    const HalvesFn &fn) {
   ir::Builder &b = L.builder();
   std::vector<int64_t> o = toLast(vs[0]->type()->rank(), p);
   std::vector<ir::Value *> lo, hi;
