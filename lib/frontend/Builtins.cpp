@@ -12,17 +12,6 @@ namespace mt::lower {
 using ir::DType;
 using ir::OpKind;
 
-namespace {
-
-/// The pointer operand of a memory builtin.
-ir::Value *pointerArg(Lowerer &L, Bound &a, size_t i) {
-  const Val &p = a[i];
-  if (!p.isIR() || !p.v->type()->isPointerLike())
-    L.fail(a.loc(i), a.fname + "() expects a pointer or a tensor of pointers, got " + describe(p));
-  return p.v;
-}
-
-/// The mask operand as i1 (or null when absent).
 ir::Value *maskArg(Lowerer &L, Bound &a, size_t i) {
   if (!a.has(i))
     return nullptr;
@@ -31,6 +20,16 @@ ir::Value *maskArg(Lowerer &L, Bound &a, size_t i) {
   if (m->type()->isPointerLike() || m->type()->dtype() != DType::I1)
     L.fail(a.loc(i), "mask must be boolean (e.g. `offs < n`), got " + m->type()->str());
   return m;
+}
+
+namespace {
+
+/// The pointer operand of a memory builtin.
+ir::Value *pointerArg(Lowerer &L, Bound &a, size_t i) {
+  const Val &p = a[i];
+  if (!p.isIR() || !p.v->type()->isPointerLike())
+    L.fail(a.loc(i), a.fname + "() expects a pointer or a tensor of pointers, got " + describe(p));
+  return p.v;
 }
 
 /// A shape given as `*shape` (several ints, or one tuple/list).
@@ -553,13 +552,7 @@ void registerCoreBuiltins(BuiltinTable &t) {
         Val ij = op(K::Add, op(K::Mul, a[0], a[3]), a[1]);
         Val sizeGJ = op(K::Mul, a[4], a[3]);
         Val offI = op(K::Mul, op(K::FloorDiv, ij, sizeGJ), a[4]);
-        Val rest = op(K::Sub, a[2], offI), sizeG = a[4];
-        if (rest.isNumber() && sizeG.isNumber()) {
-          sizeG = Val::integer(std::min(rest.asInt(), sizeG.asInt()));
-        } else {
-          auto [p, q] = L.unify(rest, sizeG, loc, "minimum", true);
-          sizeG = Val::ir(L.builder().binary(OpKind::Min, p, q));
-        }
+        Val sizeG = minMax(L, false, op(K::Sub, a[2], offI), a[4], loc);
         ij = op(K::Mod, ij, sizeGJ);
         return Val::tuple({op(K::Add, offI, op(K::Mod, ij, sizeG)), op(K::FloorDiv, ij, sizeG)});
       }};

@@ -18,7 +18,9 @@ ir::Value *keepNaN(Lowerer &L, ir::Value *v, ir::Value *r) {
   return L.builder().select(L.builder().cmp("ne", v, v), v, r);
 }
 
-Val minMax(Lowerer &L, bool isMax, const Val &x, const Val &y, SourceLoc loc, bool propagateNaN = false) {
+} // namespace
+
+Val minMax(Lowerer &L, bool isMax, const Val &x, const Val &y, SourceLoc loc, bool propagateNaN) {
   if (x.isNumber() && y.isNumber()) {
     bool yBigger = x.isIntLike() && y.isIntLike() ? y.asInt() > x.asInt() : y.asDouble() > x.asDouble();
     return (yBigger == isMax) ? y : x;
@@ -28,6 +30,8 @@ Val minMax(Lowerer &L, bool isMax, const Val &x, const Val &y, SourceLoc loc, bo
   // Max / Min drop a NaN operand (fmax); tl.PropagateNan.ALL returns it instead.
   return Val::ir(propagateNaN ? keepNaN(L, a, keepNaN(L, b, r)) : r);
 }
+
+namespace {
 
 /// propagate_nan=tl.PropagateNan.ALL (any non-zero value) rather than NONE.
 bool propagateArg(Lowerer &L, Bound &a, size_t i) {

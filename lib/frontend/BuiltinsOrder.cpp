@@ -75,14 +75,10 @@ int64_t log2Of(int64_t n) {
   return k;
 }
 
+/// The dim argument `i` (default: the last) of x, a tensor (tensorArg).
 int64_t dimArg(Lowerer &L, Bound &a, size_t i, ir::Value *x) {
   int64_t rank = x->type()->rank();
-  int64_t dim = a.has(i) && !a[i].isNone() ? L.constInt(a[i], a.loc(i), "dim") : rank - 1;
-  if (dim < 0)
-    dim += rank;
-  if (rank == 0 || dim < 0 || dim >= rank)
-    L.fail(a.has(i) ? a.loc(i) : a.callLoc, a.fname + "(): dim is out of range for " + x->type()->str());
-  return dim;
+  return a.has(i) ? L.axisArg(a[i], a.loc(i), rank, a.fname, "dim") : rank - 1;
 }
 
 ir::Value *tensorArg(Lowerer &L, Bound &a) {
@@ -136,10 +132,7 @@ void registerOrderBuiltins(BuiltinTable &t) {
                  int64_t k = log2Of(shape.back());
                  ir::Value *y = bitsOfLast(L, x, a.callLoc);
                  // The index along the sorted dim, in the same dims of 2 (for each stage's direction).
-                 ir::Value *idx = L.broadcastTo(b.makeRange(0, shape.back()), {shape.back()}, a.callLoc);
-                 for (int64_t i = 0; i + 1 < rank; ++i)
-                   idx = L.expandDims(idx, 0, a.callLoc);
-                 idx = bitsOfLast(L, L.broadcastTo(idx, shape, a.callLoc), a.callLoc);
+                 ir::Value *idx = bitsOfLast(L, indexAlong(L, shape, rank - 1, a.callLoc), a.callLoc);
                  for (int64_t stage = 1; stage <= k; ++stage) {
                    // Runs of 2^stage: descending where bit `stage` of the index is set (the last stage:
                    // none).

@@ -65,14 +65,7 @@ int64_t prepareAxis(Lowerer &L, Bound &a, size_t axisIdx, std::vector<ir::Value 
         v = L.reshape(v, {v->type()->numElements()}, a.callLoc);
     return 0;
   }
-  int64_t axis = L.constInt(a[axisIdx], a.loc(axisIdx), "axis");
-  int64_t rank = t->rank();
-  if (axis < 0)
-    axis += rank;
-  if (axis < 0 || axis >= rank)
-    L.fail(a.loc(axisIdx), a.fname + "(): axis " + std::to_string(axis) +
-                               " is out of range for a tensor of rank " + std::to_string(rank));
-  return axis;
+  return L.axisArg(a[axisIdx], a.loc(axisIdx), t->rank(), a.fname, "axis");
 }
 
 /// Applies keep_dims to a reduction result.
@@ -110,7 +103,8 @@ Combine argCombine(bool isMax) {
   };
 }
 
-/// The index of each element along `axis`, as an i32 tensor of `shape`.
+} // namespace
+
 ir::Value *indexAlong(Lowerer &L, const std::vector<int64_t> &shape, int64_t axis, SourceLoc loc) {
   ir::Value *r = L.builder().makeRange(0, shape[axis]);
   for (int64_t i = 0; i < axis; ++i)
@@ -119,6 +113,8 @@ ir::Value *indexAlong(Lowerer &L, const std::vector<int64_t> &shape, int64_t axi
     r = L.expandDims(r, int64_t(i), loc);
   return L.broadcastTo(r, shape, loc);
 }
+
+namespace {
 
 /// max/min (optionally with indices) and argmax/argmin.
 Val argReduce(Lowerer &L, Bound &a, bool isMax, size_t axisIdx, size_t keepIdx, bool values, bool indices) {
@@ -288,12 +284,7 @@ void registerReduceBuiltins(BuiltinTable &t) {
                     if (x->type()->isPointerLike() || !x->type()->isFloatLike() || x->type()->rank() == 0)
                       L.fail(a.loc(0),
                              "tl.softmax() expects a floating-point tensor, got " + x->type()->str());
-                    int64_t rank = x->type()->rank(), dim = a.has(1) ? L.constInt(a[1], a.loc(1), "dim") : 0;
-                    if (dim < 0)
-                      dim += rank;
-                    if (dim < 0 || dim >= rank)
-                      L.fail(a.loc(1), "tl.softmax(): dim " + std::to_string(dim) +
-                                           " is out of range for a tensor of rank " + std::to_string(rank));
+                    int64_t dim = a.has(1) ? L.axisArg(a[1], a.loc(1), x->type()->rank(), a.fname, "dim") : 0;
                     ir::Builder &b = L.builder();
                     std::vector<int64_t> shape = x->type()->shape();
                     auto along = [&](OpKind k, ir::Value *v) {
@@ -324,10 +315,7 @@ void registerReduceBuiltins(BuiltinTable &t) {
         ir::Value *bin = b.cast(b.makeRange(0, bins), x->type()->dtype());
         ir::Value *hit = b.cmp("eq", L.broadcastTo(L.expandDims(x, 1, a.callLoc), grid, a.callLoc),
                                L.broadcastTo(L.expandDims(bin, 0, a.callLoc), grid, a.callLoc));
-        if (a.has(2)) {
-          ir::Value *m = L.toIR(a[2], a.loc(2), "mask of tl.histogram");
-          if (m->type()->dtype() != DType::I1 || m->type()->isPointerLike())
-            L.fail(a.loc(2), "mask must be boolean (e.g. `offs < n`), got " + m->type()->str());
+        if (ir::Value *m = maskArg(L, a, 2)) {
           m = L.broadcastTo(m, {n}, a.loc(2));
           hit = b.binary(OpKind::And, hit, L.broadcastTo(L.expandDims(m, 1, a.loc(2)), grid, a.loc(2)));
         }

@@ -58,6 +58,16 @@ void registerReduceBuiltins(BuiltinTable &t); // BuiltinsReduce.cpp
 void registerRandomBuiltins(BuiltinTable &t); // BuiltinsRandom.cpp
 void registerOrderBuiltins(BuiltinTable &t);  // BuiltinsOrder.cpp
 
+// Pieces the builtin files share.
+/// The mask operand as i1 (or null when absent); anything but a boolean is an error, as in Triton.
+ir::Value *maskArg(Lowerer &L, Bound &a, size_t i); // Builtins.cpp
+/// tl.maximum / tl.minimum of two values (folded when both are numbers).
+Val minMax(Lowerer &L, bool isMax, const Val &x, const Val &y, SourceLoc loc,
+           bool propagateNaN = false); // BuiltinsMath.cpp
+/// The index of each element along `axis`, as an i32 tensor of `shape`.
+ir::Value *indexAlong(Lowerer &L, const std::vector<int64_t> &shape, int64_t axis,
+                      SourceLoc loc); // BuiltinsReduce.cpp
+
 /// One activation of a kernel or inlined @jit function.
 struct Frame {
   const ast::Module *module = nullptr;
@@ -168,6 +178,9 @@ public:
 
   // ---- Conversions of compile-time arguments ---------------------------------------------------------
   int64_t constInt(const Val &v, SourceLoc loc, const std::string &what);
+  /// A compile-time axis (`what`: "axis", "dim") of a tensor of rank `rank`, negative ones counted from the
+  /// end; out of range is an error naming `fname`.
+  int64_t axisArg(const Val &v, SourceLoc loc, int64_t rank, const std::string &fname, const char *what);
   bool constBool(const Val &v, SourceLoc loc, const std::string &what);
   const ir::Type *asType(const Val &v, SourceLoc loc, const std::string &what);
   ir::DType asDType(const Val &v, SourceLoc loc, const std::string &what);

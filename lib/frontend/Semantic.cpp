@@ -30,6 +30,15 @@ int64_t Lowerer::constInt(const Val &v, SourceLoc loc, const std::string &what) 
   fail(loc, what + " must be a compile-time integer, got " + describe(v));
 }
 
+int64_t Lowerer::axisArg(const Val &v, SourceLoc loc, int64_t rank, const std::string &fname,
+                         const char *what) {
+  int64_t given = constInt(v, loc, what), axis = given < 0 ? given + rank : given;
+  if (axis < 0 || axis >= rank)
+    fail(loc, fname + "(): " + what + " " + std::to_string(given) + " is out of range for a tensor of rank " +
+                  std::to_string(rank));
+  return axis;
+}
+
 bool Lowerer::constBool(const Val &v, SourceLoc loc, const std::string &what) {
   if (!isCompileTime(v))
     fail(loc, what + " must be a compile-time constant, got " + describe(v));

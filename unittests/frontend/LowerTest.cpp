@@ -489,6 +489,10 @@ TEST(LowerErrors, Messages) {
   EXPECT_ERROR("    x = 1 // 0\n", "k.py:5:9: error: division by zero in compile-time expression");
   EXPECT_ERROR("    x = tl.sum(tl.zeros((4, 4), tl.float32), axis=2)\n",
                "error: tl.sum(): axis 2 is out of range for a tensor of rank 2");
+  EXPECT_ERROR("    x = tl.softmax(tl.zeros((4, 4), tl.float32), -3)\n",
+               "error: tl.softmax(): dim -3 is out of range for a tensor of rank 2");
+  EXPECT_ERROR("    x = tl.flip(tl.zeros((4, 4), tl.float32), 2)\n",
+               "error: tl.flip(): dim 2 is out of range for a tensor of rank 2");
 }
 
 TEST(LowerErrors, KernelArguments) {
