@@ -182,9 +182,13 @@ PyObject *constexprKey(PyObject *a) {
     return keys().none;
   }
   PyTypeObject *t = Py_TYPE(a);
-  if (t != &PyLong_Type && t != &PyBool_Type && t != &PyFloat_Type && t != &PyUnicode_Type &&
-      !(constexprTypes && PyObject_IsInstance(a, constexprTypes) == 1))
-    return nullptr;
+  if (t != &PyLong_Type && t != &PyBool_Type && t != &PyFloat_Type && t != &PyUnicode_Type) {
+    int registered = constexprTypes ? PyObject_IsInstance(a, constexprTypes) : 0;
+    if (registered < 0)
+      PyErr_Clear(); // an isinstance that raised: the Python path classifies (and reports) the argument
+    if (registered != 1)
+      return nullptr;
+  }
   return PyTuple_Pack(2, reinterpret_cast<PyObject *>(t), a);
 }
 
