@@ -10,6 +10,7 @@
 #pragma once
 
 #include "mt/debug.cuh"
+#include "mt/libm.cuh"
 #include "mt/math.cuh"
 #include "mt/memory.cuh"
 #include "mt/mma.cuh"

@@ -59,6 +59,7 @@ Lowerer::Lowerer(const LowerInput &in, ir::TypeContext &types, Diagnostics &diag
   registerReduceBuiltins(builtins_);
   registerRandomBuiltins(builtins_);
   registerOrderBuiltins(builtins_);
+  registerLibdeviceBuiltins(builtins_);
 }
 
 Val Lowerer::globalFromConstexpr(const ConstexprValue &c) {
@@ -401,7 +402,7 @@ std::string Lowerer::builtinDisplayName(const std::string &name) const {
     return name.substr(3);
   if (name.rfind("method.", 0) == 0)
     return "tensor." + name.substr(7);
-  if (name.rfind("dtype.", 0) == 0)
+  if (name.rfind("dtype.", 0) == 0 || name.rfind("libdevice.", 0) == 0)
     return name;
   if (name == "cdiv_triton" || name == "next_power_of_2")
     return "triton." + name;

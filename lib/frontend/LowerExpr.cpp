@@ -335,8 +335,16 @@ Val Lowerer::moduleAttr(const Val &mod, const std::string &attr, SourceLoc loc) 
     if (builtins_.count("py.math." + attr))
       return Val::builtin("py.math." + attr);
   }
-  if (path.rfind("triton.language.extra", 0) == 0)
-    fail(loc, "'" + path + "." + attr + "' is not supported (libdevice functions are out of scope)");
+  // tl.extra.libdevice and tl.extra.cuda.libdevice are one module (BuiltinsLibdevice.cpp).
+  if (path == "triton.language.extra" && attr == "cuda")
+    return Val::module(path + "." + attr);
+  if ((path == "triton.language.extra" || path == "triton.language.extra.cuda") && attr == "libdevice")
+    return Val::module("triton.language.extra.libdevice");
+  if (path == "triton.language.extra.libdevice" || path == "triton.language.extra.cuda.libdevice") {
+    if (builtins_.count("libdevice." + attr))
+      return Val::builtin("libdevice." + attr);
+    fail(loc, "'libdevice." + attr + "' is not supported");
+  }
   fail(loc, "'" + path + "." + attr + "' is not supported");
 }
 

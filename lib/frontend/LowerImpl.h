@@ -57,6 +57,8 @@ void registerMathBuiltins(BuiltinTable &t);   // BuiltinsMath.cpp
 void registerReduceBuiltins(BuiltinTable &t); // BuiltinsReduce.cpp
 void registerRandomBuiltins(BuiltinTable &t); // BuiltinsRandom.cpp
 void registerOrderBuiltins(BuiltinTable &t);  // BuiltinsOrder.cpp
+/// libdevice.<name>; after the others (it aliases some of them).
+void registerLibdeviceBuiltins(BuiltinTable &t); // BuiltinsLibdevice.cpp
 
 // Pieces the builtin files share.
 /// The mask operand as i1 (or null when absent); anything but a boolean is an error, as in Triton.

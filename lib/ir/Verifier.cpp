@@ -6,6 +6,8 @@
 // after its regions, so an op cannot see its own results), and dropping them on leaving the block.
 #include "ir/Verifier.h"
 
+#include "ir/MathFns.h"
+
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -361,6 +363,29 @@ void Verifier::verifyElementwise(const Operation &op) {
     if (!rhs->isIntLike() || rhs->shape() != lhs->shape())
       fail(op, "operand 1 has type " + str(rhs) + ", expected an integer of the shape of " + str(lhs));
     expectResultType(op, 0, lhs);
+    return;
+  }
+  case OpKind::MathFn: {
+    std::string name = op.stringAttr("fn");
+    const MathFn *fn = findMathFn(name);
+    if (!fn)
+      return fail(op, "unknown function '" + name + "'");
+    if (int(op.numOperands()) != fn->arity)
+      return fail(op, "'" + name + "' takes " + std::to_string(fn->arity) + " operand(s), got " +
+                          std::to_string(op.numOperands()));
+    const Type *in = op.operand(0)->type();
+    for (unsigned i = 1; i < op.numOperands(); ++i)
+      if (!expectOperandType(op, i, in))
+        return;
+    bool ok = fn->domain == MathFn::Domain::Int ? in->isIntLike() && (widthOf(in) == 32 || widthOf(in) == 64)
+              : fn->domain == MathFn::Domain::F32 ? in->dtype() == DType::F32 && !in->isPointerLike()
+                                                  : in->isFloatLike();
+    if (!ok)
+      return fail(op, "'" + name + "' is not defined on " + str(in));
+    if (fn->result == MathFn::Result::Same)
+      expectResultType(op, 0, in);
+    else if (res->dtype() != DType::I32 || res->isPointerLike() || res->shape() != in->shape())
+      fail(op, "result has type " + str(res) + ", expected i32 of the operands' shape");
     return;
   }
   case OpKind::Cast:

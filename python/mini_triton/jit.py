@@ -419,7 +419,8 @@ def _import_lines(jf) -> list[str]:
             if path is not None:
                 mods.append(f"{path} as {n}")
         elif getattr(v, "__triton_builtin__", False):
-            froms.append(f"from triton.language import {v.__name__} as {n}")
+            module = getattr(v, "__triton_module__", "triton.language")
+            froms.append(f"from {module} import {v.__name__} as {n}")
     lines = ["import " + ", ".join(mods)] if mods else []
     return lines + froms
 

@@ -683,8 +683,10 @@ TEST(LowerErrors, Builtins) {
                "k.py:5:9: error: 'in' / 'not in' are only supported on compile-time values");
   EXPECT_ERROR("    x = 1\n    x.foo\n", "k.py:6:5: error: int has no attribute 'foo'");
   EXPECT_ERROR("    x = tl.load(p).foo\n", "k.py:5:9: error: tensor has no attribute 'foo'");
-  EXPECT_ERROR("    x = tl.extra.cuda.libdevice.pow(1.0, 2.0)\n",
-               "is not supported (libdevice functions are out of scope)");
+  EXPECT_ERROR("    x = tl.extra.cuda.libdevice.byte_perm(n, n, n)\n",
+               "k.py:5:9: error: 'libdevice.byte_perm' is not supported");
+  EXPECT_ERROR("    x = tl.extra.libdevice.tanh(n)\n",
+               "k.py:5:33: error: libdevice.tanh() expects a floating-point tensor, got i32");
   EXPECT_ERROR("    x = float(tl.load(p))\n", "k.py:5:15: error: float() of f32 is not supported");
   EXPECT_ERROR(
       "    x = tl.load(p)\n    if x:\n        pass\n    y = tl.arange(0, 4)\n    if y:\n        pass\n",

@@ -49,6 +49,7 @@ void buildEveryOp(Module &m) {
        {OpKind::Neg, OpKind::Exp, OpKind::Exp2, OpKind::Log, OpKind::Log2, OpKind::Sqrt, OpKind::Rsqrt,
         OpKind::Abs, OpKind::Sin, OpKind::Cos, OpKind::Tanh, OpKind::Erf, OpKind::Floor, OpKind::Ceil})
     ld = b.unary(k, ld);
+  ld = b.create1(OpKind::MathFn, {ld, ld}, v4f, {{"fn", std::string("atan2")}});
   Value *asInt = b.cast(ld, DType::I32);
   Value *bits = b.create1(OpKind::Bitcast, {ld}, v4i);
   b.create(OpKind::Store, {b.binary(OpKind::AddPtr, b.broadcastTo(y, {4}), asInt), bits}, {});

@@ -4,6 +4,7 @@
 // every op. Integers compute in 64 bits and wrap to the dtype; signed i32/i64 add/sub/mul overflow and
 // division by zero are errors.
 #include "backend/cpu/Exec.h"
+#include "ir/MathFns.h"
 
 #include <cmath>
 
@@ -385,6 +386,53 @@ Tile evalFma(const Tile &a, const Tile &b, const Tile &c) {
     }
   });
   return r;
+}
+
+Tile evalMathFn(const ir::Operation &op, Operands ins) {
+  std::string name = op.stringAttr("fn");
+  const ir::MathFn *fn = ir::findMathFn(name);
+  if (!fn || int(ins.size()) != fn->arity)
+    fail("mathfn: unknown function '" + name + "' or wrong operand count");
+  const Tile &a = *ins[0];
+  const Tile &b = fn->arity > 1 ? *ins[1] : a;
+  checkSame(op, a, b);
+  if (a.isPtr())
+    fail("'" + name + "' is not defined on pointers");
+  bool i32Out = fn->result == ir::MathFn::Result::I32;
+  Tile r(i32Out ? DType::I32 : a.dtype(), false, a.shape());
+  size_t n = a.numel();
+  MT_DISPATCH_DTYPE(a.dtype(), T, {
+    const T *x = a.data<T>(), *y = b.data<T>();
+    if constexpr (IsFloatElem<T>) {
+      using C = typename Num<T>::C;
+      if (fn->domain == ir::MathFn::Domain::Int)
+        fail("'" + name + "' is not defined on " + std::string(ir::dtypeName(a.dtype())));
+      constexpr bool single = std::is_same_v<C, float>;
+      for (size_t i = 0; i < n; ++i) {
+        double v = ir::evalMathFn(*fn, double(Num<T>::get(x[i])), double(Num<T>::get(y[i])), single);
+        if (i32Out)
+          r.data<int32_t>()[i] = int32_t(v);
+        else
+          r.data<T>()[i] = Num<T>::make(C(v));
+      }
+      return r;
+    } else {
+      constexpr unsigned bits = std::is_same_v<T, Bool> ? 1 : sizeof(T) * 8;
+      if (fn->domain != ir::MathFn::Domain::Int || (bits != 32 && bits != 64))
+        fail("'" + name + "' is not defined on " + std::string(ir::dtypeName(a.dtype())));
+      constexpr bool isSigned = std::is_signed_v<T>;
+      for (size_t i = 0; i < n; ++i) {
+        uint64_t v =
+            ir::evalIntMathFn(*fn, uint64_t(Num<T>::get(x[i])), uint64_t(Num<T>::get(y[i])), bits, isSigned);
+        if (i32Out)
+          r.data<int32_t>()[i] = int32_t(v);
+        else
+          r.data<T>()[i] = T(v);
+      }
+      return r;
+    }
+  });
+  fail("bad dtype");
 }
 
 Tile evalCast(const ir::Operation &op, const Tile &a) {

@@ -89,6 +89,8 @@ Tile evalUnary(const ir::Operation &op, const Tile &a);
 Tile evalCmp(const ir::Operation &op, const Tile &a, const Tile &b);
 Tile evalSelect(const Tile &c, const Tile &a, const Tile &b);
 Tile evalFma(const Tile &a, const Tile &b, const Tile &c);
+/// A `mathfn` op: the library function {fn} (ir/MathFns.def), in double precision, rounded once.
+Tile evalMathFn(const ir::Operation &op, Operands ins);
 Tile evalCast(const ir::Operation &op, const Tile &a);
 Tile evalBitcast(const ir::Operation &op, const Tile &a);
 Tile evalAddPtr(const ir::Operation &op, const Tile &p, const Tile &off, Executor &ex);

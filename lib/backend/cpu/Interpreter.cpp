@@ -270,6 +270,9 @@ void Executor::execOp(const OpPlan &p) {
     case OpKind::Hint:
       need(1);
       return setResult(*ins[0]);
+    case OpKind::MathFn:
+      need(1);
+      return setResult(evalMathFn(op, ins));
     case OpKind::Load:
       need(1);
       return setResult(evalLoad(op, ins, *this));

@@ -500,6 +500,12 @@ std::string KernelEmitter::elementwiseExpr(const Operation &op) {
   case OpKind::Ceil:
     needFloat();
     return call("ceil");
+  case OpKind::MathFn: { // mt::lib::<fn> (device/libm.cuh); the verifier checked the name and the types
+    std::string s = "mt::lib::" + op.stringAttr("fn") + "(";
+    for (unsigned k = 0; k < op.numOperands(); ++k)
+      s += (k ? ", " : "") + a(k);
+    return s + ")";
+  }
   case OpKind::Cmp: {
     std::string pred = op.stringAttr("pred");
     static const std::set<std::string> preds = {"eq", "ne", "lt", "le", "gt", "ge"};

@@ -34,7 +34,8 @@ inline void __syncthreads() { mtHostBarrier->arrive_and_wait(); }
 // mbarriers (device/memory.cuh mbarInit/mbarArrive/mbarWait): one 64-bit word in shared memory, bits 0-15
 // the arrivals still expected, 16-31 the count, 32-63 the phase; a completed phase starts the next.
 inline void mtHostMbarInit(unsigned long long *bar, unsigned count) {
-  std::atomic_ref<unsigned long long>(*bar).store((unsigned long long)count | ((unsigned long long)count << 16));
+  std::atomic_ref<unsigned long long>(*bar).store((unsigned long long)count |
+                                                  ((unsigned long long)count << 16));
 }
 inline void mtHostMbarArrive(unsigned long long *bar) {
   std::atomic_ref<unsigned long long> w(*bar);
@@ -55,6 +56,76 @@ inline unsigned __umulhi(unsigned a, unsigned b) { return unsigned((unsigned lon
 inline unsigned long long __umul64hi(unsigned long long a, unsigned long long b) {
   return (unsigned long long)((unsigned __int128)a * b >> 64);
 }
+
+/// The CUDA math library's additions to the C library (device/libm.cuh's mt::lib), for host builds: plain
+/// reference forms (the interpreter's ir/MathFns.cpp is the accurate one), the fast_* as the exact functions.
+inline double mtHostSolve(double (*f)(double), double y, double lo, double hi) { // f monotone on [lo, hi]
+  bool rising = f(hi) > f(lo);
+  for (int i = 0; i < 200 && lo < hi; ++i) {
+    double mid = lo + (hi - lo) / 2;
+    if ((f(mid) < y) == rising)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+inline double erfinv(double y) {
+  return std::fabs(y) > 1    ? NAN
+         : std::fabs(y) == 1 ? std::copysign(INFINITY, y)
+                             : mtHostSolve(::erf, y, -6, 6);
+}
+inline double erfcinv(double y) {
+  return y < 0 || y > 2 ? NAN : y == 0 ? INFINITY : y == 2 ? -INFINITY : mtHostSolve(::erfc, y, -6, 27.5);
+}
+inline double erfcx(double x) { return x > 25 ? 1 / (x * std::sqrt(M_PI)) : std::exp(x * x) * std::erfc(x); }
+inline double normcdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+inline double normcdfinv(double p) { return -std::sqrt(2.0) * erfcinv(2 * p); }
+inline double rcbrt(double x) { return 1 / std::cbrt(x); }
+inline double sinpi(double x) { return std::sin(M_PI * std::remainder(x, 2.0)); }
+inline double cospi(double x) { return std::cos(M_PI * std::remainder(x, 2.0)); }
+inline float erfinvf(float y) { return float(erfinv(y)); }
+inline float erfcinvf(float y) { return float(erfcinv(y)); }
+inline float erfcxf(float x) { return float(erfcx(x)); }
+inline float normcdff(float x) { return float(normcdf(x)); }
+inline float normcdfinvf(float p) { return float(normcdfinv(p)); }
+inline float rcbrtf(float x) { return float(rcbrt(x)); }
+inline float sinpif(float x) { return float(sinpi(x)); }
+inline float cospif(float x) { return float(cospi(x)); }
+inline float __frcp_rn(float x) { return 1.0f / x; }
+inline double __drcp_rn(double x) { return 1.0 / x; }
+inline float __fadd_rn(float a, float b) { return a + b; }
+inline double __dadd_rn(double a, double b) { return a + b; }
+inline float __fmul_rn(float a, float b) { return a * b; }
+inline double __dmul_rn(double a, double b) { return a * b; }
+inline float __cosf(float x) { return std::cos(x); }
+inline float __sinf(float x) { return std::sin(x); }
+inline float __tanf(float x) { return std::tan(x); }
+inline float __expf(float x) { return std::exp(x); }
+inline float __exp10f(float x) { return std::pow(10.0f, x); }
+inline float __logf(float x) { return std::log(x); }
+inline float __log2f(float x) { return std::log2(x); }
+inline float __log10f(float x) { return std::log10(x); }
+inline float __powf(float a, float b) { return std::pow(a, b); }
+inline float __fdividef(float a, float b) { return a / b; }
+inline float __saturatef(float x) { return std::isnan(x) ? 0.0f : std::fmin(std::fmax(x, 0.0f), 1.0f); }
+inline unsigned __brev(unsigned v) {
+  unsigned r = 0;
+  for (int i = 0; i < 32; ++i)
+    r |= ((v >> i) & 1u) << (31 - i);
+  return r;
+}
+inline unsigned long long __brevll(unsigned long long v) {
+  return (unsigned long long)__brev(unsigned(v)) << 32 | __brev(unsigned(v >> 32));
+}
+inline int __clz(int v) { return v ? __builtin_clz(unsigned(v)) : 32; }
+inline int __clzll(long long v) { return v ? __builtin_clzll((unsigned long long)v) : 64; }
+inline int __ffs(int v) { return __builtin_ffs(v); }
+inline int __ffsll(long long v) { return __builtin_ffsll(v); }
+inline int __popc(unsigned v) { return __builtin_popcount(v); }
+inline int __popcll(unsigned long long v) { return __builtin_popcountll(v); }
+inline int __mulhi(int a, int b) { return int((long long)a * b >> 32); }
+inline long long __mul64hi(long long a, long long b) { return (long long)((__int128)a * b >> 64); }
 
 /// Warp shuffles, for kernels whose every thread reaches each shuffle (as the emitter's reductions do):
 /// an exchange through a per-thread slot between two block-wide barriers.
