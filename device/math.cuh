@@ -79,6 +79,14 @@ template <typename T> __device__ __forceinline__ T umulhi(T a, T b) {
   else
     return T(__umul64hi((unsigned long long)a, (unsigned long long)b));
 }
+/// tl.gather's index into an extent of n, kept inside it (an index outside is undefined in Triton; the
+/// interpreter reports it): a read of shared memory never leaves the source tile.
+template <typename T> __device__ __forceinline__ int gatherIndex(T k, int n) {
+  if constexpr (isSignedInt<T>)
+    return k < 0 ? 0 : k >= T(n) ? n - 1 : int(k);
+  else
+    return k >= T(n) ? n - 1 : int(k);
+}
 template <typename T> __device__ __forceinline__ T shl(T a, T b) { return T(Wrap<T>(a) << b); }
 /// Arithmetic for signed types, logical for unsigned ones (C++20 semantics of >>).
 template <typename T> __device__ __forceinline__ T shr(T a, T b) { return T(a >> b); }

@@ -289,6 +289,7 @@ void Verifier::verifySemantics(const Operation &op) {
   case OpKind::Trans:
   case OpKind::Join:
   case OpKind::Split:
+  case OpKind::Gather:
     return verifyShapeOp(op);
   case OpKind::Load:
   case OpKind::Store:
@@ -492,6 +493,22 @@ void Verifier::verifyShapeOp(const Operation &op) {
     expectOperandType(op, 1, in);
     shape.push_back(2);
     break;
+  case OpKind::Gather: {
+    const Type *index = op.operand(1)->type();
+    int64_t axis = op.intAttr("axis", -1);
+    if (!in->isBlock() || in->isPointerLike())
+      return fail(op, "needs a tensor of numbers as operand 0, got " + str(in));
+    if (!index->isBlock() || !index->isIntLike() || index->rank() != in->rank())
+      return fail(op, "operand 1 has type " + str(index) + ", expected integers of rank " +
+                          std::to_string(in->rank()));
+    if (axis < 0 || axis >= int64_t(in->rank()))
+      return fail(op, "axis " + std::to_string(axis) + " is out of range for " + str(in));
+    for (size_t d = 0; d < shape.size(); ++d)
+      if (int64_t(d) != axis && index->shape()[d] != shape[d])
+        return fail(op, "index dim " + std::to_string(d) + " (" + str(index) + ") must match " + str(in));
+    shape = index->shape();
+    break;
+  }
   case OpKind::Split:
     if (shape.empty() || shape.back() != 2)
       return fail(op, "needs an operand whose last dim is 2, got " + str(in));

@@ -228,3 +228,84 @@ def test_gpu_flip_softmax_swizzle(rng):
         sort_kernel[(1,)](torch.from_numpy(x).cuda(), out, M=4, N=32, DESCENDING=descending)
         want = np.sort(x, axis=1)
         np.testing.assert_array_equal(out.cpu().numpy(), want[:, ::-1] if descending else want)
+
+
+@triton.jit
+def gather_kernel(x_ptr, i_ptr, out_ptr, M: tl.constexpr, N: tl.constexpr, IM: tl.constexpr, IN: tl.constexpr,
+                  AXIS: tl.constexpr):
+    src = tl.load(x_ptr + tl.arange(0, M)[:, None] * N + tl.arange(0, N)[None, :])
+    offs = tl.arange(0, IM)[:, None] * IN + tl.arange(0, IN)[None, :]
+    tl.store(out_ptr + offs, tl.gather(src, tl.load(i_ptr + offs), AXIS))
+
+
+@triton.jit
+def topk_kernel(x_ptr, out_ptr, M: tl.constexpr, N: tl.constexpr, K: tl.constexpr, SMALLEST: tl.constexpr):
+    x = tl.load(x_ptr + tl.arange(0, M)[:, None] * N + tl.arange(0, N)[None, :])
+    if SMALLEST:
+        t = tl.topk(x, K, descending=False)
+    else:
+        t = x.topk(K)
+    tl.store(out_ptr + tl.arange(0, M)[:, None] * K + tl.arange(0, K)[None, :], t)
+
+
+@pytest.mark.parametrize("axis, ishape", [(0, (4, 16)), (0, (16, 16)), (1, (8, 4)), (1, (8, 32)), (-1, (8, 2))])
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.float16])
+def test_gather_matches_take_along_axis(rng, axis, ishape, dtype):
+    m, n = 8, 16
+    x = (rng.standard_normal((m, n)) * 100).astype(dtype)
+    extent = x.shape[axis]
+    index = rng.integers(0, extent, ishape).astype(np.int32)
+    out = np.full(ishape, 7, dtype)
+    gather_kernel[(1,)](x, index, out, M=m, N=n, IM=ishape[0], IN=ishape[1], AXIS=axis)
+    np.testing.assert_array_equal(out, np.take_along_axis(x, index, axis))
+
+
+def test_gather_index_outside_the_source_is_an_error(rng):
+    x = rng.standard_normal((8, 16)).astype(np.float32)
+    index = rng.integers(0, 16, (8, 4)).astype(np.int32)
+    index[3, 2] = -1
+    with pytest.raises(Exception, match=r"test_standard.py:\d+:\d+: error: tl.gather: index -1 is outside \[0, 16\) "
+                                        r"along axis 1"):
+        gather_kernel[(1,)](x, index, np.zeros((8, 4), np.float32), M=8, N=16, IM=8, IN=4, AXIS=1)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(IM=4, IN=8, AXIS=0), r"tl.gather\(\): index dim 1 \(tensor<4x8xi32>\) must match the source's"),
+    (dict(IM=8, IN=4, AXIS=2), r"axis 2 is out of range"),
+])
+def test_gather_shape_errors(bad, message):
+    with pytest.raises(Exception, match=message):
+        gather_kernel[(1,)](np.zeros((8, 16), np.float32), np.zeros(64, np.int32), np.zeros(64, np.float32),
+                            M=8, N=16, **bad)
+
+
+@pytest.mark.parametrize("k", [1, 4, 32])
+@pytest.mark.parametrize("smallest", [False, True])
+def test_topk_is_the_sorted_head(rng, k, smallest):
+    m, n = 4, 32
+    x = (rng.standard_normal((m, n)) * 10).astype(np.float32)
+    out = np.full((m, k), np.nan, np.float32)
+    topk_kernel[(1,)](x, out, M=m, N=n, K=k, SMALLEST=smallest)
+    ref = np.sort(x, axis=1)[:, :k] if smallest else -np.sort(-x, axis=1)[:, :k]
+    np.testing.assert_array_equal(out, ref)
+
+
+def test_topk_k_must_be_a_power_of_two():
+    with pytest.raises(Exception, match=r"tl.topk\(\): k must be a power of two from 1 to 32, got 3"):
+        topk_kernel[(1,)](np.zeros((4, 32), np.float32), np.zeros(12, np.float32), M=4, N=32, K=3, SMALLEST=False)
+
+
+@pytest.mark.gpu
+def test_gpu_gather_topk(rng):
+    torch = pytest.importorskip("torch")
+    for axis, ishape in [(0, (4, 16)), (1, (8, 32)), (1, (8, 4))]:
+        x = rng.standard_normal((8, 16)).astype(np.float32)
+        index = rng.integers(0, x.shape[axis], ishape).astype(np.int32)
+        out = torch.full(ishape, float("nan"), device="cuda")
+        gather_kernel[(1,)](torch.from_numpy(x).cuda(), torch.from_numpy(index).cuda(), out, M=8, N=16,
+                            IM=ishape[0], IN=ishape[1], AXIS=axis)
+        np.testing.assert_array_equal(out.cpu().numpy(), np.take_along_axis(x, index, axis))
+    x = (rng.standard_normal((4, 32)) * 10).astype(np.float32)
+    out = torch.full((4, 4), float("nan"), device="cuda")
+    topk_kernel[(1,)](torch.from_numpy(x).cuda(), out, M=4, N=32, K=4, SMALLEST=False)
+    np.testing.assert_array_equal(out.cpu().numpy(), -np.sort(-x, axis=1)[:, :4])

@@ -236,6 +236,24 @@ TEST_F(CudaHostEmulation, TransJoinSplit) {
   }
 }
 
+TEST_F(CudaHostEmulation, GatherAlongEachAxis) {
+  auto k = emit(codegenFile("ops.mtir"), "gathers");
+  ASSERT_TRUE(k);
+  std::vector<float> x = randomFloats(512, 11), o(320, -1.0f);
+  std::vector<int32_t> ix(256);
+  for (int i = 0; i < 256; ++i)
+    ix[i] = (i * 7 + 3) % 16; // rows of the 16 x 32 source for the first gather; its first 64 columns (< 32)
+  auto bx = bytesOf(x), bi = bytesOf(ix), bo = bytesOf(o);
+  ASSERT_TRUE(run(*k, 1, {&bx, &bi, &bo}, {}));
+  std::vector<float> got = valuesOf<float>(bo);
+  for (int r = 0; r < 8; ++r)
+    for (int c = 0; c < 32; ++c)
+      ASSERT_EQ(got[r * 32 + c], x[ix[r * 32 + c] * 32 + c]) << r << "," << c;
+  for (int r = 0; r < 16; ++r)
+    for (int c = 0; c < 4; ++c)
+      ASSERT_EQ(got[256 + r * 4 + c], x[r * 32 + ix[r * 4 + c]]) << r << "," << c;
+}
+
 TEST_F(CudaHostEmulation, AtomicsAndPrint) {
   auto k = emit(codegenFile("ops.mtir"), "atomics");
   ASSERT_TRUE(k);

@@ -60,6 +60,9 @@ void buildEveryOp(Module &m) {
       b.create1(OpKind::Trans, {mat}, tc.block(f32, {4, 8}), {{"order", std::vector<int64_t>{1, 0}}});
   Value *joined = b.create1(OpKind::Join, {ld, ld}, tc.block(f32, {4, 2}));
   Operation *split = b.create(OpKind::Split, {joined}, {v4f, v4f});
+  Value *col = b.create1(OpKind::Reshape, {a}, tc.block(i32, {4, 1}));
+  b.create1(OpKind::Gather, {mat, b.create1(OpKind::Reshape, {col}, tc.block(i32, {1, 4}))},
+            tc.block(f32, {1, 4}), {{"axis", int64_t(0)}});
   Value *acc = b.constFloat(tc.block(f32, {8, 8}), 0.0);
   b.create1(OpKind::Dot, {mat, matT, acc}, tc.block(f32, {8, 8}), {{"input_precision", std::string("ieee")}});
 

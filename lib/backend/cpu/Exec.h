@@ -103,6 +103,8 @@ Tile evalSplat(const ir::Operation &op, const Tile &a);
 Tile evalBroadcast(const ir::Operation &op, const Tile &a);
 Tile evalReshape(const ir::Operation &op, const Tile &a);
 Tile evalTrans(const ir::Operation &op, const Tile &a);
+/// tl.gather: an index outside the source along the axis is an error naming the lane.
+Tile evalGather(const ir::Operation &op, const Tile &src, const Tile &index, Executor &ex);
 Tile evalJoin(const ir::Operation &op, const Tile &a, const Tile &b);
 void evalSplit(const ir::Operation &op, const Tile &a, Tile &lo, Tile &hi);
 

@@ -209,6 +209,9 @@ void Executor::execOp(const OpPlan &p) {
     case OpKind::Trans:
       need(1);
       return setResult(evalTrans(op, *ins[0]));
+    case OpKind::Gather:
+      need(2);
+      return setResult(evalGather(op, *ins[0], *ins[1], *this));
     case OpKind::Join:
       need(2);
       return setResult(evalJoin(op, *ins[0], *ins[1]));

@@ -1,4 +1,4 @@
-// Shape ops: make_range, splat, broadcast, expand_dims/reshape (row-major), trans, join, split.
+// Shape ops: make_range, splat, broadcast, expand_dims/reshape (row-major), trans, join, split, gather.
 // They move elements without looking at them, so they dispatch on the element size only.
 #include "backend/cpu/Exec.h"
 
@@ -126,6 +126,41 @@ Tile evalTrans(const ir::Operation &op, const Tile &a) {
     strides[i] = inStrides[d];
   }
   gatherTile(a, r, strides);
+  return r;
+}
+
+Tile evalGather(const ir::Operation &op, const Tile &src, const Tile &index, Executor &ex) {
+  Tile r = Tile::ofType(op.result()->type());
+  int64_t axis = op.intAttr("axis");
+  size_t rank = src.rank();
+  if (index.rank() != rank || r.shape() != index.shape() || r.dtype() != src.dtype() || index.isPtr() ||
+      axis < 0 || axis >= int64_t(rank))
+    fail("gather: operands do not match (" + src.shapeStr() + ", " + index.shapeStr() + ")");
+  for (size_t d = 0; d < rank; ++d)
+    if (int64_t(d) != axis && index.shape()[d] != src.shape()[d])
+      fail("gather: index dim " + std::to_string(d) + " must match the source");
+  std::vector<int64_t> inStrides = rowMajorStrides(src.shape());
+  std::vector<int64_t> coords(rank, 0);
+  int64_t extent = src.shape()[axis];
+  MT_DISPATCH_SIZE(src.elemSize(), E, {
+    const E *in = src.data<E>();
+    E *out = r.data<E>();
+    for (size_t i = 0; i < r.numel(); ++i) {
+      int64_t k = index.getInt(i);
+      if (k < 0 || k >= extent)
+        fail("tl.gather: index " + std::to_string(k) + " is outside [0, " + std::to_string(extent) +
+             ") along axis " + std::to_string(axis) + " " + ex.where(int64_t(i)));
+      int64_t at = 0;
+      for (size_t d = 0; d < rank; ++d)
+        at += (int64_t(d) == axis ? k : coords[d]) * inStrides[d];
+      out[i] = in[at];
+      for (int64_t d = int64_t(rank) - 1; d >= 0; --d) // the next coordinate of the result, row-major
+        if (++coords[d] < r.shape()[d])
+          break;
+        else
+          coords[d] = 0;
+    }
+  });
   return r;
 }
 

@@ -3,6 +3,9 @@
 // __syncthreads, read in the destination layout. Simple and correct; faster layouts are a later issue.
 //
 //   broadcast / trans / join / split: a gather from the source's linear index
+//   gather  (tl.gather): the same, the coordinate along the axis read from the index tile (in registers,
+//           in the result's layout); an index outside the source reads its nearest edge (the interpreter
+//           reports it as an error)
 //   dot     r[m, n] = acc[m, n] + sum_k a[m, k] * b[k, n], accumulated in f32 (f64, or the integer type);
 //           f16/bf16 and tf32 dots of fitting shapes run on tensor cores instead (EmitDot.cpp)
 #include "backend/cuda/EmitterImpl.h"
@@ -91,6 +94,8 @@ void KernelEmitter::emitCombine(const Operation &op, const std::vector<std::stri
 
 void KernelEmitter::emitShapeOp(const Operation &op) {
   std::vector<const Value *> srcs(op.operands().begin(), op.operands().end());
+  if (op.kind() == OpKind::Gather)
+    srcs.pop_back(); // the index stays in registers
   std::vector<std::string> smem = spill(srcs, op);
   const Type *src = srcs[0]->type();
   const std::vector<int64_t> &ss = src->shape();
@@ -136,6 +141,17 @@ void KernelEmitter::emitShapeOp(const Operation &op) {
       idx += (idx.empty() ? "" : " + ") + coord(ds, unsigned(i)) +
              (sst[order[i]] == 1 ? "" : " * " + num(sst[order[i]]));
     }
+    gather(op.result(), smem[0] + "[" + idx + "]");
+    return;
+  }
+  case OpKind::Gather: {
+    const Value *index = op.operand(1);
+    int64_t axis = op.intAttr("axis");
+    const std::vector<int64_t> &ds = op.result()->type()->shape();
+    std::string k = "mt::gatherIndex(" + at(index) + ", " + num(ss[axis]) + ")", idx;
+    for (size_t d = 0; d < ss.size(); ++d)
+      idx += (idx.empty() ? "" : " + ") + (int64_t(d) == axis ? k : coord(ds, unsigned(d))) +
+             (sst[d] == 1 ? "" : " * " + num(sst[d]));
     gather(op.result(), smem[0] + "[" + idx + "]");
     return;
   }

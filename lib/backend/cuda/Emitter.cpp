@@ -331,6 +331,7 @@ void KernelEmitter::emitOpIn(const Operation &op) {
   case OpKind::Trans:
   case OpKind::Join:
   case OpKind::Split:
+  case OpKind::Gather:
     emitShapeOp(op);
     return;
   case OpKind::Hint:

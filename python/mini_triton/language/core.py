@@ -224,7 +224,7 @@ BUILTIN_NAMES = (
     "umulhi", "cdiv", "log1p", "pow",
     # reductions and scans
     "sum", "max", "min", "argmax", "argmin", "reduce", "xor_sum", "associative_scan", "cumsum", "cumprod",
-    "histogram", "sort",
+    "histogram", "sort", "topk", "gather",
     # random
     "rand", "rand4x", "randn", "randn4x", "randint", "randint4x", "philox", "uint_to_uniform_float",
     "pair_uniform_to_normal",
