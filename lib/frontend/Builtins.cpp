@@ -249,6 +249,88 @@ Val advanceBlockPtr(Lowerer &L, Bound &a) {
   return bp;
 }
 
+// ---- Tensor descriptors (tl.make_tensor_descriptor) ----
+// A tensor descriptor is a compile-time record (a tuple tagged "tensor_desc"): base pointer, shape, strides,
+// block_shape, padding. desc.load(offsets) / desc.store(offsets, value) (and tl.load_tensor_descriptor /
+// tl.store_tensor_descriptor) read or write the block at `offsets` as a block pointer checked in every dim:
+// elements outside `shape` read as zero (padding "nan": NaN) and are not written. Triton issues TMA copies
+// for them; the values are the same.
+enum { kTdBase, kTdShape, kTdStrides, kTdBlock, kTdPadding };
+
+Val makeTensorDesc(Lowerer &L, Bound &a) {
+  const Val &base = a[0];
+  if (!base.isIR() || !base.v->type()->isPointer())
+    L.fail(a.loc(0), "tl.make_tensor_descriptor base must be a scalar pointer, got " + describe(base));
+  std::vector<int64_t> block = L.asShape(a[3], a.loc(3), "block_shape");
+  L.checkBlockShape(block, a.loc(3));
+  if (block.empty() || block.size() > 5)
+    L.fail(a.loc(3), "tl.make_tensor_descriptor: block_shape must have 1 to 5 dims, got " +
+                         std::to_string(block.size()));
+  Val td = Val::tuple({base});
+  td.s = "tensor_desc";
+  static const char *const what[] = {"", "shape", "strides"};
+  for (size_t i = 1; i <= 2; ++i) {
+    if (a[i].kind != Val::Kind::Tuple || a[i].elems.size() != block.size())
+      L.fail(a.loc(i), std::string("tl.make_tensor_descriptor: ") + what[i] + " must be a list of " +
+                           std::to_string(block.size()) + " values (one per block dim)");
+    for (const Val &v : a[i].elems)
+      if (!v.isIntLike() && !(v.isIR() && v.v->type()->isScalar() && v.v->type()->isIntLike()))
+        L.fail(a.loc(i), std::string("tl.make_tensor_descriptor: ") + what[i] +
+                             " must be integer scalars, got " + describe(v));
+    td.elems.push_back(Val::tuple(a[i].elems));
+  }
+  const Val &last = a[2].elems.back();
+  if (last.isIntLike() && last.asInt() != 1)
+    L.fail(a.loc(2), "tl.make_tensor_descriptor: the last dim must be contiguous (stride 1), got stride " +
+                         std::to_string(last.asInt()));
+  std::vector<Val> blockVals;
+  for (int64_t b : block)
+    blockVals.push_back(Val::integer(b));
+  td.elems.push_back(Val::tuple(blockVals));
+  std::string pad = a.has(4) ? (a[4].kind == Val::Kind::Str ? a[4].s : "?") : "zero";
+  if (pad != "zero" && pad != "nan")
+    L.fail(a.loc(4), "tl.make_tensor_descriptor: padding_option must be \"zero\" or \"nan\"");
+  td.elems.push_back(Val::str(pad));
+  return td;
+}
+
+/// The block pointer of descriptor `a[0]` at offsets `a[1]`, checked in every dim.
+std::pair<ir::Value *, ir::Value *> descBlock(Lowerer &L, Bound &a) {
+  const Val &td = a[0];
+  if (td.kind != Val::Kind::Tuple || td.s != "tensor_desc")
+    L.fail(a.loc(0), a.fname + " needs a tensor descriptor, got " + describe(td));
+  size_t rank = td.elems[kTdBlock].elems.size();
+  if (a[1].kind != Val::Kind::Tuple || a[1].elems.size() != rank)
+    L.fail(a.loc(1), a.fname + ": offsets must be a list of " + std::to_string(rank) + " values");
+  for (const Val &v : a[1].elems)
+    if (!v.isIntLike() && !(v.isIR() && v.v->type()->isScalar() && v.v->type()->isIntLike()))
+      L.fail(a.loc(1), a.fname + ": offsets must be integer scalars, got " + describe(v));
+  Val bp = Val::tuple({td.elems[kTdBase], td.elems[kTdShape], td.elems[kTdStrides], Val::tuple(a[1].elems),
+                       td.elems[kTdBlock], Val::none()});
+  bp.s = "block_ptr";
+  std::vector<int64_t> every;
+  for (size_t d = 0; d < rank; ++d)
+    every.push_back(int64_t(d));
+  return expandBlockPtr(L, bp, every, a.callLoc);
+}
+
+Val descLoad(Lowerer &L, Bound &a) {
+  auto [p, m] = descBlock(L, a);
+  const ir::Type *t = L.types().withElement(p->type(), L.scalarType(p->type()->dtype()));
+  bool nan = a[0].elems[kTdPadding].s == "nan";
+  if (nan && !ir::isFloat(p->type()->dtype()))
+    L.fail(a.callLoc, a.fname + ": padding \"nan\" needs a floating-point descriptor");
+  return Val::ir(L.builder().load(p, m, L.constant(nan ? Val::floating(NAN) : Val::integer(0), t)));
+}
+
+Val descStore(Lowerer &L, Bound &a) {
+  auto [p, m] = descBlock(L, a);
+  if (a[2].isIR() && !a[2].v->type()->isPointerLike())
+    checkFitsPointer(L, a[2].v, p->type()->shape(), a.fname.c_str(), "value", a.loc(2));
+  L.builder().store(p, L.coerce(a[2], p->type()->dtype(), p->type()->shape(), a.loc(2), "value"), m);
+  return Val::none();
+}
+
 } // namespace
 
 SourceLoc Bound::restLoc(size_t i) const {
@@ -381,6 +463,12 @@ void registerCoreBuiltins(BuiltinTable &t) {
 
   t["make_block_ptr"] = {{"base", "shape", "strides", "offsets", "block_shape", "order"}, makeBlockPtr};
   t["advance"] = {{"base", "offsets"}, advanceBlockPtr};
+  t["make_tensor_descriptor"] = {{"base", "shape", "strides", "block_shape", "padding_option?"},
+                                 makeTensorDesc};
+  t["load_tensor_descriptor"] = {{"desc", "offsets"}, descLoad};
+  t["store_tensor_descriptor"] = {{"desc", "offsets", "value"}, descStore};
+  t["desc.load"] = t["load_tensor_descriptor"];
+  t["desc.store"] = t["store_tensor_descriptor"];
 
   // ---- Shapes ----
   auto reshapeFn = [](Lowerer &L, Bound &a) {

@@ -117,6 +117,10 @@ std::string describe(const Val &v) {
   case Val::Kind::DType:
     return "dtype";
   case Val::Kind::Tuple:
+    if (v.s == "tensor_desc")
+      return "tensor_descriptor";
+    if (v.s == "block_ptr")
+      return "block pointer";
     return v.isList ? "list" : "tuple";
   case Val::Kind::Func:
     return "function";
@@ -272,6 +276,28 @@ Val Lowerer::attributeOf(const Val &base, const std::string &attr, SourceLoc loc
   case Val::Kind::Str:
     if (auto d = ir::parseDType(base.s))
       return attributeOf(Val::dtype(scalarType(*d)), attr, loc);
+    break;
+  case Val::Kind::Tuple:
+    if (base.s == "tensor_desc") { // Builtins.cpp: base, shape, strides, block_shape, padding
+      if (attr == "load" || attr == "store")
+        return Val::method("desc." + attr, base);
+      const ir::Type *elem = base.elems[0].v->type()->element();
+      if (attr == "dtype")
+        return Val::dtype(elem);
+      if (attr == "shape")
+        return base.elems[1];
+      if (attr == "strides")
+        return base.elems[2];
+      if (attr == "block_shape")
+        return base.elems[3];
+      if (attr == "block_type") {
+        std::vector<int64_t> shape;
+        for (const Val &b : base.elems[3].elems)
+          shape.push_back(b.i);
+        return Val::dtype(types_.block(elem, shape));
+      }
+      fail(loc, "tensor_descriptor has no attribute '" + attr + "'");
+    }
     break;
   default:
     break;

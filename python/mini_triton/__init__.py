@@ -43,6 +43,16 @@ def next_power_of_2(n: int) -> int:
     return 1 if n <= 1 else 1 << (n - 1).bit_length()
 
 
+_allocator = None
+
+
+def set_allocator(allocator):
+    """Triton's hook for the global scratch memory that device-side tensor descriptors (TMA) need. Kept for
+    source compatibility: mini_triton's descriptors are block loads and stores, which need no scratch."""
+    global _allocator
+    _allocator = allocator
+
+
 __all__ = ["jit", "JITFunction", "KernelInterface", "autotune", "Autotuner", "Config", "heuristics", "Heuristics",
            "cdiv", "next_power_of_2", "constexpr", "language", "testing", "CompilationError", "LaunchError",
-           "OutOfResources", "num_compilations", "compiler", "runtime", "__version__"]
+           "OutOfResources", "num_compilations", "compiler", "runtime", "set_allocator", "__version__"]

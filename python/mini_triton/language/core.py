@@ -224,7 +224,8 @@ BUILTIN_NAMES = (
     "umulhi", "cdiv", "log1p", "pow",
     # reductions and scans
     "sum", "max", "min", "argmax", "argmin", "reduce", "xor_sum", "associative_scan", "cumsum", "cumprod",
-    "histogram", "sort", "topk", "gather",
+    "histogram", "sort", "topk", "gather", "make_tensor_descriptor", "load_tensor_descriptor",
+    "store_tensor_descriptor",
     # random
     "rand", "rand4x", "randn", "randn4x", "randint", "randint4x", "philox", "uint_to_uniform_float",
     "pair_uniform_to_normal",

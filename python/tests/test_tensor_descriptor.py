@@ -1,0 +1,133 @@
+"""Device-side tensor descriptors (tl.make_tensor_descriptor, desc.load / desc.store,
+tl.load_tensor_descriptor / tl.store_tensor_descriptor), as in Triton's persistent-matmul tutorial: blocks at
+any offsets, elements outside the shape read as zero (or NaN) and left unwritten; against numpy references."""
+
+import numpy as np
+import pytest
+
+import mini_triton as triton
+import mini_triton.language as tl
+
+
+@triton.jit
+def scale_kernel(a_ptr, c_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr, PAD: tl.constexpr):
+    a_desc = tl.make_tensor_descriptor(a_ptr, shape=[M, N], strides=[N, 1], block_shape=[BM, BN], padding_option=PAD)
+    c_desc = tl.make_tensor_descriptor(c_ptr, [M, N], [N, 1], [BM, BN])
+    pm = tl.program_id(0) * BM
+    for j in range(0, tl.cdiv(N, BN)):
+        x = a_desc.load([pm, j * BN])
+        c_desc.store([pm, j * BN], x * 2 + 1)
+
+
+@triton.jit
+def padding_kernel(a_ptr, out_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr, PAD: tl.constexpr):
+    a_desc = tl.make_tensor_descriptor(a_ptr, shape=[M, N], strides=[N, 1], block_shape=[BM, BN], padding_option=PAD)
+    x = tl.load_tensor_descriptor(a_desc, [M - BM // 2, N - BN // 2])  # straddles both edges
+    offs = tl.arange(0, BM)[:, None] * BN + tl.arange(0, BN)[None, :]
+    tl.store(out_ptr + offs, x)
+    tl.store(out_ptr + BM * BN + tl.arange(0, 4),
+             tl.full((4,), a_desc.block_shape[0] * 100 + a_desc.block_shape[1], tl.int32).to(a_desc.dtype))
+
+
+@triton.jit
+def matmul_desc_kernel(a_ptr, b_ptr, c_ptr, M, N, K, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr):
+    a_desc = tl.make_tensor_descriptor(a_ptr, shape=[M, K], strides=[K, 1], block_shape=[BM, BK])
+    b_desc = tl.make_tensor_descriptor(b_ptr, shape=[K, N], strides=[N, 1], block_shape=[BK, BN])
+    c_desc = tl.make_tensor_descriptor(c_ptr, shape=[M, N], strides=[N, 1], block_shape=[BM, BN])
+    pm = tl.program_id(0) * BM
+    pn = tl.program_id(1) * BN
+    acc = tl.zeros((BM, BN), tl.float32)
+    for k in range(0, tl.cdiv(K, BK)):
+        acc = tl.dot(a_desc.load([pm, k * BK]), b_desc.load([k * BK, pn]), acc)
+    c_desc.store([pm, pn], acc.to(c_desc.dtype))
+
+
+@triton.jit
+def desc3d_kernel(x_ptr, out_ptr, B, M, N, BB: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr):
+    d = tl.make_tensor_descriptor(x_ptr, shape=[B, M, N], strides=[M * N, N, 1], block_shape=[BB, BM, BN])
+    o = tl.make_tensor_descriptor(out_ptr, shape=[B, M, N], strides=[M * N, N, 1], block_shape=[BB, BM, BN])
+    o.store([1, tl.program_id(0) * BM, 0], -d.load([1, tl.program_id(0) * BM, 0]))
+
+
+@pytest.mark.parametrize("shape", [(37, 45), (32, 64), (5, 3)])
+def test_blocks_cover_a_ragged_matrix(rng, shape):
+    m, n = shape
+    a = rng.standard_normal(shape).astype(np.float32)
+    c = np.full(shape, np.nan, np.float32)
+    triton.set_allocator(lambda size, alignment, stream: None)  # Triton's TMA scratch hook: accepted
+    scale_kernel[(triton.cdiv(m, 16),)](a, c, m, n, BM=16, BN=32, PAD="zero")
+    np.testing.assert_array_equal(c, a * 2 + 1)
+
+
+@pytest.mark.parametrize("pad", ["zero", "nan"])
+def test_outside_the_shape_reads_the_padding(rng, pad):
+    m, n, bm, bn = 20, 24, 8, 16
+    a = rng.standard_normal((m, n)).astype(np.float32)
+    out = np.full(bm * bn + 4, -7, np.float32)
+    padding_kernel[(1,)](a, out, m, n, BM=bm, BN=bn, PAD=pad)
+    block = out[: bm * bn].reshape(bm, bn)
+    fill = 0.0 if pad == "zero" else np.nan
+    ref = np.full((bm, bn), fill, np.float32)
+    ref[: bm // 2, : bn // 2] = a[m - bm // 2:, n - bn // 2:]
+    np.testing.assert_array_equal(block, ref)
+    np.testing.assert_array_equal(out[bm * bn:], [816] * 4)
+
+
+def test_matmul_through_descriptors(rng):
+    m, n, k = 40, 48, 70
+    a = rng.standard_normal((m, k)).astype(np.float16)
+    b = rng.standard_normal((k, n)).astype(np.float16)
+    c = np.full((m, n), np.nan, np.float16)
+    matmul_desc_kernel[(triton.cdiv(m, 16), triton.cdiv(n, 16))](a, b, c, m, n, k, BM=16, BN=16, BK=32)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_allclose(c.astype(np.float64), ref, rtol=2e-3, atol=2e-2)
+
+
+def test_three_dim_blocks(rng):
+    b, m, n = 3, 10, 8
+    x = rng.standard_normal((b, m, n)).astype(np.float32)
+    out = np.zeros((b, m, n), np.float32)
+    desc3d_kernel[(triton.cdiv(m, 4),)](x, out, b, m, n, BB=1, BM=4, BN=8)
+    ref = np.zeros_like(x)
+    ref[1] = -x[1]
+    np.testing.assert_array_equal(out, ref)
+
+
+@triton.jit
+def bad_desc_kernel(a_ptr, M, N, CASE: tl.constexpr):
+    if CASE == 0:
+        d = tl.make_tensor_descriptor(a_ptr, shape=[M, N], strides=[N, 2], block_shape=[16, 16])
+    elif CASE == 1:
+        d = tl.make_tensor_descriptor(a_ptr, shape=[M, N], strides=[N, 1], block_shape=[16, 16])
+        x = d.load([0])
+    elif CASE == 2:
+        d = tl.make_tensor_descriptor(a_ptr, shape=[M], strides=[N, 1], block_shape=[16, 16])
+    else:
+        d = tl.make_tensor_descriptor(a_ptr, shape=[M, N], strides=[N, 1], block_shape=[16, 16])
+        x = d.gather([0, 0])
+
+
+@pytest.mark.parametrize("case, message", [
+    (0, r"the last dim must be contiguous \(stride 1\), got stride"),
+    (1, r"offsets must be a list of 2 values"),
+    (2, r"shape must be a list of 2 values"),
+    (3, r"tensor_descriptor has no attribute 'gather'"),
+])
+def test_errors(case, message):
+    with pytest.raises(Exception, match=r"test_tensor_descriptor.py:\d+:\d+: error: .*" + message):
+        bad_desc_kernel[(1,)](np.zeros(256, np.float32), 16, 16, CASE=case)
+
+
+@pytest.mark.gpu
+def test_gpu_descriptors(rng):
+    torch = pytest.importorskip("torch")
+    a = rng.standard_normal((37, 45)).astype(np.float32)
+    c = torch.full((37, 45), float("nan"), device="cuda")
+    scale_kernel[(3,)](torch.from_numpy(a).cuda(), c, 37, 45, BM=16, BN=32, PAD="zero")
+    np.testing.assert_array_equal(c.cpu().numpy(), a * 2 + 1)
+    m, n, k = 200, 136, 300
+    a = torch.randn(m, k, device="cuda", dtype=torch.float16)
+    b = torch.randn(k, n, device="cuda", dtype=torch.float16)
+    c = torch.full((m, n), float("nan"), device="cuda", dtype=torch.float16)
+    matmul_desc_kernel[(triton.cdiv(m, 64), triton.cdiv(n, 64))](a, b, c, m, n, k, BM=64, BN=64, BK=32)
+    torch.testing.assert_close(c.float(), (a.double() @ b.double()).float(), rtol=2e-3, atol=3e-2)
