@@ -209,6 +209,17 @@ Val blockPtrStore(Lowerer &L, Bound &a) {
   return Val::none();
 }
 
+/// Argument i of `fn` (`what`: "shape", "strides", "offsets"): a tuple or list of n integer scalars.
+Val intScalars(Lowerer &L, Bound &a, size_t i, size_t n, const char *fn, const char *what, const char *kind) {
+  if (a[i].kind != Val::Kind::Tuple || a[i].elems.size() != n)
+    L.fail(a.loc(i), std::string(fn) + ": " + what + " must be a " + kind + " of " + std::to_string(n) +
+                         " values" + (std::string(kind) == "list" ? " (one per block dim)" : ""));
+  for (const Val &v : a[i].elems)
+    if (!v.isIntLike() && !(v.isIR() && v.v->type()->isScalar() && v.v->type()->isIntLike()))
+      L.fail(a.loc(i), std::string(fn) + ": " + what + " must be integer scalars, got " + describe(v));
+  return Val::tuple(a[i].elems);
+}
+
 Val makeBlockPtr(Lowerer &L, Bound &a) {
   const Val &base = a[0];
   if (!base.isIR() || !base.v->type()->isPointer())
@@ -219,16 +230,8 @@ Val makeBlockPtr(Lowerer &L, Bound &a) {
   bp.s = "block_ptr";
   bp.elems.push_back(base);
   static const char *const what[] = {"", "shape", "strides", "offsets"};
-  for (size_t i = 1; i <= 3; ++i) {
-    if (a[i].kind != Val::Kind::Tuple || a[i].elems.size() != block.size())
-      L.fail(a.loc(i), std::string("tl.make_block_ptr: ") + what[i] + " must be a tuple of " +
-                           std::to_string(block.size()) + " values");
-    for (const Val &v : a[i].elems)
-      if (!v.isIntLike() && !(v.isIR() && v.v->type()->isScalar() && v.v->type()->isIntLike()))
-        L.fail(a.loc(i),
-               std::string("tl.make_block_ptr: ") + what[i] + " must be integer scalars, got " + describe(v));
-    bp.elems.push_back(Val::tuple(a[i].elems));
-  }
+  for (size_t i = 1; i <= 3; ++i)
+    bp.elems.push_back(intScalars(L, a, i, block.size(), "tl.make_block_ptr", what[i], "tuple"));
   std::vector<Val> blockVals;
   for (int64_t b : block)
     blockVals.push_back(Val::integer(b));
@@ -268,17 +271,8 @@ Val makeTensorDesc(Lowerer &L, Bound &a) {
                          std::to_string(block.size()));
   Val td = Val::tuple({base});
   td.s = "tensor_desc";
-  static const char *const what[] = {"", "shape", "strides"};
-  for (size_t i = 1; i <= 2; ++i) {
-    if (a[i].kind != Val::Kind::Tuple || a[i].elems.size() != block.size())
-      L.fail(a.loc(i), std::string("tl.make_tensor_descriptor: ") + what[i] + " must be a list of " +
-                           std::to_string(block.size()) + " values (one per block dim)");
-    for (const Val &v : a[i].elems)
-      if (!v.isIntLike() && !(v.isIR() && v.v->type()->isScalar() && v.v->type()->isIntLike()))
-        L.fail(a.loc(i), std::string("tl.make_tensor_descriptor: ") + what[i] +
-                             " must be integer scalars, got " + describe(v));
-    td.elems.push_back(Val::tuple(a[i].elems));
-  }
+  td.elems.push_back(intScalars(L, a, 1, block.size(), "tl.make_tensor_descriptor", "shape", "list"));
+  td.elems.push_back(intScalars(L, a, 2, block.size(), "tl.make_tensor_descriptor", "strides", "list"));
   const Val &last = a[2].elems.back();
   if (last.isIntLike() && last.asInt() != 1)
     L.fail(a.loc(2), "tl.make_tensor_descriptor: the last dim must be contiguous (stride 1), got stride " +
@@ -300,12 +294,8 @@ std::pair<ir::Value *, ir::Value *> descBlock(Lowerer &L, Bound &a) {
   if (td.kind != Val::Kind::Tuple || td.s != "tensor_desc")
     L.fail(a.loc(0), a.fname + " needs a tensor descriptor, got " + describe(td));
   size_t rank = td.elems[kTdBlock].elems.size();
-  if (a[1].kind != Val::Kind::Tuple || a[1].elems.size() != rank)
-    L.fail(a.loc(1), a.fname + ": offsets must be a list of " + std::to_string(rank) + " values");
-  for (const Val &v : a[1].elems)
-    if (!v.isIntLike() && !(v.isIR() && v.v->type()->isScalar() && v.v->type()->isIntLike()))
-      L.fail(a.loc(1), a.fname + ": offsets must be integer scalars, got " + describe(v));
-  Val bp = Val::tuple({td.elems[kTdBase], td.elems[kTdShape], td.elems[kTdStrides], Val::tuple(a[1].elems),
+  Val offsets = intScalars(L, a, 1, rank, a.fname.c_str(), "offsets", "list");
+  Val bp = Val::tuple({td.elems[kTdBase], td.elems[kTdShape], td.elems[kTdStrides], offsets,
                        td.elems[kTdBlock], Val::none()});
   bp.s = "block_ptr";
   std::vector<int64_t> every;
