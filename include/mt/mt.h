@@ -63,18 +63,28 @@ private:
 using ConstexprValue = std::variant<std::monostate, bool, int64_t, double, std::string>;
 
 /// What the compiler knows about one kernel parameter at compile time.
+///
+/// A host-side tensor descriptor (Triton's TensorDescriptor) is a TensorDesc spec followed by 2 * rank
+/// Scalar specs, its shape and then its strides; at launch it is 1 + 2 * rank arguments: the base pointer,
+/// then those integers. The kernel's parameter is the descriptor (desc.load / desc.store / desc.shape).
 struct ArgSpec {
-  enum class Kind { Pointer, Scalar, Constexpr };
+  enum class Kind { Pointer, Scalar, Constexpr, TensorDesc };
   Kind kind = Kind::Scalar;
-  DType dtype = DType::I32;   // Pointer: pointee dtype; Scalar: its dtype
-  ConstexprValue value;       // Constexpr: the value
-  bool divisibleBy16 = false; // Pointer: 16-byte aligned; integer Scalar: value % 16 == 0
-  bool equalsOne = false;     // integer Scalar == 1 (Triton specialises it to a constant)
+  DType dtype = DType::I32;        // Pointer, TensorDesc: pointee dtype; Scalar: its dtype
+  ConstexprValue value;            // Constexpr: the value
+  bool divisibleBy16 = false;      // Pointer, TensorDesc: 16-byte aligned; integer Scalar: value % 16 == 0
+  bool equalsOne = false;          // integer Scalar == 1 (Triton specialises it to a constant)
+  std::vector<int64_t> blockShape; // TensorDesc: the block each load / store moves
+  bool nanPadding = false;         // TensorDesc: elements outside the shape read as NaN (else zero)
 
   static ArgSpec pointer(DType d, bool aligned16 = true) { return {Kind::Pointer, d, {}, aligned16, false}; }
   static ArgSpec scalar(DType d) { return {Kind::Scalar, d, {}, false, false}; }
   static ArgSpec constant(ConstexprValue v) {
     return {Kind::Constexpr, DType::I32, std::move(v), false, false};
+  }
+  static ArgSpec tensorDesc(DType d, std::vector<int64_t> block, bool nanPadding = false,
+                            bool aligned16 = true) {
+    return {Kind::TensorDesc, d, {}, aligned16, false, std::move(block), nanPadding};
   }
   /// Triton's specialisation of an int argument from its value: i32 or i64, divisibility, == 1.
   static ArgSpec forInt(int64_t v);

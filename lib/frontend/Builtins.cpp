@@ -694,6 +694,39 @@ void registerCoreBuiltins(BuiltinTable &t) {
                       return Val::boolean(false);
                     return Val::boolean(L.constBool(a[0], a.loc(0), "bool() argument"));
                   }};
+  // isinstance(x, cls): compile-time, for the classes a kernel can name (tl.tensor, tl.tensor_descriptor,
+  // tl.constexpr, tl.dtype, int, float, bool, tuple, list, or a tuple of them).
+  t["py.isinstance"] = {{"obj", "classinfo"}, [](Lowerer &L, Bound &a) {
+                          const Val &x = a[0];
+                          std::function<bool(const Val &)> is = [&](const Val &c) -> bool {
+                            if (c.kind == Val::Kind::Tuple && c.s.empty()) {
+                              for (const Val &e : c.elems)
+                                if (is(e))
+                                  return true;
+                              return false;
+                            }
+                            std::string n = c.kind == Val::Kind::Builtin ? c.s : "";
+                            if (n == "tensor")
+                              return x.isIR();
+                            if (n == "tensor_descriptor")
+                              return x.kind == Val::Kind::Tuple && x.s == "tensor_desc";
+                            if (n == "constexpr")
+                              return !x.isIR() && x.kind != Val::Kind::Tuple;
+                            if (n == "dtype")
+                              return x.kind == Val::Kind::DType;
+                            if (n == "py.int")
+                              return x.kind == Val::Kind::Int || x.kind == Val::Kind::Bool;
+                            if (n == "py.float")
+                              return x.kind == Val::Kind::Float;
+                            if (n == "py.bool")
+                              return x.kind == Val::Kind::Bool;
+                            if (n == "py.tuple" || n == "py.list")
+                              return x.kind == Val::Kind::Tuple && x.s.empty() &&
+                                     x.isList == (n == "py.list");
+                            L.fail(a.loc(1), "isinstance() with " + describe(c) + " is not supported");
+                          };
+                          return Val::boolean(is(a[1]));
+                        }};
   t["py.len"] = {{"x"}, [](Lowerer &L, Bound &a) {
                    const Val &x = a[0];
                    if (x.kind == Val::Kind::Tuple)

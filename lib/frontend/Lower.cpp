@@ -89,14 +89,20 @@ std::unique_ptr<ir::Module> Lowerer::run() {
   b_.setInsertionPointToEnd(f->body());
   b_.setLoc(kernel->loc);
 
-  if (in_.args.size() > kernel->params.size())
+  // One spec per parameter, but a tensor descriptor's is followed by its shape's and strides' (mt.h).
+  size_t given = 0;
+  for (size_t j = 0; j < in_.args.size(); ++j, ++given)
+    if (in_.args[j].kind == ArgSpec::Kind::TensorDesc)
+      j += 2 * in_.args[j].blockShape.size();
+  if (given > kernel->params.size())
     fail(kernel->loc, "kernel '" + kernel->name + "' has " + std::to_string(kernel->params.size()) +
-                          " parameters but " + std::to_string(in_.args.size()) + " arguments were given");
+                          " parameters but " + std::to_string(given) + " arguments were given");
+  size_t next = 0;
   for (size_t i = 0; i < kernel->params.size(); ++i) {
     const Param &p = kernel->params[i];
     bool annotatedConstexpr = isConstexprAnnotation(p.annotation.get());
     b_.setLoc(p.loc);
-    if (i >= in_.args.size()) {
+    if (next >= in_.args.size()) {
       if (!p.defaultValue)
         fail(p.loc, "no argument given for parameter '" + p.name + "' of kernel '" + kernel->name + "'");
       Val d = lowerExpr(*p.defaultValue);
@@ -105,7 +111,7 @@ std::unique_ptr<ir::Module> Lowerer::run() {
       frame().vars[p.name] = d;
       continue;
     }
-    const ArgSpec &a = in_.args[i];
+    const ArgSpec &a = in_.args[next++];
     if (a.kind == ArgSpec::Kind::Constexpr) {
       frame().vars[p.name] = globalFromConstexpr(a.value);
       continue;
@@ -113,23 +119,60 @@ std::unique_ptr<ir::Module> Lowerer::run() {
     if (annotatedConstexpr)
       fail(p.loc, "parameter '" + p.name +
                       "' is annotated tl.constexpr but its argument is not a compile-time value");
-    bool isPtr = a.kind == ArgSpec::Kind::Pointer;
-    const ir::Type *type = isPtr ? types_.pointer(scalarType(a.dtype)) : scalarType(a.dtype);
-    ir::Value *arg = f->body().addArgument(type);
-    f->argNames().push_back(p.name);
-    Val v = Val::ir(arg);
-    if (!isPtr && a.equalsOne && ir::isInteger(a.dtype))
-      v = Val::integer(1);
-    else if (a.divisibleBy16 && (isPtr || ir::isInteger(a.dtype)))
-      v = Val::ir(b_.create1(OpKind::Hint, {arg}, type, {{"multiple_of", std::vector<int64_t>{16}}}));
-    frame().vars[p.name] = v;
+    if (a.kind == ArgSpec::Kind::TensorDesc) {
+      size_t rank = a.blockShape.size();
+      if (next + 2 * rank > in_.args.size())
+        fail(p.loc, "the tensor descriptor of parameter '" + p.name + "' lacks its shape and strides");
+      frame().vars[p.name] = descriptorParam(f, p, a, next);
+      next += 2 * rank;
+      continue;
+    }
+    frame().vars[p.name] = scalarParam(f, p.name, a);
   }
-
   lowerBody(kernel->body);
   b_.setLoc(kernel->loc);
   b_.create(OpKind::Return, {}, {});
   frames_.pop_back();
   return mod;
+}
+
+Val Lowerer::scalarParam(ir::Function *f, const std::string &name, const ArgSpec &a) {
+  bool isPtr = a.kind == ArgSpec::Kind::Pointer || a.kind == ArgSpec::Kind::TensorDesc;
+  const ir::Type *type = isPtr ? types_.pointer(scalarType(a.dtype)) : scalarType(a.dtype);
+  ir::Value *arg = f->body().addArgument(type);
+  f->argNames().push_back(name);
+  if (!isPtr && a.equalsOne && ir::isInteger(a.dtype))
+    return Val::integer(1);
+  if (a.divisibleBy16 && (isPtr || ir::isInteger(a.dtype)))
+    return Val::ir(b_.create1(OpKind::Hint, {arg}, type, {{"multiple_of", std::vector<int64_t>{16}}}));
+  return Val::ir(arg);
+}
+
+Val Lowerer::descriptorParam(ir::Function *f, const ast::Param &p, const ArgSpec &a, size_t first) {
+  size_t rank = a.blockShape.size();
+  if (rank == 0 || rank > 5)
+    fail(p.loc, "the tensor descriptor of parameter '" + p.name + "' must have 1 to 5 dims");
+  checkBlockShape(a.blockShape, p.loc);
+  // As if the kernel began with p = tl.make_tensor_descriptor(base, shape, strides, block_shape, padding).
+  std::vector<Val> fields = {scalarParam(f, p.name, a)};
+  for (const char *part : {"shape", "stride"}) {
+    std::vector<Val> dims;
+    for (size_t d = 0; d < rank; ++d) {
+      const ArgSpec &s = in_.args[first++];
+      if (s.kind != ArgSpec::Kind::Scalar || !ir::isInteger(s.dtype))
+        fail(p.loc, "the " + std::string(part) + "s of tensor descriptor '" + p.name + "' must be integers");
+      dims.push_back(scalarParam(f, p.name + "." + part + std::to_string(d), s));
+    }
+    fields.push_back(Val::tuple(std::move(dims), true));
+  }
+  std::vector<Val> block;
+  for (int64_t b : a.blockShape)
+    block.push_back(Val::integer(b));
+  fields.push_back(Val::tuple(std::move(block), true));
+  fields.push_back(Val::str(a.nanPadding ? "nan" : "zero"));
+  Val td = Val::tuple(std::move(fields));
+  td.s = "tensor_desc";
+  return td;
 }
 
 // ---- Names ------------------------------------------------------------------------------------------

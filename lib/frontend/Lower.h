@@ -12,8 +12,10 @@
 // dtype, like "fp16", works wherever a dtype is expected). Control flow: `if` on a compile-time value
 // lowers one branch; runtime `if`/`for`/`while` become structured ops carrying the variables (and tuple
 // leaves) they change; `if c: return` at function level makes the rest of the function the else
-// branch; `tl.static_range` and loops over tuples are unrolled. Not supported (reported as errors):
-// break/continue, other returns inside runtime control flow, libdevice, tensor descriptors.
+// branch; `tl.static_range` and loops over tuples are unrolled. A TensorDesc spec (a host-side tensor
+// descriptor) makes its parameter a descriptor over the next 2 * rank integer specs (shape, strides), with
+// arguments `p`, `p.shape0`.., `p.stride0`... Not supported (reported as errors): break/continue, other
+// returns inside runtime control flow.
 #pragma once
 
 #include "frontend/Ast.h"

@@ -324,7 +324,7 @@ Val Lowerer::moduleAttr(const Val &mod, const std::string &attr, SourceLoc loc) 
     if (attr == "core" || attr == "math" || attr == "standard" || attr == "extra" || attr == "semantic" ||
         attr == "random")
       return Val::module(path + "." + attr);
-    if (attr == "tensor" || attr == "dtype")
+    if (attr == "tensor" || attr == "dtype" || attr == "tensor_descriptor")
       return Val::builtin(attr);
     if (attr == "PropagateNan")
       return Val::module("triton.language.PropagateNan");

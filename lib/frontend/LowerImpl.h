@@ -206,6 +206,10 @@ public:
   int64_t unrolled_ = 0; // static loop iterations so far (bounded)
 
 private:
+  /// A runtime kernel parameter (a pointer or a scalar) as a new argument of f named `name`.
+  Val scalarParam(ir::Function *f, const std::string &name, const ArgSpec &a);
+  /// A host-side tensor descriptor parameter: base, then the 2 * rank integer specs from in_.args[first].
+  Val descriptorParam(ir::Function *f, const ast::Param &p, const ArgSpec &a, size_t first);
   const std::map<std::string, Val> &moduleGlobals(const ast::Module *m);
   Val globalFromConstexpr(const ConstexprValue &c);
 };

@@ -66,6 +66,12 @@ std::string specKey(const KernelSource &src, const std::vector<ArgSpec> &args, c
     case ArgSpec::Kind::Constexpr:
       f = "c" + formatConstexpr(a.value);
       break;
+    case ArgSpec::Kind::TensorDesc:
+      f = "desc<" + std::string(ir::dtypeName(a.dtype)) + (a.nanPadding ? ",nan" : ",zero");
+      for (int64_t b : a.blockShape)
+        f += "," + std::to_string(b);
+      f += ">";
+      break;
     }
     if (a.divisibleBy16)
       f += "/16";

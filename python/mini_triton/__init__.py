@@ -28,7 +28,7 @@ from .jit import CompilationError, JITFunction, KernelInterface, LaunchError, ji
 from .language.core import constexpr  # noqa: E402
 from .autotuner import Autotuner, Config, Heuristics, autotune, heuristics  # noqa: E402
 from . import testing  # noqa: E402
-from . import compiler, runtime  # noqa: E402
+from . import compiler, runtime, tools  # noqa: E402
 from .runtime import OutOfResources  # noqa: E402
 
 
@@ -55,4 +55,4 @@ def set_allocator(allocator):
 
 __all__ = ["jit", "JITFunction", "KernelInterface", "autotune", "Autotuner", "Config", "heuristics", "Heuristics",
            "cdiv", "next_power_of_2", "constexpr", "language", "testing", "CompilationError", "LaunchError",
-           "OutOfResources", "num_compilations", "compiler", "runtime", "set_allocator", "__version__"]
+           "OutOfResources", "num_compilations", "compiler", "runtime", "tools", "set_allocator", "__version__"]

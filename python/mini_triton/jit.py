@@ -23,6 +23,7 @@ from . import _ext
 from . import language as _lang
 from ._source import closure_vars, function_source, module_path
 from .language.core import constexpr, dtype as _tl_dtype
+from .tools.tensor_descriptor import TensorDescriptor
 
 _ndarray = np.ndarray
 _data_ptr = _ext._C.data_ptr
@@ -336,6 +337,19 @@ class JITFunction(KernelInterface):
                     cpu_param = cpu_param or self.arg_names[i]
                 key.append(part)
                 launch.append(buf)
+            elif isinstance(a, TensorDescriptor):  # base pointer, then shape and strides (mt.h ArgSpec)
+                arg = self.arg_names[i]
+                buf, dt = self._descriptor_base(a.base, arg)
+                if len(buf) == 3:
+                    cuda_param = cuda_param or arg
+                else:
+                    cpu_param = cpu_param or arg
+                ints = a.shape + a.strides
+                specs = tuple((_int_spec(v, arg, name), v % 16 == 0, v == 1) for v in ints)
+                key.append(("d", dt, buf[0] % 16 == 0, tuple(a.block_shape), a.padding == "nan", specs,
+                            len(buf) == 3))
+                launch.append(buf)
+                launch.extend(ints)
             elif isinstance(a, (constexpr, _tl_dtype)):
                 key.append(_constexpr_key(a))
             elif isinstance(a, (np.generic, int, float)):  # NumPy scalars, IntEnum, float subclasses
@@ -353,6 +367,16 @@ class JITFunction(KernelInterface):
                             "is a CUDA tensor: pass all tensors of a launch on the same device")
         return tuple(key), launch, bound
 
+    def _descriptor_base(self, base, arg):
+        """(launch buffer, IR dtype) of a TensorDescriptor's base tensor or array."""
+        if isinstance(base, np.ndarray):
+            ptr = base.__array_interface__["data"][0]
+            return (ptr, _numpy_span(base, ptr)), _ir_dtype(base.dtype, arg, self.__name__)
+        if hasattr(base, "data_ptr") and hasattr(base, "dtype"):
+            return _torch_buffer(base, arg, self.__name__), _ir_dtype(base.dtype, arg, self.__name__)
+        raise TypeError(f"{self.__name__}: the TensorDescriptor of argument '{arg}' needs a tensor or array base, "
+                        f"got {type(base).__name__}")
+
     # ---- compilation ----------------------------------------------------------------------------------
     def _compile(self, key, bound, num_warps, num_stages):
         specs = []
@@ -363,6 +387,12 @@ class JITFunction(KernelInterface):
             elif type(k) is tuple and k[0] == "p":
                 specs.append(("ptr", k[1], k[2]))
                 runtime_names.append(self.arg_names[i])
+            elif type(k) is tuple and k[0] == "d":  # a TensorDescriptor: base, shape, strides
+                arg, rank = self.arg_names[i], len(k[3])
+                specs.append(("desc", k[1], k[2], list(k[3]), k[4]))
+                specs.extend(("scalar",) + s for s in k[5])
+                runtime_names += [arg] + [f"{arg}.shape{d}" for d in range(rank)] + \
+                    [f"{arg}.stride{d}" for d in range(rank)]
             elif type(k) is tuple:
                 specs.append(("scalar", k[0], k[1], k[2]))
                 runtime_names.append(self.arg_names[i])
@@ -371,7 +401,7 @@ class JITFunction(KernelInterface):
                 runtime_names.append(self.arg_names[i])
         import_lines, helpers, globs = self._dependencies()
         text, offset = self.source.with_imports(import_lines)
-        on_gpu = any(type(k) is tuple and len(k) == 4 and k[0] == "p" for k in key[2:])
+        on_gpu = any(type(k) is tuple and ((len(k) == 4 and k[0] == "p") or (k[0] == "d" and k[6])) for k in key[2:])
         kernel = _ext.context().compile(text, self.source.file_name, offset, self.__name__, specs, helpers, globs,
                                         num_warps=num_warps, num_stages=num_stages,
                                         target="cuda" if on_gpu else "cpu")

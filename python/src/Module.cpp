@@ -59,7 +59,7 @@ ConstexprValue toConstexpr(nb::handle h) {
 }
 
 /// One ArgSpec from a tuple: ("ptr", dtype[, aligned16]) | ("scalar", dtype[, div16[, equals_one]]) |
-/// ("constexpr", value).
+/// ("constexpr", value) | ("desc", dtype, aligned16, block_shape, nan_padding).
 ArgSpec toArgSpec(nb::handle h) {
   nb::tuple t = nb::cast<nb::tuple>(h);
   if (t.size() < 2)
@@ -70,6 +70,12 @@ ArgSpec toArgSpec(nb::handle h) {
   DType d = dtypeFromString(nb::cast<std::string>(t[1]));
   if (kind == "ptr")
     return ArgSpec::pointer(d, t.size() > 2 ? nb::cast<bool>(t[2]) : true);
+  if (kind == "desc") { // ("desc", dtype, aligned16, [block dims], nan_padding): then 2 * rank scalar specs
+    if (t.size() < 5)
+      throw nb::value_error("a descriptor spec is (\"desc\", dtype, aligned16, block_shape, nan_padding)");
+    return ArgSpec::tensorDesc(d, nb::cast<std::vector<int64_t>>(t[3]), nb::cast<bool>(t[4]),
+                               nb::cast<bool>(t[2]));
+  }
   if (kind == "scalar") {
     ArgSpec s = ArgSpec::scalar(d);
     s.divisibleBy16 = t.size() > 2 && nb::cast<bool>(t[2]);

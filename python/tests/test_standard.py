@@ -309,3 +309,29 @@ def test_gpu_gather_topk(rng):
     out = torch.full((4, 4), float("nan"), device="cuda")
     topk_kernel[(1,)](torch.from_numpy(x).cuda(), out, M=4, N=32, K=4, SMALLEST=False)
     np.testing.assert_array_equal(out.cpu().numpy(), -np.sort(-x, axis=1)[:, :4])
+
+
+@triton.jit
+def isinstance_kernel(x_ptr, out_ptr, n, F: tl.constexpr):
+    x = tl.load(x_ptr + tl.arange(0, 4))
+    r = tl.zeros((4,), tl.int32)
+    if isinstance(x, tl.tensor):
+        r += 1
+    if isinstance(n, tl.tensor):  # a runtime scalar argument is a tensor, as in Triton
+        r += 2
+    if isinstance(F, tl.constexpr):
+        r += 4
+    if isinstance(F, (int, float)):
+        r += 8
+    if isinstance(F, float):
+        r += 16
+    if isinstance((1, 2), tuple) and not isinstance((1, 2), list):
+        r += 32
+    tl.store(out_ptr + tl.arange(0, 4), r)
+
+
+@pytest.mark.parametrize("f, expected", [(3, 47), (2.5, 63)])
+def test_isinstance_is_compile_time(f, expected):
+    out = np.zeros(4, np.int32)
+    isinstance_kernel[(1,)](np.ones(4, np.float32), out, 5, F=f)
+    np.testing.assert_array_equal(out, [expected] * 4)

@@ -1,5 +1,6 @@
-"""Device-side tensor descriptors (tl.make_tensor_descriptor, desc.load / desc.store,
-tl.load_tensor_descriptor / tl.store_tensor_descriptor), as in Triton's persistent-matmul tutorial: blocks at
+"""Tensor descriptors, device-side (tl.make_tensor_descriptor, desc.load / desc.store,
+tl.load_tensor_descriptor / tl.store_tensor_descriptor) and host-side (triton.tools.tensor_descriptor.
+TensorDescriptor as a kernel argument), as in Triton's persistent-matmul and attention tutorials: blocks at
 any offsets, elements outside the shape read as zero (or NaN) and left unwritten; against numpy references."""
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 
 import mini_triton as triton
 import mini_triton.language as tl
+from mini_triton.tools.tensor_descriptor import TensorDescriptor
 
 
 @triton.jit
@@ -118,6 +120,69 @@ def test_errors(case, message):
         bad_desc_kernel[(1,)](np.zeros(256, np.float32), 16, 16, CASE=case)
 
 
+@triton.jit
+def host_desc_kernel(a_desc, c_desc, BM: tl.constexpr, BN: tl.constexpr):
+    pm = tl.program_id(0) * BM
+    for j in range(0, tl.cdiv(a_desc.shape[1], BN)):
+        x = a_desc.load([pm, j * BN])
+        c_desc.store([pm, j * BN], x * 2 + 1)
+
+
+@triton.jit
+def _maybe_make_tensor_desc(desc_or_ptr, shape, strides, block_shape):  # Triton's attention tutorial
+    if isinstance(desc_or_ptr, tl.tensor_descriptor):
+        return desc_or_ptr
+    else:
+        return tl.make_tensor_descriptor(desc_or_ptr, shape, strides, block_shape)
+
+
+@triton.jit
+def either_kernel(a, c, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    a_desc = _maybe_make_tensor_desc(a, [M, N], [N, 1], [BM, BN])
+    c_desc = _maybe_make_tensor_desc(c, [M, N], [N, 1], [BM, BN])
+    x = a_desc.load([tl.program_id(0) * BM, 0])
+    c_desc.store([tl.program_id(0) * BM, 0], x - 1)
+
+
+@pytest.mark.parametrize("view", [False, True])
+def test_host_descriptors_of_arrays_and_views(rng, view):
+    full = rng.standard_normal((37, 50)).astype(np.float32)
+    a = full[:, 5:] if view else full[:, :45].copy()
+    c = np.full(a.shape, np.nan, np.float32)
+    host_desc_kernel[(triton.cdiv(37, 16),)](TensorDescriptor.from_tensor(a, [16, 32]),
+                                              TensorDescriptor.from_tensor(c, [16, 32]), BM=16, BN=32)
+    np.testing.assert_array_equal(c, a * 2 + 1)
+
+
+def test_host_descriptor_of_a_torch_tensor(rng):
+    torch = pytest.importorskip("torch")
+    a = torch.randn(20, 64)
+    c = torch.full((20, 64), float("nan"))
+    host_desc_kernel[(2,)](TensorDescriptor(a, a.shape, a.stride(), [16, 64]),
+                           TensorDescriptor.from_tensor(c, [16, 64]), BM=16, BN=64)
+    torch.testing.assert_close(c, a * 2 + 1, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("host", [False, True])
+def test_a_helper_takes_a_descriptor_or_a_pointer(rng, host):
+    m, n = 24, 16
+    a = rng.standard_normal((m, n)).astype(np.float32)
+    c = np.full((m, n), np.nan, np.float32)
+    args = (TensorDescriptor.from_tensor(a, [8, 16]), TensorDescriptor.from_tensor(c, [8, 16])) if host else (a, c)
+    either_kernel[(3,)](*args, m, n, BM=8, BN=16)
+    np.testing.assert_array_equal(c, a - 1)
+
+
+def test_host_descriptor_checks():
+    a = np.zeros((8, 8), np.float32)
+    with pytest.raises(ValueError, match="last dimension must be contiguous"):
+        TensorDescriptor(a, [8, 8], [1, 8], [8, 8])
+    with pytest.raises(ValueError, match="powers of two"):
+        TensorDescriptor.from_tensor(a, [8, 6])
+    with pytest.raises(ValueError, match="padding must be 'zero' or 'nan'"):
+        TensorDescriptor.from_tensor(a, [8, 8], padding="one")
+
+
 @pytest.mark.gpu
 def test_gpu_descriptors(rng):
     torch = pytest.importorskip("torch")
@@ -131,3 +196,8 @@ def test_gpu_descriptors(rng):
     c = torch.full((m, n), float("nan"), device="cuda", dtype=torch.float16)
     matmul_desc_kernel[(triton.cdiv(m, 64), triton.cdiv(n, 64))](a, b, c, m, n, k, BM=64, BN=64, BK=32)
     torch.testing.assert_close(c.float(), (a.double() @ b.double()).float(), rtol=2e-3, atol=3e-2)
+    a = torch.randn(37, 45, device="cuda")
+    c = torch.full((37, 45), float("nan"), device="cuda")
+    host_desc_kernel[(3,)](TensorDescriptor.from_tensor(a, [16, 32]), TensorDescriptor.from_tensor(c, [16, 32]),
+                           BM=16, BN=32)
+    torch.testing.assert_close(c, a * 2 + 1, rtol=0, atol=0)

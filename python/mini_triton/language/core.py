@@ -194,6 +194,14 @@ class tensor:
         raise RuntimeError("mini_triton: tl.tensor values exist only inside a @jit function")
 
 
+class tensor_descriptor:
+    """Stands for a device-side tensor descriptor (`isinstance(d, tl.tensor_descriptor)` inside a kernel)."""
+
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError("mini_triton: tl.tensor_descriptor values exist only inside a @jit function; "
+                           "use triton.tools.tensor_descriptor.TensorDescriptor on the host")
+
+
 def _builtin(name: str):
     def stub(*args, **kwargs):
         raise RuntimeError(f"tl.{name} can only be called inside a @jit function")
