@@ -544,6 +544,31 @@ void registerCoreBuiltins(BuiltinTable &t) {
                        shape.back() *= 2;
                        return Val::ir(L.reshape(j, shape, a.callLoc));
                      }};
+  // tl.cat(input, other, can_reorder): Triton may reorder the elements and so requires can_reorder=True;
+  // ours is the plain concatenation along dim 0 (one valid order): join along a new last dim, move it first,
+  // merge it into dim 0.
+  t["cat"] = {{"input", "other", "can_reorder?"}, [](Lowerer &L, Bound &a) {
+                if (!a.has(2) || !L.constBool(a[2], a.loc(2), "can_reorder"))
+                  L.fail(a.callLoc, "tl.cat: the current implementation of `cat` always may reorder elements "
+                                    "(pass can_reorder=True, as Triton requires)");
+                auto [x, y] = L.unify(a[0], a[1], a.callLoc, "cat");
+                std::vector<int64_t> shape = x->type()->shape();
+                if (shape.empty())
+                  L.fail(a.callLoc, "tl.cat needs tensors, got scalars");
+                shape.push_back(2);
+                ir::Value *j = L.builder().create1(OpKind::Join, {x, y},
+                                                   L.types().block(x->type()->scalarType(), shape));
+                std::vector<int64_t> order = {int64_t(shape.size()) - 1}, moved = {2};
+                for (size_t d = 0; d + 1 < shape.size(); ++d) {
+                  order.push_back(int64_t(d));
+                  moved.push_back(shape[d]);
+                }
+                j = L.builder().create1(OpKind::Trans, {j}, L.types().block(x->type()->scalarType(), moved),
+                                        {{"order", order}});
+                shape.pop_back();
+                shape[0] *= 2;
+                return Val::ir(L.reshape(j, shape, a.callLoc));
+              }};
   t["split"] = {{"a"}, [](Lowerer &L, Bound &a) {
                   ir::Value *x = tileArg(L, a, 0);
                   std::vector<int64_t> shape = x->type()->shape();

@@ -296,7 +296,7 @@ def test_topk_k_must_be_a_power_of_two():
 
 
 @pytest.mark.gpu
-def test_gpu_gather_topk(rng):
+def test_gpu_gather_topk_cat(rng):
     torch = pytest.importorskip("torch")
     for axis, ishape in [(0, (4, 16)), (1, (8, 32)), (1, (8, 4))]:
         x = rng.standard_normal((8, 16)).astype(np.float32)
@@ -309,6 +309,10 @@ def test_gpu_gather_topk(rng):
     out = torch.full((4, 4), float("nan"), device="cuda")
     topk_kernel[(1,)](torch.from_numpy(x).cuda(), out, M=4, N=32, K=4, SMALLEST=False)
     np.testing.assert_array_equal(out.cpu().numpy(), -np.sort(-x, axis=1)[:, :4])
+    x, y = rng.standard_normal((8, 4)).astype(np.float32), rng.standard_normal((8, 4)).astype(np.float32)
+    out = torch.full((16, 4), float("nan"), device="cuda")
+    cat_kernel[(1,)](torch.from_numpy(x).cuda(), torch.from_numpy(y).cuda(), out, M=8, N=4, TWO_D=True)
+    np.testing.assert_array_equal(out.cpu().numpy(), np.concatenate([x, y]))
 
 
 @triton.jit
@@ -335,3 +339,35 @@ def test_isinstance_is_compile_time(f, expected):
     out = np.zeros(4, np.int32)
     isinstance_kernel[(1,)](np.ones(4, np.float32), out, 5, F=f)
     np.testing.assert_array_equal(out, [expected] * 4)
+
+
+@triton.jit
+def cat_kernel(x_ptr, y_ptr, out_ptr, M: tl.constexpr, N: tl.constexpr, TWO_D: tl.constexpr):
+    if TWO_D:
+        offs = tl.arange(0, M)[:, None] * N + tl.arange(0, N)[None, :]
+        r = tl.cat(tl.load(x_ptr + offs), tl.load(y_ptr + offs), can_reorder=True)
+        tl.store(out_ptr + tl.arange(0, 2 * M)[:, None] * N + tl.arange(0, N)[None, :], r)
+    else:
+        offs = tl.arange(0, M)
+        tl.store(out_ptr + tl.arange(0, 2 * M), tl.cat(tl.load(x_ptr + offs), tl.load(y_ptr + offs), True))
+
+
+@pytest.mark.parametrize("two_d", [False, True])
+def test_cat_concatenates_along_dim_0(rng, two_d):
+    m, n = 8, 4
+    shape = (m, n) if two_d else (m,)
+    x, y = rng.standard_normal(shape).astype(np.float32), rng.standard_normal(shape).astype(np.float32)
+    out = np.full((2 * m,) + shape[1:], np.nan, np.float32)
+    cat_kernel[(1,)](x, y, out, M=m, N=n, TWO_D=two_d)
+    np.testing.assert_array_equal(out, np.concatenate([x, y]))
+
+
+@triton.jit
+def cat_no_reorder_kernel(x_ptr):
+    offs = tl.arange(0, 4)
+    tl.store(x_ptr + tl.arange(0, 8), tl.cat(tl.load(x_ptr + offs), tl.load(x_ptr + offs)))
+
+
+def test_cat_needs_can_reorder():
+    with pytest.raises(Exception, match=r"test_standard.py:\d+:\d+: error: tl.cat: the current implementation"):
+        cat_no_reorder_kernel[(1,)](np.zeros(8, np.float32))
