@@ -189,11 +189,92 @@ Val packResults(const std::vector<ir::Value *> &rs, bool isTuple) {
   return Val::tuple(std::move(out));
 }
 
+ir::Value *transposed(Lowerer &L, ir::Value *v, const std::vector<int64_t> &order) {
+  std::vector<int64_t> shape;
+  for (int64_t d : order)
+    shape.push_back(v->type()->shape()[d]);
+  return L.builder().create1(OpKind::Trans, {v}, L.types().block(v->type()->scalarType(), shape),
+                             {{"order", order}});
+}
+
+/// The slices of v along its last dim (a power of two), in order: halves by split, recursively.
+std::vector<ir::Value *> slicesOfLast(Lowerer &L, ir::Value *v, SourceLoc loc) {
+  std::vector<int64_t> shape = v->type()->shape();
+  int64_t n = shape.back();
+  shape.pop_back();
+  if (n == 1)
+    return {L.reshape(v, shape, loc)};
+  std::vector<int64_t> pairs = shape;
+  pairs.push_back(n / 2);
+  pairs.push_back(2);
+  const ir::Type *ht = L.types().block(v->type()->scalarType(), [&] {
+    auto h = shape;
+    h.push_back(n / 2);
+    return h;
+  }());
+  ir::Operation *sp = L.builder().create(OpKind::Split, {L.reshape(v, pairs, loc)}, {ht, ht});
+  std::vector<ir::Value *> even = slicesOfLast(L, sp->result(0), loc),
+                           odd = slicesOfLast(L, sp->result(1), loc);
+  std::vector<ir::Value *> out;
+  for (size_t i = 0; i < even.size(); ++i) {
+    out.push_back(even[i]);
+    out.push_back(odd[i]);
+  }
+  return out;
+}
+
+/// The inverse of slicesOfLast: the slices stacked along a new last dim.
+ir::Value *stackLast(Lowerer &L, const std::vector<ir::Value *> &parts, SourceLoc loc) {
+  std::vector<int64_t> shape = parts[0]->type()->shape();
+  if (parts.size() == 1)
+    return L.expandDims(parts[0], int64_t(shape.size()), loc);
+  std::vector<ir::Value *> even, odd;
+  for (size_t i = 0; i < parts.size(); ++i)
+    (i % 2 ? odd : even).push_back(parts[i]);
+  ir::Value *e = stackLast(L, even, loc), *o = stackLast(L, odd, loc);
+  std::vector<int64_t> joined = e->type()->shape();
+  joined.push_back(2);
+  ir::Value *j = L.builder().create1(OpKind::Join, {e, o}, L.types().block(e->type()->scalarType(), joined));
+  shape.push_back(int64_t(parts.size()));
+  return L.reshape(j, shape, loc);
+}
+
+Val dotFn(Lowerer &L, Bound &a);
+
+/// A batched tl.dot, [B, M, K] x [B, K, N] (+ [B, M, N]): one 2-D dot per batch (each may use tensor
+/// cores), the results stacked back.
+Val batchedDot(Lowerer &L, Bound &a, ir::Value *x, ir::Value *y) {
+  const ir::Type *tx = x->type(), *ty = y->type();
+  if (tx->rank() != 3 || ty->rank() != 3 || tx->shape()[0] != ty->shape()[0])
+    L.fail(a.callLoc,
+           "a batched tl.dot needs two 3D tensors of one batch size, got " + tx->str() + " and " + ty->str());
+  int64_t batch = tx->shape()[0];
+  auto slices = [&](ir::Value *v) { return slicesOfLast(L, transposed(L, v, {1, 2, 0}), a.callLoc); };
+  std::vector<ir::Value *> xs = slices(x), ys = slices(y), accs;
+  if (a.has(2) && a[2].isIR()) {
+    const ir::Type *tc = a[2].v->type();
+    if (tc->rank() != 3 || tc->shape()[0] != batch)
+      L.fail(a.loc(2), "tl.dot accumulator must have shape " +
+                           Lowerer::shapeStr({batch, tx->shape()[1], ty->shape()[2]}) + ", got " + tc->str());
+    accs = slices(a[2].v);
+  }
+  std::vector<ir::Value *> out;
+  for (int64_t b = 0; b < batch; ++b) {
+    Bound one = a;
+    one.vals[0] = Val::ir(xs[b]);
+    one.vals[1] = Val::ir(ys[b]);
+    if (!accs.empty())
+      one.vals[2] = Val::ir(accs[b]);
+    out.push_back(dotFn(L, one).v);
+  }
+  return Val::ir(transposed(L, stackLast(L, out, a.callLoc), {2, 0, 1}));
+}
+
 Val dotFn(Lowerer &L, Bound &a) {
   ir::Value *x = L.toIR(a[0], a.loc(0), "input of tl.dot"), *y = L.toIR(a[1], a.loc(1), "other of tl.dot");
   const ir::Type *tx = x->type(), *ty = y->type();
   if (tx->rank() == 3 || ty->rank() == 3)
-    L.fail(a.callLoc, "batched (3D) tl.dot is not supported yet");
+    return batchedDot(L, a, x, y);
   if (tx->rank() != 2 || ty->rank() != 2)
     L.fail(a.callLoc, "tl.dot needs 2D tensors, got " + tx->str() + " and " + ty->str());
   if (tx->isPointerLike() || ty->isPointerLike())

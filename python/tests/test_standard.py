@@ -313,6 +313,12 @@ def test_gpu_gather_topk_cat(rng):
     out = torch.full((16, 4), float("nan"), device="cuda")
     cat_kernel[(1,)](torch.from_numpy(x).cuda(), torch.from_numpy(y).cuda(), out, M=8, N=4, TWO_D=True)
     np.testing.assert_array_equal(out.cpu().numpy(), np.concatenate([x, y]))
+    a = torch.randn(4, 64, 32, device="cuda", dtype=torch.float16)
+    b = torch.randn(4, 32, 64, device="cuda", dtype=torch.float16)
+    c0 = torch.randn(4, 64, 64, device="cuda")
+    c = c0.clone()
+    bmm_kernel[(1,)](a, b, c, B=4, M=64, N=64, K=32, ACC=True)
+    torch.testing.assert_close(c, (a.double() @ b.double() + c0.double()).float(), rtol=1e-3, atol=1e-2)
 
 
 @triton.jit
@@ -371,3 +377,31 @@ def cat_no_reorder_kernel(x_ptr):
 def test_cat_needs_can_reorder():
     with pytest.raises(Exception, match=r"test_standard.py:\d+:\d+: error: tl.cat: the current implementation"):
         cat_no_reorder_kernel[(1,)](np.zeros(8, np.float32))
+
+
+@triton.jit
+def bmm_kernel(a_ptr, b_ptr, c_ptr, B: tl.constexpr, M: tl.constexpr, N: tl.constexpr, K: tl.constexpr,
+               ACC: tl.constexpr):
+    bb = tl.arange(0, B)[:, None, None]
+    a = tl.load(a_ptr + bb * M * K + tl.arange(0, M)[None, :, None] * K + tl.arange(0, K)[None, None, :])
+    b = tl.load(b_ptr + bb * K * N + tl.arange(0, K)[None, :, None] * N + tl.arange(0, N)[None, None, :])
+    c_offs = bb * M * N + tl.arange(0, M)[None, :, None] * N + tl.arange(0, N)[None, None, :]
+    if ACC:
+        c = tl.dot(a, b, tl.load(c_ptr + c_offs))
+    else:
+        c = tl.dot(a, b)
+    tl.store(c_ptr + c_offs, c)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 4])
+@pytest.mark.parametrize("acc", [False, True])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_batched_dot(rng, batch, acc, dtype):
+    m, n, k = 16, 32, 16
+    a = rng.standard_normal((batch, m, k)).astype(dtype)
+    b = rng.standard_normal((batch, k, n)).astype(dtype)
+    c0 = rng.standard_normal((batch, m, n)).astype(np.float32)
+    c = c0.copy() if acc else np.full((batch, m, n), np.nan, np.float32)
+    bmm_kernel[(1,)](a, b, c, B=batch, M=m, N=n, K=k, ACC=acc)
+    ref = np.einsum("bmk,bkn->bmn", a.astype(np.float64), b.astype(np.float64)) + (c0 if acc else 0)
+    np.testing.assert_allclose(c, ref, rtol=2e-3 if dtype == np.float32 else 1e-3, atol=1e-2)

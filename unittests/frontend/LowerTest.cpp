@@ -652,8 +652,9 @@ TEST(LowerErrors, Builtins) {
                "k.py:5:9: error: tl.split needs a tensor whose last dimension is 2, got tensor<4x4xf32>");
   EXPECT_ERROR("    a = tl.zeros((16, 16), tl.float16)\n    x = tl.dot(a, a.to(tl.float32))\n",
                "k.py:6:9: error: tl.dot operands must have the same dtype, got fp16 and fp32");
-  EXPECT_ERROR("    a = tl.zeros((2, 16, 16), tl.float16)\n    x = tl.dot(a, a)\n",
-               "k.py:6:9: error: batched (3D) tl.dot is not supported yet");
+  EXPECT_ERROR("    a = tl.zeros((2, 16, 16), tl.float16)\n    x = tl.dot(a, tl.zeros((4, 16, 16), tl.float16))\n",
+               "k.py:6:9: error: a batched tl.dot needs two 3D tensors of one batch size, got "
+               "tensor<2x16x16xf16> and tensor<4x16x16xf16>");
   EXPECT_ERROR("    x = tl.exp(tl.arange(0, 4))\n",
                "k.py:5:16: error: tl.exp() expects a floating-point tensor, got tensor<4xi32>");
   EXPECT_ERROR("    x = tl.zeros((4,), dtype=5)\n", "k.py:5:24: error: dtype must be a dtype, got int");
