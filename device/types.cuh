@@ -24,12 +24,23 @@ using bf16 = __nv_bfloat16;
 using f32 = float;
 using f64 = double;
 
+/// fp8: Triton's fp8e4nv (e4m3fn: bias 7, no infinities, NaN 0x7f, max 448) and fp8e5 (e5m2: bias 15, max
+/// 57344). One byte, computed in f32; f32 -> fp8 rounds to nearest even and saturates finite values and
+/// infinities to the largest finite value (PTX cvt.rn.satfinite, Triton's conversion); NaN stays NaN.
+struct f8e4m3 {
+  unsigned char x;
+};
+struct f8e5m2 {
+  unsigned char x;
+};
+
 template <typename A, typename B> struct Same { static constexpr bool value = false; };
 template <typename A> struct Same<A, A> { static constexpr bool value = true; };
 template <typename A, typename B> constexpr bool same = Same<A, B>::value;
 
-/// f16 and bf16: stored as 16 bits, computed in f32.
-template <typename T> constexpr bool isHalf = same<T, f16> || same<T, bf16>;
+/// f16, bf16 and fp8: stored narrow, computed in f32.
+template <typename T> constexpr bool isF8 = same<T, f8e4m3> || same<T, f8e5m2>;
+template <typename T> constexpr bool isHalf = same<T, f16> || same<T, bf16> || isF8<T>;
 template <typename T> constexpr bool isFloat = isHalf<T> || same<T, f32> || same<T, f64>;
 template <typename T> constexpr bool isInt = !isFloat<T>; // includes i1
 template <typename T>
@@ -66,8 +77,52 @@ template <typename To, typename From> __device__ __forceinline__ To bits(From x)
   return r;
 }
 
+/// The value of fp8 bits with E exponent bits (bias 2^(E-1) - 1) and M mantissa bits; FN: e4m3fn's encoding
+/// (the all-ones pattern is NaN, no infinities).
+template <int E, int M, bool FN> __device__ __forceinline__ float fp8Value(unsigned char b) {
+  constexpr int bias = (1 << (E - 1)) - 1, expMax = (1 << E) - 1;
+  const int e = (b >> M) & expMax, m = b & ((1 << M) - 1);
+  const float sign = (b & 0x80) ? -1.0f : 1.0f;
+  if (FN ? (e == expMax && m == (1 << M) - 1) : (e == expMax && m != 0))
+    return __int_as_float(0x7fc00000);
+  if (!FN && e == expMax)
+    return sign * __int_as_float(0x7f800000);
+  if (e == 0)
+    return sign * ldexpf(float(m), 1 - bias - M);
+  return sign * ldexpf(float((1 << M) | m), e - bias - M);
+}
+
+/// f32 -> fp8 bits: round to nearest even on the format's grid, saturate to the largest finite value.
+template <int E, int M, bool FN> __device__ __forceinline__ unsigned char fp8Bits(float f) {
+  constexpr int bias = (1 << (E - 1)) - 1;
+  constexpr int maxExp = FN ? (1 << E) - 1 - bias : (1 << E) - 2 - bias; // of the largest finite
+  constexpr int maxMant = FN ? (1 << M) - 2 : (1 << M) - 1;              // its mantissa field
+  const unsigned char sign = (__float_as_int(f) < 0) ? 0x80 : 0;
+  if (f != f)
+    return (unsigned char)(sign | 0x7f);
+  const float a = fabsf(f), maxFinite = ldexpf(float((1 << M) | maxMant), maxExp - M);
+  if (a >= maxFinite)
+    return (unsigned char)(sign | ((maxExp + bias) << M) | maxMant);
+  int e = a == 0.0f ? 1 - bias : ilogbf(a);
+  if (e < 1 - bias)
+    e = 1 - bias; // subnormal: the grid step of the smallest exponent
+  const float q = ldexpf(1.0f, e - M), r = rintf(a / q) * q;
+  if (r >= maxFinite)
+    return (unsigned char)(sign | ((maxExp + bias) << M) | maxMant);
+  if (r == 0.0f)
+    return sign;
+  int re = ilogbf(r);
+  if (re < 1 - bias) // subnormal
+    return (unsigned char)(sign | int(r / ldexpf(1.0f, 1 - bias - M)));
+  return (unsigned char)(sign | ((re + bias) << M) | (int(r / ldexpf(1.0f, re - M)) - (1 << M)));
+}
+
 template <typename T> __device__ __forceinline__ float toF32(T x) {
-  if constexpr (same<T, f16>)
+  if constexpr (same<T, f8e4m3>)
+    return fp8Value<4, 3, true>(x.x);
+  else if constexpr (same<T, f8e5m2>)
+    return fp8Value<5, 2, false>(x.x);
+  else if constexpr (same<T, f16>)
     return __half2float(x);
   else if constexpr (same<T, bf16>)
     return __bfloat162float(x);
@@ -86,6 +141,22 @@ template <typename To, typename From> __device__ __forceinline__ To cvt(From x) 
       return x != From(0);
   } else if constexpr (isHalf<From>) {
     return cvt<To>(toF32(x));
+  } else if constexpr (isF8<To>) {
+    float f;
+    if constexpr (same<From, f64>) { // rounded to odd in f32: then one correct rounding to fp8
+      f = float(x);
+      if (f == f && double(f) != x && fabsf(f) < 3.0e38f) {
+        if (fabs(double(f)) > fabs(x))
+          f = nextafterf(f, 0.0f);
+        f = __int_as_float(__float_as_int(f) | 1);
+      }
+    } else {
+      f = static_cast<float>(x);
+    }
+    if constexpr (same<To, f8e4m3>)
+      return f8e4m3{fp8Bits<4, 3, true>(f)};
+    else
+      return f8e5m2{fp8Bits<5, 2, false>(f)};
   } else if constexpr (same<To, f16>) {
     if constexpr (same<From, f64>)
       return __double2half(x);

@@ -77,10 +77,12 @@ struct ArgSpec {
   std::vector<int64_t> blockShape; // TensorDesc: the block each load / store moves
   bool nanPadding = false;         // TensorDesc: elements outside the shape read as NaN (else zero)
 
-  static ArgSpec pointer(DType d, bool aligned16 = true) { return {Kind::Pointer, d, {}, aligned16, false}; }
-  static ArgSpec scalar(DType d) { return {Kind::Scalar, d, {}, false, false}; }
+  static ArgSpec pointer(DType d, bool aligned16 = true) {
+    return {Kind::Pointer, d, {}, aligned16, false, {}, false};
+  }
+  static ArgSpec scalar(DType d) { return {Kind::Scalar, d, {}, false, false, {}, false}; }
   static ArgSpec constant(ConstexprValue v) {
-    return {Kind::Constexpr, DType::I32, std::move(v), false, false};
+    return {Kind::Constexpr, DType::I32, std::move(v), false, false, {}, false};
   }
   static ArgSpec tensorDesc(DType d, std::vector<int64_t> block, bool nanPadding = false,
                             bool aligned16 = true) {

@@ -287,6 +287,15 @@ Val dotFn(Lowerer &L, Bound &a) {
     L.fail(a.callLoc, "tl.dot needs M, N and K of at least 16, got M=" + std::to_string(M) +
                           ", N=" + std::to_string(N) + ", K=" + std::to_string(K));
   DType dx = tx->dtype(), dy = ty->dtype();
+  if (ir::isFp8(dx) && ir::isFp8(dy)) {
+    // fp8 operands (either format, mixed too, as Triton's Hopper dots) are exact in fp16: the product is
+    // an fp16 dot accumulating in f32, the same values as an fp8 MMA.
+    x = L.castTo(x, DType::F16);
+    y = L.castTo(y, DType::F16);
+    tx = x->type();
+    ty = y->type();
+    dx = dy = DType::F16;
+  }
   if (dx != dy)
     L.fail(a.callLoc, "tl.dot operands must have the same dtype, got " +
                           std::string(ir::tritonDtypeName(dx)) + " and " +

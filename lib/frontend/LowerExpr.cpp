@@ -313,10 +313,11 @@ Val Lowerer::moduleAttr(const Val &mod, const std::string &attr, SourceLoc loc) 
       path = "triton.language";
   if (path == "triton.language") {
     static const std::pair<const char *, DType> dtypes[] = {
-        {"float16", DType::F16}, {"bfloat16", DType::BF16}, {"float32", DType::F32}, {"float64", DType::F64},
-        {"int1", DType::I1},     {"int8", DType::I8},       {"int16", DType::I16},   {"int32", DType::I32},
-        {"int64", DType::I64},   {"uint8", DType::U8},      {"uint16", DType::U16},  {"uint32", DType::U32},
-        {"uint64", DType::U64},
+        {"float16", DType::F16}, {"bfloat16", DType::BF16},     {"float32", DType::F32},
+        {"float64", DType::F64}, {"int1", DType::I1},           {"int8", DType::I8},
+        {"int16", DType::I16},   {"int32", DType::I32},         {"int64", DType::I64},
+        {"uint8", DType::U8},    {"uint16", DType::U16},        {"uint32", DType::U32},
+        {"uint64", DType::U64},  {"float8e4nv", DType::F8E4M3}, {"float8e5", DType::F8E5M2},
     };
     for (const auto &[n, d] : dtypes)
       if (attr == n)

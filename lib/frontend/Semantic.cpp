@@ -200,8 +200,12 @@ DType Lowerer::promote(DType a, DType b) {
     return DType::F64;
   if (a == DType::F32 || b == DType::F32)
     return DType::F32;
+  // Triton: fp16 with fp16 or fp8 gives fp16, two different fp8 types fp16, bf16 with anything else fp32.
+  if ((a == DType::F16 && ir::isFp8(b)) || (b == DType::F16 && ir::isFp8(a)) ||
+      (ir::isFp8(a) && ir::isFp8(b)))
+    return DType::F16;
   if (ir::isFloat(a) && ir::isFloat(b))
-    return DType::F32; // fp16 vs bf16
+    return DType::F32; // bf16 vs fp16 or fp8
   if (ir::isFloat(a))
     return a;
   if (ir::isFloat(b))

@@ -8,6 +8,8 @@ unsigned bitWidth(DType d) {
     return 1;
   case DType::I8:
   case DType::U8:
+  case DType::F8E4M3:
+  case DType::F8E5M2:
     return 8;
   case DType::I16:
   case DType::U16:
@@ -54,6 +56,10 @@ std::string_view dtypeName(DType d) {
     return "f32";
   case DType::F64:
     return "f64";
+  case DType::F8E4M3:
+    return "f8e4m3";
+  case DType::F8E5M2:
+    return "f8e5m2";
   }
   return "?";
 }
@@ -86,21 +92,29 @@ std::string_view tritonDtypeName(DType d) {
     return "fp32";
   case DType::F64:
     return "fp64";
+  case DType::F8E4M3:
+    return "fp8e4nv";
+  case DType::F8E5M2:
+    return "fp8e5";
   }
   return "?";
 }
 
 std::optional<DType> parseDType(std::string_view s) {
   static const std::pair<std::string_view, DType> table[] = {
-      {"i1", DType::I1},         {"int1", DType::I1},     {"bool", DType::I1},    {"i8", DType::I8},
-      {"int8", DType::I8},       {"i16", DType::I16},     {"int16", DType::I16},  {"i32", DType::I32},
-      {"int32", DType::I32},     {"i64", DType::I64},     {"int64", DType::I64},  {"u8", DType::U8},
-      {"uint8", DType::U8},      {"u16", DType::U16},     {"uint16", DType::U16}, {"u32", DType::U32},
-      {"uint32", DType::U32},    {"u64", DType::U64},     {"uint64", DType::U64}, {"f16", DType::F16},
-      {"fp16", DType::F16},      {"float16", DType::F16}, {"half", DType::F16},   {"bf16", DType::BF16},
-      {"bfloat16", DType::BF16}, {"f32", DType::F32},     {"fp32", DType::F32},   {"float32", DType::F32},
-      {"float", DType::F32},     {"f64", DType::F64},     {"fp64", DType::F64},   {"float64", DType::F64},
-      {"double", DType::F64},
+      {"i1", DType::I1},         {"int1", DType::I1},        {"bool", DType::I1},
+      {"i8", DType::I8},         {"int8", DType::I8},        {"i16", DType::I16},
+      {"int16", DType::I16},     {"i32", DType::I32},        {"int32", DType::I32},
+      {"i64", DType::I64},       {"int64", DType::I64},      {"u8", DType::U8},
+      {"uint8", DType::U8},      {"u16", DType::U16},        {"uint16", DType::U16},
+      {"u32", DType::U32},       {"uint32", DType::U32},     {"u64", DType::U64},
+      {"uint64", DType::U64},    {"f16", DType::F16},        {"fp16", DType::F16},
+      {"float16", DType::F16},   {"half", DType::F16},       {"bf16", DType::BF16},
+      {"bfloat16", DType::BF16}, {"f32", DType::F32},        {"fp32", DType::F32},
+      {"float32", DType::F32},   {"float", DType::F32},      {"f64", DType::F64},
+      {"fp64", DType::F64},      {"float64", DType::F64},    {"double", DType::F64},
+      {"f8e4m3", DType::F8E4M3}, {"fp8e4nv", DType::F8E4M3}, {"float8e4nv", DType::F8E4M3},
+      {"f8e5m2", DType::F8E5M2}, {"fp8e5", DType::F8E5M2},   {"float8e5", DType::F8E5M2},
   };
   for (const auto &[name, d] : table)
     if (name == s)
@@ -166,7 +180,7 @@ std::string Type::str() const {
 TypeContext::TypeContext() {
   owned_.push_back(std::unique_ptr<Type>(new Type(Type::Kind::Void, DType::I1, nullptr, {})));
   void_ = owned_.back().get();
-  for (unsigned i = 0; i <= static_cast<unsigned>(DType::F64); ++i) {
+  for (unsigned i = 0; i <= static_cast<unsigned>(DType::F8E5M2); ++i) { // every DType
     owned_.push_back(std::unique_ptr<Type>(new Type(Type::Kind::Scalar, static_cast<DType>(i), nullptr, {})));
     scalars_.push_back(owned_.back().get());
   }

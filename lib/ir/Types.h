@@ -15,20 +15,38 @@
 
 namespace mt::ir {
 
-/// Element types. Order matters for nothing but printing.
-enum class DType : uint8_t { I1, I8, I16, I32, I64, U8, U16, U32, U64, F16, BF16, F32, F64 };
+/// Element types. Order matters for nothing but printing. F8E4M3 / F8E5M2 are Triton's fp8e4nv (e4m3fn: no
+/// infinities, max 448) and fp8e5 (e5m2); like f16 / bf16 they are computed in f32 and rounded back.
+enum class DType : uint8_t {
+  I1,
+  I8,
+  I16,
+  I32,
+  I64,
+  U8,
+  U16,
+  U32,
+  U64,
+  F16,
+  BF16,
+  F32,
+  F64,
+  F8E4M3,
+  F8E5M2
+}; // F8E5M2 last (TypeContext)
 
 unsigned bitWidth(DType d);
+inline bool isFp8(DType d) { return d == DType::F8E4M3 || d == DType::F8E5M2; }
 inline bool isFloat(DType d) {
-  return d == DType::F16 || d == DType::BF16 || d == DType::F32 || d == DType::F64;
+  return d == DType::F16 || d == DType::BF16 || d == DType::F32 || d == DType::F64 || isFp8(d);
 }
 inline bool isInteger(DType d) { return !isFloat(d); } // includes i1
 inline bool isBool(DType d) { return d == DType::I1; }
 inline bool isUnsigned(DType d) { return d >= DType::U8 && d <= DType::U64; }
 inline bool isSigned(DType d) { return d >= DType::I1 && d <= DType::I64; }
-/// IR spelling: i1 i8 i16 i32 i64 u8 u16 u32 u64 f16 bf16 f32 f64.
+/// IR spelling: i1 i8 i16 i32 i64 u8 u16 u32 u64 f16 bf16 f32 f64 f8e4m3 f8e5m2.
 std::string_view dtypeName(DType d);
-/// Triton spelling: int1 int8 … uint64 fp16 bf16 fp32 fp64.
+/// Triton spelling: int1 int8 … uint64 fp16 bf16 fp32 fp64 fp8e4nv fp8e5.
 std::string_view tritonDtypeName(DType d);
 /// Accepts both spellings plus the aliases Triton users write (float32, float16, bfloat16, float64,
 /// int32, …, "bool").

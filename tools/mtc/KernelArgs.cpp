@@ -40,6 +40,10 @@ bool parseDouble(const std::string &s, double &v) {
 double readElement(const unsigned char *p, mt::DType d) {
   using mt::DType;
   switch (d) {
+  case DType::F8E4M3:
+    return mt::cpu::fp8BitsToFloat(*p, 4, 3, true);
+  case DType::F8E5M2:
+    return mt::cpu::fp8BitsToFloat(*p, 5, 2, false);
   case DType::I1:
   case DType::U8:
     return *p;
@@ -105,6 +109,12 @@ void writeRandom(unsigned char *p, mt::DType d, std::mt19937_64 &rng) {
   std::uniform_int_distribution<int> small(0, 99);
   int64_t iv = small(rng);
   switch (d) {
+  case DType::F8E4M3:
+    *p = mt::cpu::floatToFp8Bits(real(rng), 4, 3, true);
+    return;
+  case DType::F8E5M2:
+    *p = mt::cpu::floatToFp8Bits(real(rng), 5, 2, false);
+    return;
   case DType::F16: {
     uint16_t h = mt::cpu::floatToHalfBits(real(rng));
     std::memcpy(p, &h, 2);

@@ -3,6 +3,8 @@
 // index math (reductions, scans, transposes, joins, broadcasts, dot, loops, atomics) without a GPU.
 #include "HostEmulation.h"
 
+#include "backend/cpu/Tile.h" // the interpreter's fp8 conversions, the reference
+
 using namespace mt;
 using namespace mt::hostemu;
 
@@ -252,6 +254,65 @@ TEST_F(CudaHostEmulation, GatherAlongEachAxis) {
   for (int r = 0; r < 16; ++r)
     for (int c = 0; c < 4; ++c)
       ASSERT_EQ(got[256 + r * 4 + c], x[r * 32 + ix[r * 4 + c]]) << r << "," << c;
+}
+
+TEST_F(CudaHostEmulation, Fp8ConversionsArithmeticAndDot) {
+  using mt::cpu::floatToFp8Bits;
+  using mt::cpu::fp8BitsToFloat;
+  auto cvt = emitFile("test/codegen/fp8.py", "convert",
+                      {ArgSpec::pointer(DType::F32), ArgSpec::pointer(DType::F8E4M3),
+                       ArgSpec::pointer(DType::F8E5M2), ArgSpec::pointer(DType::F32),
+                       ArgSpec::constant(int64_t(256))},
+                      4);
+  ASSERT_TRUE(cvt);
+  std::vector<float> x = randomFloats(256, 21);
+  for (float &v : x)
+    v *= 100.0f; // past both formats' largest finite value at times
+  const float specials[] = {1e6f,  -1e6f, 448.0f,        464.0f,   0.0f,
+                            -0.0f, 1e-9f, std::nanf(""), 57344.0f, 61440.0f};
+  std::copy(std::begin(specials), std::end(specials), x.begin());
+  std::vector<uint8_t> y(256, 0x55), z(256, 0x55);
+  std::vector<float> w(256, -1.0f);
+  auto bx = bytesOf(x), by = bytesOf(y), bz = bytesOf(z), bw = bytesOf(w);
+  ASSERT_TRUE(run(*cvt, 1, {&bx, &by, &bz, &bw}, {}));
+  y = valuesOf<uint8_t>(by);
+  z = valuesOf<uint8_t>(bz);
+  w = valuesOf<float>(bw);
+  for (int i = 0; i < 256; ++i) {
+    uint8_t e4 = floatToFp8Bits(x[i], 4, 3, true), e5 = floatToFp8Bits(x[i], 5, 2, false);
+    ASSERT_EQ(y[i], e4) << i << ": " << x[i];
+    ASSERT_EQ(z[i], e5) << i << ": " << x[i];
+    // (e4 * 2 + e5) in fp16 (the common type of two fp8 formats), computed in f32.
+    float sum = fp8BitsToFloat(floatToFp8Bits(fp8BitsToFloat(e4, 4, 3, true) * 2, 4, 3, true), 4, 3, true) +
+                fp8BitsToFloat(e5, 5, 2, false);
+    float ref = mt::cpu::halfBitsToFloat(mt::cpu::floatToHalfBits(sum));
+    if (std::isnan(ref))
+      ASSERT_TRUE(std::isnan(w[i])) << i;
+    else
+      ASSERT_EQ(w[i], ref) << i << ": " << x[i];
+  }
+  auto dot = emitFile("test/codegen/fp8.py", "fp8_dot",
+                      {ArgSpec::pointer(DType::F8E4M3), ArgSpec::pointer(DType::F8E5M2),
+                       ArgSpec::pointer(DType::F8E4M3), ArgSpec::constant(int64_t(16)),
+                       ArgSpec::constant(int64_t(16)), ArgSpec::constant(int64_t(32))},
+                      4);
+  ASSERT_TRUE(dot);
+  std::vector<float> af = randomFloats(16 * 32, 22), bf = randomFloats(32 * 16, 23);
+  std::vector<uint8_t> a(af.size()), b(bf.size()), c(256, 0x55);
+  for (size_t i = 0; i < a.size(); ++i) {
+    a[i] = floatToFp8Bits(af[i], 4, 3, true);
+    b[i] = floatToFp8Bits(bf[i], 5, 2, false);
+  }
+  auto ba = bytesOf(a), bb = bytesOf(b), bc = bytesOf(c);
+  ASSERT_TRUE(run(*dot, 1, {&ba, &bb, &bc}, {}));
+  c = valuesOf<uint8_t>(bc);
+  for (int m = 0; m < 16; ++m)
+    for (int n = 0; n < 16; ++n) {
+      double acc = 0; // products of fp8 values are exact in f32, and 32 of them sum exactly here too
+      for (int k = 0; k < 32; ++k)
+        acc += double(fp8BitsToFloat(a[m * 32 + k], 4, 3, true)) * fp8BitsToFloat(b[k * 16 + n], 5, 2, false);
+      ASSERT_EQ(c[m * 16 + n], floatToFp8Bits(float(acc), 4, 3, true)) << m << "," << n;
+    }
 }
 
 TEST_F(CudaHostEmulation, AtomicsAndPrint) {

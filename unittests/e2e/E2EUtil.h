@@ -5,6 +5,7 @@
 // launch it on host buffers, compare with a float64 reference computed here.
 #pragma once
 
+#include "backend/cpu/Tile.h" // fp8 <-> float, for fp8 buffers
 #include "mt/mt.h"
 
 #include <gtest/gtest.h>
@@ -157,6 +158,8 @@ inline size_t dtypeBytes(DType d) {
   case DType::I1:
   case DType::I8:
   case DType::U8:
+  case DType::F8E4M3:
+  case DType::F8E5M2:
     return 1;
   case DType::I16:
   case DType::U16:
@@ -194,6 +197,10 @@ public:
   double get(size_t i) const {
     const uint8_t *p = bytes_.data() + i * dtypeBytes(dtype_);
     switch (dtype_) {
+    case DType::F8E4M3:
+      return mt::cpu::fp8BitsToFloat(*p, 4, 3, true);
+    case DType::F8E5M2:
+      return mt::cpu::fp8BitsToFloat(*p, 5, 2, false);
     case DType::I1:
     case DType::U8:
       return *p;
@@ -227,6 +234,10 @@ public:
   void set(size_t i, double v) {
     uint8_t *p = bytes_.data() + i * dtypeBytes(dtype_);
     switch (dtype_) {
+    case DType::F8E4M3:
+      return store<uint8_t>(p, mt::cpu::floatToFp8Bits(float(v), 4, 3, true));
+    case DType::F8E5M2:
+      return store<uint8_t>(p, mt::cpu::floatToFp8Bits(float(v), 5, 2, false));
     case DType::I1:
     case DType::U8:
       return store<uint8_t>(p, static_cast<uint8_t>(v));

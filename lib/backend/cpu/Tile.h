@@ -35,6 +35,13 @@ struct Half {
 struct BFloat {
   uint16_t bits;
 };
+/// Triton's fp8e4nv (e4m3fn) and fp8e5 (e5m2), raw bits.
+struct F8E4M3 {
+  uint8_t bits;
+};
+struct F8E5M2 {
+  uint8_t bits;
+};
 /// A device pointer: the buffer (the index of the kernel parameter it came from) and a byte offset.
 struct Ptr {
   int64_t offset;
@@ -51,6 +58,12 @@ inline float bfloatBitsToFloat(uint16_t b) { return std::bit_cast<float>(uint32_
 /// double → float rounded to odd: a float that, rounded again to f16/bf16 (≤ 22 fewer mantissa bits),
 /// gives the correctly rounded result of the double (no double-rounding error).
 float doubleToFloatRoundOdd(double d);
+
+/// fp8 bits <-> float: E exponent bits, M mantissa bits, FN the e4m3fn encoding (no infinities, all-ones
+/// NaN). float -> fp8 rounds to nearest even and saturates to the largest finite value, as the GPU's
+/// cvt.rn.satfinite (device/types.cuh fp8Bits); NaN stays NaN.
+float fp8BitsToFloat(uint8_t b, int E, int M, bool fn);
+uint8_t floatToFp8Bits(float f, int E, int M, bool fn);
 
 inline Half toHalf(float f) { return Half{floatToHalfBits(f)}; }
 inline BFloat toBFloat(float f) { return BFloat{floatToBFloatBits(f)}; }
@@ -86,6 +99,16 @@ template <> struct Num<BFloat> {
   using C = float;
   static C get(BFloat x) { return bfloatBitsToFloat(x.bits); }
   static BFloat make(C c) { return toBFloat(c); }
+};
+template <> struct Num<F8E4M3> {
+  using C = float;
+  static C get(F8E4M3 x) { return fp8BitsToFloat(x.bits, 4, 3, true); }
+  static F8E4M3 make(C c) { return F8E4M3{floatToFp8Bits(c, 4, 3, true)}; }
+};
+template <> struct Num<F8E5M2> {
+  using C = float;
+  static C get(F8E5M2 x) { return fp8BitsToFloat(x.bits, 5, 2, false); }
+  static F8E5M2 make(C c) { return F8E5M2{floatToFp8Bits(c, 5, 2, false)}; }
 };
 template <> struct Num<float> {
   using C = float;
@@ -153,6 +176,14 @@ template <class T> constexpr bool IsFloatElem = std::is_floating_point_v<typenam
   } break;                                                                                                   \
   case ::mt::ir::DType::F64: {                                                                               \
     using T = double;                                                                                        \
+    __VA_ARGS__;                                                                                             \
+  } break;                                                                                                   \
+  case ::mt::ir::DType::F8E4M3: {                                                                            \
+    using T = ::mt::cpu::F8E4M3;                                                                             \
+    __VA_ARGS__;                                                                                             \
+  } break;                                                                                                   \
+  case ::mt::ir::DType::F8E5M2: {                                                                            \
+    using T = ::mt::cpu::F8E5M2;                                                                             \
     __VA_ARGS__;                                                                                             \
   } break;                                                                                                   \
   }

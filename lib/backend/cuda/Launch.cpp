@@ -61,7 +61,9 @@ bool packScalar(const KernelParam &p, const LaunchArg &a, ScalarSlot &slot, std:
     return true;
   case DType::F16:
   case DType::BF16:
-    err = "parameter '" + p.name + "': f16/bf16 scalar arguments are not supported yet";
+  case DType::F8E4M3:
+  case DType::F8E5M2:
+    err = "parameter '" + p.name + "': f16/bf16/fp8 scalar arguments are not supported yet";
     return false;
   }
   err = "parameter '" + p.name + "': unknown dtype";

@@ -47,12 +47,12 @@ class dtype:
 
     SINT_TYPES = ("int8", "int16", "int32", "int64")
     UINT_TYPES = ("int1", "uint8", "uint16", "uint32", "uint64")
-    FP_TYPES = ("fp16", "bf16", "fp32", "fp64")
+    FP_TYPES = ("fp8e4nv", "fp8e5", "fp16", "bf16", "fp32", "fp64")
     _BITS = {"int1": 1, "int8": 8, "int16": 16, "int32": 32, "int64": 64, "uint8": 8, "uint16": 16,
-             "uint32": 32, "uint64": 64, "fp16": 16, "bf16": 16, "fp32": 32, "fp64": 64}
+             "uint32": 32, "uint64": 64, "fp8e4nv": 8, "fp8e5": 8, "fp16": 16, "bf16": 16, "fp32": 32, "fp64": 64}
     _IR = {"int1": "i1", "int8": "i8", "int16": "i16", "int32": "i32", "int64": "i64", "uint8": "u8",
-           "uint16": "u16", "uint32": "u32", "uint64": "u64", "fp16": "f16", "bf16": "bf16", "fp32": "f32",
-           "fp64": "f64"}
+           "uint16": "u16", "uint32": "u32", "uint64": "u64", "fp8e4nv": "f8e4m3", "fp8e5": "f8e5m2",
+           "fp16": "f16", "bf16": "bf16", "fp32": "f32", "fp64": "f64"}
 
     def __init__(self, name: str):
         if name not in self._BITS:
@@ -69,10 +69,17 @@ class dtype:
             self.fp_mantissa_width, self.exponent_bias = 23, 127
         elif name == "fp64":
             self.fp_mantissa_width, self.exponent_bias = 52, 1023
+        elif name == "fp8e4nv":
+            self.fp_mantissa_width, self.exponent_bias = 3, 7
+        elif name == "fp8e5":
+            self.fp_mantissa_width, self.exponent_bias = 2, 15
 
     # Predicates, as in Triton.
     def is_fp16(self): return self.name == "fp16"
     def is_bf16(self): return self.name == "bf16"
+    def is_fp8(self): return self.name in ("fp8e4nv", "fp8e5")
+    def is_fp8e4nv(self): return self.name == "fp8e4nv"
+    def is_fp8e5(self): return self.name == "fp8e5"
     def is_fp32(self): return self.name == "fp32"
     def is_fp64(self): return self.name == "fp64"
     def is_int1(self): return self.name == "int1"
@@ -120,7 +127,7 @@ class dtype:
 
     def codegen_name(self):
         return {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32", "fp64": "float64",
-                "int1": "int1"}.get(self.name, self.name)
+                "fp8e4nv": "float8e4nv", "fp8e5": "float8e5", "int1": "int1"}.get(self.name, self.name)
 
 
 class pointer_type(dtype):
@@ -182,6 +189,8 @@ float16 = dtype("fp16")
 bfloat16 = dtype("bf16")
 float32 = dtype("fp32")
 float64 = dtype("fp64")
+float8e4nv = dtype("fp8e4nv")
+float8e5 = dtype("fp8e5")
 pi32_t = pointer_type(int32)
 
 TRITON_MAX_TENSOR_NUMEL = 1048576  # Triton's bound on the elements of one tile

@@ -57,6 +57,17 @@ inline unsigned long long __umul64hi(unsigned long long a, unsigned long long b)
   return (unsigned long long)((unsigned __int128)a * b >> 64);
 }
 
+inline float __int_as_float(int v) {
+  float f;
+  std::memcpy(&f, &v, 4);
+  return f;
+}
+inline int __float_as_int(float f) {
+  int v;
+  std::memcpy(&v, &f, 4);
+  return v;
+}
+
 /// The CUDA math library's additions to the C library (device/libm.cuh's mt::lib), for host builds: plain
 /// reference forms (the interpreter's ir/MathFns.cpp is the accurate one), the fast_* as the exact functions.
 inline double mtHostSolve(double (*f)(double), double y, double lo, double hi) { // f monotone on [lo, hi]
