@@ -544,6 +544,57 @@ void registerCoreBuiltins(BuiltinTable &t) {
                        shape.back() *= 2;
                        return Val::ir(L.reshape(j, shape, a.callLoc));
                      }};
+  // tl.inline_asm_elementwise(asm, constraints, args, dtype, is_pure, pack): the PTX applied to each element
+  // of the broadcast arguments (the inline_asm op; GPU only: the interpreter reports it). dtype may be a
+  // tuple (several outputs: a tuple of tensors). pack > 1 (several narrow elements a register) is not
+  // supported.
+  t["inline_asm_elementwise"] = {
+      {"asm", "constraints", "args", "dtype", "is_pure", "pack"}, [](Lowerer &L, Bound &a) {
+        for (size_t i : {size_t(0), size_t(1)})
+          if (a[i].kind != Val::Kind::Str)
+            L.fail(a.loc(i), std::string("tl.inline_asm_elementwise: ") + (i ? "constraints" : "asm") +
+                                 " must be a string, got " + describe(a[i]));
+        int64_t pack = L.constInt(a[5], a.loc(5), "pack");
+        if (pack != 1)
+          L.fail(a.loc(5), "tl.inline_asm_elementwise: pack=" + std::to_string(pack) +
+                               " is not supported (only pack=1: one element a register)");
+        std::vector<Val> args = a[2].kind == Val::Kind::Tuple ? a[2].elems : std::vector<Val>{a[2]};
+        bool many = a[3].kind == Val::Kind::Tuple;
+        std::vector<Val> dts = many ? a[3].elems : std::vector<Val>{a[3]};
+        std::vector<int64_t> shape;
+        std::vector<ir::Value *> ins;
+        for (const Val &v : args) {
+          ins.push_back(L.toIR(v, a.loc(2), "argument of tl.inline_asm_elementwise"));
+          if (ins.back()->type()->isPointerLike())
+            L.fail(a.loc(2),
+                   "tl.inline_asm_elementwise: arguments must be numbers, got " + ins.back()->type()->str());
+          shape = L.broadcastShapes(shape, ins.back()->type()->shape(), a.loc(2));
+        }
+        for (ir::Value *&v : ins)
+          v = L.broadcastTo(v, shape, a.loc(2));
+        std::string constraints = a[1].s;
+        size_t outs = 0, total = 1;
+        for (size_t i = 0; i < constraints.size(); ++i) {
+          total += constraints[i] == ',';
+          outs += constraints[i] == '=' && (i == 0 || constraints[i - 1] == ',');
+        }
+        if (outs != dts.size() || total != dts.size() + ins.size())
+          L.fail(a.loc(1), "tl.inline_asm_elementwise: the constraints \"" + constraints + "\" name " +
+                               std::to_string(outs) + " outputs and " + std::to_string(total - outs) +
+                               " inputs; the call has " + std::to_string(dts.size()) + " dtypes and " +
+                               std::to_string(ins.size()) + " arguments");
+        std::vector<const ir::Type *> results;
+        for (size_t i = 0; i < dts.size(); ++i)
+          results.push_back(L.types().shaped(L.scalarType(L.asDType(dts[i], a.loc(3), "dtype")), shape));
+        ir::Operation *op = L.builder().create(
+            OpKind::InlineAsm, ins, results, {{"asm", a[0].s}, {"constraints", constraints}, {"pack", pack}});
+        if (!many)
+          return Val::ir(op->result(0));
+        std::vector<Val> rs;
+        for (unsigned i = 0; i < op->numResults(); ++i)
+          rs.push_back(Val::ir(op->result(i)));
+        return Val::tuple(std::move(rs));
+      }};
   // tl.cat(input, other, can_reorder): Triton may reorder the elements and so requires can_reorder=True;
   // ours is the plain concatenation along dim 0 (one valid order): join along a new last dim, move it first,
   // merge it into dim 0.

@@ -330,6 +330,20 @@ void Verifier::verifySemantics(const Operation &op) {
   case OpKind::Print:
   case OpKind::Barrier:
     return;
+  case OpKind::InlineAsm: {
+    if (op.numResults() == 0)
+      return fail(op, "needs at least one result");
+    const std::vector<int64_t> &shape = op.result(0)->type()->shape();
+    for (const Value *v : op.operands())
+      if (v->type()->shape() != shape)
+        return fail(op, "operand type " + str(v->type()) + " does not have the results' shape");
+    for (const auto &r : op.results())
+      if (r->type()->shape() != shape || r->type()->isPointerLike())
+        return fail(op, "results must be numbers of one shape, got " + str(r->type()));
+    if (!op.hasAttr("asm") || !op.hasAttr("constraints"))
+      fail(op, "needs 'asm' and 'constraints' attributes");
+    return;
+  }
   default:
     if (op.hasTrait(Elementwise))
       verifyElementwise(op);

@@ -405,3 +405,34 @@ def test_batched_dot(rng, batch, acc, dtype):
     bmm_kernel[(1,)](a, b, c, B=batch, M=m, N=n, K=k, ACC=acc)
     ref = np.einsum("bmk,bkn->bmn", a.astype(np.float64), b.astype(np.float64)) + (c0 if acc else 0)
     np.testing.assert_allclose(c, ref, rtol=2e-3 if dtype == np.float32 else 1e-3, atol=1e-2)
+
+
+@triton.jit
+def asm_kernel(x_ptr, y_ptr, o_ptr, q_ptr, N: tl.constexpr):
+    offs = tl.arange(0, N)
+    x = tl.load(x_ptr + offs)
+    y = tl.load(y_ptr + offs)
+    t = tl.inline_asm_elementwise("tanh.approx.f32 $0, $1;", "=f,f", [x], dtype=tl.float32, is_pure=True, pack=1)
+    a, b = tl.inline_asm_elementwise("add.s32 $0, $2, 7; mov.b32 $1, $3;", "=r,=r,r,r", [y, x],
+                                     dtype=(tl.int32, tl.float32), is_pure=True, pack=1)
+    tl.store(o_ptr + offs, t + b)
+    tl.store(q_ptr + offs, a)
+
+
+def test_inline_asm_is_gpu_only():
+    with pytest.raises(Exception, match=r"test_standard.py:\d+:\d+: error: tl.inline_asm_elementwise: inline PTX "
+                                        r"runs only on the GPU"):
+        asm_kernel[(1,)](np.ones(64, np.float32), np.ones(64, np.int32), np.zeros(64, np.float32),
+                         np.zeros(64, np.int32), N=64)
+
+
+@pytest.mark.gpu
+def test_gpu_inline_asm(rng):
+    torch = pytest.importorskip("torch")
+    x = torch.from_numpy(rng.standard_normal(256).astype(np.float32)).cuda()
+    y = torch.from_numpy(rng.integers(-1000, 1000, 256).astype(np.int32)).cuda()
+    o = torch.full((256,), float("nan"), device="cuda")
+    q = torch.zeros(256, dtype=torch.int32, device="cuda")
+    asm_kernel[(1,)](x, y, o, q, N=256)
+    torch.testing.assert_close(o, torch.tanh(x) + x, rtol=1e-3, atol=1e-3)  # tanh.approx: about 2^-11
+    torch.testing.assert_close(q, y + 7, rtol=0, atol=0)

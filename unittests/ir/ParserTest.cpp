@@ -50,6 +50,9 @@ void buildEveryOp(Module &m) {
         OpKind::Abs, OpKind::Sin, OpKind::Cos, OpKind::Tanh, OpKind::Erf, OpKind::Floor, OpKind::Ceil})
     ld = b.unary(k, ld);
   ld = b.create1(OpKind::MathFn, {ld, ld}, v4f, {{"fn", std::string("atan2")}});
+  ld = b.create1(
+      OpKind::InlineAsm, {ld}, v4f,
+      {{"asm", std::string("mov.b32 $0, $1;")}, {"constraints", std::string("=f,f")}, {"pack", int64_t(1)}});
   Value *asInt = b.cast(ld, DType::I32);
   Value *bits = b.create1(OpKind::Bitcast, {ld}, v4i);
   b.create(OpKind::Store, {b.binary(OpKind::AddPtr, b.broadcastTo(y, {4}), asInt), bits}, {});

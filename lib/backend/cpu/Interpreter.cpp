@@ -332,6 +332,9 @@ void Executor::execOp(const OpPlan &p) {
       return evalAssert(op, *ins[0], *this);
     case OpKind::Barrier:
       return;
+    case OpKind::InlineAsm:
+      fail("tl.inline_asm_elementwise: inline PTX runs only on the GPU; the CPU interpreter cannot execute "
+           "it");
     }
     fail("unsupported op '" + std::string(op.name()) + "'");
   } catch (KernelError &e) {

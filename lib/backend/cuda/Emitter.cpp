@@ -380,6 +380,9 @@ void KernelEmitter::emitOpIn(const Operation &op) {
   case OpKind::Barrier:
     line("__syncthreads();");
     return;
+  case OpKind::InlineAsm:
+    emitInlineAsm(op);
+    return;
   case OpKind::Yield:
   case OpKind::Condition:
   case OpKind::Return:

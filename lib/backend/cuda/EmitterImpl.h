@@ -189,6 +189,7 @@ private:
   void emitAtomic(const ir::Operation &op);
   void emitPrint(const ir::Operation &op);
   void emitAssert(const ir::Operation &op);
+  void emitInlineAsm(const ir::Operation &op); // EmitInlineAsm.cpp
 
   // ---- EmitTile.cpp ----
   /// Reserves `bytes` of shared memory at 16-byte aligned `offset` (regions restart at 0 for each op).
