@@ -321,6 +321,63 @@ Val descStore(Lowerer &L, Bound &a) {
   return Val::none();
 }
 
+/// desc.atomic_<kind>(offsets, value): the read-modify-write on the block, elements outside the shape left
+/// alone (Triton's TMA reductions return nothing).
+Val descAtomic(Lowerer &L, Bound &a, const char *kind) {
+  auto [p, m] = descBlock(L, a);
+  ir::Value *val = L.coerce(a[2], p->type()->dtype(), p->type()->shape(), a.loc(2), "value");
+  std::vector<ir::Value *> ops{p, val};
+  if (m)
+    ops.push_back(m);
+  L.builder().create1(OpKind::AtomicRmw, ops, val->type(), {{"kind", std::string(kind)}});
+  return Val::none();
+}
+
+/// The pointers and in-bounds mask of rows x_offsets (a 1-D tensor) and the block's columns from y_offset of
+/// a 2-D descriptor whose block has one row (desc.gather / desc.scatter).
+std::pair<ir::Value *, ir::Value *> descRows(Lowerer &L, Bound &a, size_t xi, size_t yi) {
+  const Val &td = a[0];
+  if (td.kind != Val::Kind::Tuple || td.s != "tensor_desc")
+    L.fail(a.loc(0), a.fname + " needs a tensor descriptor, got " + describe(td));
+  const std::vector<Val> &block = td.elems[kTdBlock].elems;
+  if (block.size() != 2 || block[0].i != 1)
+    L.fail(a.loc(0), a.fname + " needs a 2-D descriptor whose block has one row, got block_shape " +
+                         describe(td.elems[kTdBlock]));
+  ir::Value *rows = L.toIR(a[xi], a.loc(xi), "x_offsets of " + a.fname);
+  if (rows->type()->rank() != 1 || !rows->type()->isIntLike() || rows->type()->isPointerLike())
+    L.fail(a.loc(xi), a.fname + ": x_offsets must be a 1-D integer tensor, got " + rows->type()->str());
+  Val r = Val::ir(L.expandDims(rows, 1, a.loc(xi)));
+  Val c = L.binary(ast::BinOpKind::Add, a[yi],
+                   Val::ir(L.expandDims(L.builder().makeRange(0, block[1].i), 0, a.callLoc)), a.loc(yi));
+  const std::vector<Val> &shape = td.elems[kTdShape].elems, &strides = td.elems[kTdStrides].elems;
+  Val ptr = L.binary(ast::BinOpKind::Add, td.elems[kTdBase],
+                     L.binary(ast::BinOpKind::Mul, r, strides[0], a.callLoc), a.callLoc);
+  ptr =
+      L.binary(ast::BinOpKind::Add, ptr, L.binary(ast::BinOpKind::Mul, c, strides[1], a.callLoc), a.callLoc);
+  auto inside = [&](const Val &i, const Val &n) {
+    return L.binary(ast::BinOpKind::BitAnd, L.compare(ast::CmpOpKind::GtE, i, Val::integer(0), a.callLoc),
+                    L.compare(ast::CmpOpKind::Lt, i, n, a.callLoc), a.callLoc);
+  };
+  Val mask = L.binary(ast::BinOpKind::BitAnd, inside(r, shape[0]), inside(c, shape[1]), a.callLoc);
+  std::vector<int64_t> out{rows->type()->shape()[0], block[1].i};
+  return {L.broadcastTo(ptr.v, out, a.callLoc), L.broadcastTo(mask.v, out, a.callLoc)};
+}
+
+Val descGather(Lowerer &L, Bound &a) {
+  auto [p, m] = descRows(L, a, 1, 2);
+  const ir::Type *t = L.types().withElement(p->type(), L.scalarType(p->type()->dtype()));
+  bool nan = a[0].elems[kTdPadding].s == "nan";
+  return Val::ir(L.builder().load(p, m, L.constant(nan ? Val::floating(NAN) : Val::integer(0), t)));
+}
+
+Val descScatter(Lowerer &L, Bound &a) {
+  auto [p, m] = descRows(L, a, 2, 3);
+  if (a[1].isIR() && !a[1].v->type()->isPointerLike())
+    checkFitsPointer(L, a[1].v, p->type()->shape(), a.fname.c_str(), "value", a.loc(1));
+  L.builder().store(p, L.coerce(a[1], p->type()->dtype(), p->type()->shape(), a.loc(1), "value"), m);
+  return Val::none();
+}
+
 } // namespace
 
 SourceLoc Bound::restLoc(size_t i) const {
@@ -459,6 +516,11 @@ void registerCoreBuiltins(BuiltinTable &t) {
   t["store_tensor_descriptor"] = {{"desc", "offsets", "value"}, descStore};
   t["desc.load"] = t["load_tensor_descriptor"];
   t["desc.store"] = t["store_tensor_descriptor"];
+  t["desc.gather"] = {{"desc", "x_offsets", "y_offset"}, descGather};
+  t["desc.scatter"] = {{"desc", "value", "x_offsets", "y_offset"}, descScatter};
+  for (const char *kind : {"add", "min", "max", "and", "or", "xor"})
+    t[std::string("desc.atomic_") + kind] = {{"desc", "offsets", "value"},
+                                             [kind](Lowerer &L, Bound &a) { return descAtomic(L, a, kind); }};
 
   // ---- Shapes ----
   auto reshapeFn = [](Lowerer &L, Bound &a) {

@@ -278,8 +278,8 @@ Val Lowerer::attributeOf(const Val &base, const std::string &attr, SourceLoc loc
       return attributeOf(Val::dtype(scalarType(*d)), attr, loc);
     break;
   case Val::Kind::Tuple:
-    if (base.s == "tensor_desc") { // Builtins.cpp: base, shape, strides, block_shape, padding
-      if (attr == "load" || attr == "store")
+    if (base.s == "tensor_desc") {         // Builtins.cpp: base, shape, strides, block_shape, padding
+      if (builtins_.count("desc." + attr)) // load, store, gather, scatter, atomic_add ...
         return Val::method("desc." + attr, base);
       const ir::Type *elem = base.elems[0].v->type()->element();
       if (attr == "dtype")

@@ -106,14 +106,14 @@ def bad_desc_kernel(a_ptr, M, N, CASE: tl.constexpr):
         d = tl.make_tensor_descriptor(a_ptr, shape=[M], strides=[N, 1], block_shape=[16, 16])
     else:
         d = tl.make_tensor_descriptor(a_ptr, shape=[M, N], strides=[N, 1], block_shape=[16, 16])
-        x = d.gather([0, 0])
+        x = d.gather(tl.arange(0, 4), 0)
 
 
 @pytest.mark.parametrize("case, message", [
     (0, r"the last dim must be contiguous \(stride 1\), got stride"),
     (1, r"offsets must be a list of 2 values"),
     (2, r"shape must be a list of 2 values"),
-    (3, r"tensor_descriptor has no attribute 'gather'"),
+    (3, r"desc.gather needs a 2-D descriptor whose block has one row, got block_shape"),
 ])
 def test_errors(case, message):
     with pytest.raises(Exception, match=r"test_tensor_descriptor.py:\d+:\d+: error: .*" + message):
@@ -183,6 +183,55 @@ def test_host_descriptor_checks():
         TensorDescriptor.from_tensor(a, [8, 8], padding="one")
 
 
+@triton.jit
+def rows_kernel(a_ptr, out_ptr, idx_ptr, M, N, R: tl.constexpr, BN: tl.constexpr, Y0):
+    d = tl.make_tensor_descriptor(a_ptr, shape=[M, N], strides=[N, 1], block_shape=[1, BN])
+    o = tl.make_tensor_descriptor(out_ptr, shape=[M, N], strides=[N, 1], block_shape=[1, BN])
+    rows = tl.load(idx_ptr + tl.arange(0, R))
+    x = d.gather(rows, Y0)
+    o.scatter(x * 10, rows, Y0)
+    tl.store(out_ptr + M * N + tl.arange(0, R)[:, None] * BN + tl.arange(0, BN)[None, :], x)
+
+
+def test_gather_and_scatter_rows(rng):
+    m, n, r, bn, y0 = 12, 20, 8, 8, 15  # columns 15..22 straddle the right edge
+    a = rng.standard_normal((m, n)).astype(np.float32)
+    idx = np.array([3, 0, 11, -1, 12, 7, 3, 5], np.int32)  # -1 and 12 are outside: zeros, not written
+    out = np.full(m * n + r * bn, -5, np.float32)
+    rows_kernel[(1,)](a, out, idx, m, n, R=r, BN=bn, Y0=y0)
+    got = out[m * n:].reshape(r, bn)
+    ref = np.zeros((r, bn), np.float32)
+    for i, row in enumerate(idx):
+        if 0 <= row < m:
+            ref[i, : n - y0] = a[row, y0:]
+    np.testing.assert_array_equal(got, ref)
+    written = out[: m * n].reshape(m, n)
+    expect = np.full((m, n), -5, np.float32)
+    for row in set(int(v) for v in idx if 0 <= v < m):
+        expect[row, y0:] = a[row, y0:] * 10
+    np.testing.assert_array_equal(written, expect)
+
+
+@triton.jit
+def desc_atomic_kernel(c_ptr, v_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    c = tl.make_tensor_descriptor(c_ptr, shape=[M, N], strides=[N, 1], block_shape=[BM, BN])
+    v = tl.load(v_ptr + tl.arange(0, BM)[:, None] * BN + tl.arange(0, BN)[None, :])
+    c.atomic_add([M - BM // 2, 0], v)  # the lower half of the block is outside: dropped
+    c.atomic_max([0, 0], v)
+
+
+def test_descriptor_atomics(rng):
+    m, n, bm, bn = 12, 8, 8, 8
+    c0 = rng.standard_normal((m, n)).astype(np.float32)
+    v = rng.standard_normal((bm, bn)).astype(np.float32)
+    c = c0.copy()
+    desc_atomic_kernel[(1,)](c, v, m, n, BM=bm, BN=bn)
+    ref = c0.copy()
+    ref[m - bm // 2:, :] += v[: bm // 2, :]
+    ref[:bm, :] = np.maximum(ref[:bm, :], v)
+    np.testing.assert_array_equal(c, ref)
+
+
 @pytest.mark.gpu
 def test_gpu_descriptors(rng):
     torch = pytest.importorskip("torch")
@@ -201,3 +250,12 @@ def test_gpu_descriptors(rng):
     host_desc_kernel[(3,)](TensorDescriptor.from_tensor(a, [16, 32]), TensorDescriptor.from_tensor(c, [16, 32]),
                            BM=16, BN=32)
     torch.testing.assert_close(c, a * 2 + 1, rtol=0, atol=0)
+    a = torch.randn(12, 20, device="cuda")
+    idx = torch.tensor([3, 0, 11, -1, 12, 7, 3, 5], dtype=torch.int32, device="cuda")
+    out = torch.full((12 * 20 + 64,), -5.0, device="cuda")
+    rows_kernel[(1,)](a, out, idx, 12, 20, R=8, BN=8, Y0=15)
+    ref = torch.zeros(8, 8, device="cuda")
+    for i, row in enumerate(idx.tolist()):
+        if 0 <= row < 12:
+            ref[i, :5] = a[row, 15:]
+    torch.testing.assert_close(out[240:].view(8, 8), ref, rtol=0, atol=0)
