@@ -514,6 +514,10 @@ void registerCoreBuiltins(BuiltinTable &t) {
                                  makeTensorDesc};
   t["load_tensor_descriptor"] = {{"desc", "offsets"}, descLoad};
   t["store_tensor_descriptor"] = {{"desc", "offsets", "value"}, descStore};
+  // tl.extra.cuda.num_warps() / num_threads(): the launch's, as compile-time values (Triton's constexprs).
+  t["cuda.num_warps"] = {{}, [](Lowerer &L, Bound &) { return Val::integer(L.in_.numWarps); }};
+  t["cuda.num_threads"] = {{},
+                           [](Lowerer &L, Bound &) { return Val::integer(int64_t(L.in_.numWarps) * 32); }};
   t["desc.load"] = t["load_tensor_descriptor"];
   t["desc.store"] = t["store_tensor_descriptor"];
   t["desc.gather"] = {{"desc", "x_offsets", "y_offset"}, descGather};

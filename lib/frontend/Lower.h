@@ -40,6 +40,8 @@ struct LowerInput {
   std::vector<const ast::Module *> helperModules;
   /// Module-level constants by name (take precedence over the module's own assignments).
   std::map<std::string, ConstexprValue> globals;
+  /// The launch's warps (tl.extra.cuda.num_warps() / num_threads() are compile-time values, as in Triton).
+  int numWarps = 4;
 };
 
 /// Lowers the kernel to a module with one function named like the kernel whose arguments are the

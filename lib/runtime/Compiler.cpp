@@ -61,6 +61,7 @@ Expected<CompiledModule> compileToIR(const KernelSource &src, const std::vector<
   for (const auto &h : helpers)
     input.helperModules.push_back(h.get());
   input.globals = src.globals;
+  input.numWarps = opts.numWarps;
   CompiledModule out;
   out.module = lowerKernel(input, types, diag);
   if (!out.module || diag.hasErrors())

@@ -436,3 +436,16 @@ def test_gpu_inline_asm(rng):
     asm_kernel[(1,)](x, y, o, q, N=256)
     torch.testing.assert_close(o, torch.tanh(x) + x, rtol=1e-3, atol=1e-3)  # tanh.approx: about 2^-11
     torch.testing.assert_close(q, y + 7, rtol=0, atol=0)
+
+
+@triton.jit
+def warps_kernel(out_ptr):
+    tl.store(out_ptr + tl.arange(0, 2), tl.full((2,), tl.extra.cuda.num_threads(), tl.int32)
+             + tl.arange(0, 2) * (tl.extra.cuda.num_warps() - tl.extra.cuda.num_threads()))
+
+
+@pytest.mark.parametrize("warps", [1, 2, 8])
+def test_num_warps_and_threads_are_the_launch_options(warps):
+    out = np.zeros(2, np.int32)
+    warps_kernel[(1,)](out, num_warps=warps)
+    np.testing.assert_array_equal(out, [32 * warps, warps])
