@@ -252,13 +252,11 @@ Val advanceBlockPtr(Lowerer &L, Bound &a) {
   return bp;
 }
 
-// ---- Tensor descriptors (tl.make_tensor_descriptor) ----
-// A tensor descriptor is a compile-time record (a tuple tagged "tensor_desc"): base pointer, shape, strides,
-// block_shape, padding. desc.load(offsets) / desc.store(offsets, value) (and tl.load_tensor_descriptor /
+// ---- Tensor descriptors (tl.make_tensor_descriptor; the record: LowerImpl.h) ----
+// desc.load(offsets) / desc.store(offsets, value) (and tl.load_tensor_descriptor /
 // tl.store_tensor_descriptor) read or write the block at `offsets` as a block pointer checked in every dim:
 // elements outside `shape` read as zero (padding "nan": NaN) and are not written. Triton issues TMA copies
 // for them; the values are the same.
-enum { kTdBase, kTdShape, kTdStrides, kTdBlock, kTdPadding };
 
 Val makeTensorDesc(Lowerer &L, Bound &a) {
   const Val &base = a[0];
@@ -269,30 +267,45 @@ Val makeTensorDesc(Lowerer &L, Bound &a) {
   if (block.empty() || block.size() > 5)
     L.fail(a.loc(3), "tl.make_tensor_descriptor: block_shape must have 1 to 5 dims, got " +
                          std::to_string(block.size()));
-  Val td = Val::tuple({base});
-  td.s = "tensor_desc";
-  td.elems.push_back(intScalars(L, a, 1, block.size(), "tl.make_tensor_descriptor", "shape", "list"));
-  td.elems.push_back(intScalars(L, a, 2, block.size(), "tl.make_tensor_descriptor", "strides", "list"));
-  const Val &last = a[2].elems.back();
+  Val shape = intScalars(L, a, 1, block.size(), "tl.make_tensor_descriptor", "shape", "list");
+  Val strides = intScalars(L, a, 2, block.size(), "tl.make_tensor_descriptor", "strides", "list");
+  const Val &last = strides.elems.back();
   if (last.isIntLike() && last.asInt() != 1)
     L.fail(a.loc(2), "tl.make_tensor_descriptor: the last dim must be contiguous (stride 1), got stride " +
                          std::to_string(last.asInt()));
-  std::vector<Val> blockVals;
-  for (int64_t b : block)
-    blockVals.push_back(Val::integer(b));
-  td.elems.push_back(Val::tuple(blockVals));
   std::string pad = a.has(4) ? (a[4].kind == Val::Kind::Str ? a[4].s : "?") : "zero";
   if (pad != "zero" && pad != "nan")
     L.fail(a.loc(4), "tl.make_tensor_descriptor: padding_option must be \"zero\" or \"nan\"");
-  td.elems.push_back(Val::str(pad));
-  return td;
+  return tensorDesc(base, shape.elems, strides.elems, block, pad == "nan");
+}
+
+/// The descriptor argument a[0] of a descriptor method.
+const Val &descArg(Lowerer &L, Bound &a) {
+  if (!isTensorDesc(a[0]))
+    L.fail(a.loc(0), a.fname + " needs a tensor descriptor, got " + describe(a[0]));
+  return a[0];
+}
+
+/// A load of pointers p under mask m, with the descriptor's padding where m is false.
+Val paddedLoad(Lowerer &L, Bound &a, ir::Value *p, ir::Value *m) {
+  const ir::Type *t = L.types().withElement(p->type(), L.scalarType(p->type()->dtype()));
+  bool nan = a[0].elems[kTdPadding].s == "nan";
+  if (nan && !ir::isFloat(p->type()->dtype()))
+    L.fail(a.callLoc, a.fname + ": padding \"nan\" needs a floating-point descriptor");
+  return Val::ir(L.builder().load(p, m, L.constant(nan ? Val::floating(NAN) : Val::integer(0), t)));
+}
+
+/// A store of argument a[vi] to pointers p under mask m (the value broadcast to their shape).
+Val maskedStore(Lowerer &L, Bound &a, size_t vi, ir::Value *p, ir::Value *m) {
+  if (a[vi].isIR() && !a[vi].v->type()->isPointerLike())
+    checkFitsPointer(L, a[vi].v, p->type()->shape(), a.fname.c_str(), "value", a.loc(vi));
+  L.builder().store(p, L.coerce(a[vi], p->type()->dtype(), p->type()->shape(), a.loc(vi), "value"), m);
+  return Val::none();
 }
 
 /// The block pointer of descriptor `a[0]` at offsets `a[1]`, checked in every dim.
 std::pair<ir::Value *, ir::Value *> descBlock(Lowerer &L, Bound &a) {
-  const Val &td = a[0];
-  if (td.kind != Val::Kind::Tuple || td.s != "tensor_desc")
-    L.fail(a.loc(0), a.fname + " needs a tensor descriptor, got " + describe(td));
+  const Val &td = descArg(L, a);
   size_t rank = td.elems[kTdBlock].elems.size();
   Val offsets = intScalars(L, a, 1, rank, a.fname.c_str(), "offsets", "list");
   Val bp = Val::tuple({td.elems[kTdBase], td.elems[kTdShape], td.elems[kTdStrides], offsets,
@@ -306,19 +319,12 @@ std::pair<ir::Value *, ir::Value *> descBlock(Lowerer &L, Bound &a) {
 
 Val descLoad(Lowerer &L, Bound &a) {
   auto [p, m] = descBlock(L, a);
-  const ir::Type *t = L.types().withElement(p->type(), L.scalarType(p->type()->dtype()));
-  bool nan = a[0].elems[kTdPadding].s == "nan";
-  if (nan && !ir::isFloat(p->type()->dtype()))
-    L.fail(a.callLoc, a.fname + ": padding \"nan\" needs a floating-point descriptor");
-  return Val::ir(L.builder().load(p, m, L.constant(nan ? Val::floating(NAN) : Val::integer(0), t)));
+  return paddedLoad(L, a, p, m);
 }
 
 Val descStore(Lowerer &L, Bound &a) {
   auto [p, m] = descBlock(L, a);
-  if (a[2].isIR() && !a[2].v->type()->isPointerLike())
-    checkFitsPointer(L, a[2].v, p->type()->shape(), a.fname.c_str(), "value", a.loc(2));
-  L.builder().store(p, L.coerce(a[2], p->type()->dtype(), p->type()->shape(), a.loc(2), "value"), m);
-  return Val::none();
+  return maskedStore(L, a, 2, p, m);
 }
 
 /// desc.atomic_<kind>(offsets, value): the read-modify-write on the block, elements outside the shape left
@@ -336,9 +342,7 @@ Val descAtomic(Lowerer &L, Bound &a, const char *kind) {
 /// The pointers and in-bounds mask of rows x_offsets (a 1-D tensor) and the block's columns from y_offset of
 /// a 2-D descriptor whose block has one row (desc.gather / desc.scatter).
 std::pair<ir::Value *, ir::Value *> descRows(Lowerer &L, Bound &a, size_t xi, size_t yi) {
-  const Val &td = a[0];
-  if (td.kind != Val::Kind::Tuple || td.s != "tensor_desc")
-    L.fail(a.loc(0), a.fname + " needs a tensor descriptor, got " + describe(td));
+  const Val &td = descArg(L, a);
   const std::vector<Val> &block = td.elems[kTdBlock].elems;
   if (block.size() != 2 || block[0].i != 1)
     L.fail(a.loc(0), a.fname + " needs a 2-D descriptor whose block has one row, got block_shape " +
@@ -365,20 +369,26 @@ std::pair<ir::Value *, ir::Value *> descRows(Lowerer &L, Bound &a, size_t xi, si
 
 Val descGather(Lowerer &L, Bound &a) {
   auto [p, m] = descRows(L, a, 1, 2);
-  const ir::Type *t = L.types().withElement(p->type(), L.scalarType(p->type()->dtype()));
-  bool nan = a[0].elems[kTdPadding].s == "nan";
-  return Val::ir(L.builder().load(p, m, L.constant(nan ? Val::floating(NAN) : Val::integer(0), t)));
+  return paddedLoad(L, a, p, m);
 }
 
 Val descScatter(Lowerer &L, Bound &a) {
   auto [p, m] = descRows(L, a, 2, 3);
-  if (a[1].isIR() && !a[1].v->type()->isPointerLike())
-    checkFitsPointer(L, a[1].v, p->type()->shape(), a.fname.c_str(), "value", a.loc(1));
-  L.builder().store(p, L.coerce(a[1], p->type()->dtype(), p->type()->shape(), a.loc(1), "value"), m);
-  return Val::none();
+  return maskedStore(L, a, 1, p, m);
 }
 
 } // namespace
+
+Val tensorDesc(Val base, std::vector<Val> shape, std::vector<Val> strides, const std::vector<int64_t> &block,
+               bool nanPadding) {
+  std::vector<Val> blockVals;
+  for (int64_t b : block)
+    blockVals.push_back(Val::integer(b));
+  Val td = Val::tuple({std::move(base), Val::tuple(std::move(shape)), Val::tuple(std::move(strides)),
+                       Val::tuple(std::move(blockVals)), Val::str(nanPadding ? "nan" : "zero")});
+  td.s = "tensor_desc";
+  return td;
+}
 
 SourceLoc Bound::restLoc(size_t i) const {
   return i < restLocs.size() && restLocs[i].isValid() ? restLocs[i] : callLoc;
@@ -851,7 +861,7 @@ void registerCoreBuiltins(BuiltinTable &t) {
                             if (n == "tensor")
                               return x.isIR();
                             if (n == "tensor_descriptor")
-                              return x.kind == Val::Kind::Tuple && x.s == "tensor_desc";
+                              return isTensorDesc(x);
                             if (n == "constexpr")
                               return !x.isIR() && x.kind != Val::Kind::Tuple;
                             if (n == "dtype")

@@ -154,25 +154,17 @@ Val Lowerer::descriptorParam(ir::Function *f, const ast::Param &p, const ArgSpec
     fail(p.loc, "the tensor descriptor of parameter '" + p.name + "' must have 1 to 5 dims");
   checkBlockShape(a.blockShape, p.loc);
   // As if the kernel began with p = tl.make_tensor_descriptor(base, shape, strides, block_shape, padding).
-  std::vector<Val> fields = {scalarParam(f, p.name, a)};
-  for (const char *part : {"shape", "stride"}) {
-    std::vector<Val> dims;
+  Val base = scalarParam(f, p.name, a);
+  std::vector<Val> dims[2];
+  for (int part = 0; part < 2; ++part)
     for (size_t d = 0; d < rank; ++d) {
+      const char *what = part ? "stride" : "shape";
       const ArgSpec &s = in_.args[first++];
       if (s.kind != ArgSpec::Kind::Scalar || !ir::isInteger(s.dtype))
-        fail(p.loc, "the " + std::string(part) + "s of tensor descriptor '" + p.name + "' must be integers");
-      dims.push_back(scalarParam(f, p.name + "." + part + std::to_string(d), s));
+        fail(p.loc, "the " + std::string(what) + "s of tensor descriptor '" + p.name + "' must be integers");
+      dims[part].push_back(scalarParam(f, p.name + "." + what + std::to_string(d), s));
     }
-    fields.push_back(Val::tuple(std::move(dims), true));
-  }
-  std::vector<Val> block;
-  for (int64_t b : a.blockShape)
-    block.push_back(Val::integer(b));
-  fields.push_back(Val::tuple(std::move(block), true));
-  fields.push_back(Val::str(a.nanPadding ? "nan" : "zero"));
-  Val td = Val::tuple(std::move(fields));
-  td.s = "tensor_desc";
-  return td;
+  return tensorDesc(base, dims[0], dims[1], a.blockShape, a.nanPadding);
 }
 
 // ---- Names ------------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ static void moveOps(ir::Block &from, ir::Block &to) {
 /// Flattens `v` into leaves keyed `name`, `name[0]`, `name[1][2]`, ... (tuples element-wise).
 static void flattenLeaves(const std::string &key, const Val &v, std::map<std::string, Val> &out,
                           std::vector<std::string> &order) {
-  if (v.kind == Val::Kind::Tuple && v.s != "tensor_desc") { // a tensor descriptor never changes: one leaf
+  if (v.kind == Val::Kind::Tuple && !isTensorDesc(v)) { // a tensor descriptor never changes: one leaf
     // A block pointer's fields other than its offsets (field 3) never change: they stay whole.
     for (size_t i = 0; i < v.elems.size(); ++i) {
       std::string k = key + "[" + std::to_string(i) + "]";
@@ -76,7 +76,7 @@ static void flattenLeaves(const std::string &key, const Val &v, std::map<std::st
 
 /// `shape` with its leaves replaced by those in `leaves`.
 static Val rebuildLeaves(const std::string &key, const Val &shape, const std::map<std::string, Val> &leaves) {
-  if (shape.kind != Val::Kind::Tuple || shape.s == "tensor_desc")
+  if (shape.kind != Val::Kind::Tuple || isTensorDesc(shape))
     return leaves.at(key);
   Val r = shape;
   for (size_t i = 0; i < r.elems.size(); ++i) {

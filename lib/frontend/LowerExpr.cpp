@@ -117,7 +117,7 @@ std::string describe(const Val &v) {
   case Val::Kind::DType:
     return "dtype";
   case Val::Kind::Tuple:
-    if (v.s == "tensor_desc")
+    if (isTensorDesc(v))
       return "tensor_descriptor";
     if (v.s == "block_ptr")
       return "block pointer";
@@ -278,24 +278,20 @@ Val Lowerer::attributeOf(const Val &base, const std::string &attr, SourceLoc loc
       return attributeOf(Val::dtype(scalarType(*d)), attr, loc);
     break;
   case Val::Kind::Tuple:
-    if (base.s == "tensor_desc") {         // Builtins.cpp: base, shape, strides, block_shape, padding
+    if (isTensorDesc(base)) {
       if (builtins_.count("desc." + attr)) // load, store, gather, scatter, atomic_add ...
         return Val::method("desc." + attr, base);
-      const ir::Type *elem = base.elems[0].v->type()->element();
+      const ir::Type *elem = base.elems[kTdBase].v->type()->element();
       if (attr == "dtype")
         return Val::dtype(elem);
       if (attr == "shape")
-        return base.elems[1];
+        return base.elems[kTdShape];
       if (attr == "strides")
-        return base.elems[2];
+        return base.elems[kTdStrides];
       if (attr == "block_shape")
-        return base.elems[3];
-      if (attr == "block_type") {
-        std::vector<int64_t> shape;
-        for (const Val &b : base.elems[3].elems)
-          shape.push_back(b.i);
-        return Val::dtype(types_.block(elem, shape));
-      }
+        return base.elems[kTdBlock];
+      if (attr == "block_type")
+        return Val::dtype(types_.block(elem, asShape(base.elems[kTdBlock], loc, "block_shape")));
       fail(loc, "tensor_descriptor has no attribute '" + attr + "'");
     }
     break;

@@ -66,6 +66,13 @@ ir::Value *maskArg(Lowerer &L, Bound &a, size_t i); // Builtins.cpp
 /// tl.maximum / tl.minimum of two values (folded when both are numbers).
 Val minMax(Lowerer &L, bool isMax, const Val &x, const Val &y, SourceLoc loc,
            bool propagateNaN = false); // BuiltinsMath.cpp
+/// A tensor descriptor (tl.make_tensor_descriptor, or a host TensorDescriptor parameter) is a compile-time
+/// record: a tuple tagged "tensor_desc" of these fields (shape, strides and block_shape are tuples; padding
+/// the string "zero" or "nan"). It never changes, so loops carry it whole.
+enum TensorDescField { kTdBase, kTdShape, kTdStrides, kTdBlock, kTdPadding };
+inline bool isTensorDesc(const Val &v) { return v.kind == Val::Kind::Tuple && v.s == "tensor_desc"; }
+Val tensorDesc(Val base, std::vector<Val> shape, std::vector<Val> strides, const std::vector<int64_t> &block,
+               bool nanPadding); // Builtins.cpp
 /// The index of each element along `axis`, as an i32 tensor of `shape`.
 ir::Value *indexAlong(Lowerer &L, const std::vector<int64_t> &shape, int64_t axis,
                       SourceLoc loc); // BuiltinsReduce.cpp
