@@ -685,13 +685,10 @@ void registerCoreBuiltins(BuiltinTable &t) {
                 shape.push_back(2);
                 ir::Value *j = L.builder().create1(OpKind::Join, {x, y},
                                                    L.types().block(x->type()->scalarType(), shape));
-                std::vector<int64_t> order = {int64_t(shape.size()) - 1}, moved = {2};
-                for (size_t d = 0; d + 1 < shape.size(); ++d) {
+                std::vector<int64_t> order = {int64_t(shape.size()) - 1};
+                for (size_t d = 0; d + 1 < shape.size(); ++d)
                   order.push_back(int64_t(d));
-                  moved.push_back(shape[d]);
-                }
-                j = L.builder().create1(OpKind::Trans, {j}, L.types().block(x->type()->scalarType(), moved),
-                                        {{"order", order}});
+                j = permute(L, j, order);
                 shape.pop_back();
                 shape[0] *= 2;
                 return Val::ir(L.reshape(j, shape, a.callLoc));

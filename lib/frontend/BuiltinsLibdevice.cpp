@@ -71,11 +71,19 @@ Val floatWithIntExponent(Lowerer &L, Bound &a, const char *fn) {
   return Val::ir(mathFn(L, fnNamed(fn), {x, n}));
 }
 
-/// x's bits as the signed integer of its width (f16 / bf16: i16, f32: i32, f64: i64).
+/// x's bits as the signed integer of its width.
 ir::Value *bitsOf(Lowerer &L, ir::Value *x) {
-  unsigned w = ir::bitWidth(x->type()->dtype());
-  DType d = w == 64 ? DType::I64 : w == 32 ? DType::I32 : DType::I16;
+  DType d = ir::signedIntOfWidth(ir::bitWidth(x->type()->dtype()));
   return L.builder().create1(OpKind::Bitcast, {x}, L.types().withDType(x->type(), d));
+}
+
+/// Argument 0 of a conversion, which must be of dtype `from` exactly (no promotion, as in libdevice).
+ir::Value *exactly(Lowerer &L, Bound &a, DType from) {
+  ir::Value *x = L.toIR(a[0], a.loc(0), "argument of " + a.fname);
+  if (x->type()->isPointerLike() || x->type()->dtype() != from)
+    L.fail(a.loc(0),
+           a.fname + "() expects " + std::string(ir::tritonDtypeName(from)) + ", got " + x->type()->str());
+  return x;
 }
 
 /// A predicate on a float tensor, as Triton's libdevice returns it: i32 1 or 0.
@@ -101,10 +109,7 @@ ir::Value *isFinite(Lowerer &L, ir::Value *x) {
 void reinterpret(BuiltinTable &t, const std::string &name, DType from, DType to) {
   t["libdevice." + name] = {
       {"arg0"}, [from, to](Lowerer &L, Bound &a) {
-        ir::Value *x = L.toIR(a[0], a.loc(0), "argument of " + a.fname);
-        if (x->type()->isPointerLike() || x->type()->dtype() != from)
-          L.fail(a.loc(0), a.fname + "() expects " + std::string(ir::tritonDtypeName(from)) + ", got " +
-                               x->type()->str());
+        ir::Value *x = exactly(L, a, from);
         return Val::ir(L.builder().create1(OpKind::Bitcast, {x}, L.types().withDType(x->type(), to)));
       }};
 }
@@ -128,11 +133,7 @@ void conversions(BuiltinTable &t) {
         bool exact = ir::isFloat(from) && !ir::isFloat(to); // round first, then an exact conversion
         bool nearest = std::string(mode) == "rn";
         t["libdevice." + name] = {{"arg0"}, [f, d, r, exact, nearest](Lowerer &L, Bound &a) {
-                                    ir::Value *x = L.toIR(a[0], a.loc(0), "argument of " + a.fname);
-                                    if (x->type()->isPointerLike() || x->type()->dtype() != f)
-                                      L.fail(a.loc(0), a.fname + "() expects " +
-                                                           std::string(ir::tritonDtypeName(f)) + ", got " +
-                                                           x->type()->str());
+                                    ir::Value *x = exactly(L, a, f);
                                     if (!exact && !nearest)
                                       L.fail(a.callLoc, a.fname + "(): only round-to-nearest (_rn) is "
                                                                   "supported for conversions to floats");

@@ -9,8 +9,6 @@ namespace mt::lower {
 using ir::DType;
 using ir::OpKind;
 
-namespace {
-
 ir::Value *permute(Lowerer &L, ir::Value *v, const std::vector<int64_t> &order) {
   std::vector<int64_t> shape;
   bool identity = true;
@@ -23,6 +21,8 @@ ir::Value *permute(Lowerer &L, ir::Value *v, const std::vector<int64_t> &order) 
   return L.builder().create1(OpKind::Trans, {v}, L.types().block(v->type()->scalarType(), shape),
                              {{"order", order}});
 }
+
+namespace {
 
 /// The order that moves dim `p` of a rank-`r` tensor to the last place.
 std::vector<int64_t> toLast(int64_t r, int64_t p) {

@@ -189,14 +189,6 @@ Val packResults(const std::vector<ir::Value *> &rs, bool isTuple) {
   return Val::tuple(std::move(out));
 }
 
-ir::Value *transposed(Lowerer &L, ir::Value *v, const std::vector<int64_t> &order) {
-  std::vector<int64_t> shape;
-  for (int64_t d : order)
-    shape.push_back(v->type()->shape()[d]);
-  return L.builder().create1(OpKind::Trans, {v}, L.types().block(v->type()->scalarType(), shape),
-                             {{"order", order}});
-}
-
 /// The slices of v along its last dim (a power of two), in order: halves by split, recursively.
 std::vector<ir::Value *> slicesOfLast(Lowerer &L, ir::Value *v, SourceLoc loc) {
   std::vector<int64_t> shape = v->type()->shape();
@@ -249,7 +241,7 @@ Val batchedDot(Lowerer &L, Bound &a, ir::Value *x, ir::Value *y) {
     L.fail(a.callLoc,
            "a batched tl.dot needs two 3D tensors of one batch size, got " + tx->str() + " and " + ty->str());
   int64_t batch = tx->shape()[0];
-  auto slices = [&](ir::Value *v) { return slicesOfLast(L, transposed(L, v, {1, 2, 0}), a.callLoc); };
+  auto slices = [&](ir::Value *v) { return slicesOfLast(L, permute(L, v, {1, 2, 0}), a.callLoc); };
   std::vector<ir::Value *> xs = slices(x), ys = slices(y), accs;
   if (a.has(2) && a[2].isIR()) {
     const ir::Type *tc = a[2].v->type();
@@ -267,7 +259,7 @@ Val batchedDot(Lowerer &L, Bound &a, ir::Value *x, ir::Value *y) {
       one.vals[2] = Val::ir(accs[b]);
     out.push_back(dotFn(L, one).v);
   }
-  return Val::ir(transposed(L, stackLast(L, out, a.callLoc), {2, 0, 1}));
+  return Val::ir(permute(L, stackLast(L, out, a.callLoc), {2, 0, 1}));
 }
 
 Val dotFn(Lowerer &L, Bound &a) {

@@ -66,6 +66,8 @@ ir::Value *maskArg(Lowerer &L, Bound &a, size_t i); // Builtins.cpp
 /// tl.maximum / tl.minimum of two values (folded when both are numbers).
 Val minMax(Lowerer &L, bool isMax, const Val &x, const Val &y, SourceLoc loc,
            bool propagateNaN = false); // BuiltinsMath.cpp
+/// v with its dims in `order` (result dim i = v's dim order[i]); v itself for the identity.
+ir::Value *permute(Lowerer &L, ir::Value *v, const std::vector<int64_t> &order); // BuiltinsOrder.cpp
 /// A tensor descriptor (tl.make_tensor_descriptor, or a host TensorDescriptor parameter) is a compile-time
 /// record: a tuple tagged "tensor_desc" of these fields (shape, strides and block_shape are tuples; padding
 /// the string "zero" or "nan"). It never changes, so loops carry it whole.
