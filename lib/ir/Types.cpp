@@ -1,5 +1,8 @@
 #include "ir/Types.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace mt::ir {
 
 unsigned bitWidth(DType d) {
@@ -120,6 +123,22 @@ std::optional<DType> parseDType(std::string_view s) {
     if (name == s)
       return d;
   return std::nullopt;
+}
+
+double roundToFp8(double x, DType d) {
+  // e4m3fn: 4 significant bits, normal exponents -6..8, max 1.75 * 2^8; e5m2: 3 bits, -14..15, 1.75 * 2^15.
+  bool e4 = d == DType::F8E4M3;
+  int precision = e4 ? 4 : 3, minExp = e4 ? -6 : -14;
+  double maxFinite = e4 ? 448.0 : 57344.0;
+  if (std::isnan(x) || x == 0)
+    return x;
+  if (std::fabs(x) >= maxFinite)
+    return std::copysign(maxFinite, x);
+  int e = 0;
+  std::frexp(x, &e);                                       // |x| in [2^(e-1), 2^e)
+  int q = std::max(e - precision, minExp - precision + 1); // exponent of one step (subnormals too)
+  double r = std::ldexp(std::nearbyint(std::ldexp(x, -q)), q);
+  return std::fabs(r) > maxFinite ? std::copysign(maxFinite, x) : r;
 }
 
 DType signedIntOfWidth(unsigned bits) {

@@ -51,6 +51,9 @@ std::string_view tritonDtypeName(DType d);
 /// Accepts both spellings plus the aliases Triton users write (float32, float16, bfloat16, float64,
 /// int32, …, "bool").
 std::optional<DType> parseDType(std::string_view s);
+/// x rounded to the fp8 dtype `d`: nearest even on the format's grid, saturating to its largest finite
+/// value (448 for f8e4m3, 57344 for f8e5m2; the GPU's cvt.rn.satfinite, infinities included); NaN stays NaN.
+double roundToFp8(double x, DType d);
 DType signedIntOfWidth(unsigned bits);
 DType unsignedIntOfWidth(unsigned bits);
 

@@ -46,18 +46,8 @@ double roundTo(double x, DType d) {
     return x;
   if (d == DType::F32)
     return double(float(x));
-  if (isFp8(d)) { // round to nearest even, saturate to the largest finite value (the GPU's cvt.satfinite)
-    double maxFinite = d == DType::F8E4M3 ? 448.0 : 57344.0;
-    if (std::isnan(x) || x == 0)
-      return x;
-    if (std::fabs(x) >= maxFinite)
-      return std::copysign(maxFinite, x);
-    int e = 0, precision = d == DType::F8E4M3 ? 4 : 3, minExp = d == DType::F8E4M3 ? -6 : -14;
-    std::frexp(x, &e);
-    int q = std::max(e - precision, minExp - precision + 1);
-    double r = std::ldexp(std::nearbyint(std::ldexp(x, -q)), q);
-    return std::fabs(r) > maxFinite ? std::copysign(maxFinite, x) : r;
-  }
+  if (isFp8(d))
+    return roundToFp8(x, d);
   if (!std::isfinite(x) || x == 0)
     return x;
   // f16: 11 bits of precision, exponents -14..15; bf16: 8 bits, -126..127.

@@ -41,9 +41,9 @@ double readElement(const unsigned char *p, mt::DType d) {
   using mt::DType;
   switch (d) {
   case DType::F8E4M3:
-    return mt::cpu::fp8BitsToFloat(*p, 4, 3, true);
+    return mt::cpu::fp8BitsToFloat(*p, mt::DType::F8E4M3);
   case DType::F8E5M2:
-    return mt::cpu::fp8BitsToFloat(*p, 5, 2, false);
+    return mt::cpu::fp8BitsToFloat(*p, mt::DType::F8E5M2);
   case DType::I1:
   case DType::U8:
     return *p;
@@ -110,10 +110,10 @@ void writeRandom(unsigned char *p, mt::DType d, std::mt19937_64 &rng) {
   int64_t iv = small(rng);
   switch (d) {
   case DType::F8E4M3:
-    *p = mt::cpu::floatToFp8Bits(real(rng), 4, 3, true);
+    *p = mt::cpu::floatToFp8Bits(real(rng), mt::DType::F8E4M3);
     return;
   case DType::F8E5M2:
-    *p = mt::cpu::floatToFp8Bits(real(rng), 5, 2, false);
+    *p = mt::cpu::floatToFp8Bits(real(rng), mt::DType::F8E5M2);
     return;
   case DType::F16: {
     uint16_t h = mt::cpu::floatToHalfBits(real(rng));

@@ -279,12 +279,13 @@ TEST_F(CudaHostEmulation, Fp8ConversionsArithmeticAndDot) {
   z = valuesOf<uint8_t>(bz);
   w = valuesOf<float>(bw);
   for (int i = 0; i < 256; ++i) {
-    uint8_t e4 = floatToFp8Bits(x[i], 4, 3, true), e5 = floatToFp8Bits(x[i], 5, 2, false);
+    uint8_t e4 = floatToFp8Bits(x[i], mt::DType::F8E4M3), e5 = floatToFp8Bits(x[i], mt::DType::F8E5M2);
     ASSERT_EQ(y[i], e4) << i << ": " << x[i];
     ASSERT_EQ(z[i], e5) << i << ": " << x[i];
     // (e4 * 2 + e5) in fp16 (the common type of two fp8 formats), computed in f32.
-    float sum = fp8BitsToFloat(floatToFp8Bits(fp8BitsToFloat(e4, 4, 3, true) * 2, 4, 3, true), 4, 3, true) +
-                fp8BitsToFloat(e5, 5, 2, false);
+    float sum = fp8BitsToFloat(floatToFp8Bits(fp8BitsToFloat(e4, mt::DType::F8E4M3) * 2, mt::DType::F8E4M3),
+                               mt::DType::F8E4M3) +
+                fp8BitsToFloat(e5, mt::DType::F8E5M2);
     float ref = mt::cpu::halfBitsToFloat(mt::cpu::floatToHalfBits(sum));
     if (std::isnan(ref))
       ASSERT_TRUE(std::isnan(w[i])) << i;
@@ -300,8 +301,8 @@ TEST_F(CudaHostEmulation, Fp8ConversionsArithmeticAndDot) {
   std::vector<float> af = randomFloats(16 * 32, 22), bf = randomFloats(32 * 16, 23);
   std::vector<uint8_t> a(af.size()), b(bf.size()), c(256, 0x55);
   for (size_t i = 0; i < a.size(); ++i) {
-    a[i] = floatToFp8Bits(af[i], 4, 3, true);
-    b[i] = floatToFp8Bits(bf[i], 5, 2, false);
+    a[i] = floatToFp8Bits(af[i], mt::DType::F8E4M3);
+    b[i] = floatToFp8Bits(bf[i], mt::DType::F8E5M2);
   }
   auto ba = bytesOf(a), bb = bytesOf(b), bc = bytesOf(c);
   ASSERT_TRUE(run(*dot, 1, {&ba, &bb, &bc}, {}));
@@ -310,8 +311,9 @@ TEST_F(CudaHostEmulation, Fp8ConversionsArithmeticAndDot) {
     for (int n = 0; n < 16; ++n) {
       double acc = 0; // products of fp8 values are exact in f32, and 32 of them sum exactly here too
       for (int k = 0; k < 32; ++k)
-        acc += double(fp8BitsToFloat(a[m * 32 + k], 4, 3, true)) * fp8BitsToFloat(b[k * 16 + n], 5, 2, false);
-      ASSERT_EQ(c[m * 16 + n], floatToFp8Bits(float(acc), 4, 3, true)) << m << "," << n;
+        acc += double(fp8BitsToFloat(a[m * 32 + k], mt::DType::F8E4M3)) *
+               fp8BitsToFloat(b[k * 16 + n], mt::DType::F8E5M2);
+      ASSERT_EQ(c[m * 16 + n], floatToFp8Bits(float(acc), mt::DType::F8E4M3)) << m << "," << n;
     }
 }
 

@@ -198,9 +198,9 @@ public:
     const uint8_t *p = bytes_.data() + i * dtypeBytes(dtype_);
     switch (dtype_) {
     case DType::F8E4M3:
-      return mt::cpu::fp8BitsToFloat(*p, 4, 3, true);
+      return mt::cpu::fp8BitsToFloat(*p, mt::DType::F8E4M3);
     case DType::F8E5M2:
-      return mt::cpu::fp8BitsToFloat(*p, 5, 2, false);
+      return mt::cpu::fp8BitsToFloat(*p, mt::DType::F8E5M2);
     case DType::I1:
     case DType::U8:
       return *p;
@@ -235,9 +235,9 @@ public:
     uint8_t *p = bytes_.data() + i * dtypeBytes(dtype_);
     switch (dtype_) {
     case DType::F8E4M3:
-      return store<uint8_t>(p, mt::cpu::floatToFp8Bits(float(v), 4, 3, true));
+      return store<uint8_t>(p, mt::cpu::floatToFp8Bits(float(v), mt::DType::F8E4M3));
     case DType::F8E5M2:
-      return store<uint8_t>(p, mt::cpu::floatToFp8Bits(float(v), 5, 2, false));
+      return store<uint8_t>(p, mt::cpu::floatToFp8Bits(float(v), mt::DType::F8E5M2));
     case DType::I1:
     case DType::U8:
       return store<uint8_t>(p, static_cast<uint8_t>(v));

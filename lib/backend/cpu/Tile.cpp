@@ -58,9 +58,20 @@ uint16_t floatToBFloatBits(float f) {
   return uint16_t(x >> 16);
 }
 
-float fp8BitsToFloat(uint8_t b, int E, int M, bool fn) {
-  int bias = (1 << (E - 1)) - 1, expMax = (1 << E) - 1;
-  int e = (b >> M) & expMax, m = b & ((1 << M) - 1);
+namespace {
+/// The field widths of an fp8 dtype: exponent bits, mantissa bits, its bias.
+struct Fp8Format {
+  int E, M, bias;
+  bool fn; // e4m3fn: no infinities, all-ones is NaN
+};
+Fp8Format fp8Format(DType d) {
+  return d == DType::F8E4M3 ? Fp8Format{4, 3, 7, true} : Fp8Format{5, 2, 15, false};
+}
+} // namespace
+
+float fp8BitsToFloat(uint8_t b, DType d) {
+  auto [E, M, bias, fn] = fp8Format(d);
+  int expMax = (1 << E) - 1, e = (b >> M) & expMax, m = b & ((1 << M) - 1);
   float sign = (b & 0x80) ? -1.0f : 1.0f;
   if (fn ? (e == expMax && m == (1 << M) - 1) : (e == expMax && m != 0))
     return std::numeric_limits<float>::quiet_NaN();
@@ -71,26 +82,17 @@ float fp8BitsToFloat(uint8_t b, int E, int M, bool fn) {
   return sign * std::ldexp(float((1 << M) | m), e - bias - M);
 }
 
-uint8_t floatToFp8Bits(float f, int E, int M, bool fn) {
-  int bias = (1 << (E - 1)) - 1;
-  int maxExp = fn ? (1 << E) - 1 - bias : (1 << E) - 2 - bias, maxMant = fn ? (1 << M) - 2 : (1 << M) - 1;
+uint8_t floatToFp8Bits(float f, DType d) {
+  auto [E, M, bias, fn] = fp8Format(d);
   uint8_t sign = std::signbit(f) ? 0x80 : 0;
-  uint8_t maxBits = uint8_t(sign | ((maxExp + bias) << M) | maxMant);
   if (std::isnan(f))
     return uint8_t(sign | 0x7f);
-  double a = std::fabs(double(f)), maxFinite = std::ldexp(double((1 << M) | maxMant), maxExp - M);
-  if (a >= maxFinite)
-    return maxBits;
-  int e = std::max(a == 0 ? 1 - bias : std::ilogb(a), 1 - bias);    // the binade, or the subnormal one
-  double q = std::ldexp(1.0, e - M), r = std::nearbyint(a / q) * q; // round half to even on the grid
-  if (r >= maxFinite)
-    return maxBits;
+  double r = std::fabs(ir::roundToFp8(double(f), d)); // on the grid, at most the largest finite value
   if (r == 0)
     return sign;
-  int re = std::ilogb(r);
-  if (re < 1 - bias)
-    return uint8_t(sign | int(r / std::ldexp(1.0, 1 - bias - M)));
-  return uint8_t(sign | ((re + bias) << M) | (int(r / std::ldexp(1.0, re - M)) - (1 << M)));
+  int re = std::max(std::ilogb(r), 1 - bias);   // the binade, or the subnormal one (exponent field 0)
+  int steps = int(r / std::ldexp(1.0, re - M)); // the significand in units of the last place
+  return uint8_t(sign | (steps >> M == 0 ? 0 : (re + bias) << M) | (steps & ((1 << M) - 1)));
 }
 
 float doubleToFloatRoundOdd(double d) {

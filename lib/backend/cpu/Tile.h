@@ -59,11 +59,10 @@ inline float bfloatBitsToFloat(uint16_t b) { return std::bit_cast<float>(uint32_
 /// gives the correctly rounded result of the double (no double-rounding error).
 float doubleToFloatRoundOdd(double d);
 
-/// fp8 bits <-> float: E exponent bits, M mantissa bits, FN the e4m3fn encoding (no infinities, all-ones
-/// NaN). float -> fp8 rounds to nearest even and saturates to the largest finite value, as the GPU's
-/// cvt.rn.satfinite (device/types.cuh fp8Bits); NaN stays NaN.
-float fp8BitsToFloat(uint8_t b, int E, int M, bool fn);
-uint8_t floatToFp8Bits(float f, int E, int M, bool fn);
+/// fp8 bits of dtype d (F8E4M3: e4m3fn, no infinities, all-ones NaN; F8E5M2) <-> float. float -> fp8 rounds
+/// as ir::roundToFp8 (nearest even, saturating, as the GPU's cvt.rn.satfinite: device/types.cuh fp8Bits).
+float fp8BitsToFloat(uint8_t b, DType d);
+uint8_t floatToFp8Bits(float f, DType d);
 
 inline Half toHalf(float f) { return Half{floatToHalfBits(f)}; }
 inline BFloat toBFloat(float f) { return BFloat{floatToBFloatBits(f)}; }
@@ -102,13 +101,13 @@ template <> struct Num<BFloat> {
 };
 template <> struct Num<F8E4M3> {
   using C = float;
-  static C get(F8E4M3 x) { return fp8BitsToFloat(x.bits, 4, 3, true); }
-  static F8E4M3 make(C c) { return F8E4M3{floatToFp8Bits(c, 4, 3, true)}; }
+  static C get(F8E4M3 x) { return fp8BitsToFloat(x.bits, DType::F8E4M3); }
+  static F8E4M3 make(C c) { return F8E4M3{floatToFp8Bits(c, DType::F8E4M3)}; }
 };
 template <> struct Num<F8E5M2> {
   using C = float;
-  static C get(F8E5M2 x) { return fp8BitsToFloat(x.bits, 5, 2, false); }
-  static F8E5M2 make(C c) { return F8E5M2{floatToFp8Bits(c, 5, 2, false)}; }
+  static C get(F8E5M2 x) { return fp8BitsToFloat(x.bits, DType::F8E5M2); }
+  static F8E5M2 make(C c) { return F8E5M2{floatToFp8Bits(c, DType::F8E5M2)}; }
 };
 template <> struct Num<float> {
   using C = float;
