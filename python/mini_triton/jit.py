@@ -102,6 +102,14 @@ def _numpy_span(a, ptr):
     return max(0, max(high, own_high) - ptr)
 
 
+def _numpy_buffer(a):
+    """(data pointer, bytes the kernel may reach) of a NumPy array or view: the launch argument."""
+    ptr = _data_ptr(a)
+    if ptr is None:
+        ptr = a.__array_interface__["data"][0]
+    return ptr, a.nbytes if a.base is None else _numpy_span(a, ptr)
+
+
 _cuda_state = None  # (available, reason) once asked
 
 
@@ -309,13 +317,11 @@ class JITFunction(KernelInterface):
                 key.append(_constexpr_key(a))
             elif t is _ndarray or isinstance(a, np.ndarray):
                 a = a.view(np.ndarray) if t is not _ndarray else a
-                ptr = _data_ptr(a)
-                if ptr is None:
-                    ptr = a.__array_interface__["data"][0]
+                buf = _numpy_buffer(a)
                 dt = _ir_dtype(a.dtype, self.arg_names[i], name)
                 cpu_param = cpu_param or self.arg_names[i]
-                key.append(("p", dt, ptr % 16 == 0))
-                launch.append((ptr, a.nbytes if a.base is None else _numpy_span(a, ptr)))
+                key.append(("p", dt, buf[0] % 16 == 0))
+                launch.append(buf)
             elif t is int:
                 ty = _int_spec(a, self.arg_names[i], name)
                 key.append(ty if self._no_spec[i] else (ty, a % 16 == 0, a == 1))
@@ -371,8 +377,7 @@ class JITFunction(KernelInterface):
     def _descriptor_base(self, base, arg):
         """(launch buffer, IR dtype) of a TensorDescriptor's base tensor or array."""
         if isinstance(base, np.ndarray):
-            ptr = base.__array_interface__["data"][0]
-            return (ptr, _numpy_span(base, ptr)), _ir_dtype(base.dtype, arg, self.__name__)
+            return _numpy_buffer(base.view(np.ndarray)), _ir_dtype(base.dtype, arg, self.__name__)
         if hasattr(base, "data_ptr") and hasattr(base, "dtype"):
             return _torch_buffer(base, arg, self.__name__), _ir_dtype(base.dtype, arg, self.__name__)
         raise TypeError(f"{self.__name__}: the TensorDescriptor of argument '{arg}' needs a tensor or array base, "
