@@ -113,135 +113,140 @@ const MathFn *findMathFn(std::string_view name) {
   return nullptr;
 }
 
-double evalMathFn(const MathFn &fn, double a, double b, bool single) {
+// MT_EVAL(expr): an evaluator of a (and b, single) as a plain function.
+#define MT_EVAL(expr) [](double a, double b, bool single) -> double { return expr; }
+MathFnEval mathFnEval(const MathFn &fn) {
   std::string_view n = fn.name;
   if (n.substr(0, 5) == "fast_")
     n = n.substr(5, n.size() - 6); // fast_expf -> exp: exact on the CPU
   if (n == "acos")
-    return std::acos(a);
+    return MT_EVAL(std::acos(a));
   if (n == "acosh")
-    return std::acosh(a);
+    return MT_EVAL(std::acosh(a));
   if (n == "asin")
-    return std::asin(a);
+    return MT_EVAL(std::asin(a));
   if (n == "asinh")
-    return std::asinh(a);
+    return MT_EVAL(std::asinh(a));
   if (n == "atan")
-    return std::atan(a);
+    return MT_EVAL(std::atan(a));
   if (n == "atanh")
-    return std::atanh(a);
+    return MT_EVAL(std::atanh(a));
   if (n == "cbrt")
-    return std::cbrt(a);
+    return MT_EVAL(std::cbrt(a));
   if (n == "ceil")
-    return std::ceil(a);
+    return MT_EVAL(std::ceil(a));
   if (n == "cos")
-    return std::cos(a);
+    return MT_EVAL(std::cos(a));
   if (n == "cosh")
-    return std::cosh(a);
+    return MT_EVAL(std::cosh(a));
   if (n == "cospi")
-    return cospi(a);
+    return MT_EVAL(cospi(a));
   if (n == "erf")
-    return std::erf(a);
+    return MT_EVAL(std::erf(a));
   if (n == "erfc")
-    return std::erfc(a);
+    return MT_EVAL(std::erfc(a));
   if (n == "erfcinv")
-    return erfcinv(a);
+    return MT_EVAL(erfcinv(a));
   if (n == "erfcx")
-    return erfcx(a);
+    return MT_EVAL(erfcx(a));
   if (n == "erfinv")
-    return erfinv(a);
+    return MT_EVAL(erfinv(a));
   if (n == "exp")
-    return std::exp(a);
+    return MT_EVAL(std::exp(a));
   if (n == "exp10")
-    return std::pow(10.0, a);
+    return MT_EVAL(std::pow(10.0, a));
   if (n == "exp2")
-    return std::exp2(a);
+    return MT_EVAL(std::exp2(a));
   if (n == "expm1")
-    return std::expm1(a);
+    return MT_EVAL(std::expm1(a));
   if (n == "floor")
-    return std::floor(a);
+    return MT_EVAL(std::floor(a));
   if (n == "j0")
-    return ::j0(a);
+    return MT_EVAL(::j0(a));
   if (n == "j1")
-    return ::j1(a);
+    return MT_EVAL(::j1(a));
   if (n == "lgamma")
-    return std::lgamma(a);
+    return MT_EVAL(std::lgamma(a));
   if (n == "log")
-    return std::log(a);
+    return MT_EVAL(std::log(a));
   if (n == "log10")
-    return std::log10(a);
+    return MT_EVAL(std::log10(a));
   if (n == "log1p")
-    return std::log1p(a);
+    return MT_EVAL(std::log1p(a));
   if (n == "log2")
-    return std::log2(a);
+    return MT_EVAL(std::log2(a));
   if (n == "logb")
-    return std::logb(a);
+    return MT_EVAL(std::logb(a));
   if (n == "nearbyint" || n == "rint")
-    return std::nearbyint(a); // round half to even (the default rounding mode)
+    // round half to even (the default rounding mode)
+    return MT_EVAL(std::nearbyint(a));
   if (n == "normcdf")
-    return 0.5 * std::erfc(-a / std::sqrt(2.0));
+    return MT_EVAL(0.5 * std::erfc(-a / std::sqrt(2.0)));
   if (n == "normcdfinv")
-    return -std::sqrt(2.0) * erfcinv(2 * a);
+    return MT_EVAL(-std::sqrt(2.0) * erfcinv(2 * a));
   if (n == "rcbrt")
-    return 1 / std::cbrt(a);
+    return MT_EVAL(1 / std::cbrt(a));
   if (n == "rcp_rn")
-    return 1 / a;
+    return MT_EVAL(1 / a);
   if (n == "round")
-    return std::round(a); // half away from zero
+    // half away from zero
+    return MT_EVAL(std::round(a));
   if (n == "rsqrt")
-    return 1 / std::sqrt(a);
+    return MT_EVAL(1 / std::sqrt(a));
   if (n == "saturatef")
-    return std::isnan(a) ? 0.0 : std::fmin(std::fmax(a, 0.0), 1.0);
+    return MT_EVAL(std::isnan(a) ? 0.0 : std::fmin(std::fmax(a, 0.0), 1.0));
   if (n == "sin")
-    return std::sin(a);
+    return MT_EVAL(std::sin(a));
   if (n == "sinh")
-    return std::sinh(a);
+    return MT_EVAL(std::sinh(a));
   if (n == "sinpi")
-    return sinpi(a);
+    return MT_EVAL(sinpi(a));
   if (n == "sqrt")
-    return std::sqrt(a);
+    return MT_EVAL(std::sqrt(a));
   if (n == "tan")
-    return std::tan(a);
+    return MT_EVAL(std::tan(a));
   if (n == "tanh")
-    return std::tanh(a);
+    return MT_EVAL(std::tanh(a));
   if (n == "tgamma")
-    return std::tgamma(a);
+    return MT_EVAL(std::tgamma(a));
   if (n == "trunc")
-    return std::trunc(a);
+    return MT_EVAL(std::trunc(a));
   if (n == "y0")
-    return ::y0(a);
+    return MT_EVAL(::y0(a));
   if (n == "y1")
-    return ::y1(a);
+    return MT_EVAL(::y1(a));
   if (n == "ilogb")
-    return double(std::isnan(a) || a == 0 ? std::numeric_limits<int>::min()
-                  : std::isinf(a)         ? std::numeric_limits<int>::max()
-                                          : std::ilogb(single ? double(float(a)) : a));
+    return MT_EVAL(double(std::isnan(a) || a == 0 ? std::numeric_limits<int>::min()
+                          : std::isinf(a)         ? std::numeric_limits<int>::max()
+                                                  : std::ilogb(single ? double(float(a)) : a)));
   if (n == "add_rn")
-    return a + b;
+    return MT_EVAL(a + b);
   if (n == "atan2")
-    return std::atan2(a, b);
+    return MT_EVAL(std::atan2(a, b));
   if (n == "copysign")
-    return std::copysign(a, b);
+    return MT_EVAL(std::copysign(a, b));
   if (n == "fdim")
-    return std::fdim(a, b);
+    return MT_EVAL(std::fdim(a, b));
   if (n == "fmod")
-    return std::fmod(a, b);
+    return MT_EVAL(std::fmod(a, b));
   if (n == "hypot")
-    return std::hypot(a, b);
+    return MT_EVAL(std::hypot(a, b));
   if (n == "ldexp")
-    return std::isnan(b) ? std::numeric_limits<double>::quiet_NaN()
-                         : std::ldexp(a, int(std::fmax(std::fmin(b, 1e5), -1e5)));
+    return MT_EVAL(std::isnan(b) ? std::numeric_limits<double>::quiet_NaN()
+                                 : std::ldexp(a, int(std::fmax(std::fmin(b, 1e5), -1e5))));
   if (n == "mul_rn")
-    return a * b;
+    return MT_EVAL(a * b);
   if (n == "nextafter") // in the operands' own precision: one step of theirs, not of a double
-    return single ? double(std::nextafter(float(a), float(b))) : std::nextafter(a, b);
+    return MT_EVAL(single ? double(std::nextafter(float(a), float(b))) : std::nextafter(a, b));
   if (n == "pow")
-    return std::pow(a, b);
+    return MT_EVAL(std::pow(a, b));
   if (n == "remainder")
-    return std::remainder(a, b);
+    return MT_EVAL(std::remainder(a, b));
   if (n == "divide")
-    return a / b;
-  return std::numeric_limits<double>::quiet_NaN();
+    return MT_EVAL(a / b);
+  return [](double, double, bool) { return std::numeric_limits<double>::quiet_NaN(); };
 }
+#undef MT_EVAL
 
 uint64_t evalIntMathFn(const MathFn &fn, uint64_t a, uint64_t b, unsigned bits, bool isSigned) {
   uint64_t mask = bits == 64 ? ~uint64_t(0) : (uint64_t(1) << bits) - 1;

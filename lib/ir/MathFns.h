@@ -21,7 +21,9 @@ const MathFn *findMathFn(std::string_view name);
 /// The reference value of a Float / F32 function, computed in double precision (the caller rounds it to the
 /// operands' type once). `b` is ignored by one-operand functions; `single`: the operands are f32 (or f16 /
 /// bf16, computed through f32), for the functions whose result depends on the precision (nextafter).
-double evalMathFn(const MathFn &fn, double a, double b, bool single);
+using MathFnEval = double (*)(double a, double b, bool single);
+/// The evaluator of a Float / F32 function, looked up once per op rather than per element.
+MathFnEval mathFnEval(const MathFn &fn);
 
 /// The value of an Int function on `bits`-wide operands (32 or 64) given as their bit patterns, signed or
 /// not; an I32 result comes back as its (non-negative) count.

@@ -408,8 +408,9 @@ Tile evalMathFn(const ir::Operation &op, Operands ins) {
       if (fn->domain == ir::MathFn::Domain::Int)
         fail("'" + name + "' is not defined on " + std::string(ir::dtypeName(a.dtype())));
       constexpr bool single = std::is_same_v<C, float>;
+      ir::MathFnEval eval = ir::mathFnEval(*fn);
       for (size_t i = 0; i < n; ++i) {
-        double v = ir::evalMathFn(*fn, double(Num<T>::get(x[i])), double(Num<T>::get(y[i])), single);
+        double v = eval(double(Num<T>::get(x[i])), double(Num<T>::get(y[i])), single);
         if (i32Out)
           r.data<int32_t>()[i] = int32_t(v);
         else
