@@ -114,6 +114,54 @@ ir::Value *indexAlong(Lowerer &L, const std::vector<int64_t> &shape, int64_t axi
   return L.broadcastTo(r, shape, loc);
 }
 
+ir::Value *anyOf(Lowerer &L, ir::Value *mask, SourceLoc loc) {
+  if (mask->type()->rank() != 1)
+    mask = L.reshape(mask, {mask->type()->numElements()}, loc);
+  return emitCombineOp(L, {mask}, 0, false, false, binaryCombine(OpKind::Or))[0];
+}
+
+// Halves by split, recursively.
+std::vector<ir::Value *> slicesOfLast(Lowerer &L, ir::Value *v, SourceLoc loc) {
+  std::vector<int64_t> shape = v->type()->shape();
+  int64_t n = shape.back();
+  shape.pop_back();
+  if (n == 1)
+    return {L.reshape(v, shape, loc)};
+  std::vector<int64_t> pairs = shape;
+  pairs.push_back(n / 2);
+  pairs.push_back(2);
+  const ir::Type *ht = L.types().block(v->type()->scalarType(), [&] {
+    auto h = shape;
+    h.push_back(n / 2);
+    return h;
+  }());
+  ir::Operation *sp = L.builder().create(OpKind::Split, {L.reshape(v, pairs, loc)}, {ht, ht});
+  std::vector<ir::Value *> even = slicesOfLast(L, sp->result(0), loc),
+                           odd = slicesOfLast(L, sp->result(1), loc);
+  std::vector<ir::Value *> out;
+  for (size_t i = 0; i < even.size(); ++i) {
+    out.push_back(even[i]);
+    out.push_back(odd[i]);
+  }
+  return out;
+}
+
+/// The inverse of slicesOfLast: the slices stacked along a new last dim.
+ir::Value *stackLast(Lowerer &L, const std::vector<ir::Value *> &parts, SourceLoc loc) {
+  std::vector<int64_t> shape = parts[0]->type()->shape();
+  if (parts.size() == 1)
+    return L.expandDims(parts[0], int64_t(shape.size()), loc);
+  std::vector<ir::Value *> even, odd;
+  for (size_t i = 0; i < parts.size(); ++i)
+    (i % 2 ? odd : even).push_back(parts[i]);
+  ir::Value *e = stackLast(L, even, loc), *o = stackLast(L, odd, loc);
+  std::vector<int64_t> joined = e->type()->shape();
+  joined.push_back(2);
+  ir::Value *j = L.builder().create1(OpKind::Join, {e, o}, L.types().block(e->type()->scalarType(), joined));
+  shape.push_back(int64_t(parts.size()));
+  return L.reshape(j, shape, loc);
+}
+
 namespace {
 
 /// max/min (optionally with indices) and argmax/argmin.
@@ -187,48 +235,6 @@ Val packResults(const std::vector<ir::Value *> &rs, bool isTuple) {
   for (ir::Value *v : rs)
     out.push_back(Val::ir(v));
   return Val::tuple(std::move(out));
-}
-
-/// The slices of v along its last dim (a power of two), in order: halves by split, recursively.
-std::vector<ir::Value *> slicesOfLast(Lowerer &L, ir::Value *v, SourceLoc loc) {
-  std::vector<int64_t> shape = v->type()->shape();
-  int64_t n = shape.back();
-  shape.pop_back();
-  if (n == 1)
-    return {L.reshape(v, shape, loc)};
-  std::vector<int64_t> pairs = shape;
-  pairs.push_back(n / 2);
-  pairs.push_back(2);
-  const ir::Type *ht = L.types().block(v->type()->scalarType(), [&] {
-    auto h = shape;
-    h.push_back(n / 2);
-    return h;
-  }());
-  ir::Operation *sp = L.builder().create(OpKind::Split, {L.reshape(v, pairs, loc)}, {ht, ht});
-  std::vector<ir::Value *> even = slicesOfLast(L, sp->result(0), loc),
-                           odd = slicesOfLast(L, sp->result(1), loc);
-  std::vector<ir::Value *> out;
-  for (size_t i = 0; i < even.size(); ++i) {
-    out.push_back(even[i]);
-    out.push_back(odd[i]);
-  }
-  return out;
-}
-
-/// The inverse of slicesOfLast: the slices stacked along a new last dim.
-ir::Value *stackLast(Lowerer &L, const std::vector<ir::Value *> &parts, SourceLoc loc) {
-  std::vector<int64_t> shape = parts[0]->type()->shape();
-  if (parts.size() == 1)
-    return L.expandDims(parts[0], int64_t(shape.size()), loc);
-  std::vector<ir::Value *> even, odd;
-  for (size_t i = 0; i < parts.size(); ++i)
-    (i % 2 ? odd : even).push_back(parts[i]);
-  ir::Value *e = stackLast(L, even, loc), *o = stackLast(L, odd, loc);
-  std::vector<int64_t> joined = e->type()->shape();
-  joined.push_back(2);
-  ir::Value *j = L.builder().create1(OpKind::Join, {e, o}, L.types().block(e->type()->scalarType(), joined));
-  shape.push_back(int64_t(parts.size()));
-  return L.reshape(j, shape, loc);
 }
 
 Val dotFn(Lowerer &L, Bound &a);

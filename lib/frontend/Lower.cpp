@@ -60,6 +60,7 @@ Lowerer::Lowerer(const LowerInput &in, ir::TypeContext &types, Diagnostics &diag
   registerRandomBuiltins(builtins_);
   registerOrderBuiltins(builtins_);
   registerLibdeviceBuiltins(builtins_);
+  registerElementwiseBuiltins(builtins_);
 }
 
 Val Lowerer::globalFromConstexpr(const ConstexprValue &c) {

@@ -17,13 +17,17 @@ Checkpoint::Checkpoint(ir::Builder &b) : b_(b), block_(b.insertionBlock()), last
     last_ = std::prev(pos)->get();
 }
 
-void Checkpoint::rollback() {
+std::vector<ir::Operation *> Checkpoint::created() const {
   auto &ops = block_->operations();
   auto first = last_ ? std::next(block_->find(last_)) : ops.begin();
-  auto end = b_.insertionPoint();
-  std::vector<ir::Operation *> doomed;
-  for (auto it = first; it != end; ++it)
-    doomed.push_back(it->get());
+  std::vector<ir::Operation *> out;
+  for (auto it = first; it != b_.insertionPoint(); ++it)
+    out.push_back(it->get());
+  return out;
+}
+
+void Checkpoint::rollback() {
+  std::vector<ir::Operation *> doomed = created();
   for (auto it = doomed.rbegin(); it != doomed.rend(); ++it)
     block_->erase(*it);
 }
@@ -86,8 +90,119 @@ static Val rebuildLeaves(const std::string &key, const Val &shape, const std::ma
   return r;
 }
 
+// ---- Per-element control flow (tl.map_elementwise) ----------------------------------------------------
+
+/// Condition `c` as an i1 mask of the elements of tl.map_elementwise's shape, and-ed with `outer` if given.
+static ir::Value *elementMask(Lowerer &L, const Val &c, SourceLoc loc, const char *what, ir::Value *outer) {
+  ir::Value *m = L.toIR(c, loc, what);
+  if (m->type()->isPointerLike())
+    L.fail(loc, std::string(what) + " must not be a pointer");
+  m = L.broadcastTo(L.toI1(m), L.ew_->shape, loc);
+  return outer ? L.builder().binary(OpKind::And, outer, m) : m;
+}
+
+/// The masks of the elements that run the then and the else branch of per-element condition `cond`.
+static std::pair<ir::Value *, ir::Value *> branchMasks(Lowerer &L, ir::Value *cond, ir::Value *outer) {
+  ir::Builder &b = L.builder();
+  ir::Value *notCond = b.unary(OpKind::Not, cond);
+  if (!outer)
+    return {cond, notCond};
+  return {b.binary(OpKind::And, outer, cond), b.binary(OpKind::And, outer, notCond)};
+}
+
+/// Code under a per-element condition runs for every element (and is merged afterwards): anything that
+/// reads or writes memory, prints or asserts would act for elements that do not run it, so it is refused.
+static void rejectSideEffects(Lowerer &L, const std::vector<ir::Operation *> &ops, const char *where) {
+  for (ir::Operation *op : ops)
+    op->walk([&](ir::Operation *o) {
+      if (o->hasTrait(ir::MemRead) || o->hasTrait(ir::MemWrite))
+        L.fail(o->loc(), "'" + std::string(o->name()) + "' in " + where +
+                             " of tl.map_elementwise's function is not supported: code under a per-element "
+                             "condition must not access memory, print or assert");
+    });
+}
+
+/// Variable `name` after per-element code: `t` where `mask` holds, else `e` (tuples leaf by leaf).
+static Val mergePerElement(Lowerer &L, ir::Value *mask, const Val &t, const Val &e, const std::string &name,
+                           SourceLoc loc) {
+  if (sameVal(t, e))
+    return t;
+  std::map<std::string, Val> tl, el, merged;
+  std::vector<std::string> tk, ek;
+  flattenLeaves(name, t, tl, tk);
+  flattenLeaves(name, e, el, ek);
+  if (tk != ek || (t.isTuple() && t.s != e.s))
+    return Val::undef("'" + name + "' has different structures where the per-element condition at " +
+                      L.lineCol(loc) + " holds and where it does not");
+  for (const std::string &k : tk) {
+    const Val &tv = tl[k], &ev = el[k];
+    if (sameVal(tv, ev)) {
+      merged[k] = tv;
+      continue;
+    }
+    if (tv.kind == Val::Kind::Undef || ev.kind == Val::Kind::Undef)
+      return tv.kind == Val::Kind::Undef ? tv : ev;
+    if (!(tv.isIR() || tv.isNumber()) || !(ev.isIR() || ev.isNumber()))
+      return Val::undef(
+          "'" + name + "' has different compile-time values where the per-element condition at " +
+          L.lineCol(loc) + " holds and where it does not (" + repr(t) + " and " + repr(e) + ")");
+    CallArgs args;
+    args.pos = {Val::ir(mask), tv, ev};
+    args.posLocs = {loc, loc, loc};
+    merged[k] = L.callBuiltin("where", args, loc, "tl.where");
+  }
+  return rebuildLeaves(name, t, merged);
+}
+
 /// The pseudo-variable that carries a function's return value through an early-return `if`.
 static const char *const kReturnValue = "return value";
+
+/// Lowers one branch of a runtime `if` from the variables `pre` and returns the variables after it (with the
+/// returned value under kReturnValue when the else branch is the rest of the function).
+static std::map<std::string, Val> lowerBranch(Lowerer &L, const std::map<std::string, Val> &pre,
+                                              const std::vector<const Stmt *> &stmts, bool elseIsRest) {
+  Frame &fr = L.frame();
+  fr.vars = pre;
+  // With elseIsRest both branches run to the end of the function: they are at function level.
+  bool nested = !elseIsRest;
+  fr.runtimeDepth += nested;
+  L.lowerStmts(stmts);
+  fr.runtimeDepth -= nested;
+  std::map<std::string, Val> vars = fr.vars;
+  if (elseIsRest)
+    vars[kReturnValue] = fr.returned ? fr.retVal : Val::none();
+  fr.returned = false;
+  fr.retVal = Val::none();
+  return vars;
+}
+
+/// The names an `if` may merge: those of either branch (only the returned value when the else branch is the
+/// rest of the function).
+static std::set<std::string> branchNames(const std::map<std::string, Val> (&branchVars)[2], bool elseIsRest) {
+  if (elseIsRest)
+    return {kReturnValue};
+  std::set<std::string> all;
+  for (auto &bv : branchVars)
+    for (auto &[n, v] : bv)
+      all.insert(n);
+  return all;
+}
+
+static Val definedInOneBranch(Lowerer &L, const std::string &n, SourceLoc loc) {
+  return Val::undef("'" + n + "' is defined in only one branch of the if at " + L.lineCol(loc) +
+                    " and cannot be used after it");
+}
+
+/// After an `if` whose else branch was the rest of the function: its merged returned value is the function's.
+static void takeReturnValue(Lowerer &L, SourceLoc loc) {
+  Frame &fr = L.frame();
+  Val r = fr.vars[kReturnValue];
+  fr.vars.erase(kReturnValue);
+  if (r.kind == Val::Kind::Undef)
+    L.fail(loc, r.s);
+  fr.retVal = r;
+  fr.returned = true;
+}
 
 // ---- if -----------------------------------------------------------------------------------------------
 
@@ -107,6 +222,8 @@ void Lowerer::lowerIf(const Stmt &s) {
 
 void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<const Stmt *> &thenS,
                              const std::vector<const Stmt *> &elseS, bool elseIsRest) {
+  if (isPerElement(c))
+    return lowerMaskedIf(s, c, thenS, elseS, elseIsRest);
   b_.setLoc(s.loc);
   ir::Value *cond = toCondition(c, s.test->loc, "if condition");
   Frame &fr = frame();
@@ -118,36 +235,20 @@ void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<cons
   for (int br = 0; br < 2; ++br) {
     ir::InsertionGuard guard(b_);
     b_.setInsertionPointToEnd(scratch->body(br));
-    fr.vars = pre;
-    // With elseIsRest both branches run to the end of the function: they are at function level.
-    bool nested = !elseIsRest;
-    fr.runtimeDepth += nested;
-    lowerStmts(br == 0 ? thenS : elseS);
-    fr.runtimeDepth -= nested;
-    branchVars[br] = fr.vars;
-    if (elseIsRest)
-      branchVars[br][kReturnValue] = fr.returned ? fr.retVal : Val::none();
-    fr.returned = false;
-    fr.retVal = Val::none();
+    branchVars[br] = lowerBranch(*this, pre, br == 0 ? thenS : elseS, elseIsRest);
   }
   fr.vars = pre;
 
   // Merge the variables.
   std::vector<std::string> names;
   std::vector<Val> thenVals, elseVals;
-  std::set<std::string> all;
-  for (auto &bv : branchVars)
-    for (auto &[n, v] : bv)
-      all.insert(n);
-  if (elseIsRest)
-    all = {kReturnValue};                             // nothing follows but the returned value
+  std::set<std::string> all = branchNames(branchVars, elseIsRest);
   std::map<std::string, Val> merged;                  // leaf key -> value after the if
   std::vector<std::pair<std::string, Val>> toRebuild; // name, its shape (then value)
   for (const std::string &n : all) {
     auto t = branchVars[0].find(n), e = branchVars[1].find(n);
     if (t == branchVars[0].end() || e == branchVars[1].end()) {
-      fr.vars[n] = Val::undef("'" + n + "' is defined in only one branch of the if at " + lineCol(s.loc) +
-                              " and cannot be used after it");
+      fr.vars[n] = definedInOneBranch(*this, n, s.loc);
       continue;
     }
     if (sameVal(t->second, e->second)) {
@@ -225,20 +326,16 @@ void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<cons
     merged[names[i]] = Val::ir(ifOp->result(i));
   for (const auto &[n, shape] : toRebuild)
     fr.vars[n] = rebuildLeaves(n, shape, merged);
-  if (elseIsRest) {
-    Val r = fr.vars[kReturnValue];
-    fr.vars.erase(kReturnValue);
-    if (r.kind == Val::Kind::Undef)
-      fail(s.loc, r.s);
-    fr.retVal = r;
-    fr.returned = true;
-  }
+  if (elseIsRest)
+    takeReturnValue(*this, s.loc);
 }
 
 Val Lowerer::lowerIfExp(const Expr &e) {
   Val c = lowerExpr(*e.operands[1]);
   if (isCompileTime(c))
     return lowerExpr(*(truthy(c) ? e.operands[0] : e.operands[2]));
+  if (isPerElement(c))
+    return lowerMaskedIfExp(e, c);
   b_.setLoc(e.loc);
   ir::Value *cond = toCondition(c, e.operands[1]->loc, "condition of a conditional expression");
   auto scratch = ir::Operation::create(OpKind::If, e.loc, {}, {});
@@ -263,6 +360,56 @@ Val Lowerer::lowerIfExp(const Expr &e) {
   return Val::ir(ifOp->result(0));
 }
 
+void Lowerer::lowerMaskedIf(const Stmt &s, const Val &c, const std::vector<const Stmt *> &thenS,
+                            const std::vector<const Stmt *> &elseS, bool elseIsRest) {
+  b_.setLoc(s.loc);
+  ir::Value *outer = ew_->mask;
+  ir::Value *cond = elementMask(*this, c, s.test->loc, "if condition", nullptr);
+  auto [thenMask, elseMask] = branchMasks(*this, cond, outer);
+  Frame &fr = frame();
+  std::map<std::string, Val> pre = fr.vars;
+  std::map<std::string, Val> branchVars[2];
+  for (int br = 0; br < 2; ++br) {
+    ew_->mask = br == 0 ? thenMask : elseMask;
+    Checkpoint ops(b_);
+    branchVars[br] = lowerBranch(*this, pre, br == 0 ? thenS : elseS, elseIsRest);
+    rejectSideEffects(*this, ops.created(), "a per-element if");
+  }
+  ew_->mask = outer;
+  fr.vars = pre;
+  b_.setLoc(s.loc);
+  for (const std::string &n : branchNames(branchVars, elseIsRest)) {
+    auto t = branchVars[0].find(n), e = branchVars[1].find(n);
+    if (t == branchVars[0].end() || e == branchVars[1].end())
+      fr.vars[n] = definedInOneBranch(*this, n, s.loc);
+    else
+      fr.vars[n] = mergePerElement(*this, cond, t->second, e->second, n, s.loc);
+  }
+  if (elseIsRest)
+    takeReturnValue(*this, s.loc);
+}
+
+Val Lowerer::lowerMaskedIfExp(const Expr &e, const Val &c) {
+  b_.setLoc(e.loc);
+  ir::Value *outer = ew_->mask;
+  ir::Value *cond =
+      elementMask(*this, c, e.operands[1]->loc, "condition of a conditional expression", nullptr);
+  auto [thenMask, elseMask] = branchMasks(*this, cond, outer);
+  Val vals[2];
+  for (int br = 0; br < 2; ++br) {
+    ew_->mask = br == 0 ? thenMask : elseMask;
+    Checkpoint ops(b_);
+    vals[br] = lowerExpr(*e.operands[br == 0 ? 0 : 2]);
+    rejectSideEffects(*this, ops.created(), "a per-element conditional expression");
+  }
+  ew_->mask = outer;
+  b_.setLoc(e.loc);
+  CallArgs args;
+  args.pos = {Val::ir(cond), vals[0], vals[1]};
+  args.posLocs = {e.operands[1]->loc, e.operands[0]->loc, e.operands[2]->loc};
+  return callBuiltin("where", args, e.loc, "tl.where");
+}
+
 // ---- Loops ----------------------------------------------------------------------------------------------
 
 namespace {
@@ -271,6 +418,9 @@ struct CarryPlan {
   std::vector<std::string> names;
   std::map<std::string, const ir::Type *> forced; // compile-time inits re-typed after a first attempt
   std::set<std::string> dropped;                  // unchanged compile-time values: not carried
+  /// In tl.map_elementwise's function: a value may become a tensor of the function's shape in the loop
+  /// (merged per element), so its init is re-typed (numbers) or broadcast (same-dtype IR values).
+  bool perElement = false;
 };
 } // namespace
 
@@ -323,7 +473,11 @@ static bool checkCarried(Lowerer &L, CarryPlan &plan, const std::vector<std::str
       yields.push_back(v.v);
       continue;
     }
-    if (before.isNumber() && !plan.forced.count(n) && v.v->type()->rank() == 0) {
+    bool widened =
+        plan.perElement && v.v->type()->isBlock() &&
+        (before.isNumber() || (before.isIR() && before.v->type()->shape() != v.v->type()->shape() &&
+                               before.v->type()->scalarType() == v.v->type()->scalarType()));
+    if ((before.isNumber() || widened) && !plan.forced.count(n) && (v.v->type()->rank() == 0 || widened)) {
       plan.forced[n] = v.v->type();
       ok = false;
       continue;
@@ -370,7 +524,10 @@ struct LoopVars {
       const Val &v = preLeaves[k];
       auto f = plan.forced.find(k);
       carried.push_back(k);
-      inits.push_back(f != plan.forced.end() ? L.constant(v, f->second) : L.toIR(v, loc));
+      if (f == plan.forced.end())
+        inits.push_back(L.toIR(v, loc));
+      else
+        inits.push_back(v.isIR() ? L.broadcastTo(v.v, f->second->shape(), loc) : L.constant(v, f->second));
     }
   }
 
@@ -484,7 +641,11 @@ void Lowerer::lowerFor(const Stmt &s) {
   for (const Val &bnd : iter.elems) {
     if (bnd.isIR()) {
       if (!bnd.v->type()->isIntLike() || bnd.v->type()->isBlock())
-        fail(s.test->loc, "range bounds must be integer scalars, got " + bnd.v->type()->str());
+        fail(s.test->loc, "range bounds must be integer scalars, got " + bnd.v->type()->str() +
+                              (ew_ && bnd.v->type()->isBlock()
+                                   ? " (in tl.map_elementwise's function, a loop with a per-element count is "
+                                     "written as a while loop)"
+                                   : ""));
       if (ir::bitWidth(bnd.v->type()->dtype()) == 64)
         ivType = DType::I64;
     } else if (!bnd.isIntLike()) {
@@ -494,6 +655,7 @@ void Lowerer::lowerFor(const Stmt &s) {
     }
   }
   LoopVars lv(assigned(s), fr.vars, target.name);
+  lv.plan.perElement = ew_.has_value();
 
   Checkpoint cp(b_);
   for (int attempt = 0;; ++attempt) {
@@ -552,6 +714,12 @@ void Lowerer::lowerWhile(const Stmt &s) {
   Frame &fr = frame();
   b_.setLoc(s.loc);
   LoopVars lv(assigned(s), fr.vars, "");
+  lv.plan.perElement = ew_.has_value();
+  // A per-element condition (in tl.map_elementwise's function) is found when first lowered: the loop is
+  // then lowered again, running while the condition holds for any element, and each iteration's results
+  // are merged by `where` with the condition it started from.
+  bool perElement = false;
+  ir::Value *outer = ew_ ? ew_->mask : nullptr;
 
   Checkpoint cp(b_);
   for (int attempt = 0;; ++attempt) {
@@ -572,32 +740,55 @@ void Lowerer::lowerWhile(const Stmt &s) {
       afterArgs.push_back(after.addArgument(t));
     }
     std::vector<ir::Value *> yields;
-    bool ok;
+    bool ok = false, restart = false;
     {
       ir::InsertionGuard guard(b_);
       b_.setInsertionPointToEnd(before);
       lv.bind(fr.vars, carried, beforeArgs);
       Val c = lowerExpr(*s.test);
       b_.setLoc(s.loc);
-      ir::Value *cond =
-          isCompileTime(c) ? b_.constBool(truthy(c)) : toCondition(c, s.test->loc, "while condition");
-      std::vector<ir::Value *> ops{cond};
-      ops.insert(ops.end(), beforeArgs.begin(), beforeArgs.end());
-      b_.create(OpKind::Condition, ops, {});
+      restart = !perElement && isPerElement(c);
+      if (!restart) {
+        ir::Value *cond;
+        if (perElement)
+          cond = anyOf(*this, elementMask(*this, c, s.test->loc, "while condition", outer), s.test->loc);
+        else
+          cond = isCompileTime(c) ? b_.constBool(truthy(c)) : toCondition(c, s.test->loc, "while condition");
+        std::vector<ir::Value *> ops{cond};
+        ops.insert(ops.end(), beforeArgs.begin(), beforeArgs.end());
+        b_.create(OpKind::Condition, ops, {});
 
-      b_.setInsertionPointToEnd(after);
-      lv.bind(fr.vars, carried, afterArgs);
-      ++fr.runtimeDepth;
-      lowerBody(s.body);
-      --fr.runtimeDepth;
-      if (fr.returned)
-        fail(s.loc, "'return' inside a while loop is not supported");
-      b_.setLoc(s.loc);
-      ok = lv.check(*this, fr.vars, carried, inits, yields, s.loc, "while loop", &after, 0);
-      if (ok)
-        b_.yield(yields);
+        b_.setInsertionPointToEnd(after);
+        Checkpoint bodyOps(b_);
+        lv.bind(fr.vars, carried, afterArgs);
+        ir::Value *active = nullptr;
+        std::map<std::string, Val> entry;
+        if (perElement) {
+          // The elements this iteration runs for: the condition again, on the values the body starts from.
+          active = elementMask(*this, lowerExpr(*s.test), s.test->loc, "while condition", outer);
+          entry = fr.vars;
+          ew_->mask = active;
+        }
+        ++fr.runtimeDepth;
+        lowerBody(s.body);
+        --fr.runtimeDepth;
+        if (fr.returned)
+          fail(s.loc, "'return' inside a while loop is not supported");
+        b_.setLoc(s.loc);
+        if (perElement) {
+          ew_->mask = outer;
+          rejectSideEffects(*this, bodyOps.created(), "a per-element while loop");
+          for (const std::string &n : lv.names)
+            fr.vars[n] = mergePerElement(*this, active, fr.vars.at(n), entry.at(n), n, s.loc);
+        }
+        ok = lv.check(*this, fr.vars, carried, inits, yields, s.loc, "while loop", &after, 0);
+        if (ok)
+          b_.yield(yields);
+      }
     }
     fr.vars = lv.pre;
+    if (restart)
+      perElement = true;
     if (!ok) {
       cp.rollback();
       continue;

@@ -78,6 +78,12 @@ Val tensorDesc(Val base, std::vector<Val> shape, std::vector<Val> strides, const
 /// The index of each element along `axis`, as an i32 tensor of `shape`.
 ir::Value *indexAlong(Lowerer &L, const std::vector<int64_t> &shape, int64_t axis,
                       SourceLoc loc); // BuiltinsReduce.cpp
+/// The slices of v along its last dim (a power of two), in order; stackLast is the inverse.
+std::vector<ir::Value *> slicesOfLast(Lowerer &L, ir::Value *v, SourceLoc loc);         // BuiltinsReduce.cpp
+ir::Value *stackLast(Lowerer &L, const std::vector<ir::Value *> &parts, SourceLoc loc); // BuiltinsReduce.cpp
+/// Whether any element of the i1 tensor `mask` is set, as a scalar i1.
+ir::Value *anyOf(Lowerer &L, ir::Value *mask, SourceLoc loc); // BuiltinsReduce.cpp
+void registerElementwiseBuiltins(BuiltinTable &t);            // BuiltinsElementwise.cpp
 
 /// One activation of a kernel or inlined @jit function.
 struct Frame {
@@ -134,6 +140,25 @@ public:
   void lowerFor(const ast::Stmt &s);
   void lowerWhile(const ast::Stmt &s);
   Val lowerIfExp(const ast::Expr &e);
+
+  // ---- Per-element control flow (inside tl.map_elementwise's function; LowerControl.cpp) ----------------
+  /// tl.map_elementwise calls its function once with whole tensors of `shape`; an `if`, `while` or
+  /// conditional expression whose condition is such a tensor then runs per element: both branches (every
+  /// loop iteration while any element needs one) are computed and merged with `where`. `mask`: the elements
+  /// that run the code being lowered (null: all). Null `ew_`: not in such a function.
+  struct ElementwiseScope {
+    std::vector<int64_t> shape;
+    ir::Value *mask = nullptr;
+  };
+  std::optional<ElementwiseScope> ew_;
+  /// Whether condition `c` is per element (a tensor, inside tl.map_elementwise's function).
+  bool isPerElement(const Val &c) const { return ew_ && c.isIR() && c.v->type()->isBlock(); }
+  void lowerMaskedIf(const ast::Stmt &s, const Val &c, const std::vector<const ast::Stmt *> &thenStmts,
+                     const std::vector<const ast::Stmt *> &elseStmts, bool elseIsRest);
+  Val lowerMaskedIfExp(const ast::Expr &e, const Val &c);
+  /// Integer add/sub/mul/div/rem operands with the elements outside the current mask replaced by 0 (a
+  /// divisor by 1): code that an element does not run must not raise its overflow or division-by-zero.
+  std::pair<ir::Value *, ir::Value *> maskInactive(ir::Value *x, ir::Value *y, bool isDivision);
   /// Names assigned anywhere in `body` (syntactically), in first-assignment order.
   static void assignedNames(const ast::StmtList &body, std::vector<std::string> &out);
 
@@ -228,6 +253,8 @@ private:
 class Checkpoint {
 public:
   explicit Checkpoint(ir::Builder &b);
+  /// The ops created at the insertion point since construction, in order.
+  std::vector<ir::Operation *> created() const;
   void rollback();
 
 private:

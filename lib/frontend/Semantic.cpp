@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 namespace mt::lower {
 
@@ -348,6 +349,8 @@ Val Lowerer::binary(BinOpKind op, const Val &a, const Val &b, SourceLoc loc) {
   case BinOpKind::Sub:
   case BinOpKind::Mul: {
     auto [x, y] = unify(a, b, loc, sym, true);
+    if (isInt)
+      std::tie(x, y) = maskInactive(x, y, false);
     OpKind k = op == BinOpKind::Add ? OpKind::Add : op == BinOpKind::Sub ? OpKind::Sub : OpKind::Mul;
     return Val::ir(b_.binary(k, x, y));
   }
@@ -363,10 +366,13 @@ Val Lowerer::binary(BinOpKind op, const Val &a, const Val &b, SourceLoc loc) {
     if (!isInt)
       fail(loc, "floor division of floats is not supported");
     auto [x, y] = unify(a, b, loc, sym, true);
+    std::tie(x, y) = maskInactive(x, y, true);
     return Val::ir(b_.binary(OpKind::Div, x, y));
   }
   case BinOpKind::Mod: {
     auto [x, y] = unify(a, b, loc, sym, true);
+    if (isInt)
+      std::tie(x, y) = maskInactive(x, y, true);
     return Val::ir(b_.binary(OpKind::Rem, x, y));
   }
   case BinOpKind::BitAnd:
@@ -429,6 +435,32 @@ Val Lowerer::compare(CmpOpKind op, const Val &a, const Val &b, SourceLoc loc) {
   }
   auto [x, y] = unify(a, b, loc, "comparison");
   return Val::ir(b_.cmp(pred, x, y));
+}
+
+/// The value of an integer constant, if `v` is one.
+static std::optional<int64_t> intConstant(ir::Value *v) {
+  const ir::Operation *d = v->definingOp();
+  if (!d || d->kind() != OpKind::Constant || !std::holds_alternative<int64_t>(*d->attr("value")))
+    return std::nullopt;
+  return std::get<int64_t>(*d->attr("value"));
+}
+
+std::pair<ir::Value *, ir::Value *> Lowerer::maskInactive(ir::Value *x, ir::Value *y, bool isDivision) {
+  if (!ew_ || !ew_->mask || x->type()->shape() != ew_->mask->type()->shape())
+    return {x, y};
+  // A constant operand stays when the other one's replacement alone makes the op safe: 0 * c, 0 + c, 0 - c
+  // (c not the minimum), 0 / c and 0 % c (c not 0), c / 1.
+  std::optional<int64_t> cx = intConstant(x), cy = intConstant(y);
+  bool keepX = cx.has_value(), keepY = cy && !(isDivision && *cy == 0) && *cy != INT64_MIN &&
+                                       !(ir::bitWidth(y->type()->dtype()) == 32 && *cy == INT32_MIN);
+  if (keepX && keepY)
+    return {x, y};
+  ir::Value *m = ew_->mask;
+  if (!keepX)
+    x = b_.select(m, x, constant(Val::integer(0), x->type()));
+  if (!keepY)
+    y = b_.select(m, y, constant(Val::integer(isDivision ? 1 : 0), y->type()));
+  return {x, y};
 }
 
 ir::Value *Lowerer::toCondition(const Val &v, SourceLoc loc, const char *what) {

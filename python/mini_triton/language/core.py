@@ -247,7 +247,7 @@ BUILTIN_NAMES = (
     "rand", "rand4x", "randn", "randn4x", "randint", "randint4x", "philox", "uint_to_uniform_float",
     "pair_uniform_to_normal",
     # misc
-    "inline_asm_elementwise", "swizzle2d",
+    "inline_asm_elementwise", "map_elementwise", "swizzle2d",
 )
 
 
