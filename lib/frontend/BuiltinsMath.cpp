@@ -60,10 +60,14 @@ Val castFn(Lowerer &L, Bound &a) {
   bool bitcast = a.has(3) && L.constBool(a[3], a.loc(3), "bitcast");
   const Val &x = a[0];
   if (to->isPointer()) {
-    if (!x.isIR() || !x.v->type()->isPointerLike())
-      L.fail(a.callLoc, "only pointers can be cast to a pointer type, got " + describe(x));
+    // A 64-bit integer is an address (Triton's grouped GEMM loads a table of data_ptr()s and casts them).
+    bool isAddress = x.isIR() && !x.v->type()->isPointerLike() && ir::isInteger(x.v->type()->dtype()) &&
+                     ir::bitWidth(x.v->type()->dtype()) == 64;
+    if (!x.isIR() || (!x.v->type()->isPointerLike() && !isAddress))
+      L.fail(a.callLoc, "only pointers and 64-bit integers (addresses) can be cast to a pointer type, got " +
+                            describe(x));
     const ir::Type *rt = L.types().withElement(x.v->type(), to);
-    return Val::ir(L.builder().create1(OpKind::Bitcast, {x.v}, rt));
+    return Val::ir(L.builder().create1(isAddress ? OpKind::Cast : OpKind::Bitcast, {x.v}, rt));
   }
   if (!to->isScalar())
     L.fail(a.loc(1), "cannot cast to " + to->str());
@@ -71,8 +75,13 @@ Val castFn(Lowerer &L, Bound &a) {
   if (x.isNumber() && !bitcast)
     return Val::ir(L.constant(x, L.scalarType(d)));
   ir::Value *v = L.toIR(x, a.loc(0), "argument of " + a.fname);
-  if (v->type()->isPointerLike())
-    L.fail(a.loc(0), "casting a pointer to " + std::string(ir::tritonDtypeName(d)) + " is not supported");
+  if (v->type()->isPointerLike()) {
+    if (bitcast || !ir::isInteger(d) || ir::bitWidth(d) != 64)
+      L.fail(a.loc(0), "a pointer can only be cast to a 64-bit integer (its address), not to " +
+                           std::string(ir::tritonDtypeName(d)));
+    return Val::ir(
+        L.builder().create1(OpKind::Cast, {v}, L.types().shaped(L.scalarType(d), v->type()->shape())));
+  }
   if (bitcast) {
     DType from = v->type()->dtype();
     if (ir::bitWidth(from) != ir::bitWidth(d))

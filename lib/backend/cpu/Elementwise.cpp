@@ -436,18 +436,49 @@ Tile evalMathFn(const ir::Operation &op, Operands ins) {
   fail("bad dtype");
 }
 
-Tile evalCast(const ir::Operation &op, const Tile &a) {
-  const ir::Type *rt = op.result()->type();
-  if (a.isPtr() || rt->isPointerLike()) {
-    if (!(a.isPtr() && rt->isPointerLike()))
-      fail("casts between pointers and numbers are not supported");
-    Tile shaped = Tile::ofType(rt);
-    std::memcpy(shaped.raw(), a.raw(), a.numel() * sizeof(Ptr));
-    return shaped;
+/// The address a pointer stands for.
+static int64_t addressOf(const LaunchState &L, const Ptr &p) {
+  if (p.buffer >= 0 && size_t(p.buffer) < L.buffers.size())
+    return int64_t(reinterpret_cast<uintptr_t>(L.buffers[size_t(p.buffer)].data)) + p.offset;
+  return p.offset;
+}
+
+/// The pointer for an address: into the buffer argument holding it (one past its end included), else raw.
+static Ptr pointerTo(const LaunchState &L, uint64_t addr) {
+  for (size_t i = 0; i < L.buffers.size(); ++i) {
+    const BufferArg &b = L.buffers[i];
+    uint64_t lo = reinterpret_cast<uintptr_t>(b.data);
+    if (!b.isNull && addr >= lo && addr - lo <= b.bytes)
+      return Ptr{int64_t(addr - lo), int64_t(i)};
   }
+  return Ptr{int64_t(addr), kRawAddress};
+}
+
+Tile evalCast(const ir::Operation &op, const Tile &a, Executor &ex) {
+  const ir::Type *rt = op.result()->type();
   Tile r = Tile::ofType(rt);
   if (r.numel() != a.numel())
     fail("cast changes the shape");
+  const LaunchState &L = ex.launch();
+  if (a.isPtr() && rt->isPointerLike()) {
+    std::memcpy(r.raw(), a.raw(), a.numel() * sizeof(Ptr));
+    return r;
+  }
+  if (rt->isPointerLike()) {
+    if (ir::isFloat(a.dtype()) || ir::bitWidth(a.dtype()) != 64)
+      fail("only 64-bit integers (addresses) can be cast to a pointer");
+    const uint64_t *x = a.data<uint64_t>();
+    for (size_t i = 0; i < a.numel(); ++i)
+      r.data<Ptr>()[i] = pointerTo(L, x[i]);
+    return r;
+  }
+  if (a.isPtr()) {
+    if (ir::isFloat(r.dtype()) || ir::bitWidth(r.dtype()) != 64)
+      fail("a pointer can only be cast to a 64-bit integer");
+    for (size_t i = 0; i < a.numel(); ++i)
+      r.data<int64_t>()[i] = addressOf(L, a.data<Ptr>()[i]);
+    return r;
+  }
   size_t n = a.numel();
   MT_DISPATCH_DTYPE(a.dtype(), From, {
     const From *x = a.data<From>();

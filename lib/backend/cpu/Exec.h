@@ -36,6 +36,25 @@ struct BufferArg {
   bool isNull = true;
 };
 
+/// The process's memory mappings (/proc/self/maps), read on first need and again when an address is not in
+/// them: raw addresses (integers cast to pointers, e.g. a table of tensors' data_ptr()s) are checked against
+/// them before they are touched, so a bad address is an error, not a crash.
+class ProcessMaps {
+public:
+  /// Whether [addr, addr + n) lies in readable mappings (also writable when `write`).
+  bool accessible(uint64_t addr, size_t n, bool write);
+
+private:
+  struct Range {
+    uint64_t lo, hi;
+    bool readable, writable;
+  };
+  const Range *find(uint64_t addr) const;
+  void reload();
+  std::mutex mu_;
+  std::vector<Range> ranges_;
+};
+
 /// Shared by every program instance of a launch.
 struct LaunchState {
   const ir::Function *func;
@@ -43,6 +62,7 @@ struct LaunchState {
   std::vector<BufferArg> buffers; // parallel to the parameters (unused for scalars)
   std::vector<Tile> scalarArgs;   // parallel to the parameters (empty tiles for pointers)
   std::mutex atomicMutex;         // atomics are serialised across program instances
+  ProcessMaps maps;               // for raw addresses
   std::mutex printMutex;
   std::atomic<bool> stop{false};
 
@@ -91,7 +111,10 @@ Tile evalSelect(const Tile &c, const Tile &a, const Tile &b);
 Tile evalFma(const Tile &a, const Tile &b, const Tile &c);
 /// A `mathfn` op: the library function {fn} (ir/MathFns.def), in double precision, rounded once.
 Tile evalMathFn(const ir::Operation &op, Operands ins);
-Tile evalCast(const ir::Operation &op, const Tile &a);
+/// Also integer <-> pointer: an address inside a buffer argument becomes a pointer into that buffer (bounds
+/// checked), any other a raw address (checked against the process's mappings); a pointer's integer is its
+/// address.
+Tile evalCast(const ir::Operation &op, const Tile &a, Executor &ex);
 Tile evalBitcast(const ir::Operation &op, const Tile &a);
 Tile evalAddPtr(const ir::Operation &op, const Tile &p, const Tile &off, Executor &ex);
 /// True for the binary op kinds the reduce/scan fast path implements (add, mul, max, min).

@@ -266,7 +266,7 @@ void Executor::execOp(const OpPlan &p) {
       return setResult(evalUnary(op, *ins[0]));
     case OpKind::Cast:
       need(1);
-      return setResult(evalCast(op, *ins[0]));
+      return setResult(evalCast(op, *ins[0], *this));
     case OpKind::Bitcast:
       need(1);
       return setResult(evalBitcast(op, *ins[0]));

@@ -1,10 +1,13 @@
 // Memory ops: load, store (all lanes checked before any write), atomic_rmw, atomic_cas.
 //
 // A pointer is (buffer = parameter index, byte offset). Every active (mask true) lane is checked against
-// its buffer's [0, bytes); masked-off lanes are never touched and loads fill them from `other` (zero if
-// absent). Atomics are serialised by the launch's mutex, which makes them atomic across program
-// instances running on different threads.
+// its buffer's [0, bytes) (a raw address, from an integer cast to a pointer, against the process's mappings);
+// masked-off lanes are never touched and loads fill them from `other` (zero if absent). Atomics are
+// serialised by the launch's mutex, which makes them atomic across program instances running on different
+// threads.
 #include "backend/cpu/Exec.h"
+
+#include <sstream>
 
 namespace mt::cpu {
 
@@ -15,6 +18,13 @@ namespace {
 [[noreturn]] __attribute__((noinline)) void reportBadAccess(const char *what, const Ptr &p, unsigned esz,
                                                             size_t lane, Executor &ex) {
   LaunchState &L = ex.launch();
+  if (p.buffer == kRawAddress) {
+    std::ostringstream addr;
+    addr << "0x" << std::hex << uint64_t(p.offset);
+    fail(std::string(what) + " at address " + addr.str() + " (an integer cast to a pointer), which is not " +
+         (std::string_view(what) == "load" ? "readable" : "writable") + " memory of this process " +
+         ex.where(int64_t(lane)));
+  }
   std::string name = p.buffer >= 0 && size_t(p.buffer) < L.buffers.size() ? L.argName(size_t(p.buffer)) : "?";
   const char *prep = std::string_view(what) == "load" ? "from" : "to";
   if (p.buffer < 0 || size_t(p.buffer) >= L.buffers.size() || L.buffers[p.buffer].isNull)
@@ -29,6 +39,11 @@ namespace {
 /// The address of an active lane, or a reported error.
 inline uint8_t *address(const char *what, const Ptr &p, unsigned esz, size_t lane, Executor &ex) {
   const std::vector<BufferArg> &bufs = ex.launch().buffers;
+  if (p.buffer == kRawAddress) {
+    if (!ex.launch().maps.accessible(uint64_t(p.offset), esz, std::string_view(what) != "load"))
+      reportBadAccess(what, p, esz, lane, ex);
+    return reinterpret_cast<uint8_t *>(p.offset);
+  }
   if (p.buffer < 0 || size_t(p.buffer) >= bufs.size())
     reportBadAccess(what, p, esz, lane, ex);
   const BufferArg &b = bufs[size_t(p.buffer)];

@@ -42,12 +42,14 @@ struct F8E4M3 {
 struct F8E5M2 {
   uint8_t bits;
 };
-/// A device pointer: the buffer (the index of the kernel parameter it came from) and a byte offset.
+/// A device pointer: the buffer (the index of the kernel parameter it came from) and a byte offset; or, for
+/// an integer cast to a pointer that is not inside a buffer argument, kRawAddress and the address itself.
 struct Ptr {
   int64_t offset;
   int64_t buffer;
   friend bool operator==(const Ptr &, const Ptr &) = default;
 };
+inline constexpr int64_t kRawAddress = -2;
 
 /// float → f16 bits, round to nearest even (overflow → inf, NaN stays NaN).
 uint16_t floatToHalfBits(float f);
