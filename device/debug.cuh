@@ -9,6 +9,18 @@
 
 namespace mt {
 
+/// tl.extra.cuda.globaltimer() (nanoseconds) and smid() (the SM this block runs on).
+__device__ __forceinline__ i64 globaltimer() {
+  u64 t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  return i64(t);
+}
+__device__ __forceinline__ i32 smid() {
+  u32 s;
+  asm volatile("mov.u32 %0, %%smid;" : "=r"(s));
+  return i32(s);
+}
+
 template <typename T> __device__ __forceinline__ void printValue(const char *prefix, long long idx, T v) {
   unsigned x = blockIdx.x, y = blockIdx.y, z = blockIdx.z;
   if constexpr (isFloat<T>)

@@ -525,7 +525,16 @@ void registerCoreBuiltins(BuiltinTable &t) {
   t["load_tensor_descriptor"] = {{"desc", "offsets"}, descLoad};
   t["store_tensor_descriptor"] = {{"desc", "offsets", "value"}, descStore};
   // tl.extra.cuda.num_warps() / num_threads(): the launch's, as compile-time values (Triton's constexprs).
+  // globaltimer() / smid(): read_sreg ops.
   t["cuda.num_warps"] = {{}, [](Lowerer &L, Bound &) { return Val::integer(L.in_.numWarps); }};
+  for (const char *reg : {"globaltimer", "smid"}) {
+    std::string r = reg;
+    t["cuda." + r] = {
+        {}, [r](Lowerer &L, Bound &) {
+          DType d = r == "globaltimer" ? DType::I64 : DType::I32;
+          return Val::ir(L.builder().create1(OpKind::ReadSreg, {}, L.scalarType(d), {{"reg", r}}));
+        }};
+  }
   t["cuda.num_threads"] = {{},
                            [](Lowerer &L, Bound &) { return Val::integer(int64_t(L.in_.numWarps) * 32); }};
   t["desc.load"] = t["load_tensor_descriptor"];

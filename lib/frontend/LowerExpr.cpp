@@ -361,7 +361,8 @@ Val Lowerer::moduleAttr(const Val &mod, const std::string &attr, SourceLoc loc) 
   // tl.extra.libdevice and tl.extra.cuda.libdevice are one module (BuiltinsLibdevice.cpp).
   if (path == "triton.language.extra" && attr == "cuda")
     return Val::module(path + "." + attr);
-  if (path == "triton.language.extra.cuda" && (attr == "num_warps" || attr == "num_threads"))
+  if (path == "triton.language.extra.cuda" &&
+      (attr == "num_warps" || attr == "num_threads" || attr == "globaltimer" || attr == "smid"))
     return Val::builtin("cuda." + attr);
   if ((path == "triton.language.extra" || path == "triton.language.extra.cuda") && attr == "libdevice")
     return Val::module("triton.language.extra.libdevice");

@@ -266,6 +266,16 @@ void Verifier::verifySemantics(const Operation &op) {
       fail(op, "result has type " + str(op.result()->type()) + ", expected i32");
     return;
   }
+  case OpKind::ReadSreg: {
+    std::string reg = op.stringAttr("reg");
+    DType want = reg == "globaltimer" ? DType::I64 : DType::I32;
+    if (reg != "globaltimer" && reg != "smid")
+      fail(op, "needs a 'reg' attribute of \"globaltimer\" or \"smid\"");
+    else if (op.result()->type() != op.result()->type()->scalarType() ||
+             op.result()->type()->isPointerLike() || op.result()->type()->dtype() != want)
+      fail(op, "result has type " + str(op.result()->type()) + ", expected " + std::string(dtypeName(want)));
+    return;
+  }
   case OpKind::MakeRange: {
     int64_t start = op.intAttr("start"), end = op.intAttr("end");
     if (!op.hasAttr("start") || !op.hasAttr("end"))

@@ -449,3 +449,37 @@ def test_num_warps_and_threads_are_the_launch_options(warps):
     out = np.zeros(2, np.int32)
     warps_kernel[(1,)](out, num_warps=warps)
     np.testing.assert_array_equal(out, [32 * warps, warps])
+
+
+@triton.jit
+def clock_kernel(out_ptr, x_ptr, N: tl.constexpr):
+    t0 = tl.extra.cuda.globaltimer()
+    x = tl.load(x_ptr + tl.arange(0, N))
+    tl.store(x_ptr + tl.arange(0, N), tl.sqrt(x) + 1)
+    t1 = tl.extra.cuda.globaltimer()
+    tl.store(out_ptr + tl.program_id(0) * 3, t0)
+    tl.store(out_ptr + tl.program_id(0) * 3 + 1, t1)
+    tl.store(out_ptr + tl.program_id(0) * 3 + 2, tl.extra.cuda.smid().to(tl.int64))
+
+
+def test_globaltimer_and_smid_on_the_cpu():
+    import time
+    out = np.full(12, -1, np.int64)
+    before = time.time_ns()
+    clock_kernel[(4,)](out, np.ones(1024, np.float32), N=1024)
+    after = time.time_ns()
+    t = out.reshape(4, 3)
+    assert (before <= t[:, 0]).all() and (t[:, 0] <= t[:, 1]).all() and (t[:, 1] <= after).all()
+    np.testing.assert_array_equal(t[:, 2], 0)  # the CPU's "SM"
+
+
+@pytest.mark.gpu
+def test_gpu_globaltimer_and_smid():
+    torch = pytest.importorskip("torch")
+    out = torch.full((3 * 264,), -1, dtype=torch.int64, device="cuda")
+    clock_kernel[(264,)](out, torch.ones(1024, device="cuda"), N=1024)
+    t = out.reshape(264, 3).cpu().numpy()
+    assert (t[:, 0] > 0).all() and (t[:, 0] <= t[:, 1]).all()
+    assert t[:, 1].max() - t[:, 0].min() < 10**9  # one launch: well under a second
+    sms = torch.cuda.get_device_properties(0).multi_processor_count
+    assert ((0 <= t[:, 2]) & (t[:, 2] < sms)).all() and len(set(t[:, 2])) > 1

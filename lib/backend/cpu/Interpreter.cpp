@@ -5,6 +5,7 @@
 #include "backend/cpu/Exec.h"
 #include "support/Diagnostics.h"
 
+#include <chrono>
 #include <unordered_map>
 
 namespace mt::cpu {
@@ -191,6 +192,17 @@ void Executor::execOp(const OpPlan &p) {
       Tile t = Tile::ofType(op.result()->type());
       uint32_t grid[3] = {launch_.grid.x, launch_.grid.y, launch_.grid.z};
       t.fillInt(op.kind() == OpKind::ProgramId ? pid_[axis] : grid[axis]);
+      return setResult(std::move(t));
+    }
+    case OpKind::ReadSreg: {
+      // The CPU's "SM" is 0; its global timer, the system clock in nanoseconds (as the GPU's).
+      need(0);
+      Tile t = Tile::ofType(op.result()->type());
+      bool timer = op.stringAttr("reg") == "globaltimer";
+      t.fillInt(timer ? std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count()
+                      : 0);
       return setResult(std::move(t));
     }
     case OpKind::MakeRange:

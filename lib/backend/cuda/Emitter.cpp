@@ -286,6 +286,9 @@ void KernelEmitter::emitOpIn(const Operation &op) {
     declare(op.result(), &op, "(mt::i32)" + base + "xyz"[axis]);
     return;
   }
+  case OpKind::ReadSreg:
+    declare(op.result(), &op, op.stringAttr("reg") == "globaltimer" ? "mt::globaltimer()" : "mt::smid()");
+    return;
   case OpKind::MakeRange: {
     const Type *t = op.result()->type();
     if (!t->isBlock())
