@@ -120,6 +120,8 @@ void buildEveryOp(Module &m) {
   b.create(OpKind::Print, {ifOp->result(0), wh->result(0)}, {}, {{"prefix", std::string("x = \"q\"\\\n")}});
   b.create(OpKind::Assert, {b.cmp("ne", n, b.constI32(0))}, {}, {{"message", std::string("n != 0")}});
   b.create(OpKind::Barrier, {}, {});
+  b.create(OpKind::ReadSreg, {}, {tc.scalar(DType::I64)}, {{"reg", std::string("globaltimer")}});
+  b.create(OpKind::ReadSreg, {}, {tc.scalar(DType::I32)}, {{"reg", std::string("smid")}});
   b.create(OpKind::Return, {}, {});
   (void)i1;
 }
