@@ -154,9 +154,21 @@ struct Grid {
   uint32_t x = 1, y = 1, z = 1;
 };
 
+/// What a compiled kernel uses per program (Triton's CompiledKernel.n_regs / n_spills / metadata.shared).
+/// GPU kernels: the driver's register count and local (spill) memory, and the dynamic shared memory each
+/// launch passes. CPU kernels use none of these: all zero.
+struct KernelInfo {
+  int numRegs = 0;         // registers per thread
+  int numSpills = 0;       // 4-byte words of local memory per thread (spills), as Triton counts them
+  size_t sharedBytes = 0;  // shared memory per program
+  unsigned numThreads = 0; // threads per program (GPU)
+  bool gpu = false;
+};
+
 class Kernel {
 public:
   virtual ~Kernel() = default;
+  virtual KernelInfo info() const { return {}; }
   virtual const std::string &name() const = 0;
   /// The optimised tile IR, printed.
   virtual std::string irText() const = 0;

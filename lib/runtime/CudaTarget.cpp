@@ -112,6 +112,18 @@ public:
   const std::string &name() const override { return name_; }
   std::string irText() const override { return irText_; }
   const std::vector<std::string> &runtimeParams() const override { return runtimeParams_; }
+  KernelInfo info() const override {
+    KernelInfo i;
+    i.gpu = true;
+    i.sharedBytes = loaded_->kernel().sharedBytes;
+    i.numThreads = loaded_->kernel().numThreads;
+    const cuda::Driver *drv = cuda::Driver::get();
+    if (auto regs = drv->funcAttribute(loaded_->function(), cuda::kFuncAttrNumRegs))
+      i.numRegs = *regs;
+    if (auto local = drv->funcAttribute(loaded_->function(), cuda::kFuncAttrLocalSizeBytes))
+      i.numSpills = *local / 4;
+    return i;
+  }
   Status launch(Grid grid, std::span<const LaunchArg> args) const override {
     return launchOnStream(nullptr, grid, args);
   }

@@ -211,6 +211,9 @@ class JITFunction(KernelInterface):
         self._defaults = [p.default for p in self.params]
         self._nparams = len(self.arg_names)
         self._tails = [tuple(self.arg_names[i:]) for i in range(self._nparams + 1)]
+        # Launch options that are also parameters (Triton's softmax tutorial declares `num_stages:
+        # tl.constexpr`): a keyword given at launch sets both.
+        self._option_params = tuple(o for o in _LAUNCH_OPTIONS if o in self.arg_names)
         self.cache: dict = {}  # specialisation key → (kernel, runtime-arg selector or None, runs on the GPU)
         self.num_compilations = 0  # cache misses of this function's Python cache
         self._source = None
@@ -261,12 +264,17 @@ class JITFunction(KernelInterface):
         if kwargs:
             num_warps = kwargs.pop("num_warps", None)
             num_stages = kwargs.pop("num_stages", None)
+            if self._option_params:
+                for opt, v in (("num_warps", num_warps), ("num_stages", num_stages)):
+                    if v is not None and opt in self._option_params:
+                        kwargs[opt] = v
             nargs = len(args)
             if nargs + len(kwargs) == self._nparams and tuple(kwargs) == self._tails[nargs]:
                 bound = args + tuple(kwargs.values())  # the usual call: positional, then constexprs by name
             else:
                 for opt in _LAUNCH_OPTIONS:
-                    kwargs.pop(opt, None)
+                    if opt not in self._option_params:
+                        kwargs.pop(opt, None)
                 bound = self._bind(args, kwargs)
         elif len(args) == self._nparams:
             bound = args

@@ -122,7 +122,8 @@ LaunchArg toLaunchArg(PyObject *o) {
 
 class PyKernel {
 public:
-  explicit PyKernel(std::shared_ptr<const Kernel> k) : kernel_(std::move(k)) {}
+  PyKernel(std::shared_ptr<const Kernel> k, int numWarps, int numStages)
+      : kernel_(std::move(k)), numWarps_(numWarps), numStages_(numStages) {}
 
   void launch(nb::handle grid, nb::handle args, uintptr_t stream) const {
     Grid g;
@@ -169,9 +170,23 @@ public:
   const std::string &name() const { return kernel_->name(); }
   std::string irText() const { return kernel_->irText(); }
   const std::vector<std::string> &runtimeParams() const { return kernel_->runtimeParams(); }
+  KernelInfo info() const { return kernel_->info(); }
+  /// Triton's CompiledKernel.metadata: name, num_warps, num_stages, shared (bytes per program), target.
+  nb::object metadata() const {
+    KernelInfo i = kernel_->info();
+    nb::object ns = nb::module_::import_("types").attr("SimpleNamespace")();
+    ns.attr("name") = nb::str(kernel_->name().c_str());
+    ns.attr("num_warps") = nb::int_(numWarps_);
+    ns.attr("num_stages") = nb::int_(numStages_);
+    ns.attr("num_ctas") = nb::int_(1);
+    ns.attr("shared") = nb::int_(i.sharedBytes);
+    ns.attr("target") = nb::str(i.gpu ? "cuda" : "cpu");
+    return ns;
+  }
 
 private:
   std::shared_ptr<const Kernel> kernel_;
+  int numWarps_, numStages_;
 };
 
 PyKernel compile(Context &ctx, std::string text, std::string fileName, uint32_t lineOffset,
@@ -210,7 +225,7 @@ PyKernel compile(Context &ctx, std::string text, std::string fileName, uint32_t 
   }();
   if (!k)
     throw CompilationFailure(k.error().message);
-  return PyKernel(*k);
+  return PyKernel(*k, numWarps, numStages);
 }
 
 /// The data pointer of an object exporting the buffer protocol (a NumPy array, strided or not), or None
@@ -270,7 +285,21 @@ NB_MODULE(_C, m) {
             return d;
           },
           "Triton-style {stage: text}; only 'ttir' (the optimised tile IR) exists")
-      .def_prop_ro("runtime_params", &PyKernel::runtimeParams);
+      .def_prop_ro("runtime_params", &PyKernel::runtimeParams)
+      .def_prop_ro(
+          "n_regs", [](const PyKernel &k) { return k.info().numRegs; },
+          "Registers per thread (GPU kernels, from the driver; 0 for CPU kernels)")
+      .def_prop_ro(
+          "n_spills", [](const PyKernel &k) { return k.info().numSpills; },
+          "4-byte words of local memory per thread (spills; GPU kernels)")
+      .def_prop_ro(
+          "n_max_threads", [](const PyKernel &k) { return k.info().numThreads; }, "Threads per program (GPU)")
+      .def_prop_ro(
+          "metadata", &PyKernel::metadata,
+          "name, num_warps, num_stages, num_ctas, shared (bytes per program), target ('cuda' or 'cpu')")
+      .def(
+          "_init_handles", [](const PyKernel &) {},
+          "Triton loads a kernel lazily; ours is loaded when compiled");
 
   nb::class_<mt::Context>(m, "Context")
       .def(

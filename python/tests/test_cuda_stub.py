@@ -101,6 +101,25 @@ def test_softmax_scalars_and_shared_memory(stub_dir):
     assert launches[0].endswith("params=500000000,600000000,64,64,64"), launches[0]
 
 
+def test_warmup_reports_the_drivers_registers_and_the_launch_shared_memory(stub_dir):
+    # Triton's softmax tutorial sizes its persistent grid from these.
+    r = _run(stub_dir, PRELUDE + """
+    from mini_triton.runtime import driver
+    k = load_example("softmax").softmax_kernel
+    c = k.warmup(Fake(0x500000000), Fake(0x600000000), 100, 100, 100, BLOCK_SIZE=128, num_warps=2, grid=(1,))
+    c._init_handles()
+    print("INFO", c.n_regs, c.n_spills, c.metadata.shared, c.metadata.num_warps, c.metadata.target)
+    k[(1,)](Fake(0x500000000), Fake(0x600000000), 100, 100, 100, BLOCK_SIZE=128, num_warps=2)
+    print("DONE")
+    """, 0)
+    assert r.returncode == 0 and "DONE" in r.stdout, r.stdout + r.stderr
+    info = [l for l in r.stdout.splitlines() if l.startswith("INFO")][0].split()
+    launches = [l for l in r.stderr.splitlines() if "cuLaunchKernel" in l]
+    assert len(launches) == 1, r.stderr  # warmup compiles, it does not launch
+    shared = launches[0].split("shared=")[1].split()[0]
+    assert info[1:] == ["40", "4", shared, "2", "cuda"], (info, launches)
+
+
 def test_overlapping_host_buffers_share_one_device_copy(stub_dir):
     # MINI_TRITON_FORCE_GPU=1 sends this NumPy launch to the GPU target: host buffers are copied to the
     # device. One array passed twice and a view into it must land in one device copy, at the same offsets.

@@ -383,3 +383,56 @@ def test_load_broadcasts_pointers_to_the_mask_as_triton_does(rng):
     row_broadcast_load_kernel[(1,)](x, out, 8, BLOCK=8)
     i, j = np.meshgrid(np.arange(8), np.arange(8), indexing="ij")
     np.testing.assert_array_equal(out.reshape(8, 8), np.where(i + j < 8, x[j], -1.0).astype(np.float32))
+
+
+@triton.jit
+def persistent_rows(out_ptr, in_ptr, n_rows, n_cols, BLOCK: tl.constexpr, num_stages: tl.constexpr):
+    # Triton's softmax tutorial: `num_stages` is both a launch option and a parameter of the kernel.
+    for row in tl.range(tl.program_id(0), n_rows, tl.num_programs(0), num_stages=num_stages):
+        offs = tl.arange(0, BLOCK)
+        x = tl.load(in_ptr + row * n_cols + offs, mask=offs < n_cols, other=0.0)
+        tl.store(out_ptr + row * n_cols + offs, x * num_stages, mask=offs < n_cols)
+
+
+def test_launch_option_that_is_also_a_parameter(rng):
+    x = rng.standard_normal((9, 20)).astype(np.float32)
+    out = np.full_like(x, np.nan)
+    k = persistent_rows.warmup(out, x, 9, 20, BLOCK=32, num_stages=2, num_warps=2, grid=(1,))
+    k._init_handles()
+    assert (k.metadata.num_stages, k.metadata.num_warps, k.metadata.target) == (2, 2, "cpu")
+    assert (k.n_regs, k.n_spills, k.metadata.shared) == (0, 0, 0)  # the interpreter has none of these
+    assert np.isnan(out).all()  # warmup compiles, it does not run
+    persistent_rows[(4,)](out, x, 9, 20, BLOCK=32, num_stages=3)
+    np.testing.assert_array_equal(out, x * 3)
+
+
+def test_runtime_driver_on_the_cpu():
+    torch = pytest.importorskip("torch")
+    from mini_triton.runtime import driver
+    d = driver.active
+    if d.backend == "cuda":
+        pytest.skip("a GPU is usable: test_gpu_runtime_driver")
+    assert d.get_active_torch_device() == torch.device("cpu")
+    assert d.get_current_target() == ("cpu", 0, 32)
+    props = d.utils.get_device_properties(d.get_current_device())
+    assert props["multiprocessor_count"] >= 1 and props["warpSize"] == 32
+    assert d.get_benchmarker() is triton.testing.do_bench
+
+
+@pytest.mark.gpu
+def test_gpu_runtime_driver():
+    torch = pytest.importorskip("torch")
+    from mini_triton.runtime import driver
+    d = driver.active
+    assert d.get_active_torch_device() == torch.device("cuda", torch.cuda.current_device())
+    major, minor = torch.cuda.get_device_capability()
+    assert d.get_current_target() == ("cuda", major * 10 + minor, 32)
+    props = d.utils.get_device_properties(0)
+    assert props["multiprocessor_count"] == torch.cuda.get_device_properties(0).multi_processor_count
+    assert props["max_shared_mem"] > 48 * 1024 and props["max_num_regs"] == 65536
+    x = torch.randn(9, 20, device="cuda")
+    out = torch.full_like(x, float("nan"))
+    k = persistent_rows.warmup(out, x, 9, 20, BLOCK=32, num_stages=2, num_warps=2, grid=(1,))
+    assert 0 < k.n_regs <= 255 and k.n_spills >= 0 and k.metadata.target == "cuda"
+    persistent_rows[(4,)](out, x, 9, 20, BLOCK=32, num_stages=2)
+    torch.testing.assert_close(out, x * 2)

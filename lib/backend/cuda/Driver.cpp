@@ -23,6 +23,7 @@ struct Driver::Api {
   CUresult (*cuModuleUnload)(CUmodule);
   CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
   CUresult (*cuFuncSetAttribute)(CUfunction, int, int);
+  CUresult (*cuFuncGetAttribute)(int *, int, CUfunction);
   CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                              CUstream, void **, void **);
   CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
@@ -85,6 +86,7 @@ const Driver *Driver::get(std::string *reason) {
               resolve(h, "cuModuleUnload", api->cuModuleUnload, missing) &&
               resolve(h, "cuModuleGetFunction", api->cuModuleGetFunction, missing) &&
               resolve(h, "cuFuncSetAttribute", api->cuFuncSetAttribute, missing) &&
+              resolve(h, "cuFuncGetAttribute", api->cuFuncGetAttribute, missing) &&
               resolve(h, "cuLaunchKernel", api->cuLaunchKernel, missing) &&
               resolve(h, "cuMemAlloc_v2", api->cuMemAlloc, missing) &&
               resolve(h, "cuMemFree_v2", api->cuMemFree, missing) &&
@@ -200,6 +202,13 @@ Expected<CUfunction> Driver::getFunction(CUmodule m, const std::string &name) co
 
 Status Driver::setMaxDynamicShared(CUfunction f, int bytes) const {
   return check(api_->cuFuncSetAttribute(f, kFuncAttrMaxDynamicSharedSizeBytes, bytes), "cuFuncSetAttribute");
+}
+
+Expected<int> Driver::funcAttribute(CUfunction f, int attr) const {
+  int v = 0;
+  if (Status s = check(api_->cuFuncGetAttribute(&v, attr, f), "cuFuncGetAttribute"); !s)
+    return s.error();
+  return v;
 }
 
 Status Driver::launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned threads,

@@ -41,6 +41,8 @@ constexpr int kAttrComputeCapabilityMajor = 75;
 constexpr int kAttrComputeCapabilityMinor = 76;
 constexpr int kAttrMaxSharedMemoryPerBlockOptin = 97;
 constexpr int kFuncAttrMaxDynamicSharedSizeBytes = 8;
+constexpr int kFuncAttrLocalSizeBytes = 3;
+constexpr int kFuncAttrNumRegs = 4;
 
 /// What a kernel compiled for a device needs to know about it.
 struct DeviceInfo {
@@ -75,6 +77,8 @@ public:
   Expected<CUfunction> getFunction(CUmodule m, const std::string &name) const;
   /// Raises the function's dynamic shared-memory limit (needed above 48 KiB).
   Status setMaxDynamicShared(CUfunction f, int bytes) const;
+  /// cuFuncGetAttribute (kFuncAttrNumRegs, kFuncAttrLocalSizeBytes, ...).
+  Expected<int> funcAttribute(CUfunction f, int attr) const;
   /// `params[i]` points at the value of kernel parameter i (the driver's kernelParams convention).
   /// `stream` null: the legacy default stream.
   Status launch(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned threads, unsigned sharedBytes,

@@ -43,6 +43,12 @@ CUresult cuModuleGetFunction(void **f, void *m, const char *name) {
   return 0;
 }
 CUresult cuFuncSetAttribute(void *f, int attr, int v) { (void)f; (void)attr; (void)v; return 0; }
+/* 40 registers and 16 bytes of local memory (4 spilled words) per thread. */
+CUresult cuFuncGetAttribute(int *v, int attr, void *f) {
+  (void)f;
+  *v = attr == 4 ? 40 : attr == 3 ? 16 : 0;
+  return 0;
+}
 CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned shared, void *stream, void **params, void **extra) {
   (void)f; (void)by; (void)bz; (void)extra;
