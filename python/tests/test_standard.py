@@ -483,3 +483,53 @@ def test_gpu_globaltimer_and_smid():
     assert t[:, 1].max() - t[:, 0].min() < 10**9  # one launch: well under a second
     sms = torch.cuda.get_device_properties(0).multi_processor_count
     assert ((0 <= t[:, 2]) & (t[:, 2] < sms)).all() and len(set(t[:, 2])) > 1
+
+
+@triton.jit
+def _argmin_pick(a, ia, b, ib):
+    # Python control flow in a combine_fn: the smaller value, the smaller index on ties.
+    if a < b:
+        r, ir = a, ia
+    elif b < a:
+        r, ir = b, ib
+    else:
+        r, ir = a, tl.minimum(ia, ib)
+    return r, ir
+
+
+@triton.jit
+def argmin_rows_kernel(x_ptr, v_ptr, i_ptr, M: tl.constexpr, N: tl.constexpr):
+    cols = tl.arange(0, N)[None, :] + tl.zeros((M, N), tl.int32)
+    offs = tl.arange(0, M)[:, None] * N + cols
+    x = tl.load(x_ptr + offs)
+    v, i = tl.reduce((x, cols), 1, _argmin_pick)
+    tl.store(v_ptr + tl.arange(0, M), v)
+    tl.store(i_ptr + tl.arange(0, M), i)
+    c, ci = tl.associative_scan((x, cols), 1, _argmin_pick)
+    tl.store(v_ptr + M + offs, c)
+    tl.store(i_ptr + M + offs, ci)
+
+
+def _argmin_rows_check(x, v, i):
+    m, n = x.shape
+    np.testing.assert_array_equal(v[:m], x.min(1))
+    np.testing.assert_array_equal(i[:m], x.argmin(1))  # the first of ties
+    np.testing.assert_array_equal(v[m:].reshape(m, n), np.minimum.accumulate(x, 1))
+    np.testing.assert_array_equal(i[m:].reshape(m, n), [[int(np.argmin(r[:k + 1])) for k in range(n)] for r in x])
+
+
+def test_combine_fn_with_an_if(rng):
+    x = np.floor(rng.uniform(0, 4, (4, 32))).astype(np.float32)  # ties
+    v, i = np.full(4 + 128, np.nan, np.float32), np.full(4 + 128, -1, np.int32)
+    argmin_rows_kernel[(1,)](x, v, i, M=4, N=32)
+    _argmin_rows_check(x, v, i)
+
+
+@pytest.mark.gpu
+def test_gpu_combine_fn_with_an_if(rng):
+    torch = pytest.importorskip("torch")
+    x = np.floor(rng.uniform(0, 4, (4, 32))).astype(np.float32)
+    v = torch.full((4 + 128,), float("nan"), device="cuda")
+    i = torch.full((4 + 128,), -1, dtype=torch.int32, device="cuda")
+    argmin_rows_kernel[(1,)](torch.from_numpy(x).cuda(), v, i, M=4, N=32)
+    _argmin_rows_check(x, v.cpu().numpy(), i.cpu().numpy())

@@ -238,6 +238,37 @@ TEST_F(CudaHostEmulation, TransJoinSplit) {
   }
 }
 
+TEST_F(CudaHostEmulation, CombineFunctionWithAnIf) {
+  // An argmax combine_fn written with if / elif / else (smaller index on ties) in a reduce and a scan.
+  for (unsigned warps : {1u, 4u}) {
+    auto k = emitFile("test/codegen/combine_if.py", "k",
+                      {ArgSpec::pointer(DType::F32), ArgSpec::pointer(DType::F32),
+                       ArgSpec::pointer(DType::I32), ArgSpec::constant(int64_t(64))},
+                      warps);
+    ASSERT_TRUE(k);
+    std::vector<float> x(64);
+    std::vector<float> r = randomFloats(64, 31);
+    for (int i = 0; i < 64; ++i)
+      x[i] = std::floor(r[i] * 4.0f); // few distinct values: ties
+    std::vector<float> v(65, -1.0f);
+    std::vector<int32_t> ix(65, -1);
+    auto bx = bytesOf(x), bv = bytesOf(v), bi = bytesOf(ix);
+    ASSERT_TRUE(run(*k, 1, {&bx, &bv, &bi}, {}));
+    v = valuesOf<float>(bv);
+    ix = valuesOf<int32_t>(bi);
+    float best = x[0];
+    int at = 0;
+    for (int i = 0; i < 64; ++i) {
+      if (x[i] > best)
+        best = x[i], at = i;
+      ASSERT_EQ(v[1 + i], best) << warps << " scan " << i;
+      ASSERT_EQ(ix[1 + i], at) << warps << " scan " << i;
+    }
+    ASSERT_EQ(v[0], best) << warps;
+    ASSERT_EQ(ix[0], at) << warps;
+  }
+}
+
 TEST_F(CudaHostEmulation, GatherAlongEachAxis) {
   auto k = emit(codegenFile("ops.mtir"), "gathers");
   ASSERT_TRUE(k);

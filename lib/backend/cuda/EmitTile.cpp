@@ -77,13 +77,15 @@ void KernelEmitter::emitCombine(const Operation &op, const std::vector<std::stri
   for (unsigned k = 0; k < n; ++k)
     types.push_back(body.argument(k)->type());
   open("");
-  for (const auto &inner : body.operations()) {
-    for (const auto &r : inner->results())
-      if (r->type()->isBlock())
-        unsupported(*inner, "combine regions must compute on scalars");
-    if (!inner->hasTrait(Pure) && !inner->hasTrait(Terminator))
-      unsupported(*inner, "combine regions must be free of side effects");
-  }
+  // Scalar code without memory effects; structured control flow (a combine_fn's `if`) included.
+  for (const auto &top : body.operations())
+    top->walk([&](Operation *inner) {
+      for (const auto &r : inner->results())
+        if (r->type()->isBlock())
+          unsupported(*inner, "combine regions must compute on scalars");
+      if (inner->hasTrait(MemRead) || inner->hasTrait(MemWrite))
+        unsupported(*inner, "combine regions must be free of side effects");
+    });
   emitBlock(body, [&](const Operation &term) {
     if (term.kind() != OpKind::Yield)
       unsupported(term, "a combine region must end in yield");
