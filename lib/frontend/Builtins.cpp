@@ -123,12 +123,8 @@ double parseFloatText(Lowerer &L, const std::string &s, SourceLoc loc) {
 }
 
 // ---- Block pointers (tl.make_block_ptr) ----
-// A block pointer is a compile-time record (a tuple tagged "block_ptr"): base pointer, shape, strides,
-// offsets, block_shape, order. Loads and stores expand it into a pointer tile and a bounds mask; in
-// loops only its offsets change (they are carried like any tuple leaf).
-enum { kBpBase, kBpShape, kBpStrides, kBpOffsets, kBpBlock, kBpOrder };
-
-bool isBlockPtr(const Val &v) { return v.kind == Val::Kind::Tuple && v.s == "block_ptr"; }
+// Loads and stores expand a block pointer (LowerImpl.h) into a pointer tile and a bounds mask; in loops only
+// its offsets change (they are carried like any tuple leaf).
 
 /// The pointer tile of a block pointer and the mask of the dims in `check` (null if none).
 std::pair<ir::Value *, ir::Value *> expandBlockPtr(Lowerer &L, const Val &bp,

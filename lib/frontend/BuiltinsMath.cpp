@@ -57,6 +57,8 @@ Val pyMinMax(Lowerer &L, Bound &a, bool isMax) {
 
 Val castFn(Lowerer &L, Bound &a) {
   const ir::Type *to = L.asType(a[1], a.loc(1), "dtype");
+  if (to->isBlock())
+    to = to->scalarType(); // Triton casts to a block type's element type
   bool bitcast = a.has(3) && L.constBool(a[3], a.loc(3), "bitcast");
   const Val &x = a[0];
   if (to->isPointer()) {

@@ -62,10 +62,10 @@ static void moveOps(ir::Block &from, ir::Block &to) {
 static void flattenLeaves(const std::string &key, const Val &v, std::map<std::string, Val> &out,
                           std::vector<std::string> &order) {
   if (v.kind == Val::Kind::Tuple && !isTensorDesc(v)) { // a tensor descriptor never changes: one leaf
-    // A block pointer's fields other than its offsets (field 3) never change: they stay whole.
+    // A block pointer's fields other than its offsets never change: they stay whole.
     for (size_t i = 0; i < v.elems.size(); ++i) {
       std::string k = key + "[" + std::to_string(i) + "]";
-      if (v.s == "block_ptr" && i != 3) {
+      if (isBlockPtr(v) && i != kBpOffsets) {
         out[k] = v.elems[i];
         order.push_back(k);
         continue;
@@ -85,7 +85,8 @@ static Val rebuildLeaves(const std::string &key, const Val &shape, const std::ma
   Val r = shape;
   for (size_t i = 0; i < r.elems.size(); ++i) {
     std::string k = key + "[" + std::to_string(i) + "]";
-    r.elems[i] = shape.s == "block_ptr" && i != 3 ? leaves.at(k) : rebuildLeaves(k, shape.elems[i], leaves);
+    r.elems[i] =
+        isBlockPtr(shape) && i != kBpOffsets ? leaves.at(k) : rebuildLeaves(k, shape.elems[i], leaves);
   }
   return r;
 }

@@ -278,6 +278,13 @@ Val Lowerer::attributeOf(const Val &base, const std::string &attr, SourceLoc loc
       return attributeOf(Val::dtype(scalarType(*d)), attr, loc);
     break;
   case Val::Kind::Tuple:
+    if (isBlockPtr(base) && (attr == "dtype" || attr == "type")) {
+      // As in Triton: a pointer to the block (`p.dtype.element_ty` is the block type; `.to()` of it casts to
+      // its element type).
+      const ir::Type *elem = base.elems[kBpBase].v->type()->element();
+      return Val::dtype(
+          types_.pointer(types_.block(elem, asShape(base.elems[kBpBlock], loc, "block_shape"))));
+    }
     if (isTensorDesc(base)) {
       if (builtins_.count("desc." + attr)) // load, store, gather, scatter, atomic_add ...
         return Val::method("desc." + attr, base);

@@ -71,6 +71,9 @@ ir::Value *permute(Lowerer &L, ir::Value *v, const std::vector<int64_t> &order);
 /// A tensor descriptor (tl.make_tensor_descriptor, or a host TensorDescriptor parameter) is a compile-time
 /// record: a tuple tagged "tensor_desc" of these fields (shape, strides and block_shape are tuples; padding
 /// the string "zero" or "nan"). It never changes, so loops carry it whole.
+/// A block pointer (tl.make_block_ptr) is a compile-time record: a tuple tagged "block_ptr" of these fields.
+enum BlockPtrField { kBpBase, kBpShape, kBpStrides, kBpOffsets, kBpBlock, kBpOrder };
+inline bool isBlockPtr(const Val &v) { return v.kind == Val::Kind::Tuple && v.s == "block_ptr"; }
 enum TensorDescField { kTdBase, kTdShape, kTdStrides, kTdBlock, kTdPadding };
 inline bool isTensorDesc(const Val &v) { return v.kind == Val::Kind::Tuple && v.s == "tensor_desc"; }
 Val tensorDesc(Val base, std::vector<Val> shape, std::vector<Val> strides, const std::vector<int64_t> &block,
