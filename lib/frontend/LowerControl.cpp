@@ -91,6 +91,32 @@ static Val rebuildLeaves(const std::string &key, const Val &shape, const std::ma
   return r;
 }
 
+/// Flattens the values `t` and `e` that variable `name` has after two paths (the branches of an `if`, or
+/// where a per-element condition holds and where it does not) into leaves `tl` / `el` (keys in order), and
+/// returns why they cannot be merged leaf by leaf, if so: an Undef naming different structures, a path's
+/// undefined value, or differing compile-time values that are not numbers. `at` places the two paths in the
+/// messages.
+static std::optional<Val> pairLeaves(const std::string &name, const Val &t, const Val &e,
+                                     const std::string &at, std::map<std::string, Val> &tl,
+                                     std::map<std::string, Val> &el, std::vector<std::string> &keys) {
+  std::vector<std::string> ek;
+  flattenLeaves(name, t, tl, keys);
+  flattenLeaves(name, e, el, ek);
+  if (keys != ek)
+    return Val::undef("'" + name + "' has different structures " + at);
+  for (const std::string &k : keys) {
+    const Val &tv = tl[k], &ev = el[k];
+    if (sameVal(tv, ev))
+      continue;
+    if (tv.kind == Val::Kind::Undef || ev.kind == Val::Kind::Undef)
+      return tv.kind == Val::Kind::Undef ? tv : ev;
+    if (!(tv.isIR() || tv.isNumber()) || !(ev.isIR() || ev.isNumber()))
+      return Val::undef("'" + name + "' has different compile-time values " + at + " (" + repr(t) + " and " +
+                        repr(e) + ")");
+  }
+  return std::nullopt;
+}
+
 // ---- Per-element control flow (tl.map_elementwise) ----------------------------------------------------
 
 /// Condition `c` as an i1 mask of the elements of tl.map_elementwise's shape, and-ed with `outer` if given.
@@ -128,27 +154,20 @@ static Val mergePerElement(Lowerer &L, ir::Value *mask, const Val &t, const Val 
                            SourceLoc loc) {
   if (sameVal(t, e))
     return t;
+  std::string at = "where the per-element condition at " + L.lineCol(loc) + " holds and where it does not";
+  if (t.isTuple() && t.s != e.s)
+    return Val::undef("'" + name + "' has different structures " + at);
   std::map<std::string, Val> tl, el, merged;
-  std::vector<std::string> tk, ek;
-  flattenLeaves(name, t, tl, tk);
-  flattenLeaves(name, e, el, ek);
-  if (tk != ek || (t.isTuple() && t.s != e.s))
-    return Val::undef("'" + name + "' has different structures where the per-element condition at " +
-                      L.lineCol(loc) + " holds and where it does not");
-  for (const std::string &k : tk) {
-    const Val &tv = tl[k], &ev = el[k];
-    if (sameVal(tv, ev)) {
-      merged[k] = tv;
+  std::vector<std::string> keys;
+  if (std::optional<Val> bad = pairLeaves(name, t, e, at, tl, el, keys))
+    return *bad;
+  for (const std::string &k : keys) {
+    if (sameVal(tl[k], el[k])) {
+      merged[k] = tl[k];
       continue;
     }
-    if (tv.kind == Val::Kind::Undef || ev.kind == Val::Kind::Undef)
-      return tv.kind == Val::Kind::Undef ? tv : ev;
-    if (!(tv.isIR() || tv.isNumber()) || !(ev.isIR() || ev.isNumber()))
-      return Val::undef(
-          "'" + name + "' has different compile-time values where the per-element condition at " +
-          L.lineCol(loc) + " holds and where it does not (" + repr(t) + " and " + repr(e) + ")");
     CallArgs args;
-    args.pos = {Val::ir(mask), tv, ev};
+    args.pos = {Val::ir(mask), tl[k], el[k]};
     args.posLocs = {loc, loc, loc};
     merged[k] = L.callBuiltin("where", args, loc, "tl.where");
   }
@@ -257,24 +276,10 @@ void Lowerer::lowerRuntimeIf(const Stmt &s, const Val &c, const std::vector<cons
       continue;
     }
     std::map<std::string, Val> tl, el;
-    std::vector<std::string> tk, ek;
-    flattenLeaves(n, t->second, tl, tk);
-    flattenLeaves(n, e->second, el, ek);
-    std::string bad;
-    if (tk != ek)
-      bad = "'" + n + "' has different structures in the branches of the if at " + lineCol(s.loc);
-    for (size_t k = 0; k < tk.size() && bad.empty(); ++k) {
-      const Val &tv = tl[tk[k]], &ev = el[tk[k]];
-      if (sameVal(tv, ev))
-        continue;
-      if (tv.kind == Val::Kind::Undef || ev.kind == Val::Kind::Undef)
-        bad = tv.kind == Val::Kind::Undef ? tv.s : ev.s;
-      else if (!(tv.isIR() || tv.isNumber()) || !(ev.isIR() || ev.isNumber()))
-        bad = "'" + n + "' has different compile-time values in the branches of the if at " + lineCol(s.loc) +
-              " (" + repr(t->second) + " and " + repr(e->second) + ")";
-    }
-    if (!bad.empty()) {
-      fr.vars[n] = Val::undef(bad);
+    std::vector<std::string> tk;
+    if (std::optional<Val> bad = pairLeaves(n, t->second, e->second,
+                                            "in the branches of the if at " + lineCol(s.loc), tl, el, tk)) {
+      fr.vars[n] = *bad;
       continue;
     }
     for (const std::string &k : tk) {
